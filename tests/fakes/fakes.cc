@@ -1,0 +1,2 @@
+// Anchor translation unit for the header-only fakes.
+#include "tests/fakes/fake_clock.h"
