@@ -1,0 +1,47 @@
+#ifndef CITECHECK_SERVER_API_CITATION_SERVICE_H_
+#define CITECHECK_SERVER_API_CITATION_SERVICE_H_
+
+#include "citecheck/v1/citecheck.grpc.pb.h"
+#include "server/api/request_validation.h"
+#include "server/api/watch_job_reactor.h"
+#include "server/checking/checker.h"
+#include "server/jobs/job_manager.h"
+
+namespace citecheck {
+
+// The gRPC face of CitationService. Identity comes from metadata (api/identity.h), every error
+// leaves through ToGrpcStatus.
+//
+// GetJob and CancelJob use the sync API. WatchJob uses the callback API (an idle watcher holds
+// no thread). SubmitBatch is a raw callback method: it parses the request itself so that
+// invalid UTF-8 and oversized requests get citecheck's own INVALID_ARGUMENT; its work
+// (validation, an in-memory reservation and job creation) does not block.
+//
+// Thread-safe. The manager, the checker and the hub must outlive the service.
+class CitationServiceImpl final
+    : public v1::CitationService::WithRawCallbackMethod_SubmitBatch<
+          v1::CitationService::WithCallbackMethod_WatchJob<v1::CitationService::Service>> {
+ public:
+  CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
+                      SubmitLimits limits);
+
+  grpc::ServerUnaryReactor* SubmitBatch(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<v1::JobEvent>* WatchJob(grpc::CallbackServerContext* context,
+                                                   const v1::WatchJobRequest* request) override;
+  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
+                      v1::Job* response) override;
+  grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
+                         v1::Job* response) override;
+
+ private:
+  JobManager* const manager_;
+  const Checker* const checker_;
+  WatchHub* const hub_;
+  const SubmitLimits limits_;
+};
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_SERVER_API_CITATION_SERVICE_H_

@@ -1,0 +1,38 @@
+#ifndef CITECHECK_SERVER_API_IDENTITY_H_
+#define CITECHECK_SERVER_API_IDENTITY_H_
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "grpcpp/server_context.h"
+#include "server/accounts/identity.h"
+
+namespace citecheck {
+
+// Decides who is calling from gRPC metadata (DESIGN §1), first match wins:
+//  1. `authorization: Bearer <token>` or `x-user-token: <token>` → an account;
+//  2. `x-free-user-id: <id>` → a free user (valid base64 of a UUID is decoded, else as is);
+//  3. otherwise anonymous, keyed by the IP address of `peer` (gRPC's "ipv4:1.2.3.4:5678" /
+//     "ipv6:[::1]:5678" form; the port is dropped).
+// `x-free-used: <base64 int>` sets Caller::free_used_floor when readable; else it is ignored.
+// Empty header values count as absent. `metadata` keys are lower case.
+Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
+                      absl::string_view peer);
+
+// The same, reading the metadata and peer of a live call.
+Caller IdentifyCaller(const grpc::ServerContextBase& context);
+
+// The value of `x-free-used`: base64 of a non-negative decimal integer; nullopt when unreadable.
+std::optional<int> DecodeFreeUsed(absl::string_view value);
+
+// `x-free-user-id`: the decoded UUID when `value` is base64 of one, else `value` itself.
+std::string DecodeFreeUserId(absl::string_view value);
+
+// The address part of a gRPC peer string ("ipv4:127.0.0.1:50000" → "127.0.0.1").
+std::string PeerAddress(absl::string_view peer);
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_SERVER_API_IDENTITY_H_

@@ -1,0 +1,188 @@
+#include "server/api/request_validation.h"
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/checking/input_parser.h"
+#include "server/common/errors.h"
+#include "server/common/hashing.h"
+
+namespace citecheck {
+namespace {
+
+constexpr size_t kMaxRequestIdLength = 64;
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int extra;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;  // truncated sequence
+    for (int k = 1; k <= extra; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+absl::Status CheckUtf8(absl::string_view value, absl::string_view field) {
+  if (IsValidUtf8(value)) return absl::OkStatus();
+  return FieldError(reason::kInvalidUtf8, field, "is not valid UTF-8");
+}
+
+bool IsValidRequestId(absl::string_view id) {
+  if (id.size() > kMaxRequestIdLength) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7E) return false;  // printable ASCII, no spaces
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_request,
+                                              const SubmitLimits& limits,
+                                              const Checker& checker) {
+  if (serialized_request.size() > limits.max_request_bytes) {
+    absl::Status status = MakeError(
+        absl::StatusCode::kInvalidArgument, reason::kRequestTooLarge,
+        absl::StrCat("the request is ", serialized_request.size(), " bytes; the limit is ",
+                     limits.max_request_bytes));
+    AddErrorMetadata(status, "max_request_bytes", absl::StrCat(limits.max_request_bytes));
+    return status;
+  }
+  internal::SubmitBatchWire request;
+  if (!request.ParseFromArray(serialized_request.data(),
+                              static_cast<int>(serialized_request.size()))) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+                     "the request is not a SubmitBatchRequest");
+  }
+  return ValidateSubmitBatch(request, serialized_request.size(), limits, checker);
+}
+
+absl::StatusOr<BatchSpec> ValidateSubmitBatch(const internal::SubmitBatchWire& request,
+                                              size_t request_bytes, const SubmitLimits& limits,
+                                              const Checker& checker) {
+  if (request_bytes > limits.max_request_bytes) {
+    return MakeError(absl::StatusCode::kInvalidArgument, reason::kRequestTooLarge,
+                     absl::StrCat("the request is ", request_bytes, " bytes; the limit is ",
+                                  limits.max_request_bytes));
+  }
+  BatchSpec spec;
+  if (!IsValidRequestId(request.request_id())) {
+    return FieldError(reason::kInvalidRequestId, "request_id",
+                      "must be at most 64 printable ASCII characters without spaces");
+  }
+  spec.request_id = request.request_id();
+
+  switch (request.style()) {
+    case v1::STYLE_UNSPECIFIED:
+    case v1::STYLE_APA7:
+      spec.style = v1::STYLE_APA7;
+      break;
+    case v1::STYLE_MLA9:
+      spec.style = v1::STYLE_MLA9;
+      break;
+    case v1::STYLE_CHICAGO17:
+      spec.style = v1::STYLE_CHICAGO17;
+      break;
+    default:
+      return FieldError(reason::kUnsupportedStyle, "style",
+                        absl::StrCat("unknown style ", request.style(),
+                                     "; use STYLE_APA7, STYLE_MLA9 or STYLE_CHICAGO17"));
+  }
+
+  if (!IsValidUtf8(request.model()) || !checker.SupportsModel(request.model())) {
+    return FieldError(reason::kUnsupportedModel, "model",
+                      "is not a model this server offers; leave it empty for the default");
+  }
+  spec.model = request.model();
+
+  std::string input_field;
+  // For list input, the request index of each remaining citation (for error paths).
+  std::vector<int> item_positions;
+  switch (request.input_case()) {
+    case internal::SubmitBatchWire::kCitations: {
+      const auto& items = request.citations().items();
+      for (int i = 0; i < items.size(); ++i) {
+        absl::Status utf8 = CheckUtf8(items[i], absl::StrCat("citations.items[", i, "]"));
+        if (!utf8.ok()) return utf8;
+        std::vector<std::string> one = ParseCitationList({items[i]});
+        if (one.empty()) continue;
+        spec.citations.push_back(std::move(one.front()));
+        item_positions.push_back(i);
+      }
+      input_field = "citations.items";
+      break;
+    }
+    case internal::SubmitBatchWire::kText: {
+      absl::Status utf8 = CheckUtf8(request.text(), "text");
+      if (!utf8.ok()) return utf8;
+      spec.citations = ParseCitationText(request.text());
+      input_field = "text";
+      break;
+    }
+    case internal::SubmitBatchWire::kHtml: {
+      absl::Status utf8 = CheckUtf8(request.html(), "html");
+      if (!utf8.ok()) return utf8;
+      spec.citations = ParseCitationHtml(request.html());
+      input_field = "html";
+      break;
+    }
+    case internal::SubmitBatchWire::INPUT_NOT_SET:
+      return FieldError(reason::kEmptyBatch, "input",
+                        "set one of citations, text or html");
+  }
+  if (spec.citations.empty()) {
+    return FieldError(reason::kEmptyBatch, input_field, "contains no citation");
+  }
+  if (static_cast<int>(spec.citations.size()) > limits.max_batch_citations) {
+    absl::Status status = FieldError(
+        reason::kTooManyCitations, input_field,
+        absl::StrCat("has ", spec.citations.size(), " citations; the limit is ",
+                     limits.max_batch_citations));
+    AddErrorMetadata(status, "max_batch_citations", absl::StrCat(limits.max_batch_citations));
+    return status;
+  }
+  for (size_t i = 0; i < spec.citations.size(); ++i) {
+    if (spec.citations[i].size() <= limits.max_citation_bytes) continue;
+    std::string field = item_positions.empty()
+                            ? input_field
+                            : absl::StrCat("citations.items[", item_positions[i], "]");
+    absl::Status status = FieldError(
+        reason::kCitationTooLong, field,
+        absl::StrCat("citation ", i + 1, " is ", spec.citations[i].size(),
+                     " bytes of UTF-8; the limit is ", limits.max_citation_bytes));
+    AddErrorMetadata(status, "index", absl::StrCat(i));
+    return status;
+  }
+  spec.input_fingerprint = Sha256Hex(absl::StrCat(
+      static_cast<int>(spec.style), "\x1f", spec.model, "\x1f",
+      absl::StrJoin(spec.citations, "\x1e")));
+  return spec;
+}
+
+}  // namespace citecheck
