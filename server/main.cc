@@ -86,7 +86,7 @@ int Run() {
     spdlog::error("--store must be mysql or memory, not '{}'", store);
     return 2;
   }
-  parts.jobs = std::make_unique<MemoryJobStore>();
+  parts.jobs = std::make_unique<MemoryJobStore>(parts.accounts.get());
 
   ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);

@@ -132,7 +132,6 @@ absl::StatusOr<v1::Job> JobManager::Cancel(const Caller& caller, const std::stri
   absl::StatusOr<CancelOutcome> outcome = jobs_->Cancel(job_id, caller.OwnerKey(), clock_->Now());
   if (!outcome.ok()) return outcome.status();
   executor_.Release(outcome->dropped_chunks);
-  Settle(outcome->releases);
   if (!outcome->releases.empty()) {
     spdlog::info("job {} cancelled: {} citations released", job_id, outcome->releases.size());
   }
@@ -184,9 +183,7 @@ void JobManager::RunChunk(Chunk chunk) {
   if (!settlements.ok()) {
     spdlog::error("job {}: recording chunk {} failed: {}", chunk.job_id, chunk.chunk_id,
                   settlements.status().ToString());
-    return;
   }
-  Settle(*settlements);
 }
 
 void JobManager::Settle(const std::vector<Settlement>& settlements) {

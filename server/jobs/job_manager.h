@@ -40,12 +40,13 @@ struct BatchSpec {
 // Runs jobs: reserves quota, cuts batches into chunks, runs them on the bounded executor (fair
 // across jobs), records results with their charge and failures with their release, and answers
 // the job API. The data flow is one way: Submit → AccountStore::Reserve → JobStore::Create →
-// executor → Checker → JobStore::Record (+ events) → AccountStore::Settle.
+// executor → Checker → JobStore::Record (+ events, + AccountStore::Settle in one step).
 //
 // Thread-safe. Never calls the checker, the stores or the clock while holding a lock of its own.
 class JobManager {
  public:
-  // The stores, the checker and the clock must outlive the manager.
+  // The stores, the checker and the clock must outlive the manager. `jobs` settles recorded
+  // citations with `accounts` (see JobStore).
   JobManager(JobManagerOptions options, JobStore* jobs, AccountStore* accounts, Checker* checker,
              Clock* clock);
   ~JobManager();  // Shutdown()

@@ -66,7 +66,8 @@ struct RequestIdEntry {
 
 // Durable state of jobs: the job record, its items, the queue of unfinished chunks and the
 // event log. Every method is atomic (one transaction in a database-backed store), so that a
-// crash between two calls never leaves a job half-updated.
+// crash between two calls never leaves a job half-updated. Settlements of recorded or
+// cancelled citations join that transaction through the AccountStore the store was built with.
 //
 // Visibility: methods taking `owner_key` answer NOT_FOUND (reason JOB_NOT_FOUND) for a job
 // owned by someone else, exactly as for a job that does not exist.
@@ -91,15 +92,17 @@ class JobStore {
   // FAILED with a result or failure event; when every accepted item is done the job ends
   // (SUCCEEDED, or FAILED when nothing could be checked) with its terminal job_update.
   // Outcomes of items that are no longer pending (the job was cancelled) are discarded.
-  // Returns the settlement of each item that changed: charge for a result, release for a
-  // failure.
+  // Each item that changes is settled in the same transaction (AccountStore::Settle: charge
+  // for a result, release for a failure), so no observer sees a result whose charge is
+  // missing. Returns those settlements.
   virtual absl::StatusOr<std::vector<Settlement>> Record(const std::string& job_id,
                                                          int64_t chunk_id,
                                                          std::vector<ItemOutcome> outcomes,
                                                          absl::Time now) = 0;
 
-  // Cancels the job: queued chunks are dropped, pending items released, the job ends
-  // CANCELLED with its terminal job_update. A finished job is returned unchanged.
+  // Cancels the job: queued chunks are dropped, pending items released (settled in the same
+  // transaction), the job ends CANCELLED with its terminal job_update. A finished job is
+  // returned unchanged.
   virtual absl::StatusOr<CancelOutcome> Cancel(const std::string& job_id,
                                                const std::string& owner_key, absl::Time now) = 0;
 

@@ -134,15 +134,27 @@ absl::StatusOr<std::vector<Settlement>> MemoryJobStore::Record(const std::string
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return JobNotFound(job_id);
   JobRecord& record = *it->second;
+  // Discard outcomes of items that are no longer pending (cancelled, or already recorded).
+  outcomes.erase(std::remove_if(outcomes.begin(), outcomes.end(),
+                                [&record](const ItemOutcome& outcome) {
+                                  return outcome.index < 0 ||
+                                         outcome.index >= static_cast<int>(record.items.size()) ||
+                                         record.items[outcome.index] != ItemState::kPending;
+                                }),
+                 outcomes.end());
+  for (const ItemOutcome& outcome : outcomes) {
+    settlements.push_back({job_id, outcome.index,
+                           outcome.result.ok() ? Settlement::Kind::kCharge
+                                               : Settlement::Kind::kRelease});
+  }
+  if (!settlements.empty()) {
+    absl::Status settled = accounts_->Settle(settlements);
+    if (!settled.ok()) return settled;  // nothing changed; the items stay pending
+  }
   std::vector<v1::JobEvent> events;
   for (ItemOutcome& outcome : outcomes) {
-    if (outcome.index < 0 || outcome.index >= static_cast<int>(record.items.size()) ||
-        record.items[outcome.index] != ItemState::kPending) {
-      continue;  // cancelled, or already recorded: discard
-    }
     v1::JobEvent event;
     SetTimestamp(now, event.mutable_time());
-    Settlement settlement{job_id, outcome.index, Settlement::Kind::kCharge};
     if (outcome.result.ok()) {
       v1::CitationResult result = *std::move(outcome.result);
       result.set_index(outcome.index);
@@ -158,10 +170,8 @@ absl::StatusOr<std::vector<Settlement>> MemoryJobStore::Record(const std::string
       record.job.set_failed(record.job.failed() + 1);
       *event.mutable_failure() = failure;
       record.failures[outcome.index] = std::move(failure);
-      settlement.kind = Settlement::Kind::kRelease;
     }
     events.push_back(std::move(event));
-    settlements.push_back(std::move(settlement));
   }
   record.log->AppendAll(std::move(events), /*last_is_terminal=*/false);
 
@@ -186,13 +196,19 @@ absl::StatusOr<CancelOutcome> MemoryJobStore::Cancel(const std::string& job_id,
   if (record == nullptr) return JobNotFound(job_id);
   CancelOutcome outcome;
   if (!IsTerminalState(record->job.state())) {
-    record->cancelled->store(true);
-    outcome.dropped_chunks = static_cast<int>(record->queued.size());
     for (size_t i = 0; i < record->items.size(); ++i) {
       if (record->items[i] != ItemState::kPending) continue;
-      record->items[i] = ItemState::kCancelled;
       outcome.releases.push_back({job_id, static_cast<int>(i), Settlement::Kind::kRelease});
     }
+    if (!outcome.releases.empty()) {
+      absl::Status settled = accounts_->Settle(outcome.releases);
+      if (!settled.ok()) return settled;  // nothing changed
+    }
+    for (const Settlement& release : outcome.releases) {
+      record->items[release.index] = ItemState::kCancelled;
+    }
+    record->cancelled->store(true);
+    outcome.dropped_chunks = static_cast<int>(record->queued.size());
     Finish(*record, v1::JOB_STATE_CANCELLED, now);
   }
   outcome.job = Snapshot(*record);

@@ -17,14 +17,16 @@ namespace citecheck {
 // A JobStore that keeps everything in process memory: jobs are lost when the process exits.
 // Each method runs atomically under one mutex.
 //
-// Lock order: mu_, then an EventLog's own lock (events are appended under mu_ so that their
-// order matches the order of the changes; listeners run on this thread and never call back
-// into the store).
+// Lock order: mu_, then the AccountStore's locks (settlements run under mu_ so that a change
+// and its charge or release are seen together), then an EventLog's own lock (events are
+// appended under mu_ so that their order matches the order of the changes; listeners run on
+// this thread and never call back into the store).
 //
 // Thread-safe.
 class MemoryJobStore final : public JobStore {
  public:
-  MemoryJobStore() = default;
+  // `accounts` settles recorded and cancelled citations; it must outlive the store.
+  explicit MemoryJobStore(AccountStore* accounts) : accounts_(accounts) {}
 
   absl::StatusOr<v1::Job> Create(const NewJob& job) override;
   std::vector<Chunk> Claim(int max_chunks, absl::Time now) override;
@@ -66,6 +68,7 @@ class MemoryJobStore final : public JobStore {
   // Moves the job to a terminal `state` and appends the terminal job_update.
   static void Finish(JobRecord& record, v1::JobState state, absl::Time now);
 
+  AccountStore* const accounts_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<JobRecord>> jobs_ ABSL_GUARDED_BY(mu_);
   // Jobs with queued chunks, in the order they take turns.

@@ -1,0 +1,74 @@
+#include "server/accounts/gating.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+
+namespace citecheck {
+
+Admission AdmitFree(int requested, int free_limit, int used) {
+  const int64_t wanted = std::max(requested, 0);
+  const int64_t left = std::max<int64_t>(int64_t{free_limit} - used, 0);
+  Admission a;
+  a.accepted = static_cast<int>(std::min(wanted, left));
+  a.locked = static_cast<int>(wanted - a.accepted);
+  a.limit_type = a.locked > 0 ? v1::LIMIT_TYPE_FREE_LIMIT : v1::LIMIT_TYPE_NONE;
+  return a;
+}
+
+Admission AdmitCredits(int requested, int64_t credits) {
+  const int64_t wanted = std::max(requested, 0);
+  const int64_t left = std::max<int64_t>(credits, 0);
+  Admission a;
+  a.accepted = static_cast<int>(std::min(wanted, left));
+  a.locked = static_cast<int>(wanted - a.accepted);
+  a.limit_type = a.locked > 0 ? v1::LIMIT_TYPE_CREDITS_EXHAUSTED : v1::LIMIT_TYPE_NONE;
+  return a;
+}
+
+bool PassAdmits(int requested, int daily_used, int daily_limit) {
+  return int64_t{std::max(daily_used, 0)} + std::max(requested, 0) <= int64_t{daily_limit};
+}
+
+int EffectiveFreeUsed(int server_used, std::optional<int> floor) {
+  if (!floor.has_value() || *floor < 0) return server_used;
+  return std::max(server_used, *floor);
+}
+
+absl::CivilDay UtcDay(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
+
+absl::Time NextUtcMidnight(absl::Time now) {
+  return absl::FromCivil(UtcDay(now) + 1, absl::UTCTimeZone());
+}
+
+std::string FormatRfc3339Utc(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+}
+
+bool IsValidPassDays(int days) { return days == 1 || days == 7 || days == 30; }
+
+std::string PassTypeForDays(int days) {
+  return IsValidPassDays(days) ? absl::StrCat(days, "day") : "";
+}
+
+absl::Status DailyLimitReachedError(int requested, int daily_used, int daily_limit,
+                                    absl::Time now) {
+  const absl::Time reset = NextUtcMidnight(now);
+  const std::string reset_text = FormatRfc3339Utc(reset);
+  absl::Status status =
+      MakeError(absl::StatusCode::kResourceExhausted, reason::kDailyLimitReached,
+                absl::StrCat("daily pass limit reached: ", daily_used, " of ", daily_limit,
+                             " citations used today (UTC), the batch has ", requested,
+                             "; resets at ", reset_text));
+  AddErrorMetadata(status, "reset_time", reset_text);
+  AddErrorMetadata(status, "daily_used", absl::StrCat(daily_used));
+  AddErrorMetadata(status, "daily_limit", absl::StrCat(daily_limit));
+  AddQuotaFailure(status, "pass:daily_citations",
+                  absl::StrCat("at most ", daily_limit, " citations per UTC day; ", daily_used,
+                               " used, ", requested, " requested; resets at ", reset_text));
+  AddRetryInfo(status, reset - now);
+  return status;
+}
+
+}  // namespace citecheck

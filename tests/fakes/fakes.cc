@@ -1,2 +1,0 @@
-// Anchor translation unit for the header-only fakes.
-#include "tests/fakes/fake_clock.h"

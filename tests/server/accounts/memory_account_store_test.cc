@@ -1,0 +1,673 @@
+#include "server/accounts/memory_account_store.h"
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "server/common/errors.h"
+#include "server/common/hashing.h"
+
+namespace citecheck {
+namespace {
+
+absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, ss), absl::UTCTimeZone());
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+Caller AccountCaller(const std::string& token) {
+  Caller c;
+  c.kind = Caller::Kind::kAccount;
+  c.token = token;
+  return c;
+}
+
+Caller FreeCaller(const std::string& id, std::optional<int> floor = std::nullopt) {
+  Caller c;
+  c.kind = Caller::Kind::kFree;
+  c.free_key = id;
+  c.free_used_floor = floor;
+  return c;
+}
+
+Caller AnonymousCaller(const std::string& ip) {
+  Caller c;
+  c.kind = Caller::Kind::kAnonymous;
+  c.free_key = ip;
+  return c;
+}
+
+// The field of the BadRequest violation of `status`, or "" when it has none.
+std::string ViolatedField(const absl::Status& status) {
+  const google::rpc::Status rpc = ToRpcStatus(status);
+  for (const auto& any : rpc.details()) {
+    google::rpc::BadRequest bad;
+    if (any.type_url() == "type.googleapis.com/google.rpc.BadRequest" &&
+        bad.ParseFromString(any.value()) && bad.field_violations_size() > 0) {
+      return bad.field_violations(0).field();
+    }
+  }
+  return "";
+}
+
+constexpr int kFreeLimit = 10;
+constexpr int kDailyLimit = 20;
+
+class MemoryAccountStoreTest : public ::testing::Test {
+ protected:
+  MemoryAccountStoreTest() : store_(QuotaRules{kFreeLimit, kDailyLimit}) {}
+
+  void TearDown() override {
+    EXPECT_TRUE(store_.CheckInvariants().ok()) << store_.CheckInvariants();
+  }
+
+  absl::StatusOr<Reservation> Reserve(const Caller& caller, const std::string& job_id,
+                                      int citations, absl::Time now) {
+    ReserveRequest request;
+    request.caller = caller;
+    request.job_id = job_id;
+    request.citations = citations;
+    request.now = now;
+    return store_.Reserve(request);
+  }
+  absl::StatusOr<Reservation> Reserve(const Caller& caller, const std::string& job_id,
+                                      int citations) {
+    return Reserve(caller, job_id, citations, now_);
+  }
+
+  void Settle(const std::string& job_id, int index, Settlement::Kind kind) {
+    Settlement s;
+    s.job_id = job_id;
+    s.index = index;
+    s.kind = kind;
+    ASSERT_TRUE(store_.Settle({s}).ok());
+  }
+  void Charge(const std::string& job_id, int index) {
+    Settle(job_id, index, Settlement::Kind::kCharge);
+  }
+  void Release(const std::string& job_id, int index) {
+    Settle(job_id, index, Settlement::Kind::kRelease);
+  }
+
+  int64_t Credits(const std::string& token) {
+    absl::StatusOr<v1::Balance> b = store_.GetBalance(AccountCaller(token), now_);
+    EXPECT_TRUE(b.ok()) << b.status();
+    return b.ok() ? b->credits() : -1;
+  }
+  int DailyUsed(const std::string& token, absl::Time now) {
+    absl::StatusOr<v1::Balance> b = store_.GetBalance(AccountCaller(token), now);
+    EXPECT_TRUE(b.ok()) << b.status();
+    return b.ok() ? b->daily_used() : -1;
+  }
+  int FreeUsed(const Caller& caller) {
+    absl::StatusOr<v1::Balance> b = store_.GetBalance(caller, now_);
+    EXPECT_TRUE(b.ok()) << b.status();
+    return b.ok() ? b->free_used() : -1;
+  }
+
+  void GrantCredits(const std::string& token, int64_t credits, const std::string& order_id) {
+    ASSERT_TRUE(store_.GrantCredits(token, credits, order_id, now_).ok());
+  }
+  void GrantPass(const std::string& token, int days, const std::string& order_id, absl::Time now) {
+    ASSERT_TRUE(store_.GrantPass(token, days, order_id, now).ok());
+  }
+
+  MemoryAccountStore store_;
+  absl::Time now_ = Utc(2027, 1, 1, 12);
+};
+
+// ---- Credits ---------------------------------------------------------------------------------
+
+TEST_F(MemoryAccountStoreTest, CreditsAcceptWholeBatchWhenBalanceSuffices) {
+  GrantCredits("tok", 10, "o1");
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 4);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 4);
+  EXPECT_EQ(r->locked, 0);
+  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_NONE);
+  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_CREDITS);
+  EXPECT_EQ(r->user_status.credits_remaining(), 6);
+  EXPECT_EQ(Credits("tok"), 6);
+}
+
+TEST_F(MemoryAccountStoreTest, CreditsAcceptUpToBalanceAndLockTheRest) {
+  GrantCredits("tok", 3, "o1");
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 5);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 3);
+  EXPECT_EQ(r->locked, 2);
+  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
+  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_CREDITS);
+  EXPECT_EQ(r->user_status.credits_remaining(), 0);
+  EXPECT_EQ(Credits("tok"), 0);
+}
+
+TEST_F(MemoryAccountStoreTest, ZeroCreditsAcceptNothingAndLockEverything) {
+  GrantCredits("tok", 2, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job1", 2).ok());
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job2", 4);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 0);
+  EXPECT_EQ(r->locked, 4);
+  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
+  EXPECT_EQ(r->user_status.credits_remaining(), 0);
+}
+
+TEST_F(MemoryAccountStoreTest, UnknownTokenIsAnAccountWithZeroCredits) {
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("nobody"), "job", 3);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 0);
+  EXPECT_EQ(r->locked, 3);
+  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
+  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_CREDITS);
+
+  absl::StatusOr<v1::Balance> b = store_.GetBalance(AccountCaller("nobody"), now_);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->kind(), v1::USER_KIND_CREDITS);
+  EXPECT_EQ(b->credits(), 0);
+  EXPECT_FALSE(b->pass_active());
+}
+
+TEST_F(MemoryAccountStoreTest, EmptyBatchReservesNothingAndLocksNothing) {
+  GrantCredits("tok", 5, "o1");
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 0);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 0);
+  EXPECT_EQ(r->locked, 0);
+  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_NONE);
+  EXPECT_EQ(Credits("tok"), 5);
+}
+
+TEST_F(MemoryAccountStoreTest, MalformedReserveRequestsAreRejected) {
+  EXPECT_EQ(Reserve(AccountCaller("tok"), "", 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Reserve(AccountCaller("tok"), "job", -1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// ---- Free allowance --------------------------------------------------------------------------
+
+TEST_F(MemoryAccountStoreTest, FreeFloorRaisesUsageAndBatchIsCheckedUpToTheLimit) {
+  absl::StatusOr<Reservation> r = Reserve(FreeCaller("u", /*floor=*/8), "job1", 5);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 2);
+  EXPECT_EQ(r->locked, 3);
+  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_FREE_LIMIT);
+  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_FREE);
+  EXPECT_EQ(r->user_status.free_used_total(), 10);
+  EXPECT_EQ(r->user_status.free_limit(), kFreeLimit);
+
+  absl::StatusOr<Reservation> again = Reserve(FreeCaller("u"), "job2", 2);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->accepted, 0);
+  EXPECT_EQ(again->locked, 2);
+  EXPECT_EQ(again->limit_type, v1::LIMIT_TYPE_FREE_LIMIT);
+  EXPECT_EQ(again->user_status.free_used_total(), 10);
+}
+
+TEST_F(MemoryAccountStoreTest, FreeUsagePersistsAcrossReservations) {
+  absl::StatusOr<Reservation> first = Reserve(FreeCaller("u"), "job1", 6);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->accepted, 6);
+  EXPECT_EQ(first->limit_type, v1::LIMIT_TYPE_NONE);
+  EXPECT_EQ(first->user_status.free_used_total(), 6);
+
+  absl::StatusOr<Reservation> second = Reserve(FreeCaller("u"), "job2", 6);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->accepted, 4);
+  EXPECT_EQ(second->locked, 2);
+  EXPECT_EQ(second->user_status.free_used_total(), 10);
+
+  absl::StatusOr<Reservation> third = Reserve(FreeCaller("u"), "job3", 2);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->accepted, 0);
+  EXPECT_EQ(third->locked, 2);
+}
+
+TEST_F(MemoryAccountStoreTest, FreeFloorIsStoredForLaterReservations) {
+  ASSERT_TRUE(Reserve(FreeCaller("u", 7), "job1", 1).ok());  // used 8
+  absl::StatusOr<Reservation> r = Reserve(FreeCaller("u"), "job2", 5);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 2);
+  EXPECT_EQ(r->user_status.free_used_total(), 10);
+}
+
+TEST_F(MemoryAccountStoreTest, FreeFloorNeverLowersUsageAndNegativeFloorIsIgnored) {
+  ASSERT_TRUE(Reserve(FreeCaller("u"), "job1", 4).ok());
+  absl::StatusOr<Reservation> lower = Reserve(FreeCaller("u", 1), "job2", 1);
+  ASSERT_TRUE(lower.ok()) << lower.status();
+  EXPECT_EQ(lower->user_status.free_used_total(), 5);
+  absl::StatusOr<Reservation> negative = Reserve(FreeCaller("u", -100), "job3", 1);
+  ASSERT_TRUE(negative.ok()) << negative.status();
+  EXPECT_EQ(negative->accepted, 1);
+  EXPECT_EQ(negative->user_status.free_used_total(), 6);
+}
+
+TEST_F(MemoryAccountStoreTest, FreeUsersAndAnonymousAddressesCountSeparately) {
+  ASSERT_TRUE(Reserve(FreeCaller("u1"), "job1", 10).ok());
+  absl::StatusOr<Reservation> other = Reserve(FreeCaller("u2"), "job2", 3);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->accepted, 3);
+  absl::StatusOr<Reservation> anon = Reserve(AnonymousCaller("u1"), "job3", 3);
+  ASSERT_TRUE(anon.ok()) << anon.status();
+  EXPECT_EQ(anon->accepted, 3);
+  EXPECT_EQ(FreeUsed(FreeCaller("u1")), 10);
+  EXPECT_EQ(FreeUsed(AnonymousCaller("u1")), 3);
+}
+
+TEST_F(MemoryAccountStoreTest, FreeBalanceShowsUsageAndLimit) {
+  ASSERT_TRUE(Reserve(FreeCaller("u"), "job", 3).ok());
+  absl::StatusOr<v1::Balance> b = store_.GetBalance(FreeCaller("u"), now_);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->kind(), v1::USER_KIND_FREE);
+  EXPECT_EQ(b->free_used(), 3);
+  EXPECT_EQ(b->free_limit(), kFreeLimit);
+  EXPECT_EQ(FreeUsed(FreeCaller("u", 6)), 6);  // a floor shows in the balance
+  EXPECT_EQ(FreeUsed(FreeCaller("u", -1)), 3);
+  EXPECT_EQ(FreeUsed(FreeCaller("never-seen")), 0);
+}
+
+// ---- Settlement ------------------------------------------------------------------------------
+
+TEST_F(MemoryAccountStoreTest, ReleaseGivesCreditsBack) {
+  GrantCredits("tok", 5, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 5).ok());
+  EXPECT_EQ(Credits("tok"), 0);
+  Charge("job", 0);
+  Release("job", 1);
+  Release("job", 2);
+  EXPECT_EQ(Credits("tok"), 2);
+  ASSERT_TRUE(store_.CheckInvariants().ok()) << store_.CheckInvariants();
+}
+
+TEST_F(MemoryAccountStoreTest, ReleaseGivesFreeAllowanceBack) {
+  ASSERT_TRUE(Reserve(FreeCaller("u"), "job1", 10).ok());
+  Release("job1", 9);
+  Release("job1", 8);
+  EXPECT_EQ(FreeUsed(FreeCaller("u")), 8);
+  absl::StatusOr<Reservation> r = Reserve(FreeCaller("u"), "job2", 5);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 2);
+}
+
+TEST_F(MemoryAccountStoreTest, ReleaseGivesPassDailyCountBack) {
+  GrantPass("tok", 1, "p1", now_);
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 20).ok());
+  EXPECT_EQ(DailyUsed("tok", now_), 20);
+  Release("job", 0);
+  Release("job", 1);
+  EXPECT_EQ(DailyUsed("tok", now_), 18);
+  EXPECT_TRUE(Reserve(AccountCaller("tok"), "job2", 2).ok());
+}
+
+TEST_F(MemoryAccountStoreTest, PassReleaseDecrementsTheDayOfTheReservation) {
+  GrantPass("tok", 7, "p1", now_);
+  const absl::Time late = Utc(2027, 1, 1, 23, 59);
+  const absl::Time next_day = Utc(2027, 1, 2, 0, 1);
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "yesterday", 5, late).ok());
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "today", 3, next_day).ok());
+  Release("yesterday", 0);
+  EXPECT_EQ(DailyUsed("tok", next_day), 3);
+  EXPECT_EQ(DailyUsed("tok", late), 4);
+}
+
+TEST_F(MemoryAccountStoreTest, ChargingTwiceChargesOnce) {
+  GrantCredits("tok", 5, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 2).ok());
+  Charge("job", 0);
+  Charge("job", 0);
+  Release("job", 0);  // already charged: no-op, nothing given back
+  EXPECT_EQ(Credits("tok"), 3);
+  int charges = 0;
+  for (const LedgerEntry& e : store_.LedgerForTest()) {
+    if (e.kind == LedgerEntry::Kind::kCharge) ++charges;
+  }
+  EXPECT_EQ(charges, 1);
+}
+
+TEST_F(MemoryAccountStoreTest, ReleasingTwiceReleasesOnceAndChargeAfterReleaseIsNoOp) {
+  GrantCredits("tok", 5, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 2).ok());
+  Release("job", 1);
+  Release("job", 1);
+  Charge("job", 1);
+  EXPECT_EQ(Credits("tok"), 4);
+}
+
+TEST_F(MemoryAccountStoreTest, SettlingWhatWasNeverReservedIsNoOp) {
+  GrantCredits("tok", 3, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 5).ok());  // indices 0..2 reserved
+  const size_t before = store_.LedgerForTest().size();
+  Release("job", 3);  // locked
+  Release("job", 4);  // locked
+  Release("job", -1);
+  Charge("job", 99);
+  Release("no-such-job", 0);
+  Charge("no-such-job", 0);
+  EXPECT_EQ(store_.LedgerForTest().size(), before);
+  EXPECT_EQ(Credits("tok"), 0);
+}
+
+TEST_F(MemoryAccountStoreTest, SettleAppliesEveryEntryOfABatch) {
+  GrantCredits("tok", 4, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 4).ok());
+  std::vector<Settlement> batch = {{"job", 0, Settlement::Kind::kCharge},
+                                   {"job", 1, Settlement::Kind::kRelease},
+                                   {"job", 1, Settlement::Kind::kRelease},
+                                   {"job", 2, Settlement::Kind::kRelease}};
+  ASSERT_TRUE(store_.Settle(batch).ok());
+  EXPECT_EQ(Credits("tok"), 2);
+}
+
+TEST_F(MemoryAccountStoreTest, ReservingTwiceForOneJobReservesOnce) {
+  GrantCredits("tok", 10, "o1");
+  absl::StatusOr<Reservation> first = Reserve(AccountCaller("tok"), "job", 4);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<Reservation> second = Reserve(AccountCaller("tok"), "job", 7);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->accepted, 4);
+  EXPECT_EQ(second->locked, 0);
+  EXPECT_EQ(second->user_status.credits_remaining(), 6);
+  EXPECT_EQ(Credits("tok"), 6);
+  int reserves = 0;
+  for (const LedgerEntry& e : store_.LedgerForTest()) {
+    if (e.kind == LedgerEntry::Kind::kReserve) ++reserves;
+  }
+  EXPECT_EQ(reserves, 1);
+}
+
+TEST_F(MemoryAccountStoreTest, ReplayedFreeReservationDoesNotCountAgain) {
+  ASSERT_TRUE(Reserve(FreeCaller("u"), "job", 4).ok());
+  absl::StatusOr<Reservation> again = Reserve(FreeCaller("u"), "job", 4);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->accepted, 4);
+  EXPECT_EQ(FreeUsed(FreeCaller("u")), 4);
+}
+
+TEST_F(MemoryAccountStoreTest, JobIdReservedByAnotherOwnerIsRefused) {
+  GrantCredits("tok", 10, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 4).ok());
+  absl::StatusOr<Reservation> other = Reserve(FreeCaller("u"), "job", 4);
+  EXPECT_FALSE(other.ok());
+  EXPECT_EQ(FreeUsed(FreeCaller("u")), 0);
+}
+
+TEST_F(MemoryAccountStoreTest, LedgerKeysNameTheMovementAndNeverTheToken) {
+  GrantCredits("secret-token", 3, "o1");
+  ASSERT_TRUE(Reserve(AccountCaller("secret-token"), "job", 2).ok());
+  Charge("job", 0);
+  Release("job", 1);
+  const std::vector<LedgerEntry> ledger = store_.LedgerForTest();
+  ASSERT_EQ(ledger.size(), 4u);
+  EXPECT_EQ(ledger[0].key, "grant:o1");
+  EXPECT_EQ(ledger[0].amount, 3);
+  EXPECT_EQ(ledger[1].key, "reserve:job");
+  EXPECT_EQ(ledger[1].amount, 2);
+  EXPECT_EQ(ledger[2].key, "charge:job:0");
+  EXPECT_EQ(ledger[3].key, "release:job:1");
+  for (const LedgerEntry& e : ledger) {
+    EXPECT_EQ(e.owner, "acct:" + Sha256Hex("secret-token"));
+    EXPECT_EQ(e.owner.find("secret-token"), std::string::npos);
+  }
+}
+
+// ---- Passes ----------------------------------------------------------------------------------
+
+TEST_F(MemoryAccountStoreTest, PassAcceptsBatchAndReportsDailyUsage) {
+  GrantPass("tok", 7, "p1", now_);
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 15);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 15);
+  EXPECT_EQ(r->locked, 0);
+  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_NONE);
+  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_PASS);
+  EXPECT_EQ(r->user_status.daily_used(), 15);
+  EXPECT_EQ(r->user_status.daily_limit(), kDailyLimit);
+  EXPECT_EQ(FromProto(r->user_status.reset_time()), Utc(2027, 1, 2));
+  EXPECT_EQ(FromProto(r->user_status.pass_expire_time()), now_ + absl::Hours(24 * 7));
+}
+
+TEST_F(MemoryAccountStoreTest, PassRejectsWholeBatchThatWouldCrossTheDailyLimit) {
+  GrantPass("tok", 1, "p1", now_);
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job1", 15).ok());
+  absl::StatusOr<Reservation> over = Reserve(AccountCaller("tok"), "job2", 6);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReason(over.status()), "DAILY_LIMIT_REACHED");
+  EXPECT_EQ(ErrorMetadata(over.status())["reset_time"], "2027-01-02T00:00:00+00:00");
+  const google::rpc::Status rpc = ToRpcStatus(over.status());
+  bool quota_failure = false, retry_info = false;
+  for (const auto& any : rpc.details()) {
+    quota_failure |= any.type_url() == "type.googleapis.com/google.rpc.QuotaFailure";
+    retry_info |= any.type_url() == "type.googleapis.com/google.rpc.RetryInfo";
+  }
+  EXPECT_TRUE(quota_failure);
+  EXPECT_TRUE(retry_info);
+  EXPECT_EQ(DailyUsed("tok", now_), 15);  // nothing of the rejected batch was counted
+
+  // A rejected job reserved nothing; the same job id may try again with a batch that fits.
+  absl::StatusOr<Reservation> fits = Reserve(AccountCaller("tok"), "job2", 5);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->user_status.daily_used(), 20);
+}
+
+TEST_F(MemoryAccountStoreTest, PassDailyUsageResetsAtUtcMidnight) {
+  GrantPass("tok", 7, "p1", now_);
+  const absl::Time last_second = Utc(2027, 1, 1, 23, 59, 59);
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job1", 20, last_second).ok());
+  EXPECT_FALSE(Reserve(AccountCaller("tok"), "job2", 1, last_second).ok());
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job3", 20, Utc(2027, 1, 2));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->user_status.daily_used(), 20);
+  EXPECT_EQ(FromProto(r->user_status.reset_time()), Utc(2027, 1, 3));
+}
+
+TEST_F(MemoryAccountStoreTest, CreditsAreUntouchedWhilePassIsActive) {
+  GrantCredits("tok", 50, "o1");
+  GrantPass("tok", 1, "p1", now_);
+  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job1", 10);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_PASS);
+  Charge("job1", 0);
+  EXPECT_EQ(Credits("tok"), 50);
+
+  // The pass expires: credits pay again.
+  const absl::Time after = now_ + absl::Hours(24);
+  absl::StatusOr<Reservation> paid = Reserve(AccountCaller("tok"), "job2", 10, after);
+  ASSERT_TRUE(paid.ok()) << paid.status();
+  EXPECT_EQ(paid->user_status.kind(), v1::USER_KIND_CREDITS);
+  EXPECT_EQ(paid->user_status.credits_remaining(), 40);
+}
+
+TEST_F(MemoryAccountStoreTest, PassExtendsFromItsExpiryWhileActiveAndFromNowAfterwards) {
+  absl::StatusOr<v1::Balance> b = store_.GrantPass("tok", 1, "p1", now_);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(FromProto(b->pass_expire_time()), now_ + absl::Hours(24));
+  EXPECT_EQ(b->pass_type(), "1day");
+
+  // Stacks on the active pass.
+  b = store_.GrantPass("tok", 7, "p2", now_ + absl::Hours(1));
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(FromProto(b->pass_expire_time()), now_ + absl::Hours(24 * 8));
+  EXPECT_EQ(b->pass_type(), "7day");
+  EXPECT_TRUE(b->pass_active());
+  EXPECT_EQ(b->kind(), v1::USER_KIND_PASS);
+
+  // After expiry a new pass starts from now.
+  const absl::Time later = now_ + absl::Hours(24 * 100);
+  b = store_.GrantPass("tok", 30, "p3", later);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(FromProto(b->pass_expire_time()), later + absl::Hours(24 * 30));
+  EXPECT_EQ(b->pass_type(), "30day");
+}
+
+TEST_F(MemoryAccountStoreTest, BalanceDescribesActiveAndExpiredPasses) {
+  GrantCredits("tok", 5, "o1");
+  GrantPass("tok", 1, "p1", now_);
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 3).ok());
+  absl::StatusOr<v1::Balance> active = store_.GetBalance(AccountCaller("tok"), now_);
+  ASSERT_TRUE(active.ok()) << active.status();
+  EXPECT_EQ(active->kind(), v1::USER_KIND_PASS);
+  EXPECT_EQ(active->credits(), 5);
+  EXPECT_TRUE(active->pass_active());
+  EXPECT_EQ(active->pass_type(), "1day");
+  EXPECT_EQ(active->daily_used(), 3);
+  EXPECT_EQ(active->daily_limit(), kDailyLimit);
+  EXPECT_EQ(FromProto(active->reset_time()), Utc(2027, 1, 2));
+
+  const absl::Time expired_at = now_ + absl::Hours(24);
+  absl::StatusOr<v1::Balance> expired = store_.GetBalance(AccountCaller("tok"), expired_at);
+  ASSERT_TRUE(expired.ok()) << expired.status();
+  EXPECT_EQ(expired->kind(), v1::USER_KIND_CREDITS);
+  EXPECT_FALSE(expired->pass_active());
+  EXPECT_EQ(expired->credits(), 5);
+  EXPECT_EQ(FromProto(expired->pass_expire_time()), expired_at);
+}
+
+// ---- Grants ----------------------------------------------------------------------------------
+
+TEST_F(MemoryAccountStoreTest, SameCreditOrderTwiceGrantsOnce) {
+  absl::StatusOr<v1::Balance> first = store_.GrantCredits("tok", 10, "o1", now_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->credits(), 10);
+  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 4).ok());
+  absl::StatusOr<v1::Balance> again = store_.GrantCredits("tok", 10, "o1", now_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->credits(), 6);  // the current balance, nothing granted
+}
+
+TEST_F(MemoryAccountStoreTest, SamePassOrderTwiceExtendsOnce) {
+  GrantPass("tok", 7, "p1", now_);
+  absl::StatusOr<v1::Balance> again = store_.GrantPass("tok", 7, "p1", now_ + absl::Hours(1));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(FromProto(again->pass_expire_time()), now_ + absl::Hours(24 * 7));
+}
+
+TEST_F(MemoryAccountStoreTest, OrderIdReusedForOtherContentIsRejected) {
+  GrantCredits("tok", 10, "o1");
+  GrantPass("tok", 7, "p1", now_);
+  const absl::Status cases[] = {
+      store_.GrantCredits("tok", 11, "o1", now_).status(),    // other amount
+      store_.GrantCredits("other", 10, "o1", now_).status(),  // other token
+      store_.GrantPass("tok", 7, "o1", now_).status(),        // other kind
+      store_.GrantPass("tok", 30, "p1", now_).status(),       // other days
+      store_.GrantCredits("tok", 7, "p1", now_).status(),     // other kind
+  };
+  for (const absl::Status& status : cases) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(ErrorReason(status), "ORDER_ID_REUSED") << status;
+  }
+  EXPECT_EQ(Credits("tok"), 10);
+  EXPECT_EQ(Credits("other"), 0);
+}
+
+TEST_F(MemoryAccountStoreTest, InvalidGrantsNameTheirField) {
+  struct Case {
+    const char* name;
+    absl::Status status;
+    const char* field;
+  };
+  const Case cases[] = {
+      {"zero credits", store_.GrantCredits("tok", 0, "o1", now_).status(), "credits"},
+      {"negative credits", store_.GrantCredits("tok", -5, "o1", now_).status(), "credits"},
+      {"empty token", store_.GrantCredits("", 5, "o1", now_).status(), "token"},
+      {"empty order", store_.GrantCredits("tok", 5, "", now_).status(), "order_id"},
+      {"zero days", store_.GrantPass("tok", 0, "p1", now_).status(), "days"},
+      {"two days", store_.GrantPass("tok", 2, "p1", now_).status(), "days"},
+      {"pass empty token", store_.GrantPass("", 7, "p1", now_).status(), "token"},
+      {"pass empty order", store_.GrantPass("tok", 7, "", now_).status(), "order_id"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(c.status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ErrorReason(c.status), "INVALID_GRANT");
+    EXPECT_EQ(ViolatedField(c.status), c.field);
+  }
+  // Nothing was recorded, so the order ids are still free.
+  EXPECT_TRUE(store_.LedgerForTest().empty());
+  EXPECT_TRUE(store_.GrantCredits("tok", 5, "o1", now_).ok());
+}
+
+// ---- Concurrency -----------------------------------------------------------------------------
+
+TEST_F(MemoryAccountStoreTest, ConcurrentReservesNeverAcceptMoreThanTheCredits) {
+  GrantCredits("tok", 100, "o1");
+  constexpr int kThreads = 8;
+  constexpr int kJobsPerThread = 25;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &accepted] {
+      for (int j = 0; j < kJobsPerThread; ++j) {
+        absl::StatusOr<Reservation> r =
+            Reserve(AccountCaller("tok"), absl::StrCat("job-", t, "-", j), 1 + (t + j) % 3);
+        ASSERT_TRUE(r.ok()) << r.status();
+        accepted += r->accepted;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), 100);
+  EXPECT_EQ(Credits("tok"), 0);
+  ASSERT_TRUE(store_.CheckInvariants().ok()) << store_.CheckInvariants();
+}
+
+TEST_F(MemoryAccountStoreTest, ConcurrentReservesAndSettlementsKeepTheBooksBalanced) {
+  GrantCredits("tok", 100, "o1");
+  constexpr int kThreads = 8;
+  std::atomic<int> charged{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &charged] {
+      for (int j = 0; j < 30; ++j) {
+        const std::string job = absl::StrCat("job-", t, "-", j);
+        absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), job, 3);
+        ASSERT_TRUE(r.ok()) << r.status();
+        for (int i = 0; i < r->accepted; ++i) {
+          // Charge even indices, release odd ones; every settlement is sent twice.
+          const Settlement::Kind kind =
+              i % 2 == 0 ? Settlement::Kind::kCharge : Settlement::Kind::kRelease;
+          std::vector<Settlement> s = {{job, i, kind}, {job, i, kind}};
+          ASSERT_TRUE(store_.Settle(s).ok());
+          if (kind == Settlement::Kind::kCharge) ++charged;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(Credits("tok"), 100 - charged.load());
+  ASSERT_TRUE(store_.CheckInvariants().ok()) << store_.CheckInvariants();
+}
+
+TEST_F(MemoryAccountStoreTest, ConcurrentFreeReservesNeverExceedTheAllowance) {
+  constexpr int kThreads = 8;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &accepted] {
+      for (int j = 0; j < 5; ++j) {
+        absl::StatusOr<Reservation> r =
+            Reserve(FreeCaller("u"), absl::StrCat("job-", t, "-", j), 2);
+        ASSERT_TRUE(r.ok()) << r.status();
+        accepted += r->accepted;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), kFreeLimit);
+  EXPECT_EQ(FreeUsed(FreeCaller("u")), kFreeLimit);
+}
+
+}  // namespace
+}  // namespace citecheck
