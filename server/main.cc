@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/accounts/memory_account_store.h"
 #include "server/api/citecheck_server.h"
+#include "server/checking/delayed_checker.h"
 #include "server/checking/heuristic_checker.h"
 #include "server/common/logging.h"
 #include "server/jobs/memory_job_store.h"
@@ -28,6 +29,8 @@ ABSL_FLAG(std::string, mysql_url, "",
           "mysql://USER[:PASS]@HOST:PORT/DB or mysql://USER[:PASS]@localhost/DB?socket=PATH");
 ABSL_FLAG(std::string, llm_base_url, "",
           "OpenAI-compatible base URL; empty = the built-in heuristic checker");
+ABSL_FLAG(absl::Duration, checker_delay, absl::ZeroDuration(),
+          "development: makes every checker call take at least this long, like a remote LLM");
 ABSL_FLAG(int, llm_max_inflight, 16, "checker calls in flight at once, whole server");
 ABSL_FLAG(int, citations_per_call, 5, "citations per checker call");
 ABSL_FLAG(int, max_queued_chunks, 10000, "chunks waiting for a worker; more = QUEUE_FULL");
@@ -69,6 +72,10 @@ int Run() {
     return 2;
   }
   parts.checker = std::make_unique<HeuristicChecker>();
+  if (absl::GetFlag(FLAGS_checker_delay) > absl::ZeroDuration()) {
+    parts.checker = std::make_unique<DelayedChecker>(std::move(parts.checker),
+                                                     absl::GetFlag(FLAGS_checker_delay));
+  }
 
   QuotaRules quota;
   quota.free_limit = absl::GetFlag(FLAGS_free_limit);

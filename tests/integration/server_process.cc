@@ -1,0 +1,130 @@
+#include "tests/integration/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace citecheck::testing {
+
+std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> flags) {
+  std::unique_ptr<ServerProcess> server(new ServerProcess());
+  char log_template[] = "/tmp/citecheck-server-XXXXXX";
+  int log_fd = mkstemp(log_template);
+  server->log_path_ = log_template;
+  int out[2];
+  if (log_fd < 0 || pipe(out) != 0) {
+    ADD_FAILURE() << "cannot create the server's log or pipe";
+    return nullptr;
+  }
+  std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0",
+                                    "--store=memory"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    close(out[0]);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(log_fd);
+  server->pid_ = pid;
+
+  // Read stdout until "listening on ADDR\n".
+  std::string line;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  while (absl::Now() < deadline && !absl::StrContains(line, "\n")) {
+    char buf[256];
+    ssize_t n = read(out[0], buf, sizeof(buf));
+    if (n > 0) {
+      line.append(buf, n);
+    } else if (n == 0) {
+      break;  // exited
+    } else {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  close(out[0]);
+  const std::string kPrefix = "listening on ";
+  size_t at = line.find(kPrefix);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "citecheck-server did not start; its log:\n" << server->Log();
+    server->Kill();
+    return nullptr;
+  }
+  server->address_ = line.substr(at + kPrefix.size());
+  server->address_ = server->address_.substr(0, server->address_.find('\n'));
+  return server;
+}
+
+ServerProcess::~ServerProcess() {
+  Kill();
+  if (!log_path_.empty() && !::testing::Test::HasFailure()) unlink(log_path_.c_str());
+}
+
+std::unique_ptr<client::CitecheckClient> ServerProcess::Client(
+    client::ClientOptions options) const {
+  options.server = address_;
+  options.rpc_timeout = absl::Seconds(10);
+  return std::make_unique<client::CitecheckClient>(std::move(options));
+}
+
+std::unique_ptr<client::CitecheckClient> ServerProcess::FreeUser(const std::string& id) const {
+  client::ClientOptions options;
+  options.free_user_id = id;
+  return Client(options);
+}
+
+std::unique_ptr<client::CitecheckClient> ServerProcess::Account(const std::string& token) const {
+  client::ClientOptions options;
+  options.token = token;
+  return Client(options);
+}
+
+int ServerProcess::Terminate(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  const absl::Time deadline = absl::Now() + timeout;
+  int status = 0;
+  while (absl::Now() < deadline) {
+    pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  Kill();
+  return -1;
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+std::string ServerProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace citecheck::testing
