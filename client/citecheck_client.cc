@@ -182,12 +182,9 @@ grpc::Status CitecheckClient::Watch(const std::string& job_id, int64_t after_seq
     if (reconnects > 0) last_watch_reconnects_.store(reconnects);
     grpc::Status status = WatchOnce(job_id, on_event, &progress);
     if (progress.stopped) return status;
-    if (progress.terminal) return grpc::Status::OK;
-    if (status.ok()) {
-      // The server ended the stream early; resume like after a drop.
-      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "watch stream ended before the job's terminal event");
-    } else if (!IsRetryableStreamError(status.error_code())) {
+    // An OK end comes only after the job's terminal event (it may precede after_sequence).
+    if (progress.terminal || status.ok()) return grpc::Status::OK;
+    if (!IsRetryableStreamError(status.error_code())) {
       return status;
     }
     if (reconnects >= options_.max_reconnects) return status;

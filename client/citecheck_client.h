@@ -79,12 +79,14 @@ class CitecheckClient {
   // included (on_event may test event.has_heartbeat()).
   // Resumption: if, before the terminal job_update was delivered, the stream drops with
   // UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN or CANCELLED (not caused by this client),
-  // or ends OK early, Watch waits (see kInitialBackoff) and reopens it after the last sequence
+  // Watch waits (see kInitialBackoff) and reopens it after the last sequence
   // delivered, so on_event sees every event exactly once (replayed duplicates are dropped). At
   // most options.max_reconnects resumptions are made over the whole Watch; then the last error
   // is returned.
   // Returns OK once the terminal job_update (state SUCCEEDED, FAILED or CANCELLED) was delivered
-  // and the stream ended (an error after the terminal event is ignored). Any other error (e.g.
+  // and the stream ended (an error after the terminal event is ignored), and also when the
+  // stream ends OK without it: the server ends a stream OK only after the job's terminal event,
+  // so that happens when after_sequence was already at or past it. Any other error (e.g.
   // NOT_FOUND, OUT_OF_RANGE) is returned at once. If on_event returns false, or CancelWatches()
   // is called, the watch stops and returns CANCELLED.
   // The stream has no deadline and does not wait for the channel to become ready.

@@ -3,6 +3,9 @@
 // Every flag can also come from the environment as CITECHECK_<FLAG NAME IN UPPER CASE>; a flag
 // given on the command line wins.
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -62,8 +65,31 @@ bool ApplyEnvironment() {
   return true;
 }
 
+// SIGINT/SIGTERM → one byte on this pipe (the only async-signal-safe thing the handler does);
+// a thread reads it and shuts the server down. A handler, rather than sigwait(), because gRPC
+// may start threads before main() that would otherwise take the signal's default action.
+int g_signal_pipe[2] = {-1, -1};
+
+void OnSignal(int signal) {
+  const char byte = static_cast<char>(signal);
+  ssize_t ignored = write(g_signal_pipe[1], &byte, 1);
+  (void)ignored;
+}
+
+bool InstallSignalHandlers() {
+  if (pipe(g_signal_pipe) != 0) return false;
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  return sigaction(SIGINT, &action, nullptr) == 0 && sigaction(SIGTERM, &action, nullptr) == 0;
+}
+
 int Run() {
   InitLogging(absl::GetFlag(FLAGS_log_level));
+  if (!InstallSignalHandlers()) {
+    spdlog::error("cannot install signal handlers");
+    return 1;
+  }
 
   ServerParts parts;
   if (!absl::GetFlag(FLAGS_llm_base_url).empty()) {
@@ -112,13 +138,6 @@ int Run() {
     return 2;
   }
 
-  // Signals are taken by one thread with sigwait(); block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   absl::StatusOr<std::unique_ptr<CitecheckServer>> server =
       CitecheckServer::Start(options, std::move(parts));
   if (!server.ok()) {
@@ -130,10 +149,11 @@ int Run() {
   std::printf("listening on %s\n", (*server)->address().c_str());
   std::fflush(stdout);
 
-  std::thread signal_waiter([&signals, &server] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    spdlog::info("received signal {}", signal);
+  std::thread signal_waiter([&server] {
+    char signal = 0;
+    while (read(g_signal_pipe[0], &signal, 1) < 0 && errno == EINTR) {
+    }
+    spdlog::info("received signal {}; shutting down", static_cast<int>(signal));
     (*server)->Shutdown();
   });
   (*server)->Wait();

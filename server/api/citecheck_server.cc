@@ -67,6 +67,7 @@ void CitecheckServer::Shutdown() {
   server_->GetHealthCheckService()->SetServingStatus(false);
   hub_->Stop();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+  spdlog::debug("gRPC server stopped; stopping the workers");
   manager_->Shutdown();
   spdlog::info("shutdown complete");
 }

@@ -163,7 +163,9 @@ TEST_F(CitationServiceTest, WatchFromASequenceReplaysExactlyTheLaterEvents) {
     Watched part = WatchAll(*client, job.job_id(), after);
     if (after == last) {
       // Nothing after the terminal event: the stream ends at once, OK, with no event.
+      EXPECT_TRUE(part.status.ok());
       EXPECT_TRUE(part.events.empty());
+      EXPECT_EQ(client->last_watch_reconnects(), 0);
       continue;
     }
     ASSERT_TRUE(part.status.ok()) << after;

@@ -26,7 +26,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> fla
     ADD_FAILURE() << "cannot create the server's log or pipe";
     return nullptr;
   }
-  std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0",
+  std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0", "--log_level=debug",
                                     "--store=memory"};
   args.insert(args.end(), flags.begin(), flags.end());
   pid_t pid = fork();
@@ -74,7 +74,9 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> fla
 
 ServerProcess::~ServerProcess() {
   Kill();
-  if (!log_path_.empty() && !::testing::Test::HasFailure()) unlink(log_path_.c_str());
+  if (!log_path_.empty() && !::testing::Test::HasFailure() && getenv("KEEP_SERVER_LOGS") == nullptr) {
+    unlink(log_path_.c_str());
+  }
 }
 
 std::unique_ptr<client::CitecheckClient> ServerProcess::Client(

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# deploy/quickstart.sh: THE quickstart. Installs and builds everything (deploy/setup.sh), starts
+# a development citecheck-server on a free loopback port, submits deploy/sample_references.txt
+# with the CLI and streams the results on screen, then stops the server with SIGTERM.
+#
+# Environment:
+#   BUILD_DIR            build directory (default build)
+#   QUICKSTART_INPUT     the reference list to submit (default deploy/sample_references.txt)
+#   QUICKSTART_FREE_LIMIT  free citations per user for this demo server (default 10, so the
+#                        whole 8-citation sample is checked; the server's own default is 5)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export BUILD_DIR="${BUILD_DIR:-build}"
+INPUT="${QUICKSTART_INPUT:-deploy/sample_references.txt}"
+FREE_LIMIT="${QUICKSTART_FREE_LIMIT:-10}"
+
+say() { printf '[quickstart] %s\n' "$*"; }
+
+bash "$ROOT/deploy/setup.sh"
+
+SERVER_BIN="$BUILD_DIR/server/citecheck-server"
+CLI_BIN="$BUILD_DIR/client/citecheck"
+for bin in "$SERVER_BIN" "$CLI_BIN"; do
+  [[ -x "$bin" ]] || { say "error: $bin was not built"; exit 1; }
+done
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/citecheck-quickstart.XXXXXX")"
+SERVER_PID=""
+KEEP_WORK=0
+
+# Stops the server (SIGTERM, then SIGKILL after 15 s) and sets SERVER_RC to its exit status.
+SERVER_RC=""
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  local pid="$SERVER_PID"
+  SERVER_PID=""
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "server did not stop within 15 s of SIGTERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  SERVER_RC=0
+  wait "$pid" 2>/dev/null || SERVER_RC=$?
+}
+
+cleanup() {
+  local rc=$?
+  stop_server
+  if ((rc != 0 || KEEP_WORK)); then
+    say "server log kept in $WORK/server.log"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- Local MariaDB (not yet) ----------------------------------------------------------------
+# A later change starts a throwaway MariaDB here (datadir and socket inside "$WORK"), creates
+# the schema, and runs the server with --store=mysql --mysql_url=... instead of --store=memory.
+STORE_ARGS=(--store=memory)
+# ---------------------------------------------------------------------------------------------
+
+: >"$WORK/server.out"
+: >"$WORK/server.log"
+say "starting $SERVER_BIN ${STORE_ARGS[*]} --listen 127.0.0.1:0 --free_limit $FREE_LIMIT"
+"$SERVER_BIN" "${STORE_ARGS[@]}" --listen 127.0.0.1:0 --free_limit "$FREE_LIMIT" \
+  >"$WORK/server.out" 2>"$WORK/server.log" </dev/null &
+SERVER_PID=$!
+
+ADDR=""
+for _ in $(seq 300); do  # up to 30 s
+  ADDR="$(sed -n 's/^listening on \([^[:space:]]*\).*$/\1/p;T;q' "$WORK/server.out" || true)"
+  [[ -n "$ADDR" ]] && break
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    SERVER_PID=""
+    say "error: the server exited before listening; its log:"
+    cat "$WORK/server.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [[ -z "$ADDR" ]]; then
+  say "error: no 'listening on' line within 30 s; server log:"
+  cat "$WORK/server.log" >&2
+  exit 1
+fi
+say "server listening on $ADDR (log: $WORK/server.log)"
+say "submitting $INPUT and watching the results:"
+echo
+
+cli_rc=0
+"$CLI_BIN" --server "$ADDR" submit "$INPUT" --watch </dev/null || cli_rc=$?
+echo
+
+say "stopping the server (SIGTERM)"
+stop_server
+if [[ "$SERVER_RC" != 0 ]]; then
+  say "error: the server exited with status $SERVER_RC after SIGTERM; its log:"
+  tail -n 50 "$WORK/server.log" >&2
+  exit 1
+fi
+say "server stopped cleanly (exit 0)"
+if ((cli_rc != 0)); then
+  say "error: citecheck submit --watch exited with status $cli_rc"
+  exit "$cli_rc"
+fi
+say "done"

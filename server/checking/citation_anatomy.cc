@@ -1,0 +1,715 @@
+#include "server/checking/citation_anatomy.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace citecheck {
+namespace {
+
+constexpr absl::string_view kLeftDoubleQuote = "\xE2\x80\x9C";   // “
+constexpr absl::string_view kRightDoubleQuote = "\xE2\x80\x9D";  // ”
+
+bool StartsAt(absl::string_view text, size_t pos, absl::string_view prefix) {
+  return pos <= text.size() && absl::StartsWith(text.substr(pos), prefix);
+}
+
+bool StartsAtIgnoringCase(absl::string_view text, size_t pos, absl::string_view prefix) {
+  return pos <= text.size() && absl::StartsWithIgnoreCase(text.substr(pos), prefix);
+}
+
+size_t SkipSpaces(absl::string_view text, size_t pos, size_t limit) {
+  while (pos < limit && text[pos] == ' ') ++pos;
+  return pos;
+}
+
+// The end of [begin, end) without trailing spaces.
+size_t TrimSpacesBefore(absl::string_view text, size_t begin, size_t end) {
+  while (end > begin && text[end - 1] == ' ') --end;
+  return end;
+}
+
+size_t OpeningQuoteWidth(absl::string_view text, size_t pos) {
+  if (pos >= text.size()) return 0;
+  if (text[pos] == '"') return 1;
+  return StartsAt(text, pos, kLeftDoubleQuote) ? kLeftDoubleQuote.size() : 0;
+}
+
+size_t ClosingQuoteWidth(absl::string_view text, size_t pos) {
+  if (pos >= text.size()) return 0;
+  if (text[pos] == '"') return 1;
+  return StartsAt(text, pos, kRightDoubleQuote) ? kRightDoubleQuote.size() : 0;
+}
+
+bool IsLetterByte(char c) {
+  return absl::ascii_isalpha(c) || static_cast<unsigned char>(c) >= 0x80;
+}
+
+bool IsSentenceEnd(char c) { return c == '.' || c == '?' || c == '!'; }
+
+// Where one element ends: its content ends at `content_end` (a separating period is excluded;
+// ? and ! and the periods of abbreviations are included), the separator at `separator_end`,
+// and the next element starts at `next_begin`.
+struct ElementEnd {
+  size_t content_end;
+  size_t separator_end;
+  size_t next_begin;
+};
+
+// In an author list, true when the word at `pos` (after an initial and a space) starts a title
+// rather than continuing a name: a capitalised word followed by a space, as in "Doe, R. Deep
+// learning" (but not "Rachel A. Doe," or "John A. Smith and ..." or "J. Smith (2020)").
+bool TitleStartsAt(absl::string_view text, size_t pos, size_t limit) {
+  if (pos >= limit || !absl::ascii_isupper(text[pos])) return false;
+  size_t word_end = pos;
+  while (word_end < limit && text[word_end] != ' ' && text[word_end] != ',' &&
+         text[word_end] != '.') {
+    ++word_end;
+  }
+  if (word_end >= limit || text[word_end] != ' ') return false;
+  size_t next = word_end + 1;
+  return !StartsAt(text, next, "and ") && !StartsAt(text, next, "& ") && !StartsAt(text, next, "(");
+}
+
+bool IsInitialPeriod(absl::string_view text, size_t pos) {
+  return pos >= 1 && absl::ascii_isupper(text[pos - 1]) &&
+         (pos == 1 || !IsLetterByte(text[pos - 2]));
+}
+
+ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, bool in_authors) {
+  int depth = 0;
+  bool quoted = false;
+  bool italic = false;
+  size_t i = from;
+  while (i < limit) {
+    char c = text[i];
+    if (size_t width = quoted ? ClosingQuoteWidth(text, i) : OpeningQuoteWidth(text, i);
+        width > 0) {
+      quoted = !quoted;
+      size_t after = i + width;
+      if (!quoted && depth == 0 && !italic && i > from && IsSentenceEnd(text[i - 1])) {
+        if (after >= limit || text[after] == ' ') {
+          return {after, after, SkipSpaces(text, after, limit)};
+        }
+        if (text[after] == '.' && (after + 1 >= limit || text[after + 1] == ' ')) {
+          return {after, after + 1, SkipSpaces(text, after + 1, limit)};
+        }
+      }
+      i = after;
+      continue;
+    }
+    if (c == '_') {
+      italic = !italic;
+      if (!italic && !quoted && depth == 0 && i > from &&
+          (text[i - 1] == '?' || text[i - 1] == '!') && (i + 1 >= limit || text[i + 1] == ' ')) {
+        return {i + 1, i + 1, SkipSpaces(text, i + 1, limit)};
+      }
+    } else if (c == '(' || c == '[') {
+      ++depth;
+    } else if ((c == ')' || c == ']') && depth > 0) {
+      --depth;
+    } else if (!quoted && !italic && depth == 0 && IsSentenceEnd(c)) {
+      size_t next = i + 1;
+      bool part_of_ellipsis = c == '.' && i > from && (text[i - 1] == '.' || text[i - 1] == ' ');
+      if ((next < limit && text[next] != ' ') || part_of_ellipsis) {
+        ++i;
+        continue;
+      }
+      if (c == '.' && IsAbbreviationPeriod(text, i)) {
+        if (next >= limit) return {next, next, limit};
+        size_t peek = SkipSpaces(text, next, limit);
+        if (peek >= limit) return {next, next, limit};
+        bool ends_et_al = i >= 5 && text.substr(i - 5, 5) == "et al";
+        bool new_element =
+            OpeningQuoteWidth(text, peek) > 0 || text[peek] == '_' ||
+            (in_authors && ends_et_al && text[peek] != '(') ||
+            (in_authors && IsInitialPeriod(text, i) && TitleStartsAt(text, peek, limit));
+        if (new_element) return {next, next, peek};
+        ++i;
+        continue;
+      }
+      return {c == '.' ? i : next, next, SkipSpaces(text, next, limit)};
+    }
+    ++i;
+  }
+  return {limit, limit, limit};
+}
+
+// A parenthesized year: "(2020)", "(2020a)", "(2020, March 5)", "(n.d.)".
+struct YearInParentheses {
+  TextSpan group;
+  TextSpan year;
+};
+
+YearInParentheses FindYearInParentheses(absl::string_view text, size_t from, size_t limit) {
+  constexpr size_t kLongestDate = 40;
+  for (size_t i = from; i < limit; ++i) {
+    if (text[i] != '(') continue;
+    size_t length = YearLengthAt(text, i + 1);
+    if (length == 0) continue;
+    size_t after = i + 1 + length;
+    size_t close = after;
+    if (after < limit && text[after] == ',') {
+      close = text.find(')', after);
+      size_t reopen = text.find('(', after);
+      if (close == absl::string_view::npos || close >= limit || close - after > kLongestDate ||
+          reopen < close) {
+        continue;
+      }
+    }
+    if (close >= limit || text[close] != ')') continue;
+    return {{i, close + 1}, {i + 1, after}};
+  }
+  return {};
+}
+
+// True when the word at `pos` is a URL without a scheme, as MLA writes them:
+// "example.com/page" (a host with a dot and a letters-only top-level domain, then a slash).
+bool IsBareUrlAt(absl::string_view text, size_t pos) {
+  size_t slash = pos;
+  while (slash < text.size() &&
+         (absl::ascii_isalnum(text[slash]) || text[slash] == '.' || text[slash] == '-')) {
+    ++slash;
+  }
+  if (slash >= text.size() || text[slash] != '/') return false;
+  absl::string_view host = text.substr(pos, slash - pos);
+  size_t dot = host.rfind('.');
+  if (dot == absl::string_view::npos || dot == 0 || host.size() - dot - 1 < 2) return false;
+  for (char c : host.substr(dot + 1)) {
+    if (!absl::ascii_isalpha(c)) return false;
+  }
+  return true;
+}
+
+void FindLink(CitationAnatomy* citation) {
+  absl::string_view text = citation->text;
+  static constexpr absl::string_view kLinkStarts[] = {
+      "https://", "http://", "doi:", "doi.org/", "dx.doi.org/", "www."};
+  size_t start = TextSpan::kAbsent;
+  for (size_t i = 0; i < text.size() && start == TextSpan::kAbsent; ++i) {
+    if (i > 0 && text[i - 1] != ' ' && text[i - 1] != '(' && text[i - 1] != '<') continue;
+    for (absl::string_view prefix : kLinkStarts) {
+      if (StartsAtIgnoringCase(text, i, prefix)) {
+        start = i;
+        break;
+      }
+    }
+    if (start == TextSpan::kAbsent && i > 0 && IsBareUrlAt(text, i)) start = i;
+  }
+  if (start == TextSpan::kAbsent) return;
+
+  size_t token_start = start;
+  if (StartsAtIgnoringCase(text, start, "doi:")) {
+    token_start = SkipSpaces(text, start + 4, text.size());
+  }
+  size_t end = text.find(' ', token_start);
+  if (end == absl::string_view::npos) end = text.size();
+  while (end > token_start && (text[end - 1] == '.' || text[end - 1] == ',' ||
+                               text[end - 1] == ';' || text[end - 1] == '>')) {
+    --end;
+  }
+  if (end > token_start && text[end - 1] == ')' &&
+      text.substr(token_start, end - token_start).find('(') == absl::string_view::npos) {
+    --end;
+  }
+  citation->link = {start, end};
+
+  absl::string_view link = text.substr(start, end - start);
+  size_t doi_start = TextSpan::kAbsent;
+  if (absl::StartsWithIgnoreCase(link, "https://doi.org/")) {
+    citation->link_kind = LinkKind::kDoiUrl;
+    doi_start = start + 16;
+  } else if (absl::StartsWithIgnoreCase(link, "doi:")) {
+    citation->link_kind = LinkKind::kLegacyDoi;
+    doi_start = token_start;
+  } else {
+    static constexpr absl::string_view kLegacyDoiPrefixes[] = {
+        "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "dx.doi.org/", "doi.org/"};
+    citation->link_kind = LinkKind::kUrl;
+    for (absl::string_view prefix : kLegacyDoiPrefixes) {
+      if (absl::StartsWithIgnoreCase(link, prefix)) {
+        citation->link_kind = LinkKind::kLegacyDoi;
+        doi_start = start + prefix.size();
+        break;
+      }
+    }
+  }
+  if (doi_start != TextSpan::kAbsent && StartsAt(text, doi_start, "10.") && doi_start < end) {
+    citation->doi = {doi_start, end};
+  }
+}
+
+// The end of a container's name in [begin, end): an italic name ends with its closing marker;
+// otherwise the name runs to the first ", <number>", ", vol." (and the like) or " <number>,"
+// (Chicago's "Journal 14, no. 2").
+size_t FindContainerNameEnd(absl::string_view text, size_t begin, size_t end) {
+  if (text[begin] == '_') {
+    size_t close = text.find('_', begin + 1);
+    if (close != absl::string_view::npos && close < end) return close + 1;
+  }
+  static constexpr absl::string_view kLabels[] = {"vol.", "no.", "pp.", "p. ", "article "};
+  for (size_t j = begin + 1; j < end; ++j) {
+    if (text[j] == ',' && j + 1 < end && text[j + 1] == ' ') {
+      size_t k = j + 2;
+      if (k < end && text[k] == '_') ++k;
+      if (k < end && absl::ascii_isdigit(text[k])) return j;
+      for (absl::string_view label : kLabels) {
+        if (StartsAtIgnoringCase(text, j + 2, label)) return j;
+      }
+    } else if (text[j] == ' ' && j + 1 < end && absl::ascii_isdigit(text[j + 1])) {
+      size_t m = j + 1;
+      while (m < end && absl::ascii_isdigit(text[m])) ++m;
+      if (m == end || text[m] == ',' || text[m] == ':' || text[m] == '(' ||
+          (text[m] == ' ' && m + 1 < end && text[m + 1] == '(')) {
+        return j;
+      }
+    }
+  }
+  return end;
+}
+
+// The byte length of a dash joining a page range at text[pos] ("-", "--", "–", "—"), or 0.
+size_t RangeDashWidth(absl::string_view text, size_t pos) {
+  if (StartsAt(text, pos, "--")) return 2;
+  if (StartsAt(text, pos, "-")) return 1;
+  if (StartsAt(text, pos, "\xE2\x80\x93") || StartsAt(text, pos, "\xE2\x80\x94")) return 3;
+  return 0;
+}
+
+// A number in the details of a container: "14", "_14_", "e12", "101–115", "S1".
+struct NumberToken {
+  size_t begin;     // Including a marker.
+  size_t end;       // Including a marker.
+  TextSpan number;  // Without markers.
+  bool italic = false;
+  bool is_range = false;
+};
+
+// The end of a page-ish number at `pos`: an optional letter, digits, an optional letter.
+size_t NumberEnd(absl::string_view text, size_t pos, size_t limit) {
+  size_t i = pos;
+  if (i < limit && absl::ascii_isalpha(text[i])) ++i;
+  size_t digits_start = i;
+  while (i < limit && absl::ascii_isdigit(text[i])) ++i;
+  if (i == digits_start) return pos;
+  if (i < limit && absl::ascii_isalpha(text[i]) &&
+      (i + 1 >= limit || !absl::ascii_isalpha(text[i + 1]))) {
+    ++i;
+  }
+  return i;
+}
+
+bool ParseNumberToken(absl::string_view text, size_t pos, size_t limit, NumberToken* token) {
+  size_t i = pos;
+  bool italic = i < limit && text[i] == '_';
+  if (italic) ++i;
+  size_t number_end = NumberEnd(text, i, limit);
+  if (number_end == i) return false;
+  size_t number_begin = i;
+  i = number_end;
+  bool is_range = false;
+  if (size_t dash = RangeDashWidth(text, i); dash > 0) {
+    size_t second_end = NumberEnd(text, i + dash, limit);
+    if (second_end > i + dash) {
+      i = second_end;
+      is_range = true;
+    }
+  }
+  size_t end = i;
+  if (italic) {
+    if (i >= limit || text[i] != '_') return false;
+    end = i + 1;
+  }
+  *token = {pos, end, {number_begin, i}, italic, is_range};
+  return true;
+}
+
+bool IsYearLike(absl::string_view number) {
+  if (number.size() != 4) return false;
+  for (char c : number) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return (number[0] == '1' && number[1] >= '5') || (number[0] == '2' && number[1] == '0');
+}
+
+// The label at `pos` ("vol. ", "no. ", "pp. ", "p. ", "Article "), as its length; 0 if none.
+size_t LabelLength(absl::string_view text, size_t pos, absl::string_view label) {
+  if (!StartsAtIgnoringCase(text, pos, label)) return 0;
+  size_t end = pos + label.size();
+  if (end < text.size() && text[end] == ' ') ++end;
+  return end;
+}
+
+// True when the word at `pos` names a month ("Apr.", "April", "Sept.").
+bool IsMonthAt(absl::string_view text, size_t pos, size_t limit) {
+  size_t end = pos;
+  while (end < limit && absl::ascii_isalpha(text[end])) ++end;
+  absl::string_view word = text.substr(pos, end - pos);
+  static constexpr absl::string_view kMonths[] = {
+      "Jan", "January",   "Feb", "February", "Mar", "March",    "Apr",    "April",
+      "May", "June",      "Jun", "July",     "Jul", "Aug",      "August", "Sept",
+      "Sep", "September", "Oct", "October",  "Nov", "November", "Dec",    "December"};
+  for (absl::string_view month : kMonths) {
+    if (word == month) return true;
+  }
+  return false;
+}
+
+void ParseContainerDetails(CitationAnatomy* citation, size_t begin, size_t end) {
+  absl::string_view text = citation->text;
+  size_t previous_end = begin;  // The end of the last recognised piece.
+  size_t i = begin;
+  auto fail_piece = [&]() {
+    citation->container_details_understood = false;
+    while (i < end && text[i] != ' ' && text[i] != ',') ++i;
+  };
+  while (i < end) {
+    char c = text[i];
+    if (c == ',' || c == ' ' || c == ':' || c == ';') {
+      ++i;
+      continue;
+    }
+    size_t piece_start = i;
+    TextSpan label;
+    enum class Kind { kUnlabelled, kVolume, kIssue, kPages, kArticle } kind = Kind::kUnlabelled;
+    if (size_t label_end = LabelLength(text, i, "vol."); label_end > 0) {
+      kind = Kind::kVolume;
+      label = {i, label_end};
+    } else if (size_t label_end = LabelLength(text, i, "no."); label_end > 0) {
+      kind = Kind::kIssue;
+      label = {i, label_end};
+    } else if (size_t label_end = LabelLength(text, i, "pp."); label_end > 0) {
+      kind = Kind::kPages;
+      label = {i, label_end};
+    } else if (size_t label_end = LabelLength(text, i, "p."); label_end > 0) {
+      kind = Kind::kPages;
+      label = {i, label_end};
+    } else if (size_t label_end = LabelLength(text, i, "article "); label_end > 0) {
+      kind = Kind::kArticle;
+      label = {i, label_end};
+    }
+
+    if (kind == Kind::kUnlabelled && c == '(') {
+      size_t close = text.find(')', i);
+      if (close == absl::string_view::npos || close >= end) {
+        fail_piece();
+        continue;
+      }
+      size_t year_length = YearLengthAt(text, i + 1);
+      if (year_length > 0 && i + 1 + year_length == close && !citation->year.present()) {
+        citation->year = {i + 1, close};
+        citation->year_group = {i, close + 1};
+        citation->year_parenthesized = true;
+      } else if (citation->volume_group.present() && citation->volume_group.end == i &&
+                 !citation->issue.present() && close > i + 1) {
+        citation->issue = {i + 1, close};
+        citation->issue_group = {i, close + 1};
+        citation->issue_form = IssueForm::kParenthesized;
+      } else {
+        citation->container_details_understood = false;
+      }
+      i = close + 1;
+      previous_end = i;
+      continue;
+    }
+
+    size_t number_pos = label.present() ? label.end : i;
+    NumberToken token;
+    if (!ParseNumberToken(text, number_pos, end, &token)) {
+      fail_piece();
+      continue;
+    }
+    if (kind == Kind::kUnlabelled && !token.is_range && token.end + 1 < end &&
+        text[token.end] == ' ' && IsMonthAt(text, token.end + 1, end)) {
+      // A date such as "25 Apr. 2013": the year after it is taken on its own.
+      citation->container_details_understood = false;
+      i = token.end;
+      continue;
+    }
+    if (kind == Kind::kUnlabelled) {
+      absl::string_view number = citation->Of(token.number);
+      bool issue_follows =
+          token.end < end && text[token.end] == '(' && YearLengthAt(text, token.end + 1) == 0;
+      if (token.is_range) {
+        kind = Kind::kPages;
+      } else if (!citation->volume.present() && (token.italic || issue_follows)) {
+        kind = Kind::kVolume;
+      } else if (IsYearLike(number) && !citation->year.present()) {
+        citation->year = token.number;
+        citation->year_group = token.number;
+        i = previous_end = token.end;
+        continue;
+      } else if (!citation->volume.present() && !citation->pages.present()) {
+        kind = Kind::kVolume;
+      } else {
+        kind = Kind::kPages;
+      }
+    }
+    bool duplicate = false;
+    switch (kind) {
+      case Kind::kVolume:
+        duplicate = citation->volume.present();
+        if (duplicate) break;
+        citation->volume = token.number;
+        citation->volume_italic = token.italic;
+        citation->volume_label = label;
+        citation->volume_group = {piece_start, token.end};
+        break;
+      case Kind::kIssue:
+        duplicate = citation->issue.present();
+        if (duplicate) break;
+        citation->issue = token.number;
+        citation->issue_group = {piece_start, token.end};
+        citation->issue_form = IssueForm::kLabelled;
+        break;
+      case Kind::kPages:
+        duplicate = citation->pages.present();
+        if (duplicate) break;
+        citation->pages = token.number;
+        citation->pages_label = label;
+        citation->pages_group = {piece_start, token.end};
+        citation->pages_separator = {previous_end, piece_start};
+        break;
+      case Kind::kArticle:
+        duplicate = citation->article_number.present();
+        if (!duplicate) citation->article_number = {piece_start, token.end};
+        break;
+      case Kind::kUnlabelled:
+        break;
+    }
+    if (duplicate) citation->container_details_understood = false;
+    i = previous_end = token.end;
+  }
+}
+
+bool LooksLikePublisher(absl::string_view name) {
+  static constexpr absl::string_view kPublisherWords[] = {
+      "Press",      "Publishing", "Publishers",    "Publisher", "Publications", "Books",
+      "Verlag",     "Wiley",      "Springer",      "Elsevier",  "Routledge",    "Sage",
+      "SAGE",       "Penguin",    "HarperCollins", "Macmillan", "Norton",       "Pearson",
+      "McGraw",     "Palgrave",   "Bloomsbury",    "Blackwell", "Houghton",     "Knopf",
+      "Scholastic", "Vintage",    "University",    "UP"};
+  for (absl::string_view word : kPublisherWords) {
+    size_t at = name.find(word);
+    while (at != absl::string_view::npos) {
+      bool starts_word = at == 0 || !IsLetterByte(name[at - 1]);
+      size_t after = at + word.size();
+      bool ends_word = after == name.size() || !IsLetterByte(name[after]);
+      if (starts_word && ends_word) return true;
+      at = name.find(word, at + 1);
+    }
+  }
+  return false;
+}
+
+std::string ClassifySource(const CitationAnatomy& citation) {
+  if (citation.volume.present() || citation.issue.present() || citation.pages.present() ||
+      citation.article_number.present()) {
+    return std::string(CitationAnatomy::kJournalArticle);
+  }
+  // A quoted title names a part (an article, a page), never a whole book.
+  if (citation.title_form != TitleForm::kQuoted &&
+      LooksLikePublisher(citation.Of(citation.container_name))) {
+    return std::string(CitationAnatomy::kBook);
+  }
+  if (citation.link_kind == LinkKind::kDoiUrl || citation.link_kind == LinkKind::kLegacyDoi) {
+    return std::string(CitationAnatomy::kJournalArticle);
+  }
+  if (citation.link_kind == LinkKind::kUrl) return std::string(CitationAnatomy::kWebpage);
+  if (citation.title_form == TitleForm::kItalic && citation.container.present()) {
+    return std::string(CitationAnatomy::kBook);
+  }
+  return std::string(CitationAnatomy::kOther);
+}
+
+// Finds the authors (and an APA-style year right after them); returns where the next element
+// starts.
+size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
+  absl::string_view text = citation->text;
+  ElementEnd first = NextElementEnd(text, 0, body_end, /*in_authors=*/true);
+  YearInParentheses paren = FindYearInParentheses(text, 0, body_end);
+  bool year_follows_authors =
+      paren.group.present() && paren.group.begin > 0 && paren.group.begin <= first.next_begin;
+  if (year_follows_authors) {
+    absl::string_view before = text.substr(0, paren.group.begin);
+    year_follows_authors = before.find('_') == absl::string_view::npos &&
+                           before.find('"') == absl::string_view::npos &&
+                           before.find(kLeftDoubleQuote) == absl::string_view::npos;
+  }
+  if (year_follows_authors) {
+    size_t authors_end = TrimSpacesBefore(text, 0, paren.group.begin);
+    if (authors_end > 0 && text[authors_end - 1] == '.' &&
+        !IsAbbreviationPeriod(text, authors_end - 1)) {
+      --authors_end;
+    }
+    if (authors_end > 0) citation->authors = {0, authors_end};
+    citation->year = paren.year;
+    citation->year_group = paren.group;
+    citation->year_parenthesized = true;
+    citation->year_after_authors = true;
+    size_t pos = paren.group.end;
+    if (pos < body_end && text[pos] == '.') ++pos;
+    return SkipSpaces(text, pos, body_end);
+  }
+
+  size_t authors_end = TrimSpacesBefore(text, 0, first.content_end);
+  // "Smith, J. 2020. Title": the year ends the first element.
+  size_t last_space = text.substr(0, authors_end).rfind(' ');
+  if (last_space != absl::string_view::npos &&
+      YearLengthAt(text, last_space + 1) == authors_end - last_space - 1) {
+    citation->year = {last_space + 1, authors_end};
+    citation->year_group = citation->year;
+    citation->year_after_authors = true;
+    authors_end = TrimSpacesBefore(text, 0, last_space);
+    if (authors_end > 0 &&
+        (text[authors_end - 1] == ',' ||
+         (text[authors_end - 1] == '.' && !IsAbbreviationPeriod(text, authors_end - 1)))) {
+      --authors_end;
+    }
+  }
+  if (authors_end > 0) citation->authors = {0, authors_end};
+  size_t pos = first.next_begin;
+  // "Smith, John. 2020. Title": the year is an element of its own.
+  if (!citation->year.present() && pos < body_end) {
+    size_t year_length = YearLengthAt(text, pos);
+    size_t after = pos + year_length;
+    bool ends_element =
+        year_length > 0 &&
+        (after >= body_end ||
+         (text[after] == '.' && (after + 1 >= body_end || text[after + 1] == ' ')) ||
+         (text[after - 1] == '.' && text[after] == ' '));
+    if (ends_element) {
+      citation->year = {pos, after};
+      citation->year_group = citation->year;
+      citation->year_after_authors = true;
+      if (after < body_end && text[after] == '.') ++after;
+      pos = SkipSpaces(text, after, body_end);
+    }
+  }
+  return pos;
+}
+
+size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
+  absl::string_view text = citation->text;
+  if (size_t quote_width = OpeningQuoteWidth(text, pos); quote_width > 0) {
+    size_t words_begin = pos + quote_width;
+    size_t close = words_begin;
+    while (close < body_end && ClosingQuoteWidth(text, close) == 0) ++close;
+    if (close < body_end) {
+      size_t words_end = close;
+      while (words_end > words_begin && (text[words_end - 1] == '.' || text[words_end - 1] == ',' ||
+                                         text[words_end - 1] == ' ')) {
+        --words_end;
+      }
+      size_t element_end = close + ClosingQuoteWidth(text, close);
+      if (element_end < body_end && (text[element_end] == '.' || text[element_end] == ',')) {
+        ++element_end;
+      }
+      citation->title = {words_begin, words_end};
+      citation->title_form = TitleForm::kQuoted;
+      citation->title_element = {pos, element_end};
+      return SkipSpaces(text, element_end, body_end);
+    }
+  }
+  ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
+  citation->title_element = {pos, element.separator_end};
+  citation->title = {pos, element.content_end};
+  citation->title_form = TitleForm::kPlain;
+  if (text[pos] == '_') {
+    size_t close = text.find('_', pos + 1);
+    if (close != absl::string_view::npos && close < element.content_end) {
+      citation->title = {pos + 1, close};
+      citation->title_form = TitleForm::kItalic;
+    }
+  }
+  return element.next_begin;
+}
+
+size_t ParseContainer(CitationAnatomy* citation, size_t pos, size_t body_end) {
+  absl::string_view text = citation->text;
+  ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
+  if (element.content_end <= pos) return element.next_begin;
+  citation->container = {pos, element.content_end};
+  size_t name_end = FindContainerNameEnd(text, pos, element.content_end);
+  citation->container_name = {pos, TrimSpacesBefore(text, pos, name_end)};
+  absl::string_view name = citation->Of(citation->container_name);
+  citation->container_name_italic = name.size() >= 2 && name.front() == '_' && name.back() == '_';
+  citation->container_details = {name_end, element.content_end};
+  ParseContainerDetails(citation, name_end, element.content_end);
+  return element.next_begin;
+}
+
+}  // namespace
+
+bool IsAbbreviationPeriod(absl::string_view text, size_t pos) {
+  if (pos == 0 || pos >= text.size()) return false;
+  size_t start = pos;
+  while (start > 0 && absl::ascii_isalpha(text[start - 1])) --start;
+  if (start == pos) {
+    // One non-ASCII letter standing alone, e.g. the initial in "Élise" → "É.".
+    size_t lead = pos;
+    while (lead > 0 && (static_cast<unsigned char>(text[lead - 1]) & 0xC0) == 0x80) --lead;
+    if (lead == pos || lead == 0 || static_cast<unsigned char>(text[lead - 1]) < 0xC0) {
+      return false;
+    }
+    --lead;
+    return lead == 0 || text[lead - 1] == ' ' || text[lead - 1] == '-' || text[lead - 1] == '.';
+  }
+  if (start > 0 && IsLetterByte(text[start - 1])) return false;
+  absl::string_view word = text.substr(start, pos - start);
+  if (word.size() == 1) return true;  // An initial, "p.", the "d" of "n.d.".
+  static constexpr absl::string_view kAbbreviations[] = {
+      "vol",   "Vol",  "no",   "No",  "nos",  "pp",  "ed",   "eds",  "Ed",    "Eds",   "trans",
+      "Trans", "rev",  "Rev",  "al",  "Inc",  "Ltd", "Co",   "Corp", "St",    "Jr",    "Sr",
+      "Dr",    "Mr",   "Mrs",  "Ms",  "Prof", "vs",  "Univ", "Dept", "Ser",   "Suppl", "Supp",
+      "Pt",    "pt",   "ch",   "Ch",  "chap", "Jan", "Feb",  "Mar",  "Apr",   "Jun",   "Jul",
+      "Aug",   "Sep",  "Sept", "Oct", "Nov",  "Dec", "comp", "repr", "fig",   "Fig",   "cf",
+      "ca",    "para", "sec",  "Sec", "esp",  "dir", "Dir",  "perf", "illus", "Mass",  "Calif"};
+  for (absl::string_view abbreviation : kAbbreviations) {
+    if (word == abbreviation) return true;
+  }
+  return false;
+}
+
+size_t YearLengthAt(absl::string_view text, size_t pos) {
+  if (pos >= text.size()) return 0;
+  static constexpr absl::string_view kWordYears[] = {"[MISSING: year]", "n.d.", "in press"};
+  for (absl::string_view year : kWordYears) {
+    if (StartsAt(text, pos, year)) return year.size();
+  }
+  if (pos + 4 > text.size() || (text[pos] != '1' && text[pos] != '2')) return 0;
+  for (size_t i = pos; i < pos + 4; ++i) {
+    if (!absl::ascii_isdigit(text[i])) return 0;
+  }
+  size_t end = pos + 4;
+  if (end < text.size() && absl::ascii_islower(text[end]) &&
+      (end + 1 == text.size() || !absl::ascii_isalnum(text[end + 1]))) {
+    ++end;
+  }
+  if (end < text.size() && absl::ascii_isalnum(text[end])) return 0;
+  return end - pos;
+}
+
+CitationAnatomy ParseCitationAnatomy(absl::string_view citation_text) {
+  CitationAnatomy citation;
+  citation.text = std::string(citation_text);
+  absl::string_view text = citation.text;
+
+  FindLink(&citation);
+  size_t body_end = citation.link.present() ? citation.link.begin : text.size();
+  body_end = TrimSpacesBefore(text, 0, body_end);
+  constexpr absl::string_view kRetrievedFrom = "retrieved from";
+  if (body_end >= kRetrievedFrom.size() &&
+      absl::EndsWithIgnoreCase(text.substr(0, body_end), kRetrievedFrom)) {
+    body_end = TrimSpacesBefore(text, 0, body_end - kRetrievedFrom.size());
+  }
+
+  size_t pos = 0;
+  bool starts_with_title = OpeningQuoteWidth(text, 0) > 0 || StartsAt(text, 0, "_");
+  if (!starts_with_title && body_end > 0) pos = ParseAuthorsAndYear(&citation, body_end);
+  if (pos < body_end) pos = ParseTitle(&citation, pos, body_end);
+  if (pos < body_end) ParseContainer(&citation, pos, body_end);
+  citation.source_type = ClassifySource(citation);
+  return citation;
+}
+
+}  // namespace citecheck

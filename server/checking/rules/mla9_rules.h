@@ -1,0 +1,32 @@
+#ifndef CITECHECK_SERVER_CHECKING_RULES_MLA9_RULES_H_
+#define CITECHECK_SERVER_CHECKING_RULES_MLA9_RULES_H_
+
+// The heuristic rules for MLA 9 works-cited entries, in the order they run:
+//
+//   mla9-first-author-inverted   the first author as "Last, First" (flags "John Smith").
+//   mla9-author-count            two authors as "Last, First, and First Last"; three or more
+//                                as "Last, First, et al." (flags "&", a missing comma, an
+//                                inverted second author, a list of three or more).
+//   mla9-title-quotation-marks   article/page titles in quotation marks, period inside.
+//   mla9-title-case              titles in title case (flags lower-case major words).
+//   mla9-container-italics       the container (journal, web site) italic.
+//   mla9-volume-issue-labels     "vol. 14, no. 2" (flags "14(2)", "Vol.", bare numbers).
+//   mla9-page-label              "pp. 101–15" / "p. 7" (flags a missing or wrong label).
+//   mla9-doi-format              DOIs as https://doi.org/10.xxx.
+//
+// Example of a valid entry:
+//   Smith, John, and Rachel Doe. "Deep Learning for Citation Analysis." _Journal of
+//   Informetrics_, vol. 14, no. 2, 2020, pp. 101–15.
+
+#include <vector>
+
+#include "server/checking/rules/rule.h"
+
+namespace citecheck {
+
+// The rules above; a static list, never destroyed.
+const std::vector<Rule>& Mla9Rules();
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_SERVER_CHECKING_RULES_MLA9_RULES_H_

@@ -1,0 +1,200 @@
+#include "server/checking/title_case.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace citecheck {
+namespace {
+
+enum class PieceCase { kNoLetters, kLower, kCapitalised, kAllCaps, kMixed, kOther };
+
+// One hyphen-separated piece of a word, e.g. "Self" and "Report" in "Self-Report".
+struct Piece {
+  size_t begin;  // In the title.
+  size_t end;
+  size_t first_letter;  // Index of its first letter in the title (only when it has letters).
+  PieceCase letter_case;
+};
+
+struct Word {
+  std::vector<Piece> pieces;
+  bool is_start = false;
+  bool is_last = false;
+  std::string bare;       // Lower-case letters of the whole word, for the minor-word list.
+  bool verbatim = false;  // A URL or the like: never changes.
+};
+
+PieceCase ClassifyPiece(absl::string_view piece, size_t* first_letter) {
+  size_t upper = 0;
+  size_t lower = 0;
+  bool first_seen = false;
+  bool first_upper = false;
+  for (size_t i = 0; i < piece.size(); ++i) {
+    char c = piece[i];
+    if (absl::ascii_isdigit(c)) return PieceCase::kOther;
+    bool non_ascii = static_cast<unsigned char>(c) >= 0x80;
+    if (!absl::ascii_isalpha(c) && !non_ascii) continue;
+    if (!first_seen) {
+      first_seen = true;
+      *first_letter = i;
+      if (non_ascii) return PieceCase::kOther;  // We cannot change its case.
+      first_upper = absl::ascii_isupper(c);
+    }
+    if (absl::ascii_isupper(c)) {
+      ++upper;
+    } else if (!non_ascii || (static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+      ++lower;  // ASCII lower case, or a non-ASCII letter (counted once, at its lead byte).
+    }
+  }
+  if (!first_seen) return PieceCase::kNoLetters;
+  if (upper == 0) return PieceCase::kLower;
+  if (first_upper && upper == 1) return PieceCase::kCapitalised;
+  if (lower == 0) return upper == 1 ? PieceCase::kCapitalised : PieceCase::kAllCaps;
+  return PieceCase::kMixed;
+}
+
+bool EndsClause(absl::string_view word) {
+  if (word.empty()) return false;
+  char last = word.back();
+  return last == ':' || last == '?' || last == '!' || last == '.';
+}
+
+bool IsDash(absl::string_view word) {
+  return word == "-" || word == "--" || word == "\xE2\x80\x93" || word == "\xE2\x80\x94";
+}
+
+std::vector<Word> SplitWords(absl::string_view title) {
+  std::vector<Word> words;
+  bool next_is_start = true;
+  size_t i = 0;
+  while (i < title.size()) {
+    if (title[i] == ' ') {
+      ++i;
+      continue;
+    }
+    size_t end = title.find(' ', i);
+    if (end == absl::string_view::npos) end = title.size();
+    absl::string_view text = title.substr(i, end - i);
+    Word word;
+    word.is_start = next_is_start;
+    word.verbatim = absl::StrContains(text, "/") || absl::StrContains(text, "@") ||
+                    absl::StrContains(text, "_");
+    size_t piece_begin = i;
+    for (size_t j = i; j <= end; ++j) {
+      if (j == end || title[j] == '-') {
+        if (j > piece_begin) {
+          Piece piece{piece_begin, j, 0, PieceCase::kNoLetters};
+          size_t first_letter = 0;
+          piece.letter_case =
+              ClassifyPiece(title.substr(piece_begin, j - piece_begin), &first_letter);
+          piece.first_letter = piece_begin + first_letter;
+          word.pieces.push_back(piece);
+        }
+        piece_begin = j + 1;
+      }
+    }
+    for (char c : text) {
+      if (absl::ascii_isalpha(c)) word.bare.push_back(absl::ascii_tolower(c));
+    }
+    // A word that is only a dash makes the next word a start; it is not a word itself.
+    if (IsDash(text)) {
+      next_is_start = true;
+    } else {
+      next_is_start = EndsClause(text);
+      if (!word.pieces.empty()) words.push_back(std::move(word));
+    }
+    i = end;
+  }
+  if (!words.empty()) words.back().is_last = true;
+  return words;
+}
+
+// Articles, prepositions, coordinating conjunctions and "to": lower case inside a title.
+bool IsMinorWord(absl::string_view bare) {
+  static constexpr absl::string_view kMinorWords[] = {
+      "a",          "an",      "the",     "and",     "but",        "or",      "nor",    "for",
+      "so",         "yet",     "as",      "at",      "by",         "in",      "of",     "off",
+      "on",         "onto",    "per",     "to",      "up",         "via",     "with",   "from",
+      "into",       "upon",    "over",    "than",    "vs",         "about",   "above",  "across",
+      "after",      "against", "along",   "amid",    "among",      "around",  "before", "behind",
+      "below",      "beneath", "beside",  "between", "beyond",     "despite", "down",   "during",
+      "except",     "inside",  "like",    "near",    "outside",    "past",    "since",  "through",
+      "throughout", "toward",  "towards", "under",   "underneath", "until",   "within", "without"};
+  for (absl::string_view word : kMinorWords) {
+    if (word == bare) return true;
+  }
+  return false;
+}
+
+bool IsPronounI(absl::string_view title, const Piece& piece) {
+  absl::string_view text = title.substr(piece.first_letter, piece.end - piece.first_letter);
+  return text == "I" || absl::StartsWith(text, "I'") || absl::StartsWith(text, "I\xE2\x80\x99");
+}
+
+}  // namespace
+
+bool LooksTitleCased(absl::string_view title) {
+  int eligible = 0;
+  int capitalised = 0;
+  for (const Word& word : SplitWords(title)) {
+    if (word.is_start || word.verbatim) continue;
+    const Piece& first = word.pieces.front();
+    if (first.letter_case == PieceCase::kLower) {
+      ++eligible;
+    } else if (first.letter_case == PieceCase::kCapitalised && !IsPronounI(title, first)) {
+      ++eligible;
+      ++capitalised;
+    }
+  }
+  return capitalised >= 2 && 2 * capitalised > eligible;
+}
+
+std::string ToSentenceCase(absl::string_view title) {
+  std::string result(title);
+  for (const Word& word : SplitWords(title)) {
+    if (word.verbatim) continue;
+    for (size_t p = 0; p < word.pieces.size(); ++p) {
+      const Piece& piece = word.pieces[p];
+      if (word.is_start && p == 0) continue;
+      if (piece.letter_case == PieceCase::kCapitalised && !IsPronounI(title, piece)) {
+        result[piece.first_letter] = absl::ascii_tolower(result[piece.first_letter]);
+      }
+    }
+  }
+  return result;
+}
+
+bool HasLowercaseMajorWords(absl::string_view title) {
+  for (const Word& word : SplitWords(title)) {
+    if (word.verbatim || word.pieces.front().letter_case != PieceCase::kLower) continue;
+    if (word.is_start || word.is_last || !IsMinorWord(word.bare)) return true;
+  }
+  return false;
+}
+
+std::string ToTitleCase(absl::string_view title) {
+  std::string result(title);
+  for (const Word& word : SplitWords(title)) {
+    if (word.verbatim) continue;
+    for (size_t p = 0; p < word.pieces.size(); ++p) {
+      const Piece& piece = word.pieces[p];
+      std::string bare;
+      for (size_t i = piece.begin; i < piece.end; ++i) {
+        if (absl::ascii_isalpha(title[i])) bare.push_back(absl::ascii_tolower(title[i]));
+      }
+      bool must_capitalise = p == 0 && (word.is_start || word.is_last);
+      bool minor = IsMinorWord(p == 0 && word.pieces.size() == 1 ? word.bare : bare);
+      char& first = result[piece.first_letter];
+      if (!must_capitalise && minor) {
+        if (piece.letter_case == PieceCase::kCapitalised) first = absl::ascii_tolower(first);
+      } else if (piece.letter_case == PieceCase::kLower) {
+        first = absl::ascii_toupper(first);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace citecheck

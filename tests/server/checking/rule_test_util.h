@@ -1,0 +1,37 @@
+#ifndef CITECHECK_TESTS_SERVER_CHECKING_RULE_TEST_UTIL_H_
+#define CITECHECK_TESTS_SERVER_CHECKING_RULE_TEST_UTIL_H_
+
+// Runs single rules for the per-style rule tests.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+#include "server/checking/citation_anatomy.h"
+#include "server/checking/rules/rule.h"
+
+namespace citecheck {
+
+// The findings of the rule `name` of `rules` on `citation`.
+inline std::vector<RuleFinding> FindingsOf(const std::vector<Rule>& rules, absl::string_view name,
+                                           absl::string_view citation) {
+  std::vector<RuleFinding> findings;
+  const Rule* rule = FindRule(rules, name);
+  EXPECT_NE(rule, nullptr) << "no rule " << name;
+  if (rule != nullptr) rule->check(ParseCitationAnatomy(citation), &findings);
+  return findings;
+}
+
+// `citation` after the fixes of the rule `name` alone.
+inline std::string FixedBy(const std::vector<Rule>& rules, absl::string_view name,
+                           absl::string_view citation) {
+  const Rule* rule = FindRule(rules, name);
+  EXPECT_NE(rule, nullptr) << "no rule " << name;
+  if (rule == nullptr) return std::string(citation);
+  return RunRules({*rule}, citation).corrected;
+}
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_TESTS_SERVER_CHECKING_RULE_TEST_UTIL_H_
