@@ -8,6 +8,7 @@
 #   QUICKSTART_INPUT     the reference list to submit (default deploy/sample_references.txt)
 #   QUICKSTART_FREE_LIMIT  free citations per user for this demo server (default 10, so the
 #                        whole 8-citation sample is checked; the server's own default is 5)
+#   QUICKSTART_CHECKER_DELAY  simulated checker latency per call (default 300ms)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +16,10 @@ cd "$ROOT"
 export BUILD_DIR="${BUILD_DIR:-build}"
 INPUT="${QUICKSTART_INPUT:-deploy/sample_references.txt}"
 FREE_LIMIT="${QUICKSTART_FREE_LIMIT:-10}"
+# The built-in checker answers in microseconds; this simulated latency (one citation per call,
+# two calls at a time) lets you watch the results stream in as they would from an LLM.
+CHECKER_ARGS=(--checker_delay="${QUICKSTART_CHECKER_DELAY:-300ms}" --citations_per_call=1
+  --llm_max_inflight=2)
 
 say() { printf '[quickstart] %s\n' "$*"; }
 
@@ -71,8 +76,8 @@ STORE_ARGS=(--store=memory)
 
 : >"$WORK/server.out"
 : >"$WORK/server.log"
-say "starting $SERVER_BIN ${STORE_ARGS[*]} --listen 127.0.0.1:0 --free_limit $FREE_LIMIT"
-"$SERVER_BIN" "${STORE_ARGS[@]}" --listen 127.0.0.1:0 --free_limit "$FREE_LIMIT" \
+say "starting $SERVER_BIN ${STORE_ARGS[*]} ${CHECKER_ARGS[*]} --listen 127.0.0.1:0 --free_limit $FREE_LIMIT"
+"$SERVER_BIN" "${STORE_ARGS[@]}" "${CHECKER_ARGS[@]}" --listen 127.0.0.1:0 --free_limit "$FREE_LIMIT" \
   >"$WORK/server.out" 2>"$WORK/server.log" </dev/null &
 SERVER_PID=$!
 

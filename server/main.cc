@@ -17,6 +17,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/accounts/memory_account_store.h"
@@ -167,6 +169,11 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("citecheck-server: checks reference lists over gRPC");
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "server/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage);
   if (!citecheck::ApplyEnvironment()) return 2;
   absl::ParseCommandLine(argc, argv);
   return citecheck::Run();

@@ -65,6 +65,7 @@ void CitecheckServer::Shutdown() {
   }
   spdlog::info("shutting down: ending watch streams, draining calls");
   server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->GetHealthCheckService()->Shutdown();
   hub_->Stop();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
   spdlog::debug("gRPC server stopped; stopping the workers");
