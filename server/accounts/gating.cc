@@ -43,7 +43,7 @@ absl::Time NextUtcMidnight(absl::Time now) {
 }
 
 std::string FormatRfc3339Utc(absl::Time t) {
-  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", t, absl::UTCTimeZone());  // RFC 3339, "Z"
 }
 
 bool IsValidPassDays(int days) { return days == 1 || days == 7 || days == 30; }

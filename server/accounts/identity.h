@@ -24,6 +24,10 @@ struct Caller {
 
   bool is_free() const { return kind != Kind::kAccount; }
 
+  static Caller ForAccount(std::string token);
+  static Caller ForFreeUser(std::string id, std::optional<int> free_used_floor = std::nullopt);
+  static Caller ForAnonymous(std::string address);
+
   // The key that owns jobs: "acct:<sha256(token)>", "free:<id>" or "anon:<ip>". Two callers
   // see each other's jobs exactly when their owner keys are equal. Safe to store; not to log.
   std::string OwnerKey() const;

@@ -200,16 +200,7 @@ absl::StatusOr<v1::Balance> MemoryAccountStore::GrantCredits(const std::string& 
     return FieldError(reason::kInvalidGrant, "credits", "the balance would overflow");
   }
   acct.credits += credits;
-  orders_.emplace(order_id, std::move(order));
-
-  LedgerEntry entry;
-  entry.key = absl::StrCat("grant:", order_id);
-  entry.kind = LedgerEntry::Kind::kGrant;
-  entry.source = QuotaSource::kCredits;
-  entry.owner = AccountOwner(token_hash);
-  entry.order_id = order_id;
-  entry.amount = credits;
-  AppendLedger(std::move(entry));
+  RecordGrant(order_id, std::move(order));
   return AccountBalance(token_hash, now);
 }
 
@@ -231,17 +222,20 @@ absl::StatusOr<v1::Balance> MemoryAccountStore::GrantPass(const std::string& tok
   Account& acct = accounts_[token_hash];
   acct.pass_expiry = std::max(now, acct.pass_expiry) + absl::Hours(24) * days;
   acct.pass_type = PassTypeForDays(days);
-  orders_.emplace(order_id, std::move(order));
+  RecordGrant(order_id, std::move(order));
+  return AccountBalance(token_hash, now);
+}
 
+void MemoryAccountStore::RecordGrant(const std::string& order_id, Order order) {
   LedgerEntry entry;
   entry.key = absl::StrCat("grant:", order_id);
   entry.kind = LedgerEntry::Kind::kGrant;
-  entry.source = QuotaSource::kPass;
-  entry.owner = AccountOwner(token_hash);
+  entry.source = order.source;
+  entry.owner = AccountOwner(order.token_hash);
   entry.order_id = order_id;
-  entry.amount = days;
+  entry.amount = order.amount;
+  orders_.emplace(order_id, std::move(order));
   AppendLedger(std::move(entry));
-  return AccountBalance(token_hash, now);
 }
 
 std::vector<LedgerEntry> MemoryAccountStore::LedgerForTest() const {

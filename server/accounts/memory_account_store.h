@@ -100,6 +100,8 @@ class MemoryAccountStore final : public AccountStore {
   absl::StatusOr<bool> CheckOrder(const std::string& order_id, const Order& order) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendLedger(LedgerEntry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores `order` under `order_id` and appends its grant to the ledger.
+  void RecordGrant(const std::string& order_id, Order order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const QuotaRules rules_;
 

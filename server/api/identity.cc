@@ -76,7 +76,6 @@ std::string PeerAddress(absl::string_view peer) {
 
 Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
                       absl::string_view peer) {
-  Caller caller;
   std::string authorization = First(metadata, "authorization");
   absl::string_view bearer = authorization;
   std::string token;
@@ -85,16 +84,9 @@ Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
   }
   if (token.empty()) token = First(metadata, "x-user-token");
   std::string free_user_id = First(metadata, "x-free-user-id");
-  if (!token.empty()) {
-    caller.kind = Caller::Kind::kAccount;
-    caller.token = std::move(token);
-  } else if (!free_user_id.empty()) {
-    caller.kind = Caller::Kind::kFree;
-    caller.free_key = DecodeFreeUserId(free_user_id);
-  } else {
-    caller.kind = Caller::Kind::kAnonymous;
-    caller.free_key = PeerAddress(peer);
-  }
+  Caller caller = !token.empty()          ? Caller::ForAccount(std::move(token))
+                  : !free_user_id.empty() ? Caller::ForFreeUser(DecodeFreeUserId(free_user_id))
+                                          : Caller::ForAnonymous(PeerAddress(peer));
   caller.free_used_floor = DecodeFreeUsed(First(metadata, "x-free-used"));
   return caller;
 }

@@ -202,7 +202,7 @@ TEST(PassDaysTest, OnlyOneSevenAndThirtyDaysAreValid) {
 }
 
 TEST(FormatRfc3339UtcTest, FormatsInUtcWithSeconds) {
-  EXPECT_EQ(FormatRfc3339Utc(Utc(2027, 1, 2)), "2027-01-02T00:00:00+00:00");
+  EXPECT_EQ(FormatRfc3339Utc(Utc(2027, 1, 2)), "2027-01-02T00:00:00Z");
 }
 
 TEST(DailyLimitReachedErrorTest, CarriesReasonResetTimeQuotaFailureAndRetryInfo) {
@@ -211,7 +211,7 @@ TEST(DailyLimitReachedErrorTest, CarriesReasonResetTimeQuotaFailureAndRetryInfo)
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ErrorReason(status), "DAILY_LIMIT_REACHED");
   auto metadata = ErrorMetadata(status);
-  EXPECT_EQ(metadata["reset_time"], "2027-01-02T00:00:00+00:00");
+  EXPECT_EQ(metadata["reset_time"], "2027-01-02T00:00:00Z");
   EXPECT_EQ(metadata["daily_used"], "990");
   EXPECT_EQ(metadata["daily_limit"], "1000");
 

@@ -26,27 +26,8 @@ absl::Time FromProto(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
-Caller AccountCaller(const std::string& token) {
-  Caller c;
-  c.kind = Caller::Kind::kAccount;
-  c.token = token;
-  return c;
-}
 
-Caller FreeCaller(const std::string& id, std::optional<int> floor = std::nullopt) {
-  Caller c;
-  c.kind = Caller::Kind::kFree;
-  c.free_key = id;
-  c.free_used_floor = floor;
-  return c;
-}
 
-Caller AnonymousCaller(const std::string& ip) {
-  Caller c;
-  c.kind = Caller::Kind::kAnonymous;
-  c.free_key = ip;
-  return c;
-}
 
 // The field of the BadRequest violation of `status`, or "" when it has none.
 std::string ViolatedField(const absl::Status& status) {
@@ -101,12 +82,12 @@ class MemoryAccountStoreTest : public ::testing::Test {
   }
 
   int64_t Credits(const std::string& token) {
-    absl::StatusOr<v1::Balance> b = store_.GetBalance(AccountCaller(token), now_);
+    absl::StatusOr<v1::Balance> b = store_.GetBalance(Caller::ForAccount(token), now_);
     EXPECT_TRUE(b.ok()) << b.status();
     return b.ok() ? b->credits() : -1;
   }
   int DailyUsed(const std::string& token, absl::Time now) {
-    absl::StatusOr<v1::Balance> b = store_.GetBalance(AccountCaller(token), now);
+    absl::StatusOr<v1::Balance> b = store_.GetBalance(Caller::ForAccount(token), now);
     EXPECT_TRUE(b.ok()) << b.status();
     return b.ok() ? b->daily_used() : -1;
   }
@@ -131,7 +112,7 @@ class MemoryAccountStoreTest : public ::testing::Test {
 
 TEST_F(MemoryAccountStoreTest, CreditsAcceptWholeBatchWhenBalanceSuffices) {
   GrantCredits("tok", 10, "o1");
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 4);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 4);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 4);
   EXPECT_EQ(r->locked, 0);
@@ -143,7 +124,7 @@ TEST_F(MemoryAccountStoreTest, CreditsAcceptWholeBatchWhenBalanceSuffices) {
 
 TEST_F(MemoryAccountStoreTest, CreditsAcceptUpToBalanceAndLockTheRest) {
   GrantCredits("tok", 3, "o1");
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 5);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 5);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 3);
   EXPECT_EQ(r->locked, 2);
@@ -155,8 +136,8 @@ TEST_F(MemoryAccountStoreTest, CreditsAcceptUpToBalanceAndLockTheRest) {
 
 TEST_F(MemoryAccountStoreTest, ZeroCreditsAcceptNothingAndLockEverything) {
   GrantCredits("tok", 2, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job1", 2).ok());
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job2", 4);
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job1", 2).ok());
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job2", 4);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 0);
   EXPECT_EQ(r->locked, 4);
@@ -165,14 +146,14 @@ TEST_F(MemoryAccountStoreTest, ZeroCreditsAcceptNothingAndLockEverything) {
 }
 
 TEST_F(MemoryAccountStoreTest, UnknownTokenIsAnAccountWithZeroCredits) {
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("nobody"), "job", 3);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("nobody"), "job", 3);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 0);
   EXPECT_EQ(r->locked, 3);
   EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
   EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_CREDITS);
 
-  absl::StatusOr<v1::Balance> b = store_.GetBalance(AccountCaller("nobody"), now_);
+  absl::StatusOr<v1::Balance> b = store_.GetBalance(Caller::ForAccount("nobody"), now_);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->kind(), v1::USER_KIND_CREDITS);
   EXPECT_EQ(b->credits(), 0);
@@ -181,7 +162,7 @@ TEST_F(MemoryAccountStoreTest, UnknownTokenIsAnAccountWithZeroCredits) {
 
 TEST_F(MemoryAccountStoreTest, EmptyBatchReservesNothingAndLocksNothing) {
   GrantCredits("tok", 5, "o1");
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 0);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 0);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 0);
   EXPECT_EQ(r->locked, 0);
@@ -190,16 +171,16 @@ TEST_F(MemoryAccountStoreTest, EmptyBatchReservesNothingAndLocksNothing) {
 }
 
 TEST_F(MemoryAccountStoreTest, MalformedReserveRequestsAreRejected) {
-  EXPECT_EQ(Reserve(AccountCaller("tok"), "", 1).status().code(),
+  EXPECT_EQ(Reserve(Caller::ForAccount("tok"), "", 1).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Reserve(AccountCaller("tok"), "job", -1).status().code(),
+  EXPECT_EQ(Reserve(Caller::ForAccount("tok"), "job", -1).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
 // ---- Free allowance --------------------------------------------------------------------------
 
 TEST_F(MemoryAccountStoreTest, FreeFloorRaisesUsageAndBatchIsCheckedUpToTheLimit) {
-  absl::StatusOr<Reservation> r = Reserve(FreeCaller("u", /*floor=*/8), "job1", 5);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForFreeUser("u", /*floor=*/8), "job1", 5);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 2);
   EXPECT_EQ(r->locked, 3);
@@ -208,7 +189,7 @@ TEST_F(MemoryAccountStoreTest, FreeFloorRaisesUsageAndBatchIsCheckedUpToTheLimit
   EXPECT_EQ(r->user_status.free_used_total(), 10);
   EXPECT_EQ(r->user_status.free_limit(), kFreeLimit);
 
-  absl::StatusOr<Reservation> again = Reserve(FreeCaller("u"), "job2", 2);
+  absl::StatusOr<Reservation> again = Reserve(Caller::ForFreeUser("u"), "job2", 2);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->accepted, 0);
   EXPECT_EQ(again->locked, 2);
@@ -217,72 +198,72 @@ TEST_F(MemoryAccountStoreTest, FreeFloorRaisesUsageAndBatchIsCheckedUpToTheLimit
 }
 
 TEST_F(MemoryAccountStoreTest, FreeUsagePersistsAcrossReservations) {
-  absl::StatusOr<Reservation> first = Reserve(FreeCaller("u"), "job1", 6);
+  absl::StatusOr<Reservation> first = Reserve(Caller::ForFreeUser("u"), "job1", 6);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->accepted, 6);
   EXPECT_EQ(first->limit_type, v1::LIMIT_TYPE_NONE);
   EXPECT_EQ(first->user_status.free_used_total(), 6);
 
-  absl::StatusOr<Reservation> second = Reserve(FreeCaller("u"), "job2", 6);
+  absl::StatusOr<Reservation> second = Reserve(Caller::ForFreeUser("u"), "job2", 6);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->accepted, 4);
   EXPECT_EQ(second->locked, 2);
   EXPECT_EQ(second->user_status.free_used_total(), 10);
 
-  absl::StatusOr<Reservation> third = Reserve(FreeCaller("u"), "job3", 2);
+  absl::StatusOr<Reservation> third = Reserve(Caller::ForFreeUser("u"), "job3", 2);
   ASSERT_TRUE(third.ok()) << third.status();
   EXPECT_EQ(third->accepted, 0);
   EXPECT_EQ(third->locked, 2);
 }
 
 TEST_F(MemoryAccountStoreTest, FreeFloorIsStoredForLaterReservations) {
-  ASSERT_TRUE(Reserve(FreeCaller("u", 7), "job1", 1).ok());  // used 8
-  absl::StatusOr<Reservation> r = Reserve(FreeCaller("u"), "job2", 5);
+  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u", 7), "job1", 1).ok());  // used 8
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForFreeUser("u"), "job2", 5);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 2);
   EXPECT_EQ(r->user_status.free_used_total(), 10);
 }
 
 TEST_F(MemoryAccountStoreTest, FreeFloorNeverLowersUsageAndNegativeFloorIsIgnored) {
-  ASSERT_TRUE(Reserve(FreeCaller("u"), "job1", 4).ok());
-  absl::StatusOr<Reservation> lower = Reserve(FreeCaller("u", 1), "job2", 1);
+  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job1", 4).ok());
+  absl::StatusOr<Reservation> lower = Reserve(Caller::ForFreeUser("u", 1), "job2", 1);
   ASSERT_TRUE(lower.ok()) << lower.status();
   EXPECT_EQ(lower->user_status.free_used_total(), 5);
-  absl::StatusOr<Reservation> negative = Reserve(FreeCaller("u", -100), "job3", 1);
+  absl::StatusOr<Reservation> negative = Reserve(Caller::ForFreeUser("u", -100), "job3", 1);
   ASSERT_TRUE(negative.ok()) << negative.status();
   EXPECT_EQ(negative->accepted, 1);
   EXPECT_EQ(negative->user_status.free_used_total(), 6);
 }
 
 TEST_F(MemoryAccountStoreTest, FreeUsersAndAnonymousAddressesCountSeparately) {
-  ASSERT_TRUE(Reserve(FreeCaller("u1"), "job1", 10).ok());
-  absl::StatusOr<Reservation> other = Reserve(FreeCaller("u2"), "job2", 3);
+  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u1"), "job1", 10).ok());
+  absl::StatusOr<Reservation> other = Reserve(Caller::ForFreeUser("u2"), "job2", 3);
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(other->accepted, 3);
-  absl::StatusOr<Reservation> anon = Reserve(AnonymousCaller("u1"), "job3", 3);
+  absl::StatusOr<Reservation> anon = Reserve(Caller::ForAnonymous("u1"), "job3", 3);
   ASSERT_TRUE(anon.ok()) << anon.status();
   EXPECT_EQ(anon->accepted, 3);
-  EXPECT_EQ(FreeUsed(FreeCaller("u1")), 10);
-  EXPECT_EQ(FreeUsed(AnonymousCaller("u1")), 3);
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u1")), 10);
+  EXPECT_EQ(FreeUsed(Caller::ForAnonymous("u1")), 3);
 }
 
 TEST_F(MemoryAccountStoreTest, FreeBalanceShowsUsageAndLimit) {
-  ASSERT_TRUE(Reserve(FreeCaller("u"), "job", 3).ok());
-  absl::StatusOr<v1::Balance> b = store_.GetBalance(FreeCaller("u"), now_);
+  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job", 3).ok());
+  absl::StatusOr<v1::Balance> b = store_.GetBalance(Caller::ForFreeUser("u"), now_);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->kind(), v1::USER_KIND_FREE);
   EXPECT_EQ(b->free_used(), 3);
   EXPECT_EQ(b->free_limit(), kFreeLimit);
-  EXPECT_EQ(FreeUsed(FreeCaller("u", 6)), 6);  // a floor shows in the balance
-  EXPECT_EQ(FreeUsed(FreeCaller("u", -1)), 3);
-  EXPECT_EQ(FreeUsed(FreeCaller("never-seen")), 0);
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u", 6)), 6);  // a floor shows in the balance
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u", -1)), 3);
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("never-seen")), 0);
 }
 
 // ---- Settlement ------------------------------------------------------------------------------
 
 TEST_F(MemoryAccountStoreTest, ReleaseGivesCreditsBack) {
   GrantCredits("tok", 5, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 5).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 5).ok());
   EXPECT_EQ(Credits("tok"), 0);
   Charge("job", 0);
   Release("job", 1);
@@ -292,31 +273,31 @@ TEST_F(MemoryAccountStoreTest, ReleaseGivesCreditsBack) {
 }
 
 TEST_F(MemoryAccountStoreTest, ReleaseGivesFreeAllowanceBack) {
-  ASSERT_TRUE(Reserve(FreeCaller("u"), "job1", 10).ok());
+  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job1", 10).ok());
   Release("job1", 9);
   Release("job1", 8);
-  EXPECT_EQ(FreeUsed(FreeCaller("u")), 8);
-  absl::StatusOr<Reservation> r = Reserve(FreeCaller("u"), "job2", 5);
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), 8);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForFreeUser("u"), "job2", 5);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 2);
 }
 
 TEST_F(MemoryAccountStoreTest, ReleaseGivesPassDailyCountBack) {
   GrantPass("tok", 1, "p1", now_);
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 20).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 20).ok());
   EXPECT_EQ(DailyUsed("tok", now_), 20);
   Release("job", 0);
   Release("job", 1);
   EXPECT_EQ(DailyUsed("tok", now_), 18);
-  EXPECT_TRUE(Reserve(AccountCaller("tok"), "job2", 2).ok());
+  EXPECT_TRUE(Reserve(Caller::ForAccount("tok"), "job2", 2).ok());
 }
 
 TEST_F(MemoryAccountStoreTest, PassReleaseDecrementsTheDayOfTheReservation) {
   GrantPass("tok", 7, "p1", now_);
   const absl::Time late = Utc(2027, 1, 1, 23, 59);
   const absl::Time next_day = Utc(2027, 1, 2, 0, 1);
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "yesterday", 5, late).ok());
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "today", 3, next_day).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "yesterday", 5, late).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "today", 3, next_day).ok());
   Release("yesterday", 0);
   EXPECT_EQ(DailyUsed("tok", next_day), 3);
   EXPECT_EQ(DailyUsed("tok", late), 4);
@@ -324,7 +305,7 @@ TEST_F(MemoryAccountStoreTest, PassReleaseDecrementsTheDayOfTheReservation) {
 
 TEST_F(MemoryAccountStoreTest, ChargingTwiceChargesOnce) {
   GrantCredits("tok", 5, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 2).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 2).ok());
   Charge("job", 0);
   Charge("job", 0);
   Release("job", 0);  // already charged: no-op, nothing given back
@@ -338,7 +319,7 @@ TEST_F(MemoryAccountStoreTest, ChargingTwiceChargesOnce) {
 
 TEST_F(MemoryAccountStoreTest, ReleasingTwiceReleasesOnceAndChargeAfterReleaseIsNoOp) {
   GrantCredits("tok", 5, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 2).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 2).ok());
   Release("job", 1);
   Release("job", 1);
   Charge("job", 1);
@@ -347,7 +328,7 @@ TEST_F(MemoryAccountStoreTest, ReleasingTwiceReleasesOnceAndChargeAfterReleaseIs
 
 TEST_F(MemoryAccountStoreTest, SettlingWhatWasNeverReservedIsNoOp) {
   GrantCredits("tok", 3, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 5).ok());  // indices 0..2 reserved
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 5).ok());  // indices 0..2 reserved
   const size_t before = store_.LedgerForTest().size();
   Release("job", 3);  // locked
   Release("job", 4);  // locked
@@ -361,7 +342,7 @@ TEST_F(MemoryAccountStoreTest, SettlingWhatWasNeverReservedIsNoOp) {
 
 TEST_F(MemoryAccountStoreTest, SettleAppliesEveryEntryOfABatch) {
   GrantCredits("tok", 4, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 4).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 4).ok());
   std::vector<Settlement> batch = {{"job", 0, Settlement::Kind::kCharge},
                                    {"job", 1, Settlement::Kind::kRelease},
                                    {"job", 1, Settlement::Kind::kRelease},
@@ -372,9 +353,9 @@ TEST_F(MemoryAccountStoreTest, SettleAppliesEveryEntryOfABatch) {
 
 TEST_F(MemoryAccountStoreTest, ReservingTwiceForOneJobReservesOnce) {
   GrantCredits("tok", 10, "o1");
-  absl::StatusOr<Reservation> first = Reserve(AccountCaller("tok"), "job", 4);
+  absl::StatusOr<Reservation> first = Reserve(Caller::ForAccount("tok"), "job", 4);
   ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<Reservation> second = Reserve(AccountCaller("tok"), "job", 7);
+  absl::StatusOr<Reservation> second = Reserve(Caller::ForAccount("tok"), "job", 7);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->accepted, 4);
   EXPECT_EQ(second->locked, 0);
@@ -388,24 +369,24 @@ TEST_F(MemoryAccountStoreTest, ReservingTwiceForOneJobReservesOnce) {
 }
 
 TEST_F(MemoryAccountStoreTest, ReplayedFreeReservationDoesNotCountAgain) {
-  ASSERT_TRUE(Reserve(FreeCaller("u"), "job", 4).ok());
-  absl::StatusOr<Reservation> again = Reserve(FreeCaller("u"), "job", 4);
+  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job", 4).ok());
+  absl::StatusOr<Reservation> again = Reserve(Caller::ForFreeUser("u"), "job", 4);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->accepted, 4);
-  EXPECT_EQ(FreeUsed(FreeCaller("u")), 4);
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), 4);
 }
 
 TEST_F(MemoryAccountStoreTest, JobIdReservedByAnotherOwnerIsRefused) {
   GrantCredits("tok", 10, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 4).ok());
-  absl::StatusOr<Reservation> other = Reserve(FreeCaller("u"), "job", 4);
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 4).ok());
+  absl::StatusOr<Reservation> other = Reserve(Caller::ForFreeUser("u"), "job", 4);
   EXPECT_FALSE(other.ok());
-  EXPECT_EQ(FreeUsed(FreeCaller("u")), 0);
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), 0);
 }
 
 TEST_F(MemoryAccountStoreTest, LedgerKeysNameTheMovementAndNeverTheToken) {
   GrantCredits("secret-token", 3, "o1");
-  ASSERT_TRUE(Reserve(AccountCaller("secret-token"), "job", 2).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("secret-token"), "job", 2).ok());
   Charge("job", 0);
   Release("job", 1);
   const std::vector<LedgerEntry> ledger = store_.LedgerForTest();
@@ -426,7 +407,7 @@ TEST_F(MemoryAccountStoreTest, LedgerKeysNameTheMovementAndNeverTheToken) {
 
 TEST_F(MemoryAccountStoreTest, PassAcceptsBatchAndReportsDailyUsage) {
   GrantPass("tok", 7, "p1", now_);
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job", 15);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 15);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->accepted, 15);
   EXPECT_EQ(r->locked, 0);
@@ -440,12 +421,12 @@ TEST_F(MemoryAccountStoreTest, PassAcceptsBatchAndReportsDailyUsage) {
 
 TEST_F(MemoryAccountStoreTest, PassRejectsWholeBatchThatWouldCrossTheDailyLimit) {
   GrantPass("tok", 1, "p1", now_);
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job1", 15).ok());
-  absl::StatusOr<Reservation> over = Reserve(AccountCaller("tok"), "job2", 6);
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job1", 15).ok());
+  absl::StatusOr<Reservation> over = Reserve(Caller::ForAccount("tok"), "job2", 6);
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ErrorReason(over.status()), "DAILY_LIMIT_REACHED");
-  EXPECT_EQ(ErrorMetadata(over.status())["reset_time"], "2027-01-02T00:00:00+00:00");
+  EXPECT_EQ(ErrorMetadata(over.status())["reset_time"], "2027-01-02T00:00:00Z");
   const google::rpc::Status rpc = ToRpcStatus(over.status());
   bool quota_failure = false, retry_info = false;
   for (const auto& any : rpc.details()) {
@@ -457,7 +438,7 @@ TEST_F(MemoryAccountStoreTest, PassRejectsWholeBatchThatWouldCrossTheDailyLimit)
   EXPECT_EQ(DailyUsed("tok", now_), 15);  // nothing of the rejected batch was counted
 
   // A rejected job reserved nothing; the same job id may try again with a batch that fits.
-  absl::StatusOr<Reservation> fits = Reserve(AccountCaller("tok"), "job2", 5);
+  absl::StatusOr<Reservation> fits = Reserve(Caller::ForAccount("tok"), "job2", 5);
   ASSERT_TRUE(fits.ok()) << fits.status();
   EXPECT_EQ(fits->user_status.daily_used(), 20);
 }
@@ -465,9 +446,9 @@ TEST_F(MemoryAccountStoreTest, PassRejectsWholeBatchThatWouldCrossTheDailyLimit)
 TEST_F(MemoryAccountStoreTest, PassDailyUsageResetsAtUtcMidnight) {
   GrantPass("tok", 7, "p1", now_);
   const absl::Time last_second = Utc(2027, 1, 1, 23, 59, 59);
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job1", 20, last_second).ok());
-  EXPECT_FALSE(Reserve(AccountCaller("tok"), "job2", 1, last_second).ok());
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job3", 20, Utc(2027, 1, 2));
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job1", 20, last_second).ok());
+  EXPECT_FALSE(Reserve(Caller::ForAccount("tok"), "job2", 1, last_second).ok());
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job3", 20, Utc(2027, 1, 2));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->user_status.daily_used(), 20);
   EXPECT_EQ(FromProto(r->user_status.reset_time()), Utc(2027, 1, 3));
@@ -476,7 +457,7 @@ TEST_F(MemoryAccountStoreTest, PassDailyUsageResetsAtUtcMidnight) {
 TEST_F(MemoryAccountStoreTest, CreditsAreUntouchedWhilePassIsActive) {
   GrantCredits("tok", 50, "o1");
   GrantPass("tok", 1, "p1", now_);
-  absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), "job1", 10);
+  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job1", 10);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_PASS);
   Charge("job1", 0);
@@ -484,7 +465,7 @@ TEST_F(MemoryAccountStoreTest, CreditsAreUntouchedWhilePassIsActive) {
 
   // The pass expires: credits pay again.
   const absl::Time after = now_ + absl::Hours(24);
-  absl::StatusOr<Reservation> paid = Reserve(AccountCaller("tok"), "job2", 10, after);
+  absl::StatusOr<Reservation> paid = Reserve(Caller::ForAccount("tok"), "job2", 10, after);
   ASSERT_TRUE(paid.ok()) << paid.status();
   EXPECT_EQ(paid->user_status.kind(), v1::USER_KIND_CREDITS);
   EXPECT_EQ(paid->user_status.credits_remaining(), 40);
@@ -515,8 +496,8 @@ TEST_F(MemoryAccountStoreTest, PassExtendsFromItsExpiryWhileActiveAndFromNowAfte
 TEST_F(MemoryAccountStoreTest, BalanceDescribesActiveAndExpiredPasses) {
   GrantCredits("tok", 5, "o1");
   GrantPass("tok", 1, "p1", now_);
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 3).ok());
-  absl::StatusOr<v1::Balance> active = store_.GetBalance(AccountCaller("tok"), now_);
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 3).ok());
+  absl::StatusOr<v1::Balance> active = store_.GetBalance(Caller::ForAccount("tok"), now_);
   ASSERT_TRUE(active.ok()) << active.status();
   EXPECT_EQ(active->kind(), v1::USER_KIND_PASS);
   EXPECT_EQ(active->credits(), 5);
@@ -527,7 +508,7 @@ TEST_F(MemoryAccountStoreTest, BalanceDescribesActiveAndExpiredPasses) {
   EXPECT_EQ(FromProto(active->reset_time()), Utc(2027, 1, 2));
 
   const absl::Time expired_at = now_ + absl::Hours(24);
-  absl::StatusOr<v1::Balance> expired = store_.GetBalance(AccountCaller("tok"), expired_at);
+  absl::StatusOr<v1::Balance> expired = store_.GetBalance(Caller::ForAccount("tok"), expired_at);
   ASSERT_TRUE(expired.ok()) << expired.status();
   EXPECT_EQ(expired->kind(), v1::USER_KIND_CREDITS);
   EXPECT_FALSE(expired->pass_active());
@@ -541,7 +522,7 @@ TEST_F(MemoryAccountStoreTest, SameCreditOrderTwiceGrantsOnce) {
   absl::StatusOr<v1::Balance> first = store_.GrantCredits("tok", 10, "o1", now_);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->credits(), 10);
-  ASSERT_TRUE(Reserve(AccountCaller("tok"), "job", 4).ok());
+  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 4).ok());
   absl::StatusOr<v1::Balance> again = store_.GrantCredits("tok", 10, "o1", now_);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->credits(), 6);  // the current balance, nothing granted
@@ -611,7 +592,7 @@ TEST_F(MemoryAccountStoreTest, ConcurrentReservesNeverAcceptMoreThanTheCredits) 
     threads.emplace_back([this, t, &accepted] {
       for (int j = 0; j < kJobsPerThread; ++j) {
         absl::StatusOr<Reservation> r =
-            Reserve(AccountCaller("tok"), absl::StrCat("job-", t, "-", j), 1 + (t + j) % 3);
+            Reserve(Caller::ForAccount("tok"), absl::StrCat("job-", t, "-", j), 1 + (t + j) % 3);
         ASSERT_TRUE(r.ok()) << r.status();
         accepted += r->accepted;
       }
@@ -632,7 +613,7 @@ TEST_F(MemoryAccountStoreTest, ConcurrentReservesAndSettlementsKeepTheBooksBalan
     threads.emplace_back([this, t, &charged] {
       for (int j = 0; j < 30; ++j) {
         const std::string job = absl::StrCat("job-", t, "-", j);
-        absl::StatusOr<Reservation> r = Reserve(AccountCaller("tok"), job, 3);
+        absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), job, 3);
         ASSERT_TRUE(r.ok()) << r.status();
         for (int i = 0; i < r->accepted; ++i) {
           // Charge even indices, release odd ones; every settlement is sent twice.
@@ -658,7 +639,7 @@ TEST_F(MemoryAccountStoreTest, ConcurrentFreeReservesNeverExceedTheAllowance) {
     threads.emplace_back([this, t, &accepted] {
       for (int j = 0; j < 5; ++j) {
         absl::StatusOr<Reservation> r =
-            Reserve(FreeCaller("u"), absl::StrCat("job-", t, "-", j), 2);
+            Reserve(Caller::ForFreeUser("u"), absl::StrCat("job-", t, "-", j), 2);
         ASSERT_TRUE(r.ok()) << r.status();
         accepted += r->accepted;
       }
@@ -666,7 +647,7 @@ TEST_F(MemoryAccountStoreTest, ConcurrentFreeReservesNeverExceedTheAllowance) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(accepted.load(), kFreeLimit);
-  EXPECT_EQ(FreeUsed(FreeCaller("u")), kFreeLimit);
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), kFreeLimit);
 }
 
 }  // namespace

@@ -15,20 +15,7 @@
 namespace citecheck {
 namespace {
 
-Caller FreeUser(const std::string& id, std::optional<int> floor = std::nullopt) {
-  Caller caller;
-  caller.kind = Caller::Kind::kFree;
-  caller.free_key = id;
-  caller.free_used_floor = floor;
-  return caller;
-}
 
-Caller Account(const std::string& token) {
-  Caller caller;
-  caller.kind = Caller::Kind::kAccount;
-  caller.token = token;
-  return caller;
-}
 
 BatchSpec Batch(int n, const std::string& prefix = "c", const std::string& request_id = "") {
   BatchSpec batch;
@@ -68,7 +55,7 @@ class JobManagerTest : public ::testing::Test {
   }
 
   int64_t Credits(const std::string& token) {
-    auto balance = accounts_->GetBalance(Account(token), clock_.Now());
+    auto balance = accounts_->GetBalance(Caller::ForAccount(token), clock_.Now());
     return balance.ok() ? balance->credits() : -1;
   }
 
@@ -82,11 +69,11 @@ class JobManagerTest : public ::testing::Test {
 TEST_F(JobManagerTest, ChecksEveryAcceptedCitationAndChargesEachResult) {
   Start();
   ASSERT_TRUE(accounts_->GrantCredits("tok", 10, "o1", clock_.Now()).ok());
-  auto job = manager_->Submit(Account("tok"), Batch(7));
+  auto job = manager_->Submit(Caller::ForAccount("tok"), Batch(7));
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->accepted(), 7);
   EXPECT_EQ(job->model(), "fake");
-  v1::Job done = AwaitDone(Account("tok"), job->job_id());
+  v1::Job done = AwaitDone(Caller::ForAccount("tok"), job->job_id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(done.succeeded(), 7);
   ASSERT_EQ(done.results_size(), 7);
@@ -100,19 +87,19 @@ TEST_F(JobManagerTest, FreeUserGetsPartialResultsAndUsageIsCountedOnTheServer) {
   rules.free_limit = 10;
   Start({}, rules);
   // The old system's test: x-free-used = 8, five citations → two checked, three locked.
-  auto job = manager_->Submit(FreeUser("u1", 8), Batch(5));
+  auto job = manager_->Submit(Caller::ForFreeUser("u1", 8), Batch(5));
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->accepted(), 2);
   EXPECT_EQ(job->locked(), 3);
   EXPECT_TRUE(job->partial());
   EXPECT_EQ(job->limit_type(), v1::LIMIT_TYPE_FREE_LIMIT);
   EXPECT_EQ(job->user_status().free_used_total(), 10);
-  v1::Job done = AwaitDone(FreeUser("u1"), job->job_id());
+  v1::Job done = AwaitDone(Caller::ForFreeUser("u1"), job->job_id());
   EXPECT_EQ(done.results_size(), 2);
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
 
   // The same user without the header: the server remembers.
-  auto second = manager_->Submit(FreeUser("u1"), Batch(2, "d"));
+  auto second = manager_->Submit(Caller::ForFreeUser("u1"), Batch(2, "d"));
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->accepted(), 0);
   EXPECT_EQ(second->locked(), 2);
@@ -122,7 +109,7 @@ TEST_F(JobManagerTest, FreeUserGetsPartialResultsAndUsageIsCountedOnTheServer) {
 
 TEST_F(JobManagerTest, JobWithNothingAcceptedFinishesAtOnceWithoutCallingTheChecker) {
   Start();
-  auto job = manager_->Submit(Account("empty"), Batch(3));
+  auto job = manager_->Submit(Caller::ForAccount("empty"), Batch(3));
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(job->accepted(), 0);
@@ -139,20 +126,20 @@ TEST_F(JobManagerTest, SmallJobIsNotHeldBackByABigOne) {
   Start(options);
   ASSERT_TRUE(accounts_->GrantCredits("tok", 1000, "o1", clock_.Now()).ok());
   checker_.Hold();
-  auto big = manager_->Submit(Account("tok"), Batch(200, "big"));
+  auto big = manager_->Submit(Caller::ForAccount("tok"), Batch(200, "big"));
   ASSERT_TRUE(big.ok());
   ASSERT_TRUE(checker_.AwaitRunning(1, absl::Seconds(10)));
-  auto small = manager_->Submit(Account("tok"), Batch(2, "small"));
+  auto small = manager_->Submit(Caller::ForAccount("tok"), Batch(2, "small"));
   ASSERT_TRUE(small.ok());
   checker_.Release();
-  v1::Job done = AwaitDone(Account("tok"), small->job_id());
+  v1::Job done = AwaitDone(Caller::ForAccount("tok"), small->job_id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   // Jobs take turns: the small job's citations are among the first five checked.
   std::vector<std::string> seen = checker_.seen();
   ASSERT_GE(seen.size(), 4u);
   std::vector<std::string> first(seen.begin(), seen.begin() + 5);
   EXPECT_THAT(first, ::testing::IsSupersetOf({"small0", "small1"}));
-  AwaitDone(Account("tok"), big->job_id());
+  AwaitDone(Caller::ForAccount("tok"), big->job_id());
 }
 
 TEST_F(JobManagerTest, CancelStopsSchedulingAndReleasesUncheckedCitations) {
@@ -162,23 +149,23 @@ TEST_F(JobManagerTest, CancelStopsSchedulingAndReleasesUncheckedCitations) {
   Start(options);
   ASSERT_TRUE(accounts_->GrantCredits("tok", 10, "o1", clock_.Now()).ok());
   checker_.Hold();
-  auto job = manager_->Submit(Account("tok"), Batch(10));
+  auto job = manager_->Submit(Caller::ForAccount("tok"), Batch(10));
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(Credits("tok"), 0);  // all ten reserved
   ASSERT_TRUE(checker_.AwaitRunning(1, absl::Seconds(10)));
-  auto cancelled = manager_->Cancel(Account("tok"), job->job_id());
+  auto cancelled = manager_->Cancel(Caller::ForAccount("tok"), job->job_id());
   ASSERT_TRUE(cancelled.ok());
   EXPECT_EQ(cancelled->state(), v1::JOB_STATE_CANCELLED);
   EXPECT_EQ(Credits("tok"), 10);  // released at once, the running chunk's two included
   checker_.Release();
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(checker_.calls(), 1);  // nothing new was started
-  auto after = manager_->Get(Account("tok"), job->job_id());
+  auto after = manager_->Get(Caller::ForAccount("tok"), job->job_id());
   EXPECT_EQ(after->results_size(), 0);  // the in-flight answer was discarded
   EXPECT_EQ(Credits("tok"), 10);        // and not charged
   EXPECT_EQ(manager_->executor().queued(), 0);
   // Cancelling a finished job returns it unchanged.
-  auto again = manager_->Cancel(Account("tok"), job->job_id());
+  auto again = manager_->Cancel(Caller::ForAccount("tok"), job->job_id());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->last_sequence(), after->last_sequence());
 }
@@ -189,9 +176,9 @@ TEST_F(JobManagerTest, FailedCitationsAreReleasedNotCharged) {
   checker_.FailCitationsContaining("bad", "LLM_UNAVAILABLE");
   BatchSpec batch;
   batch.citations = {"good one", "bad one", "good two"};
-  auto job = manager_->Submit(Account("tok"), batch);
+  auto job = manager_->Submit(Caller::ForAccount("tok"), batch);
   ASSERT_TRUE(job.ok());
-  v1::Job done = AwaitDone(Account("tok"), job->job_id());
+  v1::Job done = AwaitDone(Caller::ForAccount("tok"), job->job_id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(done.succeeded(), 2);
   EXPECT_EQ(done.failed(), 1);
@@ -207,9 +194,9 @@ TEST_F(JobManagerTest, JobFailsWhenNoCitationCouldBeChecked) {
   checker_.FailCitationsContaining("bad", "LLM_REJECTED");
   BatchSpec batch;
   batch.citations = {"bad 1", "bad 2"};
-  auto job = manager_->Submit(Account("tok"), batch);
+  auto job = manager_->Submit(Caller::ForAccount("tok"), batch);
   ASSERT_TRUE(job.ok());
-  v1::Job done = AwaitDone(Account("tok"), job->job_id());
+  v1::Job done = AwaitDone(Caller::ForAccount("tok"), job->job_id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_FAILED);
   EXPECT_EQ(ErrorReason(FromRpcStatus(done.error())), "LLM_REJECTED");
   EXPECT_EQ(Credits("tok"), 5);
@@ -223,12 +210,12 @@ TEST_F(JobManagerTest, CitationsLeftWhenTheDeadlinePassesFailWithJobDeadlineExce
   Start(options);
   ASSERT_TRUE(accounts_->GrantCredits("tok", 5, "o1", clock_.Now()).ok());
   checker_.Hold();
-  auto job = manager_->Submit(Account("tok"), Batch(3));
+  auto job = manager_->Submit(Caller::ForAccount("tok"), Batch(3));
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE(checker_.AwaitRunning(1, absl::Seconds(10)));
   clock_.Advance(absl::Minutes(31));
   checker_.Release();
-  v1::Job done = AwaitDone(Account("tok"), job->job_id());
+  v1::Job done = AwaitDone(Caller::ForAccount("tok"), job->job_id());
   EXPECT_EQ(done.succeeded(), 1);
   EXPECT_EQ(done.failed(), 2);
   for (const auto& failure : done.failures()) {
@@ -246,10 +233,10 @@ TEST_F(JobManagerTest, FullQueueRefusesTheJobAndReservesNothing) {
   Start(options);
   ASSERT_TRUE(accounts_->GrantCredits("tok", 100, "o1", clock_.Now()).ok());
   checker_.Hold();
-  ASSERT_TRUE(manager_->Submit(Account("tok"), Batch(1, "a")).ok());
+  ASSERT_TRUE(manager_->Submit(Caller::ForAccount("tok"), Batch(1, "a")).ok());
   ASSERT_TRUE(checker_.AwaitRunning(1, absl::Seconds(10)));
-  ASSERT_TRUE(manager_->Submit(Account("tok"), Batch(3, "b")).ok());  // fills the queue
-  auto refused = manager_->Submit(Account("tok"), Batch(1, "c"));
+  ASSERT_TRUE(manager_->Submit(Caller::ForAccount("tok"), Batch(3, "b")).ok());  // fills the queue
+  auto refused = manager_->Submit(Caller::ForAccount("tok"), Batch(1, "c"));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ErrorReason(refused.status()), "QUEUE_FULL");
   EXPECT_EQ(Credits("tok"), 96);  // only the accepted jobs hold credits
@@ -258,34 +245,34 @@ TEST_F(JobManagerTest, FullQueueRefusesTheJobAndReservesNothing) {
 TEST_F(JobManagerTest, RequestIdReturnsTheSameJobAndRefusesOtherInput) {
   Start();
   ASSERT_TRUE(accounts_->GrantCredits("tok", 10, "o1", clock_.Now()).ok());
-  auto first = manager_->Submit(Account("tok"), Batch(3, "c", "req-1"));
+  auto first = manager_->Submit(Caller::ForAccount("tok"), Batch(3, "c", "req-1"));
   ASSERT_TRUE(first.ok());
-  auto again = manager_->Submit(Account("tok"), Batch(3, "c", "req-1"));
+  auto again = manager_->Submit(Caller::ForAccount("tok"), Batch(3, "c", "req-1"));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->job_id(), first->job_id());
-  auto other = manager_->Submit(Account("tok"), Batch(4, "c", "req-1"));
+  auto other = manager_->Submit(Caller::ForAccount("tok"), Batch(4, "c", "req-1"));
   EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorReason(other.status()), "REQUEST_ID_REUSED");
   // Another caller may use the same id for its own job.
   ASSERT_TRUE(accounts_->GrantCredits("tok2", 10, "o2", clock_.Now()).ok());
-  auto someone_else = manager_->Submit(Account("tok2"), Batch(3, "c", "req-1"));
+  auto someone_else = manager_->Submit(Caller::ForAccount("tok2"), Batch(3, "c", "req-1"));
   ASSERT_TRUE(someone_else.ok());
   EXPECT_NE(someone_else->job_id(), first->job_id());
-  AwaitDone(Account("tok"), first->job_id());
+  AwaitDone(Caller::ForAccount("tok"), first->job_id());
   EXPECT_EQ(Credits("tok"), 7);  // charged once
 }
 
 TEST_F(JobManagerTest, JobsAreVisibleOnlyToTheirOwner) {
   Start();
-  auto job = manager_->Submit(FreeUser("alice"), Batch(1));
+  auto job = manager_->Submit(Caller::ForFreeUser("alice"), Batch(1));
   ASSERT_TRUE(job.ok());
-  EXPECT_EQ(manager_->Get(FreeUser("bob"), job->job_id()).status().code(),
+  EXPECT_EQ(manager_->Get(Caller::ForFreeUser("bob"), job->job_id()).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(manager_->Cancel(FreeUser("bob"), job->job_id()).status().code(),
+  EXPECT_EQ(manager_->Cancel(Caller::ForFreeUser("bob"), job->job_id()).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(manager_->Events(Account("alice"), job->job_id()).status().code(),
+  EXPECT_EQ(manager_->Events(Caller::ForAccount("alice"), job->job_id()).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_TRUE(manager_->Get(FreeUser("alice"), job->job_id()).ok());
+  EXPECT_TRUE(manager_->Get(Caller::ForFreeUser("alice"), job->job_id()).ok());
 }
 
 TEST_F(JobManagerTest, FinishedJobsAreForgottenAfterRetention) {
@@ -293,16 +280,16 @@ TEST_F(JobManagerTest, FinishedJobsAreForgottenAfterRetention) {
   options.job_retention = absl::Hours(1);
   options.sweep_interval = absl::Milliseconds(20);
   Start(options);
-  auto job = manager_->Submit(FreeUser("alice"), Batch(1));
+  auto job = manager_->Submit(Caller::ForFreeUser("alice"), Batch(1));
   ASSERT_TRUE(job.ok());
-  AwaitDone(FreeUser("alice"), job->job_id());
+  AwaitDone(Caller::ForFreeUser("alice"), job->job_id());
   absl::SleepFor(absl::Milliseconds(100));
-  EXPECT_TRUE(manager_->Get(FreeUser("alice"), job->job_id()).ok());
+  EXPECT_TRUE(manager_->Get(Caller::ForFreeUser("alice"), job->job_id()).ok());
   clock_.Advance(absl::Hours(2));
   absl::StatusCode code = absl::StatusCode::kOk;
   for (int i = 0; i < 200 && code != absl::StatusCode::kNotFound; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
-    code = manager_->Get(FreeUser("alice"), job->job_id()).status().code();
+    code = manager_->Get(Caller::ForFreeUser("alice"), job->job_id()).status().code();
   }
   EXPECT_EQ(code, absl::StatusCode::kNotFound);
 }
