@@ -1,0 +1,108 @@
+#include "tests/fake_openai/answer.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "server/checking/checker.h"
+#include "server/checking/heuristic_checker.h"
+#include "server/checking/prompts.h"
+
+namespace citecheck::fake_openai {
+namespace {
+
+constexpr absl::string_view kHeavyRule = "═══════════════════════════════════════════";
+constexpr absl::string_view kLightRule = "───────────────────────────────────────────";
+
+// If `line` starts a citation ("N. text"), sets *number and *text and returns true.
+bool StartsCitation(absl::string_view line, int* number, absl::string_view* text) {
+  size_t digits = 0;
+  while (digits < line.size() && absl::ascii_isdigit(static_cast<unsigned char>(line[digits]))) {
+    ++digits;
+  }
+  if (digits == 0 || digits > 6 || digits + 1 >= line.size() || line[digits] != '.' ||
+      (line[digits + 1] != ' ' && line[digits + 1] != '\t')) {
+    return false;
+  }
+  int value = 0;
+  for (size_t i = 0; i < digits; ++i) value = value * 10 + (line[i] - '0');
+  *number = value;
+  *text = absl::StripAsciiWhitespace(line.substr(digits + 2));
+  return true;
+}
+
+}  // namespace
+
+std::vector<NumberedCitation> ParseNumberedCitations(absl::string_view message) {
+  std::vector<NumberedCitation> citations;
+  bool open = false;  // the last citation may still be continued
+  for (absl::string_view raw : absl::StrSplit(message, '\n')) {
+    absl::string_view line = absl::StripAsciiWhitespace(raw);  // also drops a trailing \r
+    if (line.empty()) {
+      open = false;
+      continue;
+    }
+    int number = 0;
+    absl::string_view text;
+    if (StartsCitation(line, &number, &text)) {
+      citations.push_back(NumberedCitation{number, std::string(text)});
+      open = true;
+    } else if (open) {
+      std::string& current = citations.back().text;
+      if (!current.empty()) current.push_back(' ');
+      absl::StrAppend(&current, line);
+    }
+  }
+  return citations;
+}
+
+v1::Style StyleFromPrompt(absl::string_view prompt) {
+  if (absl::StrContains(prompt, "MLA 9")) return v1::STYLE_MLA9;
+  if (absl::StrContains(prompt, "Chicago 17")) return v1::STYLE_CHICAGO17;
+  return v1::STYLE_APA7;
+}
+
+std::string HtmlToMarkdown(absl::string_view text) {
+  return absl::StrReplaceAll(
+      text, {{"<em>", "_"}, {"</em>", "_"}, {"<strong>", "**"}, {"</strong>", "**"}});
+}
+
+std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
+                         const std::set<int>& omit) {
+  CheckRequest request;
+  request.style = style;
+  for (const NumberedCitation& citation : citations) request.citations.push_back(citation.text);
+  HeuristicChecker checker;
+  std::vector<absl::StatusOr<v1::CitationResult>> results = checker.Check(request);
+
+  std::string answer;
+  for (size_t i = 0; i < citations.size(); ++i) {
+    const NumberedCitation& citation = citations[i];
+    if (omit.count(citation.number) > 0) continue;
+    v1::CitationResult result;
+    if (i < results.size() && results[i].ok()) result = *results[i];
+    absl::StrAppend(&answer, kHeavyRule, "\nCITATION #", citation.number, "\n", kHeavyRule,
+                    "\nORIGINAL:\n", citation.text, "\nSOURCE TYPE: ",
+                    result.source_type().empty() ? "other" : result.source_type(),
+                    "\nVALIDATION RESULTS:\n");
+    if (result.errors().empty()) {
+      absl::StrAppend(&answer, SuccessLine(style), "\n");
+    }
+    for (const v1::CitationError& error : result.errors()) {
+      absl::StrAppend(&answer, "❌ ", error.component(), ": ", HtmlToMarkdown(error.problem()),
+                      "\n");
+      if (!error.correction().empty()) {
+        absl::StrAppend(&answer, "   Should be: ", HtmlToMarkdown(error.correction()), "\n");
+      }
+    }
+    const std::string corrected = result.corrected_citation().empty()
+                                      ? citation.text
+                                      : HtmlToMarkdown(result.corrected_citation());
+    absl::StrAppend(&answer, kLightRule, "\nCORRECTED CITATION:\n", corrected, "\n", kLightRule,
+                    "\n");
+  }
+  return answer;
+}
+
+}  // namespace citecheck::fake_openai

@@ -1,0 +1,50 @@
+#ifndef CITECHECK_TESTS_FAKE_OPENAI_ANSWER_H_
+#define CITECHECK_TESTS_FAKE_OPENAI_ANSWER_H_
+
+// What the fake OpenAI server answers, as pure functions: reading the prompts citecheck sends
+// (server/checking/prompts.h) and writing the block-format answer an LLM would give
+// (read back by server/checking/llm_answer_parser.h). The findings come from citecheck's own
+// offline HeuristicChecker, so the fake's answers are deterministic and realistic.
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "citecheck/v1/citecheck.pb.h"
+
+namespace citecheck::fake_openai {
+
+// One citation of the user message, with the number it was given there.
+struct NumberedCitation {
+  int number = 0;
+  std::string text;
+};
+
+// Reads the user message: a line starting with `N. ` (digits, a dot, a space or tab; leading
+// whitespace allowed) begins citation N; the following non-blank lines continue it (joined with
+// one space); a blank line ends it. Lines outside a citation (prose before the first one, or
+// after a blank line) are ignored. CRLF or LF. Text is trimmed. Citations are returned in
+// message order, numbers as written (duplicates and gaps kept).
+std::vector<NumberedCitation> ParseNumberedCitations(absl::string_view message);
+
+// The style a system prompt (or responses-API `instructions`) asks for: it contains "MLA 9" →
+// STYLE_MLA9, else "Chicago 17" → STYLE_CHICAGO17, else STYLE_APA7.
+v1::Style StyleFromPrompt(absl::string_view prompt);
+
+// Turns citecheck's markup back into the markdown an LLM writes: <em>x</em> → _x_,
+// <strong>x</strong> → **x**. Other text is unchanged.
+std::string HtmlToMarkdown(absl::string_view text);
+
+// The answer text: for each citation in order, except those whose number is in `omit`, one
+// block in the format asked for by prompts.h (CITATION #n, ORIGINAL, SOURCE TYPE, VALIDATION
+// RESULTS with the style's success line or one "❌ Component: problem" line plus an indented
+// "Should be: correction" line per error, CORRECTED CITATION), framed by ═/─ rule lines. The
+// findings are HeuristicChecker's for `style`; CORRECTED CITATION is its corrected citation, or
+// the original when it has none. Empty when no block is left.
+std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
+                         const std::set<int>& omit);
+
+}  // namespace citecheck::fake_openai
+
+#endif  // CITECHECK_TESTS_FAKE_OPENAI_ANSWER_H_

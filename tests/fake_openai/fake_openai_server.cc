@@ -1,0 +1,818 @@
+#include "tests/fake_openai/fake_openai_server.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <httplib.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+#include "tests/fake_openai/answer.h"
+
+namespace citecheck::fake_openai {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+constexpr char kJson[] = "application/json";
+constexpr char kGarbageAnswer[] = "I cannot help with that.";
+
+void WriteString(JsonWriter& writer, absl::string_view text) {
+  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+void WriteKey(JsonWriter& writer, absl::string_view key) {
+  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+}
+
+// ---- scripted actions --------------------------------------------------------------------------
+
+// One scripted behaviour for one completion request (see the header for the fields).
+struct Action {
+  std::optional<int> latency_ms;
+  int hang_ms = 0;
+  std::optional<int> status;
+  std::optional<std::string> error_code;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool reset = false;
+  bool reset_empty = false;
+  bool malformed = false;
+  bool garbage_answer = false;
+  std::set<int> omit;
+};
+
+bool ReadNonNegativeInt(const rapidjson::Value& value, const char* name, int* out,
+                        std::string* error) {
+  if (!value.IsInt() || value.GetInt() < 0) {
+    *error = absl::StrCat("\"", name, "\" must be a non-negative integer");
+    return false;
+  }
+  *out = value.GetInt();
+  return true;
+}
+
+bool ReadBool(const rapidjson::Value& value, const char* name, bool* out, std::string* error) {
+  if (!value.IsBool()) {
+    *error = absl::StrCat("\"", name, "\" must be a boolean");
+    return false;
+  }
+  *out = value.GetBool();
+  return true;
+}
+
+// Reads one ACTION object; false (and *error) on a wrong type, a bad value or an unknown field.
+bool ParseAction(const rapidjson::Value& json, Action* action, std::string* error) {
+  if (!json.IsObject()) {
+    *error = "every action must be an object";
+    return false;
+  }
+  for (const auto& member : json.GetObject()) {
+    const std::string name(member.name.GetString(), member.name.GetStringLength());
+    const rapidjson::Value& value = member.value;
+    int number = 0;
+    if (name == "latency_ms") {
+      if (!ReadNonNegativeInt(value, "latency_ms", &number, error)) return false;
+      action->latency_ms = number;
+    } else if (name == "hang_ms") {
+      if (!ReadNonNegativeInt(value, "hang_ms", &action->hang_ms, error)) return false;
+    } else if (name == "status") {
+      if (!value.IsInt() || value.GetInt() < 100 || value.GetInt() > 599) {
+        *error = "\"status\" must be an integer in 100..599";
+        return false;
+      }
+      action->status = value.GetInt();
+    } else if (name == "error_code") {
+      if (value.IsNull()) continue;
+      if (!value.IsString()) {
+        *error = "\"error_code\" must be a string or null";
+        return false;
+      }
+      action->error_code = std::string(value.GetString(), value.GetStringLength());
+    } else if (name == "headers") {
+      if (!value.IsObject()) {
+        *error = "\"headers\" must be an object of strings";
+        return false;
+      }
+      for (const auto& header : value.GetObject()) {
+        if (!header.value.IsString() || header.name.GetStringLength() == 0) {
+          *error = "\"headers\" must be an object of strings";
+          return false;
+        }
+        action->headers.emplace_back(
+            std::string(header.name.GetString(), header.name.GetStringLength()),
+            std::string(header.value.GetString(), header.value.GetStringLength()));
+      }
+    } else if (name == "reset") {
+      if (!ReadBool(value, "reset", &action->reset, error)) return false;
+    } else if (name == "reset_empty") {
+      if (!ReadBool(value, "reset_empty", &action->reset_empty, error)) return false;
+    } else if (name == "malformed") {
+      if (!ReadBool(value, "malformed", &action->malformed, error)) return false;
+    } else if (name == "garbage_answer") {
+      if (!ReadBool(value, "garbage_answer", &action->garbage_answer, error)) return false;
+    } else if (name == "omit") {
+      if (!value.IsArray()) {
+        *error = "\"omit\" must be an array of integers";
+        return false;
+      }
+      for (const auto& item : value.GetArray()) {
+        if (!item.IsInt()) {
+          *error = "\"omit\" must be an array of integers";
+          return false;
+        }
+        action->omit.insert(item.GetInt());
+      }
+    } else {
+      *error = absl::StrCat("unknown action field \"", name, "\"");
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---- completion requests -----------------------------------------------------------------------
+
+enum class Api { kChat, kResponses };
+
+// What a completion request asked.
+struct CompletionRequest {
+  bool valid = false;  // the body is a JSON object
+  std::string model;
+  std::string system;  // system/developer messages or `instructions`
+  std::string user;    // the last user message or `input`
+};
+
+std::string StringOr(const rapidjson::Value& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// A message content: a string, or an array of parts whose "text" strings are joined by "\n".
+std::string ContentText(const rapidjson::Value& content) {
+  if (content.IsString()) return std::string(content.GetString(), content.GetStringLength());
+  std::string text;
+  if (!content.IsArray()) return text;
+  for (const auto& part : content.GetArray()) {
+    if (!part.IsObject()) continue;
+    std::string piece = StringOr(part, "text");
+    if (piece.empty()) continue;
+    if (!text.empty()) text.push_back('\n');
+    text += piece;
+  }
+  return text;
+}
+
+// Files the messages of an array (chat `messages` or responses `input`) into *request.
+void ReadMessages(const rapidjson::Value& messages, CompletionRequest* request) {
+  if (!messages.IsArray()) return;
+  for (const auto& message : messages.GetArray()) {
+    if (!message.IsObject()) continue;
+    const std::string role = StringOr(message, "role");
+    auto content = message.FindMember("content");
+    if (content == message.MemberEnd()) continue;
+    if (role == "system" || role == "developer") {
+      if (!request->system.empty()) request->system.push_back('\n');
+      request->system += ContentText(content->value);
+    } else if (role == "user") {
+      request->user = ContentText(content->value);
+    }
+  }
+}
+
+CompletionRequest ReadCompletionRequest(Api api, const std::string& body) {
+  CompletionRequest request;
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return request;
+  request.valid = true;
+  request.model = StringOr(doc, "model");
+  if (api == Api::kChat) {
+    auto messages = doc.FindMember("messages");
+    if (messages != doc.MemberEnd()) ReadMessages(messages->value, &request);
+  } else {
+    request.system = StringOr(doc, "instructions");
+    auto input = doc.FindMember("input");
+    if (input != doc.MemberEnd()) {
+      if (input->value.IsString()) {
+        request.user = std::string(input->value.GetString(), input->value.GetStringLength());
+      } else {
+        ReadMessages(input->value, &request);
+      }
+    }
+  }
+  return request;
+}
+
+int64_t ApproxTokens(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
+
+// The successful answer envelope of `api` around `text`.
+std::string AnswerBody(Api api, int64_t id, const CompletionRequest& request,
+                       absl::string_view text) {
+  const int64_t prompt_tokens = ApproxTokens(request.system.size() + request.user.size());
+  const int64_t completion_tokens = ApproxTokens(text.size());
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  if (api == Api::kChat) {
+    WriteKey(writer, "id");
+    WriteString(writer, absl::StrCat("chatcmpl-fake-", id));
+    WriteKey(writer, "object");
+    WriteString(writer, "chat.completion");
+    WriteKey(writer, "created");
+    writer.Int64(now);
+    WriteKey(writer, "model");
+    WriteString(writer, request.model);
+    WriteKey(writer, "choices");
+    writer.StartArray();
+    writer.StartObject();
+    WriteKey(writer, "index");
+    writer.Int(0);
+    WriteKey(writer, "message");
+    writer.StartObject();
+    WriteKey(writer, "role");
+    WriteString(writer, "assistant");
+    WriteKey(writer, "content");
+    WriteString(writer, text);
+    writer.EndObject();
+    WriteKey(writer, "finish_reason");
+    WriteString(writer, "stop");
+    writer.EndObject();
+    writer.EndArray();
+    WriteKey(writer, "usage");
+    writer.StartObject();
+    WriteKey(writer, "prompt_tokens");
+    writer.Int64(prompt_tokens);
+    WriteKey(writer, "completion_tokens");
+    writer.Int64(completion_tokens);
+    WriteKey(writer, "total_tokens");
+    writer.Int64(prompt_tokens + completion_tokens);
+    writer.EndObject();
+  } else {
+    WriteKey(writer, "id");
+    WriteString(writer, absl::StrCat("resp-fake-", id));
+    WriteKey(writer, "object");
+    WriteString(writer, "response");
+    WriteKey(writer, "created_at");
+    writer.Int64(now);
+    WriteKey(writer, "status");
+    WriteString(writer, "completed");
+    WriteKey(writer, "model");
+    WriteString(writer, request.model);
+    WriteKey(writer, "output");
+    writer.StartArray();
+    writer.StartObject();
+    WriteKey(writer, "type");
+    WriteString(writer, "message");
+    WriteKey(writer, "role");
+    WriteString(writer, "assistant");
+    WriteKey(writer, "content");
+    writer.StartArray();
+    writer.StartObject();
+    WriteKey(writer, "type");
+    WriteString(writer, "output_text");
+    WriteKey(writer, "text");
+    WriteString(writer, text);
+    writer.EndObject();
+    writer.EndArray();
+    writer.EndObject();
+    writer.EndArray();
+    WriteKey(writer, "output_text");
+    WriteString(writer, text);
+    WriteKey(writer, "usage");
+    writer.StartObject();
+    WriteKey(writer, "input_tokens");
+    writer.Int64(prompt_tokens);
+    WriteKey(writer, "output_tokens");
+    writer.Int64(completion_tokens);
+    WriteKey(writer, "total_tokens");
+    writer.Int64(prompt_tokens + completion_tokens);
+    writer.EndObject();
+  }
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// {"error":{"message":M,"type":T,"code":C or null}}.
+std::string ErrorBody(absl::string_view message, absl::string_view type,
+                      const std::optional<std::string>& code) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  WriteKey(writer, "error");
+  writer.StartObject();
+  WriteKey(writer, "message");
+  WriteString(writer, message);
+  WriteKey(writer, "type");
+  WriteString(writer, type);
+  WriteKey(writer, "code");
+  if (code.has_value()) {
+    WriteString(writer, *code);
+  } else {
+    writer.Null();
+  }
+  writer.EndObject();
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// The control endpoints' error: {"error": message}.
+void ControlError(httplib::Response& res, absl::string_view message) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  WriteKey(writer, "error");
+  WriteString(writer, message);
+  writer.EndObject();
+  res.status = 400;
+  res.set_content(std::string(buffer.GetString(), buffer.GetSize()), kJson);
+}
+
+void ControlOk(httplib::Response& res) { res.set_content("{\"ok\":true}", kJson); }
+
+const char* StyleName(v1::Style style) {
+  switch (style) {
+    case v1::STYLE_MLA9:
+      return "MLA9";
+    case v1::STYLE_CHICAGO17:
+      return "CHICAGO17";
+    default:
+      return "APA7";
+  }
+}
+
+// ---- sockets -----------------------------------------------------------------------------------
+
+int PortOf(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+  }
+  return -1;
+}
+
+std::string HostOf(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text,
+              sizeof(text));
+  } else if (address.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
+              sizeof(text));
+  }
+  return text;
+}
+
+// The process's connected sockets whose local port is `local_port` and, when remote_port >= 0,
+// whose peer is remote_host:remote_port. Found by scanning /proc/self/fd.
+std::vector<int> ServerConnections(int local_port, const std::string& remote_host,
+                                   int remote_port) {
+  std::vector<int> found;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return found;
+  const int own = dirfd(dir);
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == own) continue;
+    struct stat info;
+    if (fstat(static_cast<int>(fd), &info) != 0 || !S_ISSOCK(info.st_mode)) continue;
+    sockaddr_storage local = {};
+    sockaddr_storage peer = {};
+    socklen_t local_size = sizeof(local);
+    socklen_t peer_size = sizeof(peer);
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_size) != 0 ||
+        getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) {
+      continue;  // not a connected socket (e.g. the listening one)
+    }
+    if (PortOf(local) != local_port) continue;
+    if (remote_port >= 0 && (PortOf(peer) != remote_port || HostOf(peer) != remote_host)) {
+      continue;
+    }
+    found.push_back(static_cast<int>(fd));
+  }
+  closedir(dir);
+  return found;
+}
+
+// The bytes "reset" sends before aborting: a complete status line and nothing else. Clients
+// (libcurl among them) silently re-send a request whose reused connection died before any
+// response byte; with a full line received they report the error instead.
+constexpr char kPartialResponse[] = "HTTP/1.1 200 OK\r\n";
+
+// Aborts the connection on `fd` with a RST (after writing kPartialResponse unless `empty`) and
+// leaves an unconnected socket at that number, so the owner's later writes fail and its close()
+// is harmless. False when that fails.
+bool AbortConnection(int fd, bool empty) {
+  if (!empty) {
+    const size_t size = sizeof(kPartialResponse) - 1;
+    if (send(fd, kPartialResponse, size, MSG_NOSIGNAL) != static_cast<ssize_t>(size)) {
+      return false;
+    }
+    // Lets the peer read the line before the RST arrives (it would anyway; this is belt and
+    // braces against peers that check for errors before reading).
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  linger abort_on_close = {1, 0};
+  if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close)) != 0) {
+    return false;
+  }
+  const int dummy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (dummy < 0) return false;
+  const bool replaced = dup2(dummy, fd) == fd;  // closes the connection: RST, no FIN
+  close(dummy);
+  return replaced;
+}
+
+}  // namespace
+
+// ---- the server --------------------------------------------------------------------------------
+
+struct FakeOpenAiServer::Impl {
+  explicit Impl(const Options& options)
+      : options(options), default_latency_ms(options.default_latency_ms) {}
+
+  // One logged completion request.
+  struct LogEntry {
+    std::string path;
+    std::string model;
+    std::string authorization;
+    std::vector<std::string> citations;
+    v1::Style style = v1::STYLE_APA7;
+    int64_t received_ms = 0;
+    std::string action;
+  };
+
+  void Route();
+  void HandleCompletion(Api api, const httplib::Request& req, httplib::Response& res);
+  void HandleScript(const httplib::Request& req, httplib::Response& res);
+  void HandleDefault(const httplib::Request& req, httplib::Response& res);
+  void HandleStats(httplib::Response& res);
+  void HandleReset(httplib::Response& res);
+
+  // Sleeps `ms` or until Stop(); false when stopping.
+  bool Sleep(int ms) {
+    absl::MutexLock lock(&stop_mu);
+    if (ms > 0 && !stopping) {
+      stop_mu.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(ms));
+    }
+    return !stopping;
+  }
+
+  int64_t MillisSinceStart() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - started)
+        .count();
+  }
+
+  const Options options;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  httplib::Server server;
+  int port = -1;
+  std::thread listener;
+  std::atomic<bool> listen_done{false};
+
+  absl::Mutex stop_mu;
+  bool stopping ABSL_GUARDED_BY(stop_mu) = false;
+  std::once_flag stop_once;
+
+  absl::Mutex mu;
+  std::deque<Action> script ABSL_GUARDED_BY(mu);
+  int default_latency_ms ABSL_GUARDED_BY(mu);
+  int64_t requests ABSL_GUARDED_BY(mu) = 0;
+  int64_t next_id ABSL_GUARDED_BY(mu) = 0;  // never reset: ids stay unique
+  int in_flight ABSL_GUARDED_BY(mu) = 0;
+  int max_concurrency ABSL_GUARDED_BY(mu) = 0;
+  std::vector<LogEntry> log ABSL_GUARDED_BY(mu);
+};
+
+void FakeOpenAiServer::Impl::Route() {
+  // httplib answers 400 to a POST without Content-Length (`curl -X POST`) before routing; a
+  // bodiless reset is served here instead.
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "POST" && req.path == "/control/reset" &&
+        !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      HandleReset(res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.Post("/v1/chat/completions", [this](const httplib::Request& req,
+                                             httplib::Response& res) {
+    HandleCompletion(Api::kChat, req, res);
+  });
+  server.Post("/v1/responses", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleCompletion(Api::kResponses, req, res);
+  });
+  server.Post("/control/script", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleScript(req, res);
+  });
+  server.Post("/control/default", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleDefault(req, res);
+  });
+  server.Get("/control/stats",
+             [this](const httplib::Request&, httplib::Response& res) { HandleStats(res); });
+  server.Post("/control/reset",
+              [this](const httplib::Request&, httplib::Response& res) { HandleReset(res); });
+}
+
+void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& req,
+                                              httplib::Response& res) {
+  const int64_t received_ms = MillisSinceStart();
+  const CompletionRequest request = ReadCompletionRequest(api, req.body);
+  const std::vector<NumberedCitation> citations = ParseNumberedCitations(request.user);
+  const v1::Style style = StyleFromPrompt(request.system);
+
+  Action action;
+  int64_t id = 0;
+  int latency_ms = 0;
+  std::string label;
+  {
+    absl::MutexLock lock(&mu);
+    ++in_flight;
+    max_concurrency = std::max(max_concurrency, in_flight);
+    ++requests;
+    id = ++next_id;
+    if (!script.empty()) {
+      action = std::move(script.front());
+      script.pop_front();
+    }
+    latency_ms = action.latency_ms.value_or(default_latency_ms);
+    if (action.reset || action.reset_empty) {
+      label = "reset";
+    } else if (action.status.has_value()) {
+      label = "status";
+    } else if (action.malformed) {
+      label = "malformed";
+    } else if (action.garbage_answer) {
+      label = "garbage";
+    } else if (!request.valid) {
+      label = "bad_request";
+    } else if (!action.omit.empty()) {
+      label = "omit";
+    } else if (action.hang_ms > 0) {
+      label = "hang";
+    } else {
+      label = "ok";
+    }
+    LogEntry entry;
+    entry.path = req.path;
+    entry.model = request.model;
+    entry.authorization = req.get_header_value("Authorization");
+    for (const NumberedCitation& citation : citations) entry.citations.push_back(citation.text);
+    entry.style = style;
+    entry.received_ms = received_ms;
+    entry.action = label;
+    log.push_back(std::move(entry));
+  }
+  absl::Cleanup done = [this] {
+    absl::MutexLock lock(&mu);
+    --in_flight;
+  };
+
+  if (!Sleep(latency_ms) || !Sleep(action.hang_ms)) {
+    res.status = 503;
+    res.set_content(ErrorBody("fake server shutting down", "fake", std::nullopt), kJson);
+    return;
+  }
+  if (label == "reset") {
+    const std::vector<int> fds = ServerConnections(port, req.remote_addr, req.remote_port);
+    // On success httplib's own write of `res` then fails on the dummy socket.
+    if (fds.size() == 1 && AbortConnection(fds[0], /*empty=*/!action.reset)) return;
+    res.status = 500;
+    res.set_header("Connection", "close");
+    res.set_content(ErrorBody("fake server could not reset the connection", "fake",
+                              std::nullopt),
+                    kJson);
+    return;
+  }
+  for (const auto& [name, value] : action.headers) res.set_header(name, value);
+  if (label == "status") {
+    res.status = *action.status;
+    res.set_content(ErrorBody("fake error", "fake", action.error_code), kJson);
+  } else if (label == "malformed") {
+    res.status = 200;
+    res.set_content(absl::StrCat("{\"id\": \"fake-", id, "\", \"choices\": [{\"message\": {"),
+                    kJson);
+  } else if (label == "garbage") {
+    res.status = 200;
+    res.set_content(AnswerBody(api, id, request, kGarbageAnswer), kJson);
+  } else if (label == "bad_request") {
+    res.status = 400;
+    res.set_content(
+        ErrorBody("the request body is not a JSON object", "invalid_request_error", std::nullopt),
+        kJson);
+  } else {
+    res.status = 200;
+    res.set_content(AnswerBody(api, id, request, RenderAnswer(style, citations, action.omit)),
+                    kJson);
+  }
+}
+
+void FakeOpenAiServer::Impl::HandleScript(const httplib::Request& req, httplib::Response& res) {
+  rapidjson::Document doc;
+  doc.Parse(req.body.data(), req.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return ControlError(res, "the body must be a JSON object {\"actions\": [...]}");
+  }
+  auto actions = doc.FindMember("actions");
+  if (actions == doc.MemberEnd() || !actions->value.IsArray()) {
+    return ControlError(res, "\"actions\" must be an array");
+  }
+  std::vector<Action> parsed;
+  for (const auto& json : actions->value.GetArray()) {
+    Action action;
+    std::string error;
+    if (!ParseAction(json, &action, &error)) {
+      return ControlError(res, absl::StrCat("action #", parsed.size() + 1, ": ", error));
+    }
+    parsed.push_back(std::move(action));
+  }
+  size_t queued = 0;
+  {
+    absl::MutexLock lock(&mu);
+    for (Action& action : parsed) script.push_back(std::move(action));
+    queued = script.size();
+  }
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  WriteKey(writer, "queued");
+  writer.Uint64(queued);
+  writer.EndObject();
+  res.set_content(std::string(buffer.GetString(), buffer.GetSize()), kJson);
+}
+
+void FakeOpenAiServer::Impl::HandleDefault(const httplib::Request& req, httplib::Response& res) {
+  rapidjson::Document doc;
+  doc.Parse(req.body.data(), req.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return ControlError(res, "the body must be a JSON object {\"latency_ms\": N}");
+  }
+  auto latency = doc.FindMember("latency_ms");
+  int value = 0;
+  std::string error;
+  if (latency == doc.MemberEnd() ||
+      !ReadNonNegativeInt(latency->value, "latency_ms", &value, &error)) {
+    return ControlError(res, "\"latency_ms\" must be a non-negative integer");
+  }
+  {
+    absl::MutexLock lock(&mu);
+    default_latency_ms = value;
+  }
+  ControlOk(res);
+}
+
+void FakeOpenAiServer::Impl::HandleStats(httplib::Response& res) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  {
+    absl::MutexLock lock(&mu);
+    writer.StartObject();
+    WriteKey(writer, "requests");
+    writer.Int64(requests);
+    WriteKey(writer, "in_flight");
+    writer.Int(in_flight);
+    WriteKey(writer, "max_concurrency");
+    writer.Int(max_concurrency);
+    WriteKey(writer, "queued");
+    writer.Uint64(script.size());
+    WriteKey(writer, "default_latency_ms");
+    writer.Int(default_latency_ms);
+    WriteKey(writer, "log");
+    writer.StartArray();
+    for (const LogEntry& entry : log) {
+      writer.StartObject();
+      WriteKey(writer, "path");
+      WriteString(writer, entry.path);
+      WriteKey(writer, "model");
+      WriteString(writer, entry.model);
+      WriteKey(writer, "authorization");
+      WriteString(writer, entry.authorization);
+      WriteKey(writer, "citations");
+      writer.StartArray();
+      for (const std::string& citation : entry.citations) WriteString(writer, citation);
+      writer.EndArray();
+      WriteKey(writer, "style");
+      WriteString(writer, StyleName(entry.style));
+      WriteKey(writer, "received_ms");
+      writer.Int64(entry.received_ms);
+      WriteKey(writer, "action");
+      WriteString(writer, entry.action);
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.EndObject();
+  }
+  res.set_content(std::string(buffer.GetString(), buffer.GetSize()), kJson);
+}
+
+void FakeOpenAiServer::Impl::HandleReset(httplib::Response& res) {
+  {
+    absl::MutexLock lock(&mu);
+    script.clear();
+    log.clear();
+    requests = 0;
+    max_concurrency = in_flight;
+    default_latency_ms = options.default_latency_ms;
+  }
+  ControlOk(res);
+}
+
+// ---- FakeOpenAiServer --------------------------------------------------------------------------
+
+FakeOpenAiServer::FakeOpenAiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+FakeOpenAiServer::~FakeOpenAiServer() { Stop(); }
+
+std::unique_ptr<FakeOpenAiServer> FakeOpenAiServer::Start(const Options& options,
+                                                          std::string* error) {
+  std::signal(SIGPIPE, SIG_IGN);
+  auto impl = std::make_unique<Impl>(options);
+  Impl* state = impl.get();
+  const size_t threads = static_cast<size_t>(std::max(1, options.threads));
+  state->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  state->server.set_keep_alive_max_count(1000000);
+  state->server.set_keep_alive_timeout(std::max(1, options.keep_alive_timeout_s));
+  state->server.set_tcp_nodelay(true);
+  state->Route();
+
+  if (options.port == 0) {
+    state->port = state->server.bind_to_any_port(options.host);
+  } else if (state->server.bind_to_port(options.host, options.port)) {
+    state->port = options.port;
+  }
+  if (state->port <= 0) {
+    *error = absl::StrCat("cannot bind ", options.host, ":", options.port);
+    return nullptr;
+  }
+  state->listener = std::thread([state] {
+    state->server.listen_after_bind();
+    state->listen_done = true;
+  });
+  // Stop() only works once the accept loop runs.
+  while (!state->server.is_running() && !state->listen_done) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (state->listen_done) {
+    state->listener.join();
+    *error = "the accept loop ended at once";
+    return nullptr;
+  }
+  return std::unique_ptr<FakeOpenAiServer>(new FakeOpenAiServer(std::move(impl)));
+}
+
+int FakeOpenAiServer::port() const { return impl_->port; }
+
+std::string FakeOpenAiServer::address() const {
+  return absl::StrCat(impl_->options.host, ":", impl_->port);
+}
+
+void FakeOpenAiServer::Stop() {
+  std::call_once(impl_->stop_once, [this] {
+    {
+      absl::MutexLock lock(&impl_->stop_mu);
+      impl_->stopping = true;
+    }
+    impl_->server.stop();
+    // Idle keep-alive connections would hold their worker (and so the pool's shutdown) until
+    // their timeout: close them, again and again until the accept loop has returned.
+    while (!impl_->listen_done) {
+      for (int fd : ServerConnections(impl_->port, "", -1)) shutdown(fd, SHUT_RDWR);
+      for (int i = 0; i < 10 && !impl_->listen_done; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    impl_->listener.join();
+  });
+}
+
+}  // namespace citecheck::fake_openai
