@@ -9,6 +9,8 @@
 #   QUICKSTART_FREE_LIMIT  free citations per user for this demo server (default 10, so the
 #                        whole 8-citation sample is checked; the server's own default is 5)
 #   QUICKSTART_CHECKER_DELAY  simulated checker latency per call (default 300ms)
+#   OPENAI_API_KEY       when set, check with a real LLM instead of the heuristic checker
+#   CITECHECK_LLM_BASE_URL, CITECHECK_LLM_MODEL  the endpoint and model used then
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,10 +18,18 @@ cd "$ROOT"
 export BUILD_DIR="${BUILD_DIR:-build}"
 INPUT="${QUICKSTART_INPUT:-deploy/sample_references.txt}"
 FREE_LIMIT="${QUICKSTART_FREE_LIMIT:-10}"
-# The built-in checker answers in microseconds; this simulated latency (one citation per call,
-# two calls at a time) lets you watch the results stream in as they would from an LLM.
-CHECKER_ARGS=(--checker_delay="${QUICKSTART_CHECKER_DELAY:-300ms}" --citations_per_call=1
-  --llm_max_inflight=2)
+# With OPENAI_API_KEY set, citations are checked by a real LLM (CITECHECK_LLM_BASE_URL, default
+# OpenAI; any OpenAI-compatible server such as vLLM or llama.cpp works, CITECHECK_LLM_MODEL
+# names the model). Without it, the built-in heuristic checker answers in microseconds, so a
+# simulated latency (one citation per call, two calls at a time) lets you watch the results
+# stream in as they would from an LLM.
+if [[ -n "${OPENAI_API_KEY:-}" ]]; then
+  CHECKER_ARGS=(--llm_base_url="${CITECHECK_LLM_BASE_URL:-https://api.openai.com/v1}"
+    --llm_model="${CITECHECK_LLM_MODEL:-gpt-4o-mini}" --llm_api_key_env=OPENAI_API_KEY)
+else
+  CHECKER_ARGS=(--checker_delay="${QUICKSTART_CHECKER_DELAY:-300ms}" --citations_per_call=1
+    --llm_max_inflight=2)
+fi
 
 say() { printf '[quickstart] %s\n' "$*"; }
 

@@ -33,6 +33,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
   // Writes the next event, or finishes the stream when the log is closed and fully delivered.
   void Pump() {
     Action action = Action::kNone;
+    grpc::Status finish_status;
     {
       absl::MutexLock lock(&mu_);
       if (finished_ || write_in_flight_) return;
@@ -51,8 +52,9 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
         }
       }
       Commit(action);
+      if (action == Action::kFinish) finish_status = *end_status_;
     }
-    Perform(action);
+    Perform(action, finish_status);
   }
 
   // Sends a heartbeat when nothing was written for `interval`.
@@ -71,7 +73,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
       action = Action::kWrite;
       Commit(action);
     }
-    Perform(action);
+    Perform(action, grpc::Status::OK);
   }
 
   void OnWriteDone(bool ok) {
@@ -116,13 +118,13 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
     }
   }
 
-  void Perform(Action action) {
-    // Safe without mu_: a write in flight or a pending Finish keeps the reactor alive, and
-    // pending_ is not touched again until OnWriteDone.
+  // Called without mu_ (a reaction may run inline). Safe: a write in flight or a pending Finish
+  // keeps the reactor alive, and pending_ is not touched again until OnWriteDone.
+  void Perform(Action action, const grpc::Status& finish_status) {
     if (action == Action::kWrite) {
       reactor_->StartWrite(&pending_);
     } else if (action == Action::kFinish) {
-      reactor_->Finish(*end_status_);
+      reactor_->Finish(finish_status);
     }
   }
 

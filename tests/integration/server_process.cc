@@ -16,9 +16,9 @@
 
 namespace citecheck::testing {
 
-std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> flags) {
-  std::unique_ptr<ServerProcess> server(new ServerProcess());
-  char log_template[] = "/tmp/citecheck-server-XXXXXX";
+std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::string> args) {
+  std::unique_ptr<ListeningProcess> server(new ListeningProcess());
+  char log_template[] = "/tmp/citecheck-process-XXXXXX";
   int log_fd = mkstemp(log_template);
   server->log_path_ = log_template;
   int out[2];
@@ -26,9 +26,6 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> fla
     ADD_FAILURE() << "cannot create the server's log or pipe";
     return nullptr;
   }
-  std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0", "--log_level=debug",
-                                    "--store=memory"};
-  args.insert(args.end(), flags.begin(), flags.end());
   pid_t pid = fork();
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
@@ -63,7 +60,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> fla
   const std::string kPrefix = "listening on ";
   size_t at = line.find(kPrefix);
   if (at == std::string::npos) {
-    ADD_FAILURE() << "citecheck-server did not start; its log:\n" << server->Log();
+    ADD_FAILURE() << args[0] << " did not start; its log:\n" << server->Log();
     server->Kill();
     return nullptr;
   }
@@ -72,7 +69,16 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> fla
   return server;
 }
 
-ServerProcess::~ServerProcess() {
+std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> flags) {
+  std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0",
+                                   "--log_level=debug", "--store=memory"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::unique_ptr<ListeningProcess> process = ListeningProcess::Start(std::move(args));
+  if (process == nullptr) return nullptr;
+  return std::unique_ptr<ServerProcess>(new ServerProcess(std::move(process)));
+}
+
+ListeningProcess::~ListeningProcess() {
   Kill();
   if (!log_path_.empty() && !::testing::Test::HasFailure() && getenv("KEEP_SERVER_LOGS") == nullptr) {
     unlink(log_path_.c_str());
@@ -81,7 +87,7 @@ ServerProcess::~ServerProcess() {
 
 std::unique_ptr<client::CitecheckClient> ServerProcess::Client(
     client::ClientOptions options) const {
-  options.server = address_;
+  options.server = address();
   options.rpc_timeout = absl::Seconds(10);
   return std::make_unique<client::CitecheckClient>(std::move(options));
 }
@@ -98,7 +104,7 @@ std::unique_ptr<client::CitecheckClient> ServerProcess::Account(const std::strin
   return Client(options);
 }
 
-int ServerProcess::Terminate(absl::Duration timeout) {
+int ListeningProcess::Terminate(absl::Duration timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
   const absl::Time deadline = absl::Now() + timeout;
@@ -115,14 +121,14 @@ int ServerProcess::Terminate(absl::Duration timeout) {
   return -1;
 }
 
-void ServerProcess::Kill() {
+void ListeningProcess::Kill() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
 }
 
-std::string ServerProcess::Log() const {
+std::string ListeningProcess::Log() const {
   std::ifstream in(log_path_);
   std::stringstream ss;
   ss << in.rdbuf();

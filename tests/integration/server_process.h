@@ -11,6 +11,33 @@
 
 namespace citecheck::testing {
 
+// A child process that announces "listening on HOST:PORT" on stdout once it is ready (the
+// server and the fake OpenAI server both do). Its stderr goes to a log file kept for debugging
+// when a test fails (or always, with KEEP_SERVER_LOGS set).
+class ListeningProcess {
+ public:
+  // Starts `argv` and waits up to 20 s for the announcement. Returns nullptr (with a test
+  // failure holding the process's log) when it does not come.
+  static std::unique_ptr<ListeningProcess> Start(std::vector<std::string> argv);
+  ~ListeningProcess();  // Kill() if still running
+
+  const std::string& address() const { return address_; }
+  // "http://HOST:PORT", for HTTP servers.
+  std::string url() const { return "http://" + address_; }
+
+  // Sends SIGTERM and waits up to `timeout`; returns the exit code, or -1 when it did not exit
+  // normally (killed by a signal, or still running: then it is killed).
+  int Terminate(absl::Duration timeout = absl::Seconds(20));
+  void Kill();
+  std::string Log() const;
+
+ private:
+  ListeningProcess() = default;
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_path_;
+};
+
 // The real citecheck-server binary, started on a free loopback port for one test (suite).
 // Its stdout announces the address; its stderr (the log) goes to a file kept for debugging.
 class ServerProcess {
@@ -18,10 +45,8 @@ class ServerProcess {
   // Starts `citecheck-server --listen 127.0.0.1:0 --store=memory <flags>` and waits until it
   // listens. Aborts the test (ADD_FAILURE + nullptr) when it does not start within 20 s.
   static std::unique_ptr<ServerProcess> Start(std::vector<std::string> flags);
-  ~ServerProcess();  // Kill() if still running
 
-  const std::string& address() const { return address_; }
-  pid_t pid() const { return pid_; }
+  const std::string& address() const { return process_->address(); }
 
   // A client for this server with the given identity options (server address filled in).
   std::unique_ptr<client::CitecheckClient> Client(client::ClientOptions options = {}) const;
@@ -29,19 +54,16 @@ class ServerProcess {
   std::unique_ptr<client::CitecheckClient> FreeUser(const std::string& id) const;
   std::unique_ptr<client::CitecheckClient> Account(const std::string& token) const;
 
-  // Sends SIGTERM and waits up to `timeout` for the exit; returns the exit code, or -1 when it
-  // did not exit normally (killed by a signal, or still running: then it is killed).
-  int Terminate(absl::Duration timeout = absl::Seconds(20));
-  void Kill();
-
-  // The server's log so far (its stderr).
-  std::string Log() const;
+  // See ListeningProcess.
+  int Terminate(absl::Duration timeout = absl::Seconds(20)) {
+    return process_->Terminate(timeout);
+  }
+  std::string Log() const { return process_->Log(); }
 
  private:
-  ServerProcess() = default;
-  pid_t pid_ = -1;
-  std::string address_;
-  std::string log_path_;
+  explicit ServerProcess(std::unique_ptr<ListeningProcess> process)
+      : process_(std::move(process)) {}
+  std::unique_ptr<ListeningProcess> process_;
 };
 
 }  // namespace citecheck::testing

@@ -1,0 +1,47 @@
+#ifndef CITECHECK_SERVER_LLM_LLM_CLIENT_H_
+#define CITECHECK_SERVER_LLM_LLM_CLIENT_H_
+
+// One request to an LLM endpoint: a system prompt and one user message in, the assistant's text
+// out. An LlmClient makes exactly ONE attempt per call and never retries, waits for rate limits
+// or pauses: retrying is the caller's job (LlmChecker, with server/llm/retry_policy.h).
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "server/llm/attempt_outcome.h"
+
+namespace citecheck {
+
+struct LlmRequest {
+  // The model to ask (e.g. "gpt-4o-mini").
+  std::string model;
+  std::string system_prompt;
+  std::string user_message;
+  // The whole attempt (connect, send, wait, read) must end within this; the caller has already
+  // capped it by the job's deadline. Zero or negative: the attempt times out at once.
+  absl::Duration timeout = absl::Seconds(60);
+};
+
+struct LlmResponse {
+  // kSuccess only when `content` holds the assistant's (non-empty) text.
+  AttemptOutcome outcome;
+  // The assistant's text; empty unless outcome.kind == kSuccess.
+  std::string content;
+  // Usage as reported by the endpoint; 0 when it reported none.
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+// Thread-safe: Complete() may be called concurrently from any number of threads.
+class LlmClient {
+ public:
+  virtual ~LlmClient() = default;
+
+  // Makes one attempt. Never throws; every failure is described by the returned outcome.
+  virtual LlmResponse Complete(const LlmRequest& request) = 0;
+};
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_SERVER_LLM_LLM_CLIENT_H_

@@ -1,0 +1,51 @@
+#ifndef CITECHECK_TESTS_INTEGRATION_FAKE_OPENAI_PROCESS_H_
+#define CITECHECK_TESTS_INTEGRATION_FAKE_OPENAI_PROCESS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/integration/server_process.h"
+
+namespace citecheck::testing {
+
+// What the fake OpenAI server saw (GET /control/stats).
+struct FakeOpenAiStats {
+  struct Request {
+    std::string path;
+    std::string model;
+    std::string authorization;
+    std::vector<std::string> citations;
+    int64_t received_ms = 0;
+    std::string action;
+  };
+  int requests = 0;
+  int in_flight = 0;
+  int max_concurrency = 0;
+  std::vector<Request> log;
+};
+
+// The fake OpenAI-compatible server (tests/fake_openai), started on a free loopback port and
+// scripted over its control endpoints.
+class FakeOpenAi {
+ public:
+  static std::unique_ptr<FakeOpenAi> Start();
+
+  // Base URL for --llm_base_url, e.g. "http://127.0.0.1:40123/v1".
+  std::string base_url() const { return process_->url() + "/v1"; }
+
+  // Appends scripted actions (a JSON array of objects, see tests/fake_openai) for the next
+  // completion requests. ADD_FAILUREs when the fake refuses them.
+  void Script(const std::string& actions_json);
+  void SetDefaultLatency(int latency_ms);
+  FakeOpenAiStats Stats();
+
+ private:
+  explicit FakeOpenAi(std::unique_ptr<ListeningProcess> process) : process_(std::move(process)) {}
+  void Post(const std::string& path, const std::string& body);
+  std::unique_ptr<ListeningProcess> process_;
+};
+
+}  // namespace citecheck::testing
+
+#endif  // CITECHECK_TESTS_INTEGRATION_FAKE_OPENAI_PROCESS_H_

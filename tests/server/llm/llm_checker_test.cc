@@ -1,0 +1,580 @@
+// LlmChecker against a scripted FakeLlmClient, a FakeClock and a sleeper that only advances
+// that clock: retries, budgets, pauses, re-asks, fallback, cancel and deadline, without a single
+// real sleep.
+
+#include "server/checking/llm_checker.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/checking/prompts.h"
+#include "server/common/errors.h"
+#include "tests/fakes/fake_clock.h"
+
+namespace citecheck {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+// One answer block in the format of prompts.h: valid, or with one error.
+std::string Block(int number, absl::string_view original, bool valid = true) {
+  std::string block = absl::StrCat("CITATION #", number, "\nORIGINAL:\n", original,
+                                   "\nSOURCE TYPE: book\nVALIDATION RESULTS:\n");
+  if (valid) {
+    absl::StrAppend(&block, SuccessLine(v1::STYLE_APA7), "\n");
+  } else {
+    absl::StrAppend(&block, "❌ Year: Missing\n   Should be: (2020)\n");
+  }
+  absl::StrAppend(&block, "CORRECTED CITATION:\n", valid ? original : "Fixed.", "\n\n");
+  return block;
+}
+
+// An answer holding valid blocks for `numbers` only, with "Work <n>." as their originals.
+std::string Answer(std::vector<int> numbers) {
+  std::string answer = "Here are the results.\n\n";
+  for (int n : numbers) absl::StrAppend(&answer, Block(n, absl::StrCat("Work ", n, ".")));
+  return answer;
+}
+
+LlmResponse Ok(std::string content) {
+  LlmResponse response;
+  response.outcome = AttemptOutcome::Success();
+  response.content = std::move(content);
+  return response;
+}
+
+LlmResponse Failed(AttemptOutcome outcome) {
+  LlmResponse response;
+  response.outcome = std::move(outcome);
+  return response;
+}
+
+// An LlmClient with switches: scripted responses in call order; once the script is used up,
+// every citation of the user message is answered as valid. Records every request; `on_call`
+// runs at the start of each call. Thread-safe.
+class FakeLlmClient final : public LlmClient {
+ public:
+  LlmResponse Complete(const LlmRequest& request) override {
+    std::function<void()> hook;
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(request);
+      hook = on_call_;
+    }
+    if (hook) hook();
+    absl::MutexLock lock(&mu_);
+    if (!script_.empty()) {
+      LlmResponse response = std::move(script_.front());
+      script_.pop_front();
+      return response;
+    }
+    std::vector<int> numbers;
+    const int count = static_cast<int>(
+        std::vector<absl::string_view>(absl::StrSplit(request.user_message, "\n\n")).size());
+    for (int n = 1; n <= count; ++n) numbers.push_back(n);
+    return Ok(Answer(numbers));
+  }
+
+  void Push(LlmResponse response) {
+    absl::MutexLock lock(&mu_);
+    script_.push_back(std::move(response));
+  }
+  void PushTimes(int times, const LlmResponse& response) {
+    for (int i = 0; i < times; ++i) Push(response);
+  }
+  void OnCall(std::function<void()> hook) {
+    absl::MutexLock lock(&mu_);
+    on_call_ = std::move(hook);
+  }
+  std::vector<LlmRequest> requests() const {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int>(requests_.size());
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::deque<LlmResponse> script_ ABSL_GUARDED_BY(mu_);
+  std::vector<LlmRequest> requests_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_call_ ABSL_GUARDED_BY(mu_);
+};
+
+class LlmCheckerTest : public ::testing::Test {
+ protected:
+  LlmCheckerOptions Options(bool with_fallback = false) {
+    LlmCheckerOptions options;
+    options.primary.client = &primary_;
+    options.primary.model = "model-a";
+    options.primary.budget = &budget_;
+    options.primary.pause = &pause_;
+    options.primary.label = "primary";
+    if (with_fallback) {
+      LlmEndpoint fallback;
+      fallback.client = &fallback_;
+      fallback.model = "model-b";
+      fallback.budget = &fallback_budget_;
+      fallback.pause = &fallback_pause_;
+      fallback.label = "fallback";
+      options.fallback = fallback;
+    }
+    options.retry.max_attempts = 3;
+    options.clock = &clock_;
+    options.uniform01 = [] { return 0.0; };  // full backoff: 0.5 s, 1 s, 2 s, ...
+    options.sleep = [this](absl::Duration d) {
+      slept_ += d;
+      max_step_ = std::max(max_step_, d);
+      clock_.Advance(d);
+    };
+    return options;
+  }
+
+  CheckRequest Request(int count) {
+    CheckRequest request;
+    request.style = v1::STYLE_APA7;
+    for (int i = 1; i <= count; ++i) {
+      request.citations.push_back(absl::StrCat("Author ", i, ". (2020). Title ", i, "."));
+    }
+    return request;
+  }
+
+  FakeClock clock_;
+  FakeLlmClient primary_;
+  FakeLlmClient fallback_;
+  RetryBudget budget_{100, 0.1};
+  RetryBudget fallback_budget_{100, 0.1};
+  EndpointPause pause_;
+  EndpointPause fallback_pause_;
+  absl::Duration slept_ = absl::ZeroDuration();
+  absl::Duration max_step_ = absl::ZeroDuration();
+};
+
+// Every entry is a failure with `reason`.
+void ExpectAllFail(const std::vector<absl::StatusOr<v1::CitationResult>>& results,
+                   absl::string_view reason) {
+  for (const auto& result : results) {
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(ErrorReason(result.status()), reason) << result.status();
+  }
+}
+
+TEST_F(LlmCheckerTest, HappyPathSendsThePromptsAndParsesTheAnswer) {
+  primary_.Push(Ok(Block(1, "Work 1.") + Block(2, "Work 2.", /*valid=*/false)));
+  LlmChecker checker(Options());
+  const CheckRequest request = Request(2);
+
+  const auto results = checker.Check(request);
+
+  ASSERT_THAT(results, SizeIs(2));
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[0]->valid());
+  EXPECT_EQ(results[0]->original(), "Work 1.");
+  EXPECT_EQ(results[0]->source_type(), "book");
+  ASSERT_TRUE(results[1].ok());
+  EXPECT_FALSE(results[1]->valid());
+  ASSERT_THAT(results[1]->errors(), SizeIs(1));
+  EXPECT_EQ(results[1]->errors(0).component(), "Year");
+  EXPECT_EQ(results[1]->corrected_citation(), "Fixed.");
+
+  const std::vector<LlmRequest> sent = primary_.requests();
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].model, "model-a");
+  EXPECT_EQ(sent[0].system_prompt, std::string(SystemPrompt(v1::STYLE_APA7)));
+  EXPECT_EQ(sent[0].user_message, NumberedCitations(request.citations));
+  EXPECT_EQ(sent[0].timeout, absl::Seconds(60));
+  EXPECT_EQ(slept_, absl::ZeroDuration());
+  EXPECT_EQ(budget_.Tokens(), 100);
+}
+
+TEST_F(LlmCheckerTest, UsesTheStyleSystemPrompt) {
+  LlmChecker checker(Options());
+  CheckRequest request = Request(1);
+  request.style = v1::STYLE_MLA9;
+  ASSERT_TRUE(checker.Check(request)[0].ok());
+  EXPECT_EQ(primary_.requests()[0].system_prompt, std::string(SystemPrompt(v1::STYLE_MLA9)));
+}
+
+TEST_F(LlmCheckerTest, EmptyOriginalIsTheSubmittedCitation) {
+  primary_.Push(Ok(Block(1, "")));
+  LlmChecker checker(Options());
+  const auto results = checker.Check(Request(1));
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ(results[0]->original(), "Author 1. (2020). Title 1.");
+}
+
+TEST_F(LlmCheckerTest, EmptyChunkMakesNoCall) {
+  LlmChecker checker(Options());
+  EXPECT_THAT(checker.Check(Request(0)), SizeIs(0));
+  EXPECT_EQ(primary_.calls(), 0);
+}
+
+TEST_F(LlmCheckerTest, ServerErrorsAreRetriedWithBackoff) {
+  primary_.PushTimes(2, Failed(AttemptOutcome::Http(500)));
+  LlmChecker checker(Options());
+
+  const auto results = checker.Check(Request(2));
+
+  EXPECT_EQ(primary_.calls(), 3);
+  ASSERT_THAT(results, SizeIs(2));
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].ok());
+  EXPECT_EQ(slept_, absl::Milliseconds(1500));  // 0.5 s + 1 s at full jitter
+  EXPECT_LE(max_step_, absl::Milliseconds(50));  // slept in small steps
+  EXPECT_DOUBLE_EQ(budget_.Tokens(), 98.1);        // two failures, one success
+}
+
+TEST_F(LlmCheckerTest, TransportFailuresAreRetried) {
+  primary_.Push(Failed(AttemptOutcome::ConnectionError()));
+  primary_.Push(Failed(AttemptOutcome::Timeout()));
+  LlmChecker checker(Options());
+  const auto results = checker.Check(Request(1));
+  EXPECT_EQ(primary_.calls(), 3);
+  EXPECT_TRUE(results[0].ok());
+}
+
+TEST_F(LlmCheckerTest, ServerErrorsUntilTheLastAttemptFailUnavailable) {
+  primary_.PushTimes(3, Failed(AttemptOutcome::Http(503)));
+  LlmChecker checker(Options());
+  const auto results = checker.Check(Request(2));
+  EXPECT_EQ(primary_.calls(), 3);
+  ExpectAllFail(results, reason::kLlmUnavailable);
+  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(LlmCheckerTest, BadRequestIsNotRetriedNorSentToTheFallback) {
+  primary_.Push(Failed(AttemptOutcome::Http(400, {}, "invalid_request_error")));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+
+  const auto results = checker.Check(Request(2));
+
+  EXPECT_EQ(primary_.calls(), 1);
+  EXPECT_EQ(fallback_.calls(), 0);
+  ExpectAllFail(results, reason::kLlmRejected);
+  EXPECT_EQ(slept_, absl::ZeroDuration());
+  EXPECT_EQ(budget_.Tokens(), 100);  // not a retryable failure: not reported
+}
+
+TEST_F(LlmCheckerTest, InsufficientQuotaIsFinal) {
+  primary_.Push(Failed(AttemptOutcome::Http(429, {{"retry-after", "1"}}, "insufficient_quota")));
+  LlmChecker checker(Options());
+  const auto results = checker.Check(Request(1));
+  EXPECT_EQ(primary_.calls(), 1);
+  ExpectAllFail(results, reason::kLlmQuotaExhausted);
+}
+
+TEST_F(LlmCheckerTest, RateLimitWithRetryAfterPausesTheEndpointAndWaits) {
+  const absl::Time start = clock_.Now();
+  primary_.Push(Failed(AttemptOutcome::Http(429, {{"retry-after", "1"}})));
+  LlmChecker checker(Options());
+
+  const auto results = checker.Check(Request(1));
+
+  EXPECT_EQ(primary_.calls(), 2);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_GE(slept_, absl::Seconds(1));
+  EXPECT_EQ(pause_.ReadyAt(), start + absl::Seconds(1));
+}
+
+TEST_F(LlmCheckerTest, WaitsForAnEndpointPauseBeforeSending) {
+  pause_.PauseUntil(clock_.Now() + absl::Seconds(5));
+  LlmChecker checker(Options());
+  ASSERT_TRUE(checker.Check(Request(1))[0].ok());
+  EXPECT_EQ(slept_, absl::Seconds(5));
+}
+
+TEST_F(LlmCheckerTest, RateLimitedRetriesRunOutAsRateLimited) {
+  primary_.PushTimes(3, Failed(AttemptOutcome::Http(429, {{"retry-after-ms", "10"}})));
+  LlmChecker checker(Options());
+  const auto results = checker.Check(Request(1));
+  EXPECT_EQ(primary_.calls(), 3);
+  ExpectAllFail(results, reason::kLlmRateLimited);
+}
+
+TEST_F(LlmCheckerTest, OmittedCitationIsAskedAgainOnItsOwn) {
+  primary_.Push(Ok(Answer({1, 3})));
+  primary_.Push(Ok(Block(1, "Work 2, again.")));
+  LlmChecker checker(Options());
+  const CheckRequest request = Request(3);
+
+  const auto results = checker.Check(request);
+
+  const std::vector<LlmRequest> sent = primary_.requests();
+  ASSERT_THAT(sent, SizeIs(2));
+  EXPECT_EQ(sent[1].user_message, "1. " + request.citations[1]);
+  ASSERT_THAT(results, SizeIs(3));
+  ASSERT_TRUE(results[0].ok());
+  ASSERT_TRUE(results[1].ok());
+  ASSERT_TRUE(results[2].ok());
+  EXPECT_EQ(results[0]->original(), "Work 1.");
+  EXPECT_EQ(results[1]->original(), "Work 2, again.");
+  EXPECT_EQ(results[2]->original(), "Work 3.");
+  EXPECT_EQ(slept_, absl::ZeroDuration());  // the endpoint answered: no backoff
+}
+
+TEST_F(LlmCheckerTest, ReAsksCountTowardsTheCitationsAttempts) {
+  // Attempt 1 (both) lacks #2; attempt 2 (#2 alone) lacks it again; with 2 attempts in all
+  // #2 fails as a bad answer without a third request.
+  primary_.Push(Ok(Answer({1})));
+  primary_.Push(Ok("CITATION #1\nnothing useful"));
+  LlmCheckerOptions options = Options();
+  options.retry.max_attempts = 2;
+  LlmChecker checker(std::move(options));
+
+  const auto results = checker.Check(Request(2));
+
+  EXPECT_EQ(primary_.calls(), 2);
+  EXPECT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(ErrorReason(results[1].status()), reason::kLlmBadAnswer);
+}
+
+TEST_F(LlmCheckerTest, OmittedCitationWithoutAttemptsLeftFailsAsBadAnswer) {
+  primary_.Push(Ok(Answer({1})));
+  LlmCheckerOptions options = Options();
+  options.retry.max_attempts = 1;
+  LlmChecker checker(std::move(options));
+  const auto results = checker.Check(Request(2));
+  EXPECT_EQ(primary_.calls(), 1);
+  EXPECT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(ErrorReason(results[1].status()), reason::kLlmBadAnswer);
+}
+
+TEST_F(LlmCheckerTest, AnswerWithoutBlocksIsRetriedThenFailsAsBadAnswer) {
+  primary_.PushTimes(3, Ok("I cannot help with that."));
+  LlmChecker checker(Options());
+
+  const auto results = checker.Check(Request(2));
+
+  EXPECT_EQ(primary_.calls(), 3);
+  ExpectAllFail(results, reason::kLlmBadAnswer);
+  EXPECT_EQ(slept_, absl::Milliseconds(1500));
+  EXPECT_DOUBLE_EQ(budget_.Tokens(), 97);  // counted like a 5xx
+}
+
+TEST_F(LlmCheckerTest, BadAnswerFromTheClientIsRetried) {
+  primary_.Push(Failed(AttemptOutcome::BadAnswer()));
+  LlmChecker checker(Options());
+  EXPECT_TRUE(checker.Check(Request(1))[0].ok());
+  EXPECT_EQ(primary_.calls(), 2);
+}
+
+TEST_F(LlmCheckerTest, FallbackAfterThePrimaryIsExhausted) {
+  primary_.PushTimes(3, Failed(AttemptOutcome::Http(503)));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+  const CheckRequest request = Request(2);
+
+  const auto results = checker.Check(request);
+
+  EXPECT_EQ(primary_.calls(), 3);
+  const std::vector<LlmRequest> sent = fallback_.requests();
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].model, "model-b");
+  EXPECT_EQ(sent[0].user_message, NumberedCitations(request.citations));
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].ok());
+}
+
+TEST_F(LlmCheckerTest, FallbackHasAttemptsOfItsOwnAndItsFailureCounts) {
+  primary_.PushTimes(3, Failed(AttemptOutcome::Http(503)));
+  fallback_.PushTimes(3, Failed(AttemptOutcome::Http(429)));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+  const auto results = checker.Check(Request(1));
+  EXPECT_EQ(primary_.calls(), 3);
+  EXPECT_EQ(fallback_.calls(), 3);
+  ExpectAllFail(results, reason::kLlmRateLimited);
+  EXPECT_EQ(budget_.Tokens(), 97);
+  EXPECT_EQ(fallback_budget_.Tokens(), 97);
+}
+
+TEST_F(LlmCheckerTest, OnlyCitationsThatFailedGoToTheFallback) {
+  // #2 is missing from every answer of the primary; only #2 is sent to the fallback.
+  primary_.Push(Ok(Answer({1})));
+  primary_.PushTimes(2, Ok("nothing"));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+  const CheckRequest request = Request(2);
+
+  const auto results = checker.Check(request);
+
+  EXPECT_EQ(primary_.calls(), 3);
+  const std::vector<LlmRequest> sent = fallback_.requests();
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].user_message, "1. " + request.citations[1]);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].ok());
+}
+
+TEST_F(LlmCheckerTest, RequestForTheFallbackModelGoesToTheFallbackOnly) {
+  fallback_.PushTimes(3, Failed(AttemptOutcome::Http(500)));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+  CheckRequest request = Request(1);
+  request.model = "model-b";
+
+  const auto results = checker.Check(request);
+
+  EXPECT_EQ(primary_.calls(), 0);
+  EXPECT_EQ(fallback_.calls(), 3);
+  ExpectAllFail(results, reason::kLlmUnavailable);
+}
+
+TEST_F(LlmCheckerTest, ModelNames) {
+  LlmChecker checker(Options(/*with_fallback=*/true));
+  EXPECT_EQ(checker.ModelName(), "model-a");
+  EXPECT_TRUE(checker.SupportsModel(""));
+  EXPECT_TRUE(checker.SupportsModel("model-a"));
+  EXPECT_TRUE(checker.SupportsModel("model-b"));
+  EXPECT_FALSE(checker.SupportsModel("model-c"));
+  LlmChecker alone(Options());
+  EXPECT_FALSE(alone.SupportsModel("model-b"));
+
+  CheckRequest request = Request(1);
+  request.model = "model-c";
+  ExpectAllFail(alone.Check(request), reason::kLlmRejected);
+  EXPECT_EQ(primary_.calls(), 0);
+}
+
+TEST_F(LlmCheckerTest, ExhaustedBudgetAllowsNoRetry) {
+  RetryBudget budget(10, 0.1);
+  for (int i = 0; i < 5; ++i) budget.OnFailure();  // 5 tokens left: not above 10 / 2
+  ASSERT_FALSE(budget.AllowRetry());
+  primary_.Push(Failed(AttemptOutcome::Http(500)));
+  LlmCheckerOptions options = Options();
+  options.primary.budget = &budget;
+  LlmChecker checker(std::move(options));
+
+  const auto results = checker.Check(Request(2));
+
+  EXPECT_EQ(primary_.calls(), 1);
+  ExpectAllFail(results, reason::kLlmUnavailable);
+  EXPECT_EQ(slept_, absl::ZeroDuration());
+}
+
+TEST_F(LlmCheckerTest, CancelStopsRetrying) {
+  std::atomic<bool> cancelled{false};
+  primary_.OnCall([&cancelled] { cancelled = true; });
+  primary_.PushTimes(3, Failed(AttemptOutcome::Http(500)));
+  LlmChecker checker(Options());
+  CheckRequest request = Request(2);
+  request.cancelled = &cancelled;
+
+  const auto results = checker.Check(request);
+
+  EXPECT_EQ(primary_.calls(), 1);
+  ASSERT_THAT(results, SizeIs(2));
+  for (const auto& result : results) {
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+  }
+}
+
+TEST_F(LlmCheckerTest, CancelledBeforeStartMakesNoCall) {
+  std::atomic<bool> cancelled{true};
+  LlmChecker checker(Options());
+  CheckRequest request = Request(1);
+  request.cancelled = &cancelled;
+  EXPECT_FALSE(checker.Check(request)[0].ok());
+  EXPECT_EQ(primary_.calls(), 0);
+}
+
+TEST_F(LlmCheckerTest, CancelInterruptsAWait) {
+  std::atomic<bool> cancelled{false};
+  LlmCheckerOptions options = Options();
+  options.sleep = [&](absl::Duration d) {
+    slept_ += d;
+    clock_.Advance(d);
+    if (slept_ >= absl::Seconds(1)) cancelled = true;
+  };
+  pause_.PauseUntil(clock_.Now() + absl::Seconds(30));
+  LlmChecker checker(std::move(options));
+  CheckRequest request = Request(1);
+  request.cancelled = &cancelled;
+
+  EXPECT_FALSE(checker.Check(request)[0].ok());
+  EXPECT_EQ(primary_.calls(), 0);
+  EXPECT_LT(slept_, absl::Seconds(2));
+}
+
+TEST_F(LlmCheckerTest, PassedDeadlineFailsWithoutACall) {
+  LlmChecker checker(Options());
+  CheckRequest request = Request(2);
+  request.deadline = clock_.Now() - absl::Seconds(1);
+  const auto results = checker.Check(request);
+  EXPECT_EQ(primary_.calls(), 0);
+  ExpectAllFail(results, reason::kJobDeadlineExceeded);
+  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(LlmCheckerTest, DeadlineCapsTheAttemptAndEndsTheRetries) {
+  // 1.2 s left: attempt 1 fails, the 0.5 s backoff fits, attempt 2 fails, the 1 s backoff
+  // would end after the deadline.
+  primary_.PushTimes(3, Failed(AttemptOutcome::Http(500)));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+  CheckRequest request = Request(1);
+  request.deadline = clock_.Now() + absl::Milliseconds(1200);
+
+  const auto results = checker.Check(request);
+
+  const std::vector<LlmRequest> sent = primary_.requests();
+  ASSERT_THAT(sent, SizeIs(2));
+  EXPECT_EQ(sent[0].timeout, absl::Milliseconds(1200));
+  EXPECT_EQ(sent[1].timeout, absl::Milliseconds(700));
+  EXPECT_EQ(fallback_.calls(), 0);
+  ExpectAllFail(results, reason::kJobDeadlineExceeded);
+}
+
+TEST_F(LlmCheckerTest, TimeoutAtTheDeadlineIsTheDeadlines) {
+  CheckRequest request = Request(1);
+  request.deadline = clock_.Now() + absl::Seconds(2);
+  primary_.OnCall([this] { clock_.Advance(absl::Seconds(2)); });
+  primary_.Push(Failed(AttemptOutcome::Timeout()));
+  LlmChecker checker(Options());
+  ExpectAllFail(checker.Check(request), reason::kJobDeadlineExceeded);
+  EXPECT_EQ(primary_.calls(), 1);
+}
+
+TEST_F(LlmCheckerTest, RateLimiterSpacesRequests) {
+  RateLimiter limiter(RateLimitOptions{/*requests_per_minute=*/1, /*tokens_per_minute=*/0});
+  LlmCheckerOptions options = Options();
+  options.primary.rate_limiter = &limiter;
+  LlmChecker checker(std::move(options));
+
+  ASSERT_TRUE(checker.Check(Request(1))[0].ok());
+  EXPECT_EQ(slept_, absl::ZeroDuration());
+  ASSERT_TRUE(checker.Check(Request(1))[0].ok());
+  EXPECT_EQ(slept_, absl::Seconds(60));
+}
+
+TEST_F(LlmCheckerTest, ConcurrentChecksShareTheClient) {
+  LlmCheckerOptions options = Options();
+  options.sleep = [](absl::Duration) {};
+  LlmChecker checker(std::move(options));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        for (const auto& result : checker.Check(Request(3))) ok += result.ok() ? 1 : 0;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 4 * 20 * 3);
+  EXPECT_EQ(primary_.calls(), 80);
+}
+
+}  // namespace
+}  // namespace citecheck
