@@ -67,6 +67,9 @@ stop_server() {
 cleanup() {
   local rc=$?
   stop_server
+  if [[ -n "${MARIADB_DIR:-}" && -f "$MARIADB_DIR/env" ]]; then
+    bash "$ROOT/deploy/mariadb.sh" stop "$MARIADB_DIR" >/dev/null 2>&1 || true
+  fi
   if ((rc != 0 || KEEP_WORK)); then
     say "server log kept in $WORK/server.log"
   else
@@ -78,10 +81,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---- Local MariaDB (not yet) ----------------------------------------------------------------
-# A later change starts a throwaway MariaDB here (datadir and socket inside "$WORK"), creates
-# the schema, and runs the server with --store=mysql --mysql_url=... instead of --store=memory.
-STORE_ARGS=(--store=memory)
+# ---- Local MariaDB ---------------------------------------------------------------------------
+# A throwaway MariaDB of our own (own datadir, port and socket; deploy/mariadb.sh), stopped by
+# the EXIT trap. The server creates and migrates its tables at start.
+MARIADB_DIR="$WORK/mariadb"
+say "starting a local MariaDB (deploy/mariadb.sh)"
+bash "$ROOT/deploy/mariadb.sh" start "$MARIADB_DIR" >/dev/null
+MYSQL_URL="$(grep '^CITECHECK_MYSQL_URL=' "$MARIADB_DIR/env" | cut -d= -f2-)"
+STORE_ARGS=(--store=mysql --mysql_url="$MYSQL_URL")
 # ---------------------------------------------------------------------------------------------
 
 : >"$WORK/server.out"

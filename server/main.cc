@@ -23,6 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/accounts/memory_account_store.h"
+#include "server/accounts/mysql_account_store.h"
 #include "server/api/citecheck_server.h"
 #include "server/checking/delayed_checker.h"
 #include "server/checking/heuristic_checker.h"
@@ -33,6 +34,7 @@
 #include "server/llm/http_llm_client.h"
 #include "server/llm/rate_limiter.h"
 #include "server/llm/retry_budget.h"
+#include "server/storage/mysql_url.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (port 0 = any free port)");
 ABSL_FLAG(std::string, store, "mysql", "account store: mysql or memory (development only)");
@@ -279,9 +281,26 @@ int Run() {
                  "it exits. For development only; never in production.");
     parts.accounts = std::make_unique<MemoryAccountStore>(quota);
   } else if (store == "mysql") {
-    spdlog::error("--store=mysql: the MySQL account store is not part of this build yet; "
-                  "run with --store=memory for development");
-    return 2;
+    const std::string url_text = absl::GetFlag(FLAGS_mysql_url);
+    if (url_text.empty()) {
+      spdlog::error("--store=mysql needs --mysql_url (or CITECHECK_MYSQL_URL); use "
+                    "--store=memory for development without a database");
+      return 2;
+    }
+    absl::StatusOr<MysqlUrl> url = MysqlUrl::Parse(url_text);
+    if (!url.ok()) {
+      spdlog::error("--mysql_url: {}", std::string(url.status().message()));
+      return 2;
+    }
+    absl::StatusOr<std::unique_ptr<MysqlAccountStore>> accounts =
+        MysqlAccountStore::Create(*url, quota);
+    if (!accounts.ok()) {
+      spdlog::error("cannot open the MySQL account store at {}: {}", url->Redacted(),
+                    accounts.status().ToString());
+      return 1;
+    }
+    spdlog::info("accounts in MySQL at {} (schema migrated)", url->Redacted());
+    parts.accounts = std::move(*accounts);
   } else {
     spdlog::error("--store must be mysql or memory, not '{}'", store);
     return 2;

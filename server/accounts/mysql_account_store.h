@@ -1,0 +1,75 @@
+#ifndef CITECHECK_SERVER_ACCOUNTS_MYSQL_ACCOUNT_STORE_H_
+#define CITECHECK_SERVER_ACCOUNTS_MYSQL_ACCOUNT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "server/accounts/account_store.h"
+#include "server/storage/mysql_pool.h"
+#include "server/storage/mysql_url.h"
+
+namespace citecheck {
+
+// AccountStore on MySQL/MariaDB (schema: server/storage/schema.h, version 1): the durable
+// store. Its results are those of MemoryAccountStore for the same calls (same rules from
+// gating.h, same replies, same replays, same errors), with these storage limits: times are
+// kept to the microsecond; caller keys longer than their column (free/owner keys 255 bytes,
+// job and order ids 128) are stored as "sha256:<hex>" of the key.
+//
+// Every method is ONE transaction (READ COMMITTED; locking reads on what it changes; balance
+// reads REPEATABLE READ), rerun as a whole after a deadlock, a lock wait timeout or a lost
+// connection (MysqlPool). Reruns are safe because every write is keyed: job_id (reservation),
+// (job_id, index) (settlement, guarded by UPDATE ... WHERE state = 'reserved'), order_id
+// (grant) and the ledger's unique idempotency keys. Row locks are taken in one order: orders;
+// then reservation_items (Settle, sorted by job and index); then accounts or free_usage
+// (Settle: sorted by key); then pass_daily_usage; new reservation and ledger rows last.
+//
+// Errors beyond MemoryAccountStore's: UNAVAILABLE (database unreachable after retries),
+// ABORTED (conflicts persisted), INTERNAL (anything else). Messages never contain SQL, a token
+// or a value; tokens are never stored (accounts are keyed by Sha256Hex(token)).
+//
+// Thread-safe: each calling thread uses its own connection (one per thread, see MysqlPool).
+class MysqlAccountStore final : public AccountStore {
+ public:
+  // Connects to `url`, applies the schema migrations, and returns the store. Errors from
+  // MysqlPool::Create and ApplyMigrations.
+  static absl::StatusOr<std::unique_ptr<MysqlAccountStore>> Create(
+      const MysqlUrl& url, QuotaRules rules, const MysqlPoolOptions& pool_options = {});
+
+  MysqlAccountStore(const MysqlAccountStore&) = delete;
+  MysqlAccountStore& operator=(const MysqlAccountStore&) = delete;
+
+  absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) override;
+  absl::Status Settle(absl::Span<const Settlement> settlements) override;
+  absl::StatusOr<v1::Balance> GetBalance(const Caller& caller, absl::Time now) override;
+  absl::StatusOr<v1::Balance> GrantCredits(const std::string& token, int64_t credits,
+                                           const std::string& order_id, absl::Time now) override;
+  absl::StatusOr<v1::Balance> GrantPass(const std::string& token, int days,
+                                        const std::string& order_id, absl::Time now) override;
+
+  // For tests: verifies the books in one consistent snapshot, like
+  // MemoryAccountStore::CheckInvariants. For every account, credits = credits granted −
+  // credits charged − credits still reserved, and each UTC day's pass count = pass citations
+  // reserved that day and not released; every free key's usage >= its free citations reserved
+  // and not released; every reservation agrees with its items and its ledger rows; nothing is
+  // negative. INTERNAL naming the first violation.
+  absl::Status CheckInvariants() const;
+
+  // The connections, e.g. for tests that inspect the tables.
+  MysqlPool& pool() const { return *pool_; }
+
+ private:
+  MysqlAccountStore(std::unique_ptr<MysqlPool> pool, QuotaRules rules);
+
+  const QuotaRules rules_;
+  const std::unique_ptr<MysqlPool> pool_;
+};
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_SERVER_ACCOUNTS_MYSQL_ACCOUNT_STORE_H_
