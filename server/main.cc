@@ -80,6 +80,9 @@ ABSL_FLAG(int, free_limit, 5, "free citations per free user");
 ABSL_FLAG(int, pass_daily_limit, 1000, "citations per UTC day on a pass");
 ABSL_FLAG(int, max_batch_citations, 1000, "citations per batch");
 ABSL_FLAG(int64_t, max_request_bytes, 4 * 1024 * 1024, "bytes per SubmitBatch request");
+ABSL_FLAG(std::string, admin_key, "",
+          "key for the admin RPCs (empty = admin RPCs refused); prefer CITECHECK_ADMIN_KEY in "
+          "the environment over the command line");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error");
 
 namespace citecheck {
@@ -317,6 +320,9 @@ int Run() {
   options.limits.max_batch_citations = absl::GetFlag(FLAGS_max_batch_citations);
   options.limits.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  options.admin_key = absl::GetFlag(FLAGS_admin_key);
+  spdlog::info("admin RPCs: {}", options.admin_key.empty() ? "refused (no --admin_key)"
+                                                           : "enabled (admin key set)");
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||
       options.limits.max_batch_citations < 1 || quota.free_limit < 0) {
     spdlog::error("--citations_per_call, --llm_max_inflight and --max_batch_citations must be "

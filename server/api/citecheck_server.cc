@@ -12,7 +12,9 @@
 namespace citecheck {
 namespace {
 
-constexpr char kServiceName[] = "citecheck.v1.CitationService";
+// The services the health service reports SERVING while the server runs.
+constexpr const char* kServiceNames[] = {"citecheck.v1.CitationService",
+                                         "citecheck.v1.AccountService"};
 
 }  // namespace
 
@@ -30,6 +32,8 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   s.hub_ = std::make_unique<WatchHub>(s.options_.watch_heartbeat, s.parts_.clock);
   s.citation_service_ = std::make_unique<CitationServiceImpl>(
       s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits);
+  s.account_service_ = std::make_unique<AccountServiceImpl>(
+      s.parts_.accounts.get(), s.parts_.clock, s.options_.admin_key);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -41,6 +45,7 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
       static_cast<int>(std::min<size_t>(4 * s.options_.limits.max_request_bytes + (1 << 20),
                                         1 << 30)));
   builder.RegisterService(s.citation_service_.get());
+  builder.RegisterService(s.account_service_.get());
   s.server_ = builder.BuildAndStart();
   if (s.server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", s.options_.listen));
@@ -51,7 +56,7 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   s.hub_->Start();
   auto* health = s.server_->GetHealthCheckService();
   health->SetServingStatus("", true);
-  health->SetServingStatus(kServiceName, true);
+  for (const char* name : kServiceNames) health->SetServingStatus(name, true);
   return server;
 }
 

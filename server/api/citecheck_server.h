@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "server/accounts/account_store.h"
+#include "server/api/account_service.h"
 #include "server/api/citation_service.h"
 #include "server/api/request_validation.h"
 #include "server/api/watch_job_reactor.h"
@@ -26,6 +27,7 @@ struct ServerOptions {
   SubmitLimits limits;
   absl::Duration watch_heartbeat = absl::Seconds(5);  // heartbeat on idle WatchJob streams
   absl::Duration shutdown_grace = absl::Seconds(5);   // in-flight unary RPCs get this long
+  std::string admin_key;  // empty = admin RPCs refused
 };
 
 // The parts the server runs on; the server owns them.
@@ -36,8 +38,8 @@ struct ServerParts {
   Clock* clock = RealClock::Get();  // not owned
 };
 
-// The assembled service: gRPC server (CitationService, health, reflection), job manager and
-// watch hub. Thread-safe.
+// The assembled service: gRPC server (CitationService, AccountService, health, reflection), job
+// manager and watch hub. Thread-safe.
 class CitecheckServer {
  public:
   // Builds and starts everything, listening on options.listen.
@@ -65,6 +67,7 @@ class CitecheckServer {
   std::unique_ptr<JobManager> manager_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<CitationServiceImpl> citation_service_;
+  std::unique_ptr<AccountServiceImpl> account_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   absl::Mutex shutdown_mu_;
