@@ -10,19 +10,23 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "tests/server/accounts/account_store_conformance.h"
 #include "tests/server/storage/mysql_test_database.h"
 
-// The semantics of MemoryAccountStore (memory_account_store_test.cc), on MariaDB, plus what a
-// database adds: concurrency across connections, hostile keys, UTC days, durability.
+// MysqlAccountStore on MariaDB: the shared AccountStore semantics (account_store_conformance.cc,
+// instantiated below), plus what a database adds: concurrency across connections, hostile keys,
+// UTC days, durability.
 
 namespace citecheck {
 namespace {
@@ -33,19 +37,6 @@ absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
 
 absl::Time FromProto(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-// The field of the BadRequest violation of `status`, or "" when it has none.
-std::string ViolatedField(const absl::Status& status) {
-  const google::rpc::Status rpc = ToRpcStatus(status);
-  for (const auto& any : rpc.details()) {
-    google::rpc::BadRequest bad;
-    if (any.type_url() == "type.googleapis.com/google.rpc.BadRequest" &&
-        bad.ParseFromString(any.value()) && bad.field_violations_size() > 0) {
-      return bad.field_violations(0).field();
-    }
-  }
-  return "";
 }
 
 constexpr int kFreeLimit = 10;
@@ -158,465 +149,42 @@ class MysqlAccountStoreTest : public ::testing::Test {
   bool check_invariants_ = true;
 };
 
-// ---- Credits ---------------------------------------------------------------------------------
+// ---- The shared semantics -------------------------------------------------------------------
 
-TEST_F(MysqlAccountStoreTest, CreditsAcceptWholeBatchWhenBalanceSuffices) {
-  GrantCredits("tok", 10, "o1");
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 4);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 4);
-  EXPECT_EQ(r->locked, 0);
-  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_NONE);
-  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_CREDITS);
-  EXPECT_EQ(r->user_status.credits_remaining(), 6);
-  EXPECT_EQ(Credits("tok"), 6);
-}
-
-TEST_F(MysqlAccountStoreTest, CreditsAcceptUpToBalanceAndLockTheRest) {
-  GrantCredits("tok", 3, "o1");
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 5);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 3);
-  EXPECT_EQ(r->locked, 2);
-  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
-  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_CREDITS);
-  EXPECT_EQ(r->user_status.credits_remaining(), 0);
-  EXPECT_EQ(Credits("tok"), 0);
-}
-
-TEST_F(MysqlAccountStoreTest, ZeroCreditsAcceptNothingAndLockEverything) {
-  GrantCredits("tok", 2, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job1", 2).ok());
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job2", 4);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 0);
-  EXPECT_EQ(r->locked, 4);
-  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
-  EXPECT_EQ(r->user_status.credits_remaining(), 0);
-}
-
-TEST_F(MysqlAccountStoreTest, UnknownTokenIsAnAccountWithZeroCredits) {
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("nobody"), "job", 3);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 0);
-  EXPECT_EQ(r->locked, 3);
-  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
-  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_CREDITS);
-
-  absl::StatusOr<v1::Balance> b = store_->GetBalance(Caller::ForAccount("nobody"), now_);
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(b->kind(), v1::USER_KIND_CREDITS);
-  EXPECT_EQ(b->credits(), 0);
-  EXPECT_FALSE(b->pass_active());
-}
-
-TEST_F(MysqlAccountStoreTest, EmptyBatchReservesNothingAndLocksNothing) {
-  GrantCredits("tok", 5, "o1");
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 0);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 0);
-  EXPECT_EQ(r->locked, 0);
-  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_NONE);
-  EXPECT_EQ(Credits("tok"), 5);
-}
-
-TEST_F(MysqlAccountStoreTest, MalformedReserveRequestsAreRejected) {
-  EXPECT_EQ(Reserve(Caller::ForAccount("tok"), "", 1).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Reserve(Caller::ForAccount("tok"), "job", -1).status().code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-// ---- Free allowance --------------------------------------------------------------------------
-
-TEST_F(MysqlAccountStoreTest, FreeFloorRaisesUsageAndBatchIsCheckedUpToTheLimit) {
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForFreeUser("u", /*floor=*/8), "job1", 5);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 2);
-  EXPECT_EQ(r->locked, 3);
-  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_FREE_LIMIT);
-  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_FREE);
-  EXPECT_EQ(r->user_status.free_used_total(), 10);
-  EXPECT_EQ(r->user_status.free_limit(), kFreeLimit);
-
-  absl::StatusOr<Reservation> again = Reserve(Caller::ForFreeUser("u"), "job2", 2);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->accepted, 0);
-  EXPECT_EQ(again->locked, 2);
-  EXPECT_EQ(again->limit_type, v1::LIMIT_TYPE_FREE_LIMIT);
-  EXPECT_EQ(again->user_status.free_used_total(), 10);
-}
-
-TEST_F(MysqlAccountStoreTest, FreeUsagePersistsAcrossReservations) {
-  absl::StatusOr<Reservation> first = Reserve(Caller::ForFreeUser("u"), "job1", 6);
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->accepted, 6);
-  EXPECT_EQ(first->limit_type, v1::LIMIT_TYPE_NONE);
-  EXPECT_EQ(first->user_status.free_used_total(), 6);
-
-  absl::StatusOr<Reservation> second = Reserve(Caller::ForFreeUser("u"), "job2", 6);
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(second->accepted, 4);
-  EXPECT_EQ(second->locked, 2);
-  EXPECT_EQ(second->user_status.free_used_total(), 10);
-
-  absl::StatusOr<Reservation> third = Reserve(Caller::ForFreeUser("u"), "job3", 2);
-  ASSERT_TRUE(third.ok()) << third.status();
-  EXPECT_EQ(third->accepted, 0);
-  EXPECT_EQ(third->locked, 2);
-}
-
-TEST_F(MysqlAccountStoreTest, FreeFloorIsStoredForLaterReservations) {
-  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u", 7), "job1", 1).ok());  // used 8
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForFreeUser("u"), "job2", 5);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 2);
-  EXPECT_EQ(r->user_status.free_used_total(), 10);
-}
-
-TEST_F(MysqlAccountStoreTest, FreeFloorNeverLowersUsageAndNegativeFloorIsIgnored) {
-  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job1", 4).ok());
-  absl::StatusOr<Reservation> lower = Reserve(Caller::ForFreeUser("u", 1), "job2", 1);
-  ASSERT_TRUE(lower.ok()) << lower.status();
-  EXPECT_EQ(lower->user_status.free_used_total(), 5);
-  absl::StatusOr<Reservation> negative = Reserve(Caller::ForFreeUser("u", -100), "job3", 1);
-  ASSERT_TRUE(negative.ok()) << negative.status();
-  EXPECT_EQ(negative->accepted, 1);
-  EXPECT_EQ(negative->user_status.free_used_total(), 6);
-}
-
-TEST_F(MysqlAccountStoreTest, FreeUsersAndAnonymousAddressesCountSeparately) {
-  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u1"), "job1", 10).ok());
-  absl::StatusOr<Reservation> other = Reserve(Caller::ForFreeUser("u2"), "job2", 3);
-  ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_EQ(other->accepted, 3);
-  absl::StatusOr<Reservation> anon = Reserve(Caller::ForAnonymous("u1"), "job3", 3);
-  ASSERT_TRUE(anon.ok()) << anon.status();
-  EXPECT_EQ(anon->accepted, 3);
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u1")), 10);
-  EXPECT_EQ(FreeUsed(Caller::ForAnonymous("u1")), 3);
-}
-
-TEST_F(MysqlAccountStoreTest, FreeBalanceShowsUsageAndLimit) {
-  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job", 3).ok());
-  absl::StatusOr<v1::Balance> b = store_->GetBalance(Caller::ForFreeUser("u"), now_);
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(b->kind(), v1::USER_KIND_FREE);
-  EXPECT_EQ(b->free_used(), 3);
-  EXPECT_EQ(b->free_limit(), kFreeLimit);
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u", 6)), 6);  // a floor shows in the balance
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u", -1)), 3);
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("never-seen")), 0);
-}
-
-// ---- Settlement ------------------------------------------------------------------------------
-
-TEST_F(MysqlAccountStoreTest, ReleaseGivesCreditsBack) {
-  GrantCredits("tok", 5, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 5).ok());
-  EXPECT_EQ(Credits("tok"), 0);
-  Charge("job", 0);
-  Release("job", 1);
-  Release("job", 2);
-  EXPECT_EQ(Credits("tok"), 2);
-  ASSERT_TRUE(store_->CheckInvariants().ok()) << store_->CheckInvariants();
-}
-
-TEST_F(MysqlAccountStoreTest, ReleaseGivesFreeAllowanceBack) {
-  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job1", 10).ok());
-  Release("job1", 9);
-  Release("job1", 8);
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), 8);
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForFreeUser("u"), "job2", 5);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 2);
-}
-
-TEST_F(MysqlAccountStoreTest, ReleaseGivesPassDailyCountBack) {
-  GrantPass("tok", 1, "p1", now_);
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 20).ok());
-  EXPECT_EQ(DailyUsed("tok", now_), 20);
-  Release("job", 0);
-  Release("job", 1);
-  EXPECT_EQ(DailyUsed("tok", now_), 18);
-  EXPECT_TRUE(Reserve(Caller::ForAccount("tok"), "job2", 2).ok());
-}
-
-TEST_F(MysqlAccountStoreTest, PassReleaseDecrementsTheDayOfTheReservation) {
-  GrantPass("tok", 7, "p1", now_);
-  const absl::Time late = Utc(2027, 1, 1, 23, 59);
-  const absl::Time next_day = Utc(2027, 1, 2, 0, 1);
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "yesterday", 5, late).ok());
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "today", 3, next_day).ok());
-  Release("yesterday", 0);
-  EXPECT_EQ(DailyUsed("tok", next_day), 3);
-  EXPECT_EQ(DailyUsed("tok", late), 4);
-}
-
-TEST_F(MysqlAccountStoreTest, ChargingTwiceChargesOnce) {
-  GrantCredits("tok", 5, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 2).ok());
-  Charge("job", 0);
-  Charge("job", 0);
-  Release("job", 0);  // already charged: no-op, nothing given back
-  EXPECT_EQ(Credits("tok"), 3);
-  EXPECT_EQ(LedgerCount("charge"), 1);
-}
-
-TEST_F(MysqlAccountStoreTest, ReleasingTwiceReleasesOnceAndChargeAfterReleaseIsNoOp) {
-  GrantCredits("tok", 5, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 2).ok());
-  Release("job", 1);
-  Release("job", 1);
-  Charge("job", 1);
-  EXPECT_EQ(Credits("tok"), 4);
-}
-
-TEST_F(MysqlAccountStoreTest, SettlingWhatWasNeverReservedIsNoOp) {
-  GrantCredits("tok", 3, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 5).ok());  // indices 0..2 reserved
-  const int64_t before = LedgerSize();
-  Release("job", 3);  // locked
-  Release("job", 4);  // locked
-  Release("job", -1);
-  Charge("job", 99);
-  Release("no-such-job", 0);
-  Charge("no-such-job", 0);
-  EXPECT_EQ(LedgerSize(), before);
-  EXPECT_EQ(Credits("tok"), 0);
-}
-
-TEST_F(MysqlAccountStoreTest, SettleAppliesEveryEntryOfABatch) {
-  GrantCredits("tok", 4, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 4).ok());
-  std::vector<Settlement> batch = {{"job", 0, Settlement::Kind::kCharge},
-                                   {"job", 1, Settlement::Kind::kRelease},
-                                   {"job", 1, Settlement::Kind::kRelease},
-                                   {"job", 2, Settlement::Kind::kRelease}};
-  ASSERT_TRUE(store_->Settle(batch).ok());
-  EXPECT_EQ(Credits("tok"), 2);
-}
-
-TEST_F(MysqlAccountStoreTest, ReservingTwiceForOneJobReservesOnce) {
-  GrantCredits("tok", 10, "o1");
-  absl::StatusOr<Reservation> first = Reserve(Caller::ForAccount("tok"), "job", 4);
-  ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<Reservation> second = Reserve(Caller::ForAccount("tok"), "job", 7);
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(second->accepted, 4);
-  EXPECT_EQ(second->locked, 0);
-  EXPECT_EQ(second->user_status.credits_remaining(), 6);
-  EXPECT_EQ(Credits("tok"), 6);
-  EXPECT_EQ(LedgerCount("reserve"), 1);
-}
-
-TEST_F(MysqlAccountStoreTest, ReplayedFreeReservationDoesNotCountAgain) {
-  ASSERT_TRUE(Reserve(Caller::ForFreeUser("u"), "job", 4).ok());
-  absl::StatusOr<Reservation> again = Reserve(Caller::ForFreeUser("u"), "job", 4);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->accepted, 4);
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), 4);
-}
-
-TEST_F(MysqlAccountStoreTest, JobIdReservedByAnotherOwnerIsRefused) {
-  GrantCredits("tok", 10, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 4).ok());
-  absl::StatusOr<Reservation> other = Reserve(Caller::ForFreeUser("u"), "job", 4);
-  EXPECT_FALSE(other.ok());
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), 0);
-}
-
-TEST_F(MysqlAccountStoreTest, LedgerKeysNameTheMovementAndNeverTheToken) {
-  GrantCredits("secret-token", 3, "o1");
-  ASSERT_TRUE(Reserve(Caller::ForAccount("secret-token"), "job", 2).ok());
-  Charge("job", 0);
-  Release("job", 1);
-  const std::string owner = "acct:" + Sha256Hex("secret-token");
-  EXPECT_EQ(db_->QueryStrings("SELECT idempotency_key, kind, source, amount, owner = ?"
-                              " FROM ledger ORDER BY id",
-                              {owner}),
-            (std::vector<std::string>{
-                "grant:o1|grant|credits|3|1", "reserve:job|reserve|credits|2|1",
-                "charge:job:0|charge|credits|1|1", "release:job:1|release|credits|1|1"}));
-  EXPECT_EQ(TablesMentioning("secret-token"), 0);
-}
-
-// ---- Passes ----------------------------------------------------------------------------------
-
-TEST_F(MysqlAccountStoreTest, PassAcceptsBatchAndReportsDailyUsage) {
-  GrantPass("tok", 7, "p1", now_);
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 15);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->accepted, 15);
-  EXPECT_EQ(r->locked, 0);
-  EXPECT_EQ(r->limit_type, v1::LIMIT_TYPE_NONE);
-  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_PASS);
-  EXPECT_EQ(r->user_status.daily_used(), 15);
-  EXPECT_EQ(r->user_status.daily_limit(), kDailyLimit);
-  EXPECT_EQ(FromProto(r->user_status.reset_time()), Utc(2027, 1, 2));
-  EXPECT_EQ(FromProto(r->user_status.pass_expire_time()), now_ + absl::Hours(24 * 7));
-}
-
-TEST_F(MysqlAccountStoreTest, PassRejectsWholeBatchThatWouldCrossTheDailyLimit) {
-  GrantPass("tok", 1, "p1", now_);
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job1", 15).ok());
-  absl::StatusOr<Reservation> over = Reserve(Caller::ForAccount("tok"), "job2", 6);
-  ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(ErrorReason(over.status()), "DAILY_LIMIT_REACHED");
-  EXPECT_EQ(ErrorMetadata(over.status())["reset_time"], "2027-01-02T00:00:00Z");
-  const google::rpc::Status rpc = ToRpcStatus(over.status());
-  bool quota_failure = false, retry_info = false;
-  for (const auto& any : rpc.details()) {
-    quota_failure |= any.type_url() == "type.googleapis.com/google.rpc.QuotaFailure";
-    retry_info |= any.type_url() == "type.googleapis.com/google.rpc.RetryInfo";
-  }
-  EXPECT_TRUE(quota_failure);
-  EXPECT_TRUE(retry_info);
-  EXPECT_EQ(DailyUsed("tok", now_), 15);  // nothing of the rejected batch was counted
-
-  // A rejected job reserved nothing; the same job id may try again with a batch that fits.
-  absl::StatusOr<Reservation> fits = Reserve(Caller::ForAccount("tok"), "job2", 5);
-  ASSERT_TRUE(fits.ok()) << fits.status();
-  EXPECT_EQ(fits->user_status.daily_used(), 20);
-}
-
-TEST_F(MysqlAccountStoreTest, PassDailyUsageResetsAtUtcMidnight) {
-  GrantPass("tok", 7, "p1", now_);
-  const absl::Time last_second = Utc(2027, 1, 1, 23, 59, 59);
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job1", 20, last_second).ok());
-  EXPECT_FALSE(Reserve(Caller::ForAccount("tok"), "job2", 1, last_second).ok());
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job3", 20, Utc(2027, 1, 2));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->user_status.daily_used(), 20);
-  EXPECT_EQ(FromProto(r->user_status.reset_time()), Utc(2027, 1, 3));
-}
-
-TEST_F(MysqlAccountStoreTest, CreditsAreUntouchedWhilePassIsActive) {
-  GrantCredits("tok", 50, "o1");
-  GrantPass("tok", 1, "p1", now_);
-  absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job1", 10);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_PASS);
-  Charge("job1", 0);
-  EXPECT_EQ(Credits("tok"), 50);
-
-  // The pass expires: credits pay again.
-  const absl::Time after = now_ + absl::Hours(24);
-  absl::StatusOr<Reservation> paid = Reserve(Caller::ForAccount("tok"), "job2", 10, after);
-  ASSERT_TRUE(paid.ok()) << paid.status();
-  EXPECT_EQ(paid->user_status.kind(), v1::USER_KIND_CREDITS);
-  EXPECT_EQ(paid->user_status.credits_remaining(), 40);
-}
-
-TEST_F(MysqlAccountStoreTest, PassExtendsFromItsExpiryWhileActiveAndFromNowAfterwards) {
-  absl::StatusOr<v1::Balance> b = store_->GrantPass("tok", 1, "p1", now_);
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(FromProto(b->pass_expire_time()), now_ + absl::Hours(24));
-  EXPECT_EQ(b->pass_type(), "1day");
-
-  // Stacks on the active pass.
-  b = store_->GrantPass("tok", 7, "p2", now_ + absl::Hours(1));
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(FromProto(b->pass_expire_time()), now_ + absl::Hours(24 * 8));
-  EXPECT_EQ(b->pass_type(), "7day");
-  EXPECT_TRUE(b->pass_active());
-  EXPECT_EQ(b->kind(), v1::USER_KIND_PASS);
-
-  // After expiry a new pass starts from now.
-  const absl::Time later = now_ + absl::Hours(24 * 100);
-  b = store_->GrantPass("tok", 30, "p3", later);
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(FromProto(b->pass_expire_time()), later + absl::Hours(24 * 30));
-  EXPECT_EQ(b->pass_type(), "30day");
-}
-
-TEST_F(MysqlAccountStoreTest, BalanceDescribesActiveAndExpiredPasses) {
-  GrantCredits("tok", 5, "o1");
-  GrantPass("tok", 1, "p1", now_);
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 3).ok());
-  absl::StatusOr<v1::Balance> active = store_->GetBalance(Caller::ForAccount("tok"), now_);
-  ASSERT_TRUE(active.ok()) << active.status();
-  EXPECT_EQ(active->kind(), v1::USER_KIND_PASS);
-  EXPECT_EQ(active->credits(), 5);
-  EXPECT_TRUE(active->pass_active());
-  EXPECT_EQ(active->pass_type(), "1day");
-  EXPECT_EQ(active->daily_used(), 3);
-  EXPECT_EQ(active->daily_limit(), kDailyLimit);
-  EXPECT_EQ(FromProto(active->reset_time()), Utc(2027, 1, 2));
-
-  const absl::Time expired_at = now_ + absl::Hours(24);
-  absl::StatusOr<v1::Balance> expired = store_->GetBalance(Caller::ForAccount("tok"), expired_at);
-  ASSERT_TRUE(expired.ok()) << expired.status();
-  EXPECT_EQ(expired->kind(), v1::USER_KIND_CREDITS);
-  EXPECT_FALSE(expired->pass_active());
-  EXPECT_EQ(expired->credits(), 5);
-  EXPECT_EQ(FromProto(expired->pass_expire_time()), expired_at);
-}
-
-// ---- Grants ----------------------------------------------------------------------------------
-
-TEST_F(MysqlAccountStoreTest, SameCreditOrderTwiceGrantsOnce) {
-  absl::StatusOr<v1::Balance> first = store_->GrantCredits("tok", 10, "o1", now_);
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->credits(), 10);
-  ASSERT_TRUE(Reserve(Caller::ForAccount("tok"), "job", 4).ok());
-  absl::StatusOr<v1::Balance> again = store_->GrantCredits("tok", 10, "o1", now_);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->credits(), 6);  // the current balance, nothing granted
-}
-
-TEST_F(MysqlAccountStoreTest, SamePassOrderTwiceExtendsOnce) {
-  GrantPass("tok", 7, "p1", now_);
-  absl::StatusOr<v1::Balance> again = store_->GrantPass("tok", 7, "p1", now_ + absl::Hours(1));
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(FromProto(again->pass_expire_time()), now_ + absl::Hours(24 * 7));
-}
-
-TEST_F(MysqlAccountStoreTest, OrderIdReusedForOtherContentIsRejected) {
-  GrantCredits("tok", 10, "o1");
-  GrantPass("tok", 7, "p1", now_);
-  const absl::Status cases[] = {
-      store_->GrantCredits("tok", 11, "o1", now_).status(),    // other amount
-      store_->GrantCredits("other", 10, "o1", now_).status(),  // other token
-      store_->GrantPass("tok", 7, "o1", now_).status(),        // other kind
-      store_->GrantPass("tok", 30, "p1", now_).status(),       // other days
-      store_->GrantCredits("tok", 7, "p1", now_).status(),     // other kind
+// A MysqlAccountStore on a fresh database of its own.
+absl::StatusOr<StoreUnderTest> MakeMysqlStore(const QuotaRules& rules) {
+  absl::StatusOr<std::unique_ptr<TestDatabase>> db = TestDatabase::Create();
+  if (!db.ok()) return db.status();
+  std::shared_ptr<TestDatabase> database = *std::move(db);
+  absl::StatusOr<std::unique_ptr<MysqlAccountStore>> store =
+      MysqlAccountStore::Create(database->url(), rules);
+  if (!store.ok()) return store.status();
+  const MysqlAccountStore* raw = store->get();
+  TestDatabase* sql = database.get();
+  StoreUnderTest subject;
+  subject.resources = std::move(database);
+  subject.store = *std::move(store);
+  subject.check_invariants = [raw] { return raw->CheckInvariants(); };
+  subject.ledger = [sql] {
+    std::vector<LedgerRow> rows;
+    for (const std::string& line :
+         sql->QueryStrings("SELECT HEX(idempotency_key), kind, source, amount, HEX(owner)"
+                           " FROM ledger ORDER BY id")) {
+      const std::vector<std::string> f = absl::StrSplit(line, '|');
+      EXPECT_EQ(f.size(), 5u) << line;
+      if (f.size() != 5) continue;
+      LedgerRow row{absl::HexStringToBytes(f[0]), f[1], f[2], 0, absl::HexStringToBytes(f[4])};
+      EXPECT_TRUE(absl::SimpleAtoi(f[3], &row.amount)) << line;
+      rows.push_back(std::move(row));
+    }
+    return rows;
   };
-  for (const absl::Status& status : cases) {
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-    EXPECT_EQ(ErrorReason(status), "ORDER_ID_REUSED") << status;
-  }
-  EXPECT_EQ(Credits("tok"), 10);
-  EXPECT_EQ(Credits("other"), 0);
+  return subject;
 }
 
-TEST_F(MysqlAccountStoreTest, InvalidGrantsNameTheirField) {
-  struct Case {
-    const char* name;
-    absl::Status status;
-    const char* field;
-  };
-  const Case cases[] = {
-      {"zero credits", store_->GrantCredits("tok", 0, "o1", now_).status(), "credits"},
-      {"negative credits", store_->GrantCredits("tok", -5, "o1", now_).status(), "credits"},
-      {"empty token", store_->GrantCredits("", 5, "o1", now_).status(), "token"},
-      {"empty order", store_->GrantCredits("tok", 5, "", now_).status(), "order_id"},
-      {"zero days", store_->GrantPass("tok", 0, "p1", now_).status(), "days"},
-      {"two days", store_->GrantPass("tok", 2, "p1", now_).status(), "days"},
-      {"pass empty token", store_->GrantPass("", 7, "p1", now_).status(), "token"},
-      {"pass empty order", store_->GrantPass("tok", 7, "", now_).status(), "order_id"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    EXPECT_EQ(c.status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(ErrorReason(c.status), "INVALID_GRANT");
-    EXPECT_EQ(ViolatedField(c.status), c.field);
-  }
-  // Nothing was recorded, so the order ids are still free.
-  EXPECT_EQ(LedgerSize(), 0);
-  EXPECT_TRUE(store_->GrantCredits("tok", 5, "o1", now_).ok());
-}
+INSTANTIATE_TEST_SUITE_P(Mysql, AccountStoreConformanceTest,
+                         ::testing::Values(AccountStoreFactory{"Mysql", &MakeMysqlStore}),
+                         AccountStoreFactoryName());
 
 // ---- Concurrency (many connections) ----------------------------------------------------------
 
@@ -659,75 +227,6 @@ TEST_F(MysqlAccountStoreTest, TwentyThreadsReservingTenShareAHundredCreditsExact
   EXPECT_TRUE(invariants.ok()) << invariants;
 }
 
-TEST_F(MysqlAccountStoreTest, ConcurrentReservesNeverAcceptMoreThanTheCredits) {
-  GrantCredits("tok", 100, "o1");
-  constexpr int kThreads = 8;
-  constexpr int kJobsPerThread = 25;
-  std::atomic<int> accepted{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([this, t, &accepted] {
-      for (int j = 0; j < kJobsPerThread; ++j) {
-        absl::StatusOr<Reservation> r =
-            Reserve(Caller::ForAccount("tok"), absl::StrCat("job-", t, "-", j), 1 + (t + j) % 3);
-        ASSERT_TRUE(r.ok()) << r.status();
-        accepted += r->accepted;
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(accepted.load(), 100);
-  EXPECT_EQ(Credits("tok"), 0);
-}
-
-TEST_F(MysqlAccountStoreTest, ConcurrentReservesAndSettlementsKeepTheBooksBalanced) {
-  GrantCredits("tok", 100, "o1");
-  constexpr int kThreads = 8;
-  std::atomic<int> charged{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([this, t, &charged] {
-      for (int j = 0; j < 30; ++j) {
-        const std::string job = absl::StrCat("job-", t, "-", j);
-        absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), job, 3);
-        ASSERT_TRUE(r.ok()) << r.status();
-        for (int i = 0; i < r->accepted; ++i) {
-          // Charge even indices, release odd ones; every settlement is sent twice.
-          const Settlement::Kind kind =
-              i % 2 == 0 ? Settlement::Kind::kCharge : Settlement::Kind::kRelease;
-          std::vector<Settlement> s = {{job, i, kind}, {job, i, kind}};
-          const absl::Status settled = store_->Settle(s);
-          ASSERT_TRUE(settled.ok()) << settled;
-          if (kind == Settlement::Kind::kCharge) ++charged;
-        }
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(Credits("tok"), 100 - charged.load());
-  const absl::Status invariants = store_->CheckInvariants();
-  EXPECT_TRUE(invariants.ok()) << invariants;
-}
-
-TEST_F(MysqlAccountStoreTest, ConcurrentFreeReservesNeverExceedTheAllowance) {
-  constexpr int kThreads = 8;
-  std::atomic<int> accepted{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([this, t, &accepted] {
-      for (int j = 0; j < 5; ++j) {
-        absl::StatusOr<Reservation> r =
-            Reserve(Caller::ForFreeUser("u"), absl::StrCat("job-", t, "-", j), 2);
-        ASSERT_TRUE(r.ok()) << r.status();
-        accepted += r->accepted;
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(accepted.load(), kFreeLimit);
-  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u")), kFreeLimit);
-}
-
 TEST_F(MysqlAccountStoreTest, ConcurrentReplaysOfOneJobReserveOnce) {
   GrantCredits("tok", 50, "o1");
   std::vector<std::thread> threads;
@@ -745,6 +244,21 @@ TEST_F(MysqlAccountStoreTest, ConcurrentReplaysOfOneJobReserveOnce) {
 }
 
 // ---- What a database adds --------------------------------------------------------------------
+
+TEST_F(MysqlAccountStoreTest, LedgerKeysNameTheMovementAndNoTableHoldsTheToken) {
+  GrantCredits("secret-token", 3, "o1");
+  ASSERT_TRUE(Reserve(Caller::ForAccount("secret-token"), "job", 2).ok());
+  Charge("job", 0);
+  Release("job", 1);
+  const std::string owner = "acct:" + Sha256Hex("secret-token");
+  EXPECT_EQ(db_->QueryStrings("SELECT idempotency_key, kind, source, amount, owner = ?"
+                              " FROM ledger ORDER BY id",
+                              {owner}),
+            (std::vector<std::string>{
+                "grant:o1|grant|credits|3|1", "reserve:job|reserve|credits|2|1",
+                "charge:job:0|charge|credits|1|1", "release:job:1|release|credits|1|1"}));
+  EXPECT_EQ(TablesMentioning("secret-token"), 0);
+}
 
 TEST_F(MysqlAccountStoreTest, HostileKeysAreHarmless) {
   const std::string hostile[] = {
