@@ -3,6 +3,8 @@
 #
 #   deploy/mariadb.sh start [DIR]   starts a private server and prints its URL
 #   deploy/mariadb.sh stop [DIR]    stops it (SIGTERM, then SIGKILL) and deletes its data
+#   deploy/mariadb.sh restart [DIR] stops it (SIGTERM, waiting for the exit) KEEPING its data,
+#                                   and starts it again on the same port, socket and datadir
 #   deploy/mariadb.sh env [DIR]     prints DIR/env of a running server (exit 1 when none)
 #
 # DIR (default /dev/shm/citecheck-mariadb, or $TMPDIR/citecheck-mariadb without /dev/shm) holds
@@ -14,6 +16,7 @@
 # up; never 3306), with its own socket; no option file is ever read (--no-defaults). User
 # citecheck/citecheck may use database `citecheck` and every database named `citecheck_...`
 # (the tests create one per test). `start` on a DIR whose server is alive only prints its URL.
+# `restart` (e.g. to test reconnection) prints the URL once the server answers again.
 set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 
@@ -84,6 +87,16 @@ port_free() {
   [[ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]]
 }
 
+# spawn_server DIR DATADIR SOCKET PORT: starts mariadbd in the background (its pid is $!).
+spawn_server() {
+  local dir="$1" datadir="$2" socket="$3" port="$4"
+  setsid mariadbd --no-defaults --datadir="$datadir" --socket="$socket" --port="$port" \
+    --bind-address=127.0.0.1 --pid-file="$datadir/mysqld.pid" --user=root \
+    --skip-name-resolve --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=64M \
+    --max-connections=500 --log-error="$datadir/error.log" \
+    </dev/null >>"$dir/mariadbd.out" 2>&1 9>&- &
+}
+
 cmd_start() {
   local dir="$1"
   local env_file="$dir/env"
@@ -130,11 +143,7 @@ cmd_start() {
     tries=$((tries + 1))
     while ! port_free "$port"; do port=$((port + 1)); done
     : >"$datadir/error.log"
-    setsid mariadbd --no-defaults --datadir="$datadir" --socket="$socket" --port="$port" \
-      --bind-address=127.0.0.1 --pid-file="$datadir/mysqld.pid" --user=root \
-      --skip-name-resolve --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=64M \
-      --max-connections=500 --log-error="$datadir/error.log" \
-      </dev/null >>"$dir/mariadbd.out" 2>&1 9>&- &
+    spawn_server "$dir" "$datadir" "$socket" "$port"
     pid=$!
     for _ in $(seq 300); do
       if ping_server "$socket"; then ready=1; break; fi
@@ -209,6 +218,58 @@ cmd_stop() {
   rmdir -- "$dir" 2>/dev/null || true  # only when nothing else is in it
 }
 
+cmd_restart() {
+  local dir="$1"
+  local env_file="$dir/env"
+  [[ -f "$env_file" ]] || die "no server in $dir (no env file)"
+  local pid datadir socket port started_at
+  pid="$(env_get "$env_file" MARIADB_PID)"
+  datadir="$(env_get "$env_file" MARIADB_DATADIR)"
+  socket="$(env_get "$env_file" MARIADB_SOCKET)"
+  port="$(env_get "$env_file" MARIADB_PORT)"
+  [[ -n "$datadir" && -f "$datadir/.citecheck-mariadb" && -n "$socket" && "$port" =~ ^[0-9]+$ ]] ||
+    die "$env_file does not describe a server of this script"
+  started_at=$(date +%s%N)
+  if alive "$pid" "$datadir"; then
+    stop_pid "$pid"
+    kill -0 "$pid" 2>/dev/null && die "server $pid did not exit"
+    say "stopped pid $pid (data kept in $datadir)"
+  else
+    say "server $pid was not running; starting it on its data"
+  fi
+
+  # The old server released the port on exit; wait a little in case it lingers.
+  for _ in $(seq 50); do
+    port_free "$port" && break
+    sleep 0.1
+  done
+  port_free "$port" || die "port $port is still taken; cannot restart on it"
+  : >"$datadir/error.log"
+  spawn_server "$dir" "$datadir" "$socket" "$port"
+  pid=$!
+  local ready=0
+  for _ in $(seq 300); do
+    if ping_server "$socket"; then ready=1; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ((!ready)); then
+    if kill -0 "$pid" 2>/dev/null; then stop_pid "$pid"; fi
+    tail -n 20 "$datadir/error.log" >&2
+    die "mariadbd did not come back on port $port (data kept in $datadir)"
+  fi
+  if [[ -s "$datadir/mysqld.pid" ]]; then pid="$(<"$datadir/mysqld.pid")"; fi
+
+  local line
+  while IFS= read -r line; do
+    if [[ "$line" == MARIADB_PID=* ]]; then echo "MARIADB_PID=$pid"; else echo "$line"; fi
+  done <"$env_file" >"$env_file.tmp"
+  mv -f -- "$env_file.tmp" "$env_file"
+  say "restarted as pid $pid on 127.0.0.1:$port in" \
+    "$(( ($(date +%s%N) - started_at) / 1000000 )) ms; env in $env_file"
+  env_get "$env_file" CITECHECK_MYSQL_URL
+}
+
 cmd_env() {
   local env_file="$1/env"
   [[ -f "$env_file" ]] || die "no server in $1"
@@ -221,9 +282,9 @@ main() {
   local cmd="${1:-}"
   local dir="${2:-$(default_dir)}"
   case "$cmd" in
-    start | stop | env) ;;
+    start | stop | restart | env) ;;
     *)
-      echo "usage: $0 start|stop|env [DIR]" >&2
+      echo "usage: $0 start|stop|restart|env [DIR]" >&2
       exit 2
       ;;
   esac
@@ -232,7 +293,7 @@ main() {
   done
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
-  # One start or stop per DIR at a time.
+  # One start, stop or restart per DIR at a time.
   exec 9>"$dir/.lock"
   flock -w 120 9 || die "$dir is locked by another deploy/mariadb.sh"
   "cmd_$cmd" "$dir"

@@ -32,7 +32,7 @@ void JobManager::Start() {
   started_ = true;
   executor_.Start();
   sweeper_ = std::thread([this] {
-    while (!stop_sweeper_.WaitForNotificationWithTimeout(options_.sweep_interval)) {
+    while (!stopping_.WaitForNotificationWithTimeout(options_.sweep_interval)) {
       int removed = jobs_->Sweep(clock_->Now() - options_.job_retention);
       if (removed > 0) spdlog::info("retention: forgot {} finished jobs", removed);
     }
@@ -42,8 +42,8 @@ void JobManager::Start() {
 void JobManager::Shutdown() {
   if (!started_) return;
   started_ = false;
+  stopping_.Notify();  // first: a worker waiting to record gives up, so the join below ends
   executor_.Shutdown();
-  stop_sweeper_.Notify();
   sweeper_.join();
 }
 
@@ -178,11 +178,34 @@ void JobManager::RunChunk(Chunk chunk) {
       }
     }
   }
-  absl::StatusOr<std::vector<Settlement>> settlements =
-      jobs_->Record(chunk.job_id, chunk.chunk_id, std::move(outcomes), clock_->Now());
-  if (!settlements.ok()) {
-    spdlog::error("job {}: recording chunk {} failed: {}", chunk.job_id, chunk.chunk_id,
-                  settlements.status().ToString());
+  RecordUntilStored(chunk, std::move(outcomes));
+}
+
+void JobManager::RecordUntilStored(const Chunk& chunk, std::vector<ItemOutcome> outcomes) {
+  // The checker's answers were paid for: keep them until the store takes them. Record is
+  // idempotent (only pending items change), so retrying after an outage (e.g. the database
+  // restarting) records and settles each citation exactly once. Only shutdown gives up.
+  absl::Duration backoff = options_.record_retry_initial;
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::vector<Settlement>> settled =
+        jobs_->Record(chunk.job_id, chunk.chunk_id, outcomes, clock_->Now());
+    if (settled.ok()) {
+      if (attempt > 1) {
+        spdlog::info("job {}: chunk {} recorded after {} attempts", chunk.job_id,
+                     chunk.chunk_id, attempt);
+      }
+      return;
+    }
+    if (settled.status().code() == absl::StatusCode::kNotFound) return;  // job forgotten
+    spdlog::warn("job {}: recording chunk {} failed (attempt {}), retrying in {}: {}",
+                 chunk.job_id, chunk.chunk_id, attempt, absl::FormatDuration(backoff),
+                 settled.status().ToString());
+    if (stopping_.WaitForNotificationWithTimeout(backoff)) {
+      spdlog::error("job {}: shutting down with chunk {} unrecorded", chunk.job_id,
+                    chunk.chunk_id);
+      return;
+    }
+    backoff = std::min(backoff * 2, options_.record_retry_max);
   }
 }
 

@@ -26,6 +26,10 @@ struct JobManagerOptions {
   absl::Duration job_deadline = absl::Minutes(30);   // what is unchecked then fails
   absl::Duration job_retention = absl::Hours(168);   // finished jobs are forgotten after this
   absl::Duration sweep_interval = absl::Minutes(1);  // how often retention is applied
+  // A chunk whose results the store refuses (e.g. the database is restarting) is recorded
+  // again after this backoff, doubling up to record_retry_max, until it is stored.
+  absl::Duration record_retry_initial = absl::Milliseconds(100);
+  absl::Duration record_retry_max = absl::Seconds(5);
 };
 
 // A validated batch, ready to become a job.
@@ -80,6 +84,9 @@ class JobManager {
  private:
   std::optional<Chunk> ClaimOne();
   void RunChunk(Chunk chunk);
+  // Records `outcomes` of `chunk`, retrying with backoff while the store fails, until stored,
+  // the job is gone, or the manager stops.
+  void RecordUntilStored(const Chunk& chunk, std::vector<ItemOutcome> outcomes);
   void Settle(const std::vector<Settlement>& settlements);
   absl::StatusOr<v1::Job> ExistingRequest(const Caller& caller, const BatchSpec& batch);
   std::string NewJobId();
@@ -90,7 +97,7 @@ class JobManager {
   Checker* const checker_;
   Clock* const clock_;
   ChunkExecutor executor_;
-  absl::Notification stop_sweeper_;
+  absl::Notification stopping_;  // notified first thing in Shutdown()
   std::thread sweeper_;
   bool started_ = false;
 };

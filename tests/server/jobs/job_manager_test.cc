@@ -1,5 +1,6 @@
 #include "server/jobs/job_manager.h"
 
+#include <atomic>
 #include <memory>
 
 #include "absl/strings/escaping.h"
@@ -273,6 +274,65 @@ TEST_F(JobManagerTest, JobsAreVisibleOnlyToTheirOwner) {
   EXPECT_EQ(manager_->Events(Caller::ForAccount("alice"), job->job_id()).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(manager_->Get(Caller::ForFreeUser("alice"), job->job_id()).ok());
+}
+
+// An AccountStore whose Settle fails the next `n` times, like a database restarting.
+class FlakySettleStore final : public AccountStore {
+ public:
+  explicit FlakySettleStore(AccountStore* inner) : inner_(inner) {}
+  void FailNextSettles(int n) { failures_left_ = n; }
+  int settle_calls() const { return settle_calls_; }
+
+  absl::StatusOr<Reservation> Reserve(const ReserveRequest& r) override {
+    return inner_->Reserve(r);
+  }
+  absl::Status Settle(absl::Span<const Settlement> s) override {
+    ++settle_calls_;
+    if (failures_left_ > 0) {
+      --failures_left_;
+      return absl::UnavailableError("database restarting");
+    }
+    return inner_->Settle(s);
+  }
+  absl::StatusOr<v1::Balance> GetBalance(const Caller& c, absl::Time now) override {
+    return inner_->GetBalance(c, now);
+  }
+  absl::StatusOr<v1::Balance> GrantCredits(const std::string& t, int64_t c, const std::string& o,
+                                           absl::Time now) override {
+    return inner_->GrantCredits(t, c, o, now);
+  }
+  absl::StatusOr<v1::Balance> GrantPass(const std::string& t, int d, const std::string& o,
+                                        absl::Time now) override {
+    return inner_->GrantPass(t, d, o, now);
+  }
+
+ private:
+  AccountStore* const inner_;
+  std::atomic<int> failures_left_{0};
+  std::atomic<int> settle_calls_{0};
+};
+
+TEST_F(JobManagerTest, ResultsAreRecordedOnceTheStoreComesBack) {
+  accounts_ = std::make_unique<MemoryAccountStore>(QuotaRules{});
+  FlakySettleStore flaky(accounts_.get());
+  jobs_ = std::make_unique<MemoryJobStore>(&flaky);
+  JobManagerOptions options;
+  options.record_retry_initial = absl::Milliseconds(1);
+  options.record_retry_max = absl::Milliseconds(5);
+  manager_ = std::make_unique<JobManager>(options, jobs_.get(), &flaky, &checker_, &clock_);
+  manager_->Start();
+  ASSERT_TRUE(accounts_->GrantCredits("tok", 10, "o1", clock_.Now()).ok());
+  flaky.FailNextSettles(4);
+  auto job = manager_->Submit(Caller::ForAccount("tok"), Batch(3));
+  ASSERT_TRUE(job.ok());
+  v1::Job done = AwaitDone(Caller::ForAccount("tok"), job->job_id());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.succeeded(), 3);
+  EXPECT_EQ(done.results_size(), 3);
+  EXPECT_EQ(flaky.settle_calls(), 5);  // four refusals, then one settlement of the chunk
+  EXPECT_EQ(checker_.calls(), 1);      // the answers were kept, not asked for again
+  EXPECT_EQ(Credits("tok"), 7);        // charged exactly once
+  manager_->Shutdown();
 }
 
 TEST_F(JobManagerTest, FinishedJobsAreForgottenAfterRetention) {
