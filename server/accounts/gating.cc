@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/jobs/job_protos.h"
 
 namespace citecheck {
 
@@ -69,6 +70,42 @@ absl::Status DailyLimitReachedError(int requested, int daily_used, int daily_lim
                                " used, ", requested, " requested; resets at ", reset_text));
   AddRetryInfo(status, reset - now);
   return status;
+}
+
+Reservation PassReservation(int n, int daily_used, int daily_limit, absl::Time now,
+                            absl::Time pass_expiry, int64_t credits) {
+  Reservation out;
+  out.accepted = n;
+  out.locked = 0;
+  out.limit_type = v1::LIMIT_TYPE_NONE;
+  out.user_status.set_kind(v1::USER_KIND_PASS);
+  out.user_status.set_daily_used(daily_used + n);
+  out.user_status.set_daily_limit(daily_limit);
+  SetTimestamp(NextUtcMidnight(now), out.user_status.mutable_reset_time());
+  SetTimestamp(pass_expiry, out.user_status.mutable_pass_expire_time());
+  out.user_status.set_credits_remaining(credits);
+  return out;
+}
+
+Reservation CreditsReservation(const Admission& admission, int64_t credits_after) {
+  Reservation out;
+  out.accepted = admission.accepted;
+  out.locked = admission.locked;
+  out.limit_type = admission.limit_type;
+  out.user_status.set_kind(v1::USER_KIND_CREDITS);
+  out.user_status.set_credits_remaining(credits_after);
+  return out;
+}
+
+Reservation FreeReservation(const Admission& admission, int used_after, int free_limit) {
+  Reservation out;
+  out.accepted = admission.accepted;
+  out.locked = admission.locked;
+  out.limit_type = admission.limit_type;
+  out.user_status.set_kind(v1::USER_KIND_FREE);
+  out.user_status.set_free_used_total(used_after);
+  out.user_status.set_free_limit(free_limit);
+  return out;
 }
 
 }  // namespace citecheck

@@ -12,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
+#include "server/accounts/account_store.h"
 
 namespace citecheck {
 
@@ -59,6 +60,15 @@ std::string PassTypeForDays(int days);
 // next UTC midnight, RFC 3339), "daily_used" and "daily_limit", a QuotaFailure violation and a
 // RetryInfo delaying until the reset.
 absl::Status DailyLimitReachedError(int requested, int daily_used, int daily_limit, absl::Time now);
+
+// What Reserve reports, the same for every store. `n` citations on an active pass whose UTC day
+// count was `daily_used` before them (the caller checked PassAdmits); credits are untouched.
+Reservation PassReservation(int n, int daily_used, int daily_limit, absl::Time now,
+                            absl::Time pass_expiry, int64_t credits);
+// `admission` of the account's credits; `credits_after` = what is left after it.
+Reservation CreditsReservation(const Admission& admission, int64_t credits_after);
+// `admission` of the free allowance; `used_after` = the server's count after it.
+Reservation FreeReservation(const Admission& admission, int used_after, int free_limit);
 
 }  // namespace citecheck
 

@@ -72,24 +72,13 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
         return DailyLimitReachedError(n, used, rules_.pass_daily_limit, now);
       }
       if (n > 0) acct->daily_used[job.pass_day] = used + n;
-      out.accepted = n;
-      out.locked = 0;
-      out.limit_type = v1::LIMIT_TYPE_NONE;
-      out.user_status.set_kind(v1::USER_KIND_PASS);
-      out.user_status.set_daily_used(used + n);
-      out.user_status.set_daily_limit(rules_.pass_daily_limit);
-      SetTimestamp(NextUtcMidnight(now), out.user_status.mutable_reset_time());
-      SetTimestamp(acct->pass_expiry, out.user_status.mutable_pass_expire_time());
-      out.user_status.set_credits_remaining(acct->credits);
+      out = PassReservation(n, used, rules_.pass_daily_limit, now, acct->pass_expiry,
+                            acct->credits);
     } else {
       job.source = QuotaSource::kCredits;
       const Admission admission = AdmitCredits(n, acct == nullptr ? 0 : acct->credits);
       if (acct != nullptr) acct->credits -= admission.accepted;
-      out.accepted = admission.accepted;
-      out.locked = admission.locked;
-      out.limit_type = admission.limit_type;
-      out.user_status.set_kind(v1::USER_KIND_CREDITS);
-      out.user_status.set_credits_remaining(acct == nullptr ? 0 : acct->credits);
+      out = CreditsReservation(admission, acct == nullptr ? 0 : acct->credits);
     }
   } else {
     job.source = QuotaSource::kFree;
@@ -99,12 +88,7 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
     stored = EffectiveFreeUsed(stored, caller.free_used_floor);  // a floor raises it for good
     const Admission admission = AdmitFree(n, rules_.free_limit, stored);
     stored += admission.accepted;
-    out.accepted = admission.accepted;
-    out.locked = admission.locked;
-    out.limit_type = admission.limit_type;
-    out.user_status.set_kind(v1::USER_KIND_FREE);
-    out.user_status.set_free_used_total(stored);
-    out.user_status.set_free_limit(rules_.free_limit);
+    out = FreeReservation(admission, stored, rules_.free_limit);
   }
   job.states.assign(out.accepted, IndexState::kReserved);
 

@@ -305,15 +305,8 @@ absl::StatusOr<Reservation> MysqlAccountStore::Reserve(const ReserveRequest& req
                              {quota_key, *pass_day, n})
                       .status());
             }
-            out.accepted = n;
-            out.locked = 0;
-            out.limit_type = v1::LIMIT_TYPE_NONE;
-            out.user_status.set_kind(v1::USER_KIND_PASS);
-            out.user_status.set_daily_used(used + n);
-            out.user_status.set_daily_limit(rules_.pass_daily_limit);
-            SetTimestamp(NextUtcMidnight(now), out.user_status.mutable_reset_time());
-            SetTimestamp(account->pass_expiry, out.user_status.mutable_pass_expire_time());
-            out.user_status.set_credits_remaining(account->credits);
+            out = PassReservation(n, used, rules_.pass_daily_limit, now, account->pass_expiry,
+                                  account->credits);
           } else {
             source = kSourceCredits;
             const int64_t credits = account.has_value() ? account->credits : 0;
@@ -324,11 +317,7 @@ absl::StatusOr<Reservation> MysqlAccountStore::Reserve(const ReserveRequest& req
                              {admission.accepted, quota_key})
                       .status());
             }
-            out.accepted = admission.accepted;
-            out.locked = admission.locked;
-            out.limit_type = admission.limit_type;
-            out.user_status.set_kind(v1::USER_KIND_CREDITS);
-            out.user_status.set_credits_remaining(credits - admission.accepted);
+            out = CreditsReservation(admission, credits - admission.accepted);
           }
         } else {
           source = kSourceFree;
@@ -342,12 +331,7 @@ absl::StatusOr<Reservation> MysqlAccountStore::Reserve(const ReserveRequest& req
                 tx.Execute("UPDATE free_usage SET used = ? WHERE free_key = ?", {stored, quota_key})
                     .status());
           }
-          out.accepted = admission.accepted;
-          out.locked = admission.locked;
-          out.limit_type = admission.limit_type;
-          out.user_status.set_kind(v1::USER_KIND_FREE);
-          out.user_status.set_free_used_total(stored);
-          out.user_status.set_free_limit(rules_.free_limit);
+          out = FreeReservation(admission, stored, rules_.free_limit);
         }
 
         MAS_ASSIGN_OR_RETURN(
