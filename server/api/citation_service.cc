@@ -26,7 +26,11 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 
 CitationServiceImpl::CitationServiceImpl(JobManager* manager, const Checker* checker,
                                          WatchHub* hub, SubmitLimits limits)
-    : manager_(manager), checker_(checker), hub_(hub), limits_(limits) {}
+    : manager_(manager),
+      checker_(checker),
+      hub_(hub),
+      limits_(limits),
+      submit_pool_(/*threads=*/8, /*max_queued=*/1024) {}
 
 grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request,
@@ -37,14 +41,24 @@ grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerC
     reactor->Finish(ToGrpcStatus(batch.status()));
     return reactor;
   }
-  absl::StatusOr<v1::Job> job = manager_->Submit(IdentifyCaller(*context), *std::move(batch));
-  if (!job.ok()) {
-    reactor->Finish(ToGrpcStatus(job.status()));
-    return reactor;
+  const bool scheduled = submit_pool_.Schedule(
+      [this, reactor, response, caller = IdentifyCaller(*context),
+       batch = *std::move(batch)]() mutable {
+        absl::StatusOr<v1::Job> job = manager_->Submit(caller, std::move(batch));
+        if (!job.ok()) {
+          reactor->Finish(ToGrpcStatus(job.status()));
+          return;
+        }
+        grpc::Slice slice(job->SerializeAsString());
+        *response = grpc::ByteBuffer(&slice, 1);
+        reactor->Finish(grpc::Status::OK);
+      });
+  if (!scheduled) {
+    absl::Status busy = MakeError(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
+                                  "too many submissions in progress; retry later");
+    AddRetryInfo(busy, absl::Seconds(1));
+    reactor->Finish(ToGrpcStatus(busy));
   }
-  grpc::Slice slice(job->SerializeAsString());
-  *response = grpc::ByteBuffer(&slice, 1);
-  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

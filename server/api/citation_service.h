@@ -2,6 +2,7 @@
 #define CITECHECK_SERVER_API_CITATION_SERVICE_H_
 
 #include "citecheck/v1/citecheck.grpc.pb.h"
+#include "server/api/blocking_call_pool.h"
 #include "server/api/request_validation.h"
 #include "server/api/watch_job_reactor.h"
 #include "server/checking/checker.h"
@@ -14,8 +15,9 @@ namespace citecheck {
 //
 // GetJob and CancelJob use the sync API. WatchJob uses the callback API (an idle watcher holds
 // no thread). SubmitBatch is a raw callback method: it parses the request itself so that
-// invalid UTF-8 and oversized requests get citecheck's own INVALID_ARGUMENT; its work
-// (validation, an in-memory reservation and job creation) does not block.
+// invalid UTF-8 and oversized requests get citecheck's own INVALID_ARGUMENT; its reservation may
+// wait on the database, so it runs on a BlockingCallPool, never on a gRPC callback thread (a
+// full pool answers RESOURCE_EXHAUSTED QUEUE_FULL).
 //
 // Thread-safe. The manager, the checker and the hub must outlive the service.
 class CitationServiceImpl final
@@ -40,6 +42,7 @@ class CitationServiceImpl final
   const Checker* const checker_;
   WatchHub* const hub_;
   const SubmitLimits limits_;
+  BlockingCallPool submit_pool_;  // last: drained (every call finished) before the rest goes
 };
 
 }  // namespace citecheck
