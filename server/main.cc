@@ -27,13 +27,9 @@
 #include "server/api/citecheck_server.h"
 #include "server/checking/delayed_checker.h"
 #include "server/checking/heuristic_checker.h"
-#include "server/checking/llm_checker.h"
+#include "server/checking/llm_checker_setup.h"
 #include "server/common/logging.h"
 #include "server/jobs/memory_job_store.h"
-#include "server/llm/endpoint_pause.h"
-#include "server/llm/http_llm_client.h"
-#include "server/llm/rate_limiter.h"
-#include "server/llm/retry_budget.h"
 #include "server/storage/mysql_url.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (port 0 = any free port)");
@@ -114,131 +110,6 @@ void OnSignal(int signal) {
   (void)ignored;
 }
 
-// Everything the LLM checker points to. Declared before the server in Run() so that it outlives
-// the server and its checker.
-struct LlmParts {
-  std::unique_ptr<HttpLlmClient> client;
-  std::unique_ptr<RetryBudget> budget;
-  std::unique_ptr<EndpointPause> pause;
-  std::unique_ptr<RateLimiter> limiter;
-  std::unique_ptr<HttpLlmClient> fallback_client;
-  std::unique_ptr<RetryBudget> fallback_budget;
-  std::unique_ptr<EndpointPause> fallback_pause;
-  std::unique_ptr<RateLimiter> fallback_limiter;
-};
-
-// The value of the environment variable `name` ("" when unset or when `name` is empty).
-std::string KeyFromEnvironment(const std::string& name) {
-  if (name.empty()) return "";
-  const char* value = std::getenv(name.c_str());
-  return value == nullptr ? "" : value;
-}
-
-// Builds the LLM checker from the --llm_* flags into `parts`; nullptr after logging why not.
-std::unique_ptr<Checker> MakeLlmChecker(LlmParts& parts) {
-  absl::StatusOr<LlmApi> api = ParseLlmApi(absl::GetFlag(FLAGS_llm_api));
-  if (!api.ok()) {
-    spdlog::error("--llm_api: {}", api.status().ToString());
-    return nullptr;
-  }
-  const std::string model = absl::GetFlag(FLAGS_llm_model);
-  const int max_attempts = absl::GetFlag(FLAGS_llm_max_attempts);
-  const absl::Duration attempt_timeout = absl::GetFlag(FLAGS_llm_attempt_timeout);
-  const int budget_tokens = absl::GetFlag(FLAGS_llm_retry_budget_tokens);
-  const double budget_ratio = absl::GetFlag(FLAGS_llm_retry_budget_ratio);
-  RateLimitOptions limits;
-  limits.requests_per_minute = absl::GetFlag(FLAGS_llm_rpm);
-  limits.tokens_per_minute = absl::GetFlag(FLAGS_llm_tpm);
-  if (model.empty() || max_attempts < 1 || attempt_timeout <= absl::ZeroDuration() ||
-      budget_tokens < 0 || !(budget_ratio >= 0) || limits.requests_per_minute < 0 ||
-      limits.tokens_per_minute < 0) {
-    spdlog::error("--llm_model must not be empty, --llm_max_attempts and --llm_attempt_timeout "
-                  "must be positive, --llm_retry_budget_*, --llm_rpm and --llm_tpm not negative");
-    return nullptr;
-  }
-
-  const std::string base_url = absl::GetFlag(FLAGS_llm_base_url);
-  const std::string key_env = absl::GetFlag(FLAGS_llm_api_key_env);
-  const std::string key = KeyFromEnvironment(key_env);
-  HttpLlmClientOptions client_options;
-  client_options.base_url = base_url;
-  client_options.api = *api;
-  client_options.api_key = key;
-  absl::StatusOr<std::unique_ptr<HttpLlmClient>> client = HttpLlmClient::Create(client_options);
-  if (!client.ok()) {
-    spdlog::error("--llm_base_url: {}", client.status().ToString());
-    return nullptr;
-  }
-  parts.client = std::move(*client);
-  parts.budget = std::make_unique<RetryBudget>(budget_tokens, budget_ratio);
-  parts.pause = std::make_unique<EndpointPause>();
-  parts.limiter = std::make_unique<RateLimiter>(limits);
-
-  LlmCheckerOptions options;
-  options.primary.client = parts.client.get();
-  options.primary.model = model;
-  options.primary.budget = parts.budget.get();
-  options.primary.pause = parts.pause.get();
-  options.primary.rate_limiter = parts.limiter.get();
-  options.primary.label = UrlHostForLog(base_url);
-  options.retry.max_attempts = max_attempts;
-  options.attempt_timeout = attempt_timeout;
-  spdlog::info("checker: LLM model {} at {} ({} API, {} attempts, {} per attempt); API key from "
-               "${}: {}",
-               model, options.primary.label, std::string(LlmApiName(*api)), max_attempts,
-               absl::FormatDuration(attempt_timeout), key_env.empty() ? "(none)" : key_env,
-               key.empty() ? "not set, no Authorization header" : "set");
-
-  const std::string fallback_url = absl::GetFlag(FLAGS_llm_fallback_base_url);
-  std::string fallback_model = absl::GetFlag(FLAGS_llm_fallback_model);
-  if (fallback_url.empty() && !fallback_model.empty() && fallback_model != model) {
-    // Another model on the primary's endpoint: same client and endpoint state.
-    options.fallback = options.primary;
-    options.fallback->model = fallback_model;
-    spdlog::info("fallback: model {} at {}", fallback_model, options.fallback->label);
-  } else if (!fallback_url.empty()) {
-    if (fallback_model.empty()) fallback_model = model;
-    const std::string fallback_host = UrlHostForLog(fallback_url);
-    const std::string fallback_key_env = absl::GetFlag(FLAGS_llm_fallback_api_key_env);
-    std::string fallback_key;
-    std::string key_source;
-    if (!fallback_key_env.empty()) {
-      fallback_key = KeyFromEnvironment(fallback_key_env);
-      key_source = absl::StrCat("$", fallback_key_env);
-    } else if (absl::AsciiStrToLower(fallback_host) ==
-               absl::AsciiStrToLower(options.primary.label)) {
-      fallback_key = key;  // same host: same provider account
-      key_source = "the primary's key";
-    } else {
-      key_source = "none (other host; set --llm_fallback_api_key_env)";
-    }
-    HttpLlmClientOptions fallback_options = client_options;
-    fallback_options.base_url = fallback_url;
-    fallback_options.api_key = fallback_key;
-    absl::StatusOr<std::unique_ptr<HttpLlmClient>> fallback_client =
-        HttpLlmClient::Create(fallback_options);
-    if (!fallback_client.ok()) {
-      spdlog::error("--llm_fallback_base_url: {}", fallback_client.status().ToString());
-      return nullptr;
-    }
-    parts.fallback_client = std::move(*fallback_client);
-    parts.fallback_budget = std::make_unique<RetryBudget>(budget_tokens, budget_ratio);
-    parts.fallback_pause = std::make_unique<EndpointPause>();
-    parts.fallback_limiter = std::make_unique<RateLimiter>(limits);
-    LlmEndpoint fallback;
-    fallback.client = parts.fallback_client.get();
-    fallback.model = fallback_model;
-    fallback.budget = parts.fallback_budget.get();
-    fallback.pause = parts.fallback_pause.get();
-    fallback.rate_limiter = parts.fallback_limiter.get();
-    fallback.label = fallback_host;
-    options.fallback = std::move(fallback);
-    spdlog::info("fallback: model {} at {}; API key: {}{}", fallback_model, fallback_host,
-                 key_source, !fallback_key_env.empty() && fallback_key.empty() ? " (not set)" : "");
-  }
-  return std::make_unique<LlmChecker>(std::move(options));
-}
-
 bool InstallSignalHandlers() {
   if (pipe(g_signal_pipe) != 0) return false;
   struct sigaction action = {};
@@ -254,12 +125,29 @@ int Run() {
     return 1;
   }
 
-  LlmParts llm;  // outlives `server` below
   ServerParts parts;
   std::string checker_name = "heuristic";
   if (!absl::GetFlag(FLAGS_llm_base_url).empty()) {
-    parts.checker = MakeLlmChecker(llm);
-    if (parts.checker == nullptr) return 2;
+    LlmSetup llm;
+    llm.base_url = absl::GetFlag(FLAGS_llm_base_url);
+    llm.api = absl::GetFlag(FLAGS_llm_api);
+    llm.model = absl::GetFlag(FLAGS_llm_model);
+    llm.api_key_env = absl::GetFlag(FLAGS_llm_api_key_env);
+    llm.max_attempts = absl::GetFlag(FLAGS_llm_max_attempts);
+    llm.attempt_timeout = absl::GetFlag(FLAGS_llm_attempt_timeout);
+    llm.retry_budget_tokens = absl::GetFlag(FLAGS_llm_retry_budget_tokens);
+    llm.retry_budget_ratio = absl::GetFlag(FLAGS_llm_retry_budget_ratio);
+    llm.rpm = absl::GetFlag(FLAGS_llm_rpm);
+    llm.tpm = absl::GetFlag(FLAGS_llm_tpm);
+    llm.fallback_base_url = absl::GetFlag(FLAGS_llm_fallback_base_url);
+    llm.fallback_model = absl::GetFlag(FLAGS_llm_fallback_model);
+    llm.fallback_api_key_env = absl::GetFlag(FLAGS_llm_fallback_api_key_env);
+    absl::StatusOr<std::unique_ptr<Checker>> checker = BuildLlmChecker(llm);
+    if (!checker.ok()) {
+      spdlog::error("{}", std::string(checker.status().message()));
+      return 2;
+    }
+    parts.checker = *std::move(checker);
     checker_name = absl::StrCat("llm ", parts.checker->ModelName());
     if (absl::GetFlag(FLAGS_checker_delay) > absl::ZeroDuration()) {
       spdlog::warn("--checker_delay applies to the heuristic checker only; ignored");
