@@ -226,6 +226,46 @@ absl::StatusOr<bool> CheckOrder(Session& tx, const std::string& order_key, absl:
                     "this order_id was already used for a different grant");
 }
 
+// What a grant does to the (locked, possibly absent) account row, inside the grant's transaction.
+using GrantEffect = absl::FunctionRef<absl::Status(Session& tx,
+                                                   const std::optional<AccountRow>& account)>;
+
+// Applies a grant once per order, in one transaction: the order row is the claim (a replay with
+// the same content changes nothing; a concurrent grant of the same order waits for it and, when
+// this one commits, reruns and finds it), then the account row is locked, `effect` applied and
+// the grant ledgered. Returns the account's balance.
+absl::StatusOr<v1::Balance> ApplyGrant(MysqlPool& pool, const QuotaRules& rules,
+                                       const std::string& token_hash,
+                                       const std::string& order_key, absl::string_view kind,
+                                       int64_t amount, absl::Time now, GrantEffect effect) {
+  const std::string now_text = ToSqlDatetime(now);
+  v1::Balance balance;
+  const absl::Status status = pool.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        MAS_ASSIGN_OR_RETURN(bool replay, CheckOrder(tx, order_key, kind, token_hash, amount));
+        if (!replay) {
+          MAS_ASSIGN_OR_RETURN(
+              bool claimed,
+              tx.InsertUnlessDuplicate("INSERT INTO orders (order_id, token_hash, kind, amount,"
+                                       " created_at) VALUES (?, ?, ?, ?, ?)",
+                                       {order_key, token_hash, std::string(kind), amount,
+                                        now_text}));
+          if (!claimed) return RetryTransaction("the order was granted concurrently");
+          MAS_ASSIGN_OR_RETURN(std::optional<AccountRow> account,
+                               ReadAccount(tx, token_hash, /*for_update=*/true));
+          MAS_RETURN_IF_ERROR(effect(tx, account));
+          MAS_RETURN_IF_ERROR(AppendLedger(tx, absl::StrCat("grant:", order_key), "grant", kind,
+                                           AccountOwner(token_hash), order_key, nullptr, nullptr,
+                                           amount, now_text));
+        }
+        MAS_ASSIGN_OR_RETURN(balance, AccountBalance(tx, token_hash, now, rules));
+        return absl::OkStatus();
+      },
+      kWrite);
+  if (!status.ok()) return status;
+  return balance;
+}
+
 }  // namespace
 
 // ---- MysqlAccountStore -----------------------------------------------------------------------
@@ -479,44 +519,18 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantCredits(const std::string& t
   MAS_RETURN_IF_ERROR(ValidateGrant(token, order_id));
   if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
   const std::string token_hash = Sha256Hex(token);
-  const std::string order_key = StorageKey(order_id, kMaxIdBytes);
-  const std::string now_text = ToSqlDatetime(now);
-
-  v1::Balance balance;
-  const absl::Status status = pool_->RunInTransaction(
-      [&](Transaction& tx) -> absl::Status {
-        MAS_ASSIGN_OR_RETURN(bool replay,
-                             CheckOrder(tx, order_key, kSourceCredits, token_hash, credits));
-        if (!replay) {
-          // The order row is the claim: a concurrent grant of the same order waits for it and,
-          // when this one commits, reruns and finds it.
-          MAS_ASSIGN_OR_RETURN(
-              bool claimed,
-              tx.InsertUnlessDuplicate("INSERT INTO orders (order_id, token_hash, kind, amount,"
-                                       " created_at) VALUES (?, ?, ?, ?, ?)",
-                                       {order_key, token_hash, kSourceCredits, credits, now_text}));
-          if (!claimed) return RetryTransaction("the order was granted concurrently");
-          MAS_ASSIGN_OR_RETURN(std::optional<AccountRow> account,
-                               ReadAccount(tx, token_hash, /*for_update=*/true));
-          if (account.has_value() &&
-              account->credits > std::numeric_limits<int64_t>::max() - credits) {
-            return FieldError(reason::kInvalidGrant, "credits", "the balance would overflow");
-          }
-          MAS_RETURN_IF_ERROR(
-              tx.Execute("INSERT INTO accounts (token_hash, credits, created_at) VALUES (?, ?, ?)"
-                         " ON DUPLICATE KEY UPDATE credits = credits + VALUES(credits)",
-                         {token_hash, credits, now_text})
-                  .status());
-          MAS_RETURN_IF_ERROR(AppendLedger(tx, absl::StrCat("grant:", order_key), "grant",
-                                           kSourceCredits, AccountOwner(token_hash), order_key,
-                                           nullptr, nullptr, credits, now_text));
+  return ApplyGrant(
+      *pool_, rules_, token_hash, StorageKey(order_id, kMaxIdBytes), kSourceCredits, credits, now,
+      [&](Session& tx, const std::optional<AccountRow>& account) -> absl::Status {
+        if (account.has_value() &&
+            account->credits > std::numeric_limits<int64_t>::max() - credits) {
+          return FieldError(reason::kInvalidGrant, "credits", "the balance would overflow");
         }
-        MAS_ASSIGN_OR_RETURN(balance, AccountBalance(tx, token_hash, now, rules_));
-        return absl::OkStatus();
-      },
-      kWrite);
-  if (!status.ok()) return status;
-  return balance;
+        return tx.Execute("INSERT INTO accounts (token_hash, credits, created_at) VALUES (?, ?, ?)"
+                          " ON DUPLICATE KEY UPDATE credits = credits + VALUES(credits)",
+                          {token_hash, credits, ToSqlDatetime(now)})
+            .status();
+      });
 }
 
 absl::StatusOr<v1::Balance> MysqlAccountStore::GrantPass(const std::string& token, int days,
@@ -527,42 +541,20 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantPass(const std::string& toke
     return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
   }
   const std::string token_hash = Sha256Hex(token);
-  const std::string order_key = StorageKey(order_id, kMaxIdBytes);
-  const std::string now_text = ToSqlDatetime(now);
-
-  v1::Balance balance;
-  const absl::Status status = pool_->RunInTransaction(
-      [&](Transaction& tx) -> absl::Status {
-        MAS_ASSIGN_OR_RETURN(bool replay, CheckOrder(tx, order_key, kSourcePass, token_hash, days));
-        if (!replay) {
-          MAS_ASSIGN_OR_RETURN(
-              bool claimed,
-              tx.InsertUnlessDuplicate("INSERT INTO orders (order_id, token_hash, kind, amount,"
-                                       " created_at) VALUES (?, ?, ?, ?, ?)",
-                                       {order_key, token_hash, kSourcePass, days, now_text}));
-          if (!claimed) return RetryTransaction("the order was granted concurrently");
-          MAS_ASSIGN_OR_RETURN(std::optional<AccountRow> account,
-                               ReadAccount(tx, token_hash, /*for_update=*/true));
-          const absl::Time current =
-              account.has_value() ? account->pass_expiry : absl::InfinitePast();
-          const absl::Time expiry = std::max(now, current) + absl::Hours(24) * days;
-          MAS_RETURN_IF_ERROR(
-              tx.Execute("INSERT INTO accounts (token_hash, credits, pass_expire_time, pass_type,"
-                         " created_at) VALUES (?, 0, ?, ?, ?) ON DUPLICATE KEY UPDATE"
-                         " pass_expire_time = VALUES(pass_expire_time),"
-                         " pass_type = VALUES(pass_type)",
-                         {token_hash, ToSqlDatetime(expiry), PassTypeForDays(days), now_text})
-                  .status());
-          MAS_RETURN_IF_ERROR(AppendLedger(tx, absl::StrCat("grant:", order_key), "grant",
-                                           kSourcePass, AccountOwner(token_hash), order_key,
-                                           nullptr, nullptr, days, now_text));
-        }
-        MAS_ASSIGN_OR_RETURN(balance, AccountBalance(tx, token_hash, now, rules_));
-        return absl::OkStatus();
-      },
-      kWrite);
-  if (!status.ok()) return status;
-  return balance;
+  return ApplyGrant(
+      *pool_, rules_, token_hash, StorageKey(order_id, kMaxIdBytes), kSourcePass, days, now,
+      [&](Session& tx, const std::optional<AccountRow>& account) -> absl::Status {
+        const absl::Time current =
+            account.has_value() ? account->pass_expiry : absl::InfinitePast();
+        const absl::Time expiry = std::max(now, current) + absl::Hours(24) * days;
+        return tx.Execute("INSERT INTO accounts (token_hash, credits, pass_expire_time, pass_type,"
+                          " created_at) VALUES (?, 0, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+                          " pass_expire_time = VALUES(pass_expire_time),"
+                          " pass_type = VALUES(pass_type)",
+                          {token_hash, ToSqlDatetime(expiry), PassTypeForDays(days),
+                           ToSqlDatetime(now)})
+            .status();
+      });
 }
 
 absl::Status MysqlAccountStore::CheckInvariants() const {
