@@ -77,7 +77,7 @@ absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_reque
   internal::SubmitBatchWire request;
   if (!request.ParseFromArray(serialized_request.data(),
                               static_cast<int>(serialized_request.size()))) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+    return MakeError(absl::StatusCode::kInvalidArgument, reason::kMalformedRequest,
                      "the request is not a SubmitBatchRequest");
   }
   return ValidateSubmitBatch(request, serialized_request.size(), limits, checker);
@@ -152,6 +152,10 @@ absl::StatusOr<BatchSpec> ValidateSubmitBatch(const internal::SubmitBatchWire& r
       input_field = "html";
       break;
     }
+    case internal::SubmitBatchWire::kDocument:
+      // Whole documents arrive with issue 8 (the splitter and the in-text matcher).
+      return MakeError(absl::StatusCode::kUnimplemented, reason::kMalformedRequest,
+                       "document input is not supported by this server yet");
     case internal::SubmitBatchWire::INPUT_NOT_SET:
       return FieldError(reason::kEmptyBatch, "input",
                         "set one of citations, text or html");
