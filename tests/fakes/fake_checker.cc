@@ -14,8 +14,16 @@ std::vector<absl::StatusOr<v1::CitationResult>> FakeChecker::Check(const CheckRe
     ++running_;
     max_concurrent_ = std::max(max_concurrent_, running_);
     for (const auto& c : request.citations) seen_.push_back(c);
-    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
-    mu_.Await(absl::Condition(&released));
+    // Held calls wait for Release(), or return early when their job is cancelled (as the LLM
+    // checker does; its results are then discarded by the caller).
+    auto cancelled = [&request] {
+      return request.cancelled != nullptr && request.cancelled->load();
+    };
+    while (held_ && !cancelled()) {
+      auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
+      mu_.AwaitWithTimeout(absl::Condition(&released), absl::Milliseconds(5));
+    }
+    if (cancelled()) ++cancelled_calls_;
     --running_;
     failures = failures_;
   }
@@ -50,6 +58,11 @@ void FakeChecker::Release() {
 void FakeChecker::FailCitationsContaining(std::string needle, std::string reason) {
   absl::MutexLock lock(&mu_);
   failures_.emplace_back(std::move(needle), std::move(reason));
+}
+
+int FakeChecker::cancelled_calls() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_calls_;
 }
 
 int FakeChecker::calls() const {

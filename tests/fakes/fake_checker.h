@@ -11,7 +11,8 @@
 namespace citecheck {
 
 // A Checker with switches: every citation is valid ("fake" source type) unless told otherwise.
-//  - Hold(): calls block until Release() (to observe concurrency and order);
+//  - Hold(): calls block until Release() or until their job is cancelled (to observe
+//    concurrency, order and cancellation);
 //  - FailCitationsContaining(s, reason): citations containing `s` fail with that reason;
 //  - counts calls, citations seen, and the largest number of calls running at once.
 // Thread-safe.
@@ -28,6 +29,8 @@ class FakeChecker final : public Checker {
   void FailCitationsContaining(std::string needle, std::string reason);
 
   int calls() const;
+  // Calls that saw their job cancelled.
+  int cancelled_calls() const;
   int max_concurrent() const;
   int running() const;
   // Every citation passed to Check, in call order.
@@ -39,6 +42,7 @@ class FakeChecker final : public Checker {
   mutable absl::Mutex mu_;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int cancelled_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   int max_concurrent_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
