@@ -5,6 +5,7 @@
 #include "absl/strings/str_replace.h"
 #include "server/checking/html_entities.h"
 #include "server/checking/html_text.h"
+#include "server/checking/unicode_text.h"
 
 namespace citecheck {
 namespace {
@@ -13,34 +14,8 @@ bool IsAsciiWhitespace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// Width of the whitespace character at text[i]: ASCII whitespace or U+00A0 (no-break space,
-// common in text pasted from word processors); 0 when text[i] is not whitespace.
-size_t WhitespaceWidth(absl::string_view text, size_t i) {
-  if (IsAsciiWhitespace(text[i])) return 1;
-  if (text[i] == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') return 2;
-  return 0;
-}
-
-// Trims `text` and collapses each internal whitespace run to one space.
-std::string NormalizeWhitespace(absl::string_view text) {
-  std::string normalized;
-  normalized.reserve(text.size());
-  bool space_pending = false;
-  for (size_t i = 0; i < text.size();) {
-    if (size_t width = WhitespaceWidth(text, i); width > 0) {
-      space_pending = !normalized.empty();
-      i += width;
-      continue;
-    }
-    if (space_pending) normalized.push_back(' ');
-    space_pending = false;
-    normalized.push_back(text[i++]);
-  }
-  return normalized;
-}
-
 void AddIfNotEmpty(absl::string_view raw, std::vector<std::string>* citations) {
-  std::string citation = NormalizeWhitespace(raw);
+  std::string citation = CollapseWhitespace(raw);
   if (!citation.empty()) citations->push_back(std::move(citation));
 }
 
@@ -188,7 +163,7 @@ std::vector<std::string> ParseCitationText(absl::string_view text) {
     size_t line_end = text.find_first_of("\r\n", line_start);
     if (line_end == absl::string_view::npos) line_end = text.size();
     absl::string_view line = text.substr(line_start, line_end - line_start);
-    if (NormalizeWhitespace(line).empty()) {
+    if (CollapseWhitespace(line).empty()) {
       AddIfNotEmpty(current, &citations);
       current.clear();
     } else {

@@ -152,6 +152,24 @@ bool IsSpace(uint32_t c) {
          (c >= 0x2000 && c <= 0x200A) || c == 0x202F;
 }
 
+std::string CollapseWhitespace(absl::string_view text) {
+  std::string collapsed;
+  collapsed.reserve(text.size());
+  bool space_pending = false;
+  for (size_t i = 0; i < text.size();) {
+    size_t width = 0;
+    if (IsSpace(DecodeUtf8At(text, i, &width))) {
+      space_pending = !collapsed.empty();
+    } else {
+      if (space_pending) collapsed.push_back(' ');
+      space_pending = false;
+      collapsed.append(text.data() + i, width);
+    }
+    i += width;
+  }
+  return collapsed;
+}
+
 std::string FoldForComparison(absl::string_view text) {
   std::string folded;
   folded.reserve(text.size());

@@ -33,6 +33,9 @@ bool IsUppercaseLetter(uint32_t code_point);
 // Whitespace: ASCII whitespace, U+00A0 (no-break space) and the U+2000..U+200A / U+202F spaces.
 bool IsSpace(uint32_t code_point);
 
+// `text` trimmed, each run of whitespace (IsSpace) replaced by one space.
+std::string CollapseWhitespace(absl::string_view text);
+
 // `text` folded for comparing names and titles: letters lower-cased and stripped of their
 // accents ("Müller" → "muller", "Łukasz" → "lukasz", "ß" → "ss"), typographic apostrophes as
 // ', every dash as -, whitespace runs as one space, the ends trimmed.
