@@ -6,25 +6,29 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
-#include "rapidjson/error/en.h"
 
 namespace citecheck {
 namespace {
 
-// How many '{' / '[' positions are tried before giving up on finding the JSON value.
-constexpr int kMaxStarts = 8;
+// How many '{' / '[' positions are tried before giving up on finding the results.
+constexpr int kMaxStarts = 16;
 
-// The first complete JSON value of `answer` starting at one of the first '{' (else '[').
-std::optional<rapidjson::Document> FindJsonValue(absl::string_view answer) {
-  for (char opener : {'{', '['}) {
-    size_t start = answer.find(opener);
-    for (int tries = 0; tries < kMaxStarts && start != absl::string_view::npos; ++tries) {
-      rapidjson::Document document;
-      document.Parse<rapidjson::kParseStopWhenDoneFlag>(answer.data() + start,
-                                                        answer.size() - start);
-      if (!document.HasParseError()) return document;
-      start = answer.find(opener, start + 1);
-    }
+// The "results" array of an object, or the value itself when it is an array; null otherwise.
+const rapidjson::Value* ResultsOf(const rapidjson::Value& value) {
+  if (value.IsArray()) return &value;
+  if (!value.IsObject()) return nullptr;
+  auto member = value.FindMember("results");
+  return member != value.MemberEnd() && member->value.IsArray() ? &member->value : nullptr;
+}
+
+// The first complete JSON value of `answer`, starting at a '{' or '[', that holds results.
+std::optional<rapidjson::Document> FindResults(absl::string_view answer) {
+  size_t start = answer.find_first_of("{[");
+  for (int tries = 0; tries < kMaxStarts && start != absl::string_view::npos; ++tries) {
+    rapidjson::Document document;
+    document.Parse<rapidjson::kParseStopWhenDoneFlag>(answer.data() + start, answer.size() - start);
+    if (!document.HasParseError() && ResultsOf(document) != nullptr) return document;
+    start = answer.find_first_of("{[", start + 1);
   }
   return std::nullopt;
 }
@@ -94,16 +98,9 @@ ParsedInlineAnswer ParseInlineAnswer(absl::string_view answer,
     return parsed;
   };
 
-  std::optional<rapidjson::Document> document = FindJsonValue(answer);
-  if (!document) return bad("no JSON value in the answer");
-  const rapidjson::Value* results = nullptr;
-  if (document->IsArray()) {
-    results = &*document;
-  } else if (document->IsObject()) {
-    auto member = document->FindMember("results");
-    if (member != document->MemberEnd() && member->value.IsArray()) results = &member->value;
-  }
-  if (results == nullptr) return bad("the answer has no \"results\" array");
+  std::optional<rapidjson::Document> document = FindResults(answer);
+  if (!document) return bad("no JSON object with a \"results\" array in the answer");
+  const rapidjson::Value* results = ResultsOf(*document);
 
   for (const rapidjson::Value& entry : results->GetArray()) {
     if (!entry.IsObject()) continue;
