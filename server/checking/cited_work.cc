@@ -380,7 +380,7 @@ size_t EtAlEnd(absl::string_view text, size_t pos, size_t end) {
 }
 
 // An author list starting at `pos`: names joined by commas and a final "&"/"and", or ending in
-// "et al.". A comma list without a final connector or et al. is no list.
+// "et al.". Names joined by commas alone are no list: the first name is the list then.
 std::optional<AuthorsParse> ParseAuthorList(absl::string_view text, size_t pos, size_t end,
                                             bool narrative) {
   std::optional<NameParse> first = ParseName(text, pos, end, narrative);
@@ -424,7 +424,11 @@ std::optional<AuthorsParse> ParseAuthorList(absl::string_view text, size_t pos, 
     comma_list = true;
     i = name->end;
   }
-  if (comma_list && parse.connector.empty() && !parse.et_al) return std::nullopt;
+  if (comma_list && parse.connector.empty() && !parse.et_al) {
+    // "Cather, My Ántonia": no list after all; what follows the first name is something else.
+    parse.names.resize(1);
+    i = first->end;
+  }
   parse.end = i;
   return parse;
 }
@@ -481,6 +485,15 @@ std::optional<QuotedTitle> ParseQuotedTitle(absl::string_view text, size_t pos, 
     i += w;
   }
   return std::nullopt;
+}
+
+// A title written with italic markers ("_My Ántonia_", "*My Ántonia*") without them, trimmed.
+std::string UnmarkedTitle(absl::string_view title) {
+  std::string plain;
+  for (char c : title) {
+    if (c != '_' && c != '*') plain.push_back(c);
+  }
+  return std::string(absl::StripAsciiWhitespace(plain));
 }
 
 // Words that may open a parenthetical citation, longest first.
@@ -634,11 +647,28 @@ std::optional<SegmentParse> ParseMlaSegment(absl::string_view segment) {
     FillNames(segment, *authors, &parse.work);
     i = authors->end;
     if (i < end && segment[i] == ',') {
-      if (std::optional<QuotedTitle> title =
-              ParseQuotedTitle(segment, SkipSpaces(segment, i + 1, end), end);
-          title) {
+      const size_t title_start = SkipSpaces(segment, i + 1, end);
+      if (std::optional<QuotedTitle> title = ParseQuotedTitle(segment, title_start, end); title) {
         parse.work.title = title->title;
         i = title->end;
+      } else if (!IsMlaLocator(segment, title_start, end)) {
+        // An italic short title, its markers lost or written _x_: the words up to the locator.
+        size_t title_end = end;
+        for (size_t p = title_start + 1; p < end; ++p) {
+          if (segment[p - 1] == ' ' && IsMlaLocator(segment, p, end)) {
+            title_end = p;
+            break;
+          }
+        }
+        std::string title = UnmarkedTitle(segment.substr(title_start, title_end - title_start));
+        size_t width = 0;
+        if (title.empty() || !(IsUppercaseLetter(CodePointAt(title, 0, &width)) ||
+                               absl::ascii_isdigit(static_cast<unsigned char>(title[0])))) {
+          return std::nullopt;
+        }
+        parse.work.title = std::move(title);
+        parse.work.title_italic = true;
+        i = title_end == end ? end : title_end - 1;
       }
     }
   }
@@ -859,7 +889,10 @@ std::string FormatCitedWork(const CitedWork& work, v1::Style style) {
     if (!mla) absl::StrAppend(&body, " ", work.year);
   } else if (mla) {
     body = authors;
-    if (!work.title.empty()) absl::StrAppend(&body, ", \"", work.title, "\"");
+    if (!work.title.empty()) {
+      absl::StrAppend(&body, ", ", work.title_italic ? "_" : "\"", work.title,
+                      work.title_italic ? "_" : "\"");
+    }
   } else {
     body = absl::StrCat(authors, chicago ? " " : ", ", work.year);
   }

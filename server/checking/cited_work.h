@@ -14,6 +14,7 @@
 //     narrative       Smith (2020)  Smith and Lee (2020, p. 4)  Smith et al.'s (2020a)
 //   MLA 9 (author-page):
 //     parenthetical   (Smith 45)  (Smith and Lee 45–46)  (Smith et al. 12)  (Smith, "Title" 4)
+//                     (Smith, Italic Title 4) (its italics lost in plain text, or _Title_)
 //                     ("Short Title" 45)  (qtd. in Smith 45)  (Smith and Lee)
 //     group member    Lee 12
 // APA and Chicago accept each other's punctuation between author and year ("Smith 2020" in APA
@@ -58,9 +59,11 @@ struct CitedWork {
   // "and" or "&": what joins the last name (when there are several); "" otherwise.
   std::string connector;
   // A title standing for the author (no-author works, '"Title of Article," 2020'), or an MLA
-  // short title after the author ('Smith, "Title" 4'); without quotation marks or the comma
-  // that may end it inside them. "" when none.
+  // short title after the author ('Smith, "Title" 4', 'Smith, _Title_ 4'); without quotation
+  // marks, italic markers or the comma that may end it inside the quotes. "" when none.
   std::string title;
+  // The title was set in italics (written without quotation marks); else it is quoted.
+  bool title_italic = false;
   // Author-date: the year as written ("2020a", "n.d."). Empty for MLA.
   std::string year;
   // The locator after the year (author-date) or the authors (MLA): "p. 4", "45–46". "" when none.

@@ -146,6 +146,7 @@ Reference ReadReference(const std::string& text) {
   }
   absl::string_view title = anatomy.Of(anatomy.title);
   reference.title = TitleKey(title);
+  reference.title_italic = anatomy.title_form == TitleForm::kItalic;
   reference.opening = TitleKey(text);
   for (char c : title) {
     if (c != '_' && c != '*') reference.short_title.push_back(c);
@@ -261,6 +262,7 @@ std::string Correction(const CitedWork& work, const Reference& reference, bool b
   if (style == v1::STYLE_MLA9 && !work.title.empty() && !work.names.empty() &&
       !TitleStartsWith(reference.title, TitleKey(work.title))) {
     fixed.title = reference.short_title;
+    fixed.title_italic = reference.title_italic;
   }
   return FormatCitedWork(fixed, style);
 }

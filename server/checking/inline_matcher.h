@@ -74,6 +74,7 @@ class InlineMatcher {
     std::string opening;                // the whole entry folded the same way (a title that
                                         // opens an entry is not always read as its title)
     std::string short_title;            // as written, for corrections
+    bool title_italic = false;          // the title is set in italics (else quoted or plain)
   };
 
  private:

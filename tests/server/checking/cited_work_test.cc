@@ -60,6 +60,20 @@ TEST(ParseCitedWorkTest, ReadsMlaPagesAndShortTitles) {
   EXPECT_EQ(title_only->title, "Reading Habits");
 }
 
+TEST(ParseCitedWorkTest, ReadsAnMlaItalicShortTitleWithoutQuotes) {
+  std::optional<CitedWork> work =
+      ParseCitedWork("(Cather, My \xC3\x81ntonia 88)", v1::STYLE_MLA9);
+  ASSERT_TRUE(work.has_value());
+  EXPECT_THAT(work->names, ElementsAre("Cather"));
+  EXPECT_EQ(work->title, "My \xC3\x81ntonia");
+  EXPECT_TRUE(work->title_italic);
+  EXPECT_EQ(work->locator, "88");
+  EXPECT_EQ(FormatCitedWork(*work, v1::STYLE_MLA9), "(Cather, _My \xC3\x81ntonia_ 88)");
+  std::optional<CitedWork> marked = ParseCitedWork("Cather, _O Pioneers!_ 12", v1::STYLE_MLA9);
+  ASSERT_TRUE(marked.has_value());
+  EXPECT_EQ(marked->title, "O Pioneers!");
+}
+
 TEST(ParseCitedWorkTest, RejectsWhatIsNoCitation) {
   for (const char* text : {"(see Figure 2)", "(n = 45)", "(2020)", "the study (2020)", "(WHO)",
                            "Smith", "(Table 3, 2020)", "", "(Smith, Lee, 2020)"}) {

@@ -213,6 +213,11 @@ TEST(InlineMatcherMlaTest, MatchesByAuthorAndTellsWorksApartByShortTitle) {
   EXPECT_THAT(two_works.reference_indices(), ElementsAre(0, 1));
   EXPECT_THAT(two_works.problem(), HasSubstr("add a short title"));
   EXPECT_THAT(matcher.Match("(Smith, \"Reading Minds\" 33)").reference_indices(), ElementsAre(1));
+  EXPECT_THAT(matcher.Match("(Smith, Reading Minds 33)").reference_indices(), ElementsAre(1));
+  v1::InlineCitation wrong_title = matcher.Match("(Lee and Doe, \"Three Authors\" 4)");
+  EXPECT_EQ(wrong_title.match(), v1::MATCH_STATUS_MISMATCH);
+  EXPECT_THAT(wrong_title.problem(), HasSubstr("\"Two Authors\", not \"Three Authors\""));
+  EXPECT_EQ(wrong_title.correction(), "(Lee and Doe, \"Two Authors\" 4)");
   EXPECT_EQ(matcher.Match("(Lee and Doe 4)").match(), v1::MATCH_STATUS_MATCHED);
   EXPECT_EQ(matcher.Match("(Lee 4)").correction(), "(Lee and Doe 4)");
   EXPECT_EQ(matcher.Match("(Lee et al. 4)").correction(), "(Lee and Doe 4)");
