@@ -413,6 +413,7 @@ std::optional<AuthorsParse> ParseAuthorList(absl::string_view text, size_t pos, 
       std::optional<NameParse> name = ParseName(text, name_start, end, /*narrative=*/false);
       if (!name) break;
       parse.names.push_back(name->name);
+      if (!name->abbreviation.empty()) parse.abbreviation = name->abbreviation;
       parse.connector = std::string(connector);
       i = name->end;
       break;

@@ -130,14 +130,19 @@ Reference ReadReference(const std::string& text) {
   Reference reference;
   const CitationAnatomy anatomy = ParseCitationAnatomy(text);
   const AuthorList authors = ParseAuthorList(anatomy);
-  for (const AuthorName& name : authors.names) {
-    reference.surnames.push_back(name.surname);
-    reference.keys.push_back(NameKey(name.surname));
-  }
+  const absl::string_view written = anatomy.Of(anatomy.authors);
   reference.group = !authors.names.empty() && authors.names[0].group;
-  if (reference.group) reference.initials = GroupInitials(authors.names[0].surname);
+  if (reference.group && !absl::StrContains(written, ',')) {
+    // One group author, even when its name holds "and" (the author list splits "Organisation
+    // for Economic Co-operation and Development" in two).
+    reference.surnames.emplace_back(written);
+  } else {
+    for (const AuthorName& name : authors.names) reference.surnames.push_back(name.surname);
+  }
+  for (const std::string& surname : reference.surnames) reference.keys.push_back(NameKey(surname));
+  if (reference.group) reference.initials = GroupInitials(reference.surnames[0]);
   reference.truncated = authors.et_al || authors.ellipsis;
-  reference.author_count = static_cast<int>(authors.names.size());
+  reference.author_count = static_cast<int>(reference.surnames.size());
   if (reference.truncated) reference.author_count = std::max(reference.author_count + 1, 3);
   absl::string_view year = anatomy.Of(anatomy.year);
   if (!year.empty() && year.front() != '[') {
