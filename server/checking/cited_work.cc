@@ -608,23 +608,32 @@ bool ParseYearsAndLocator(absl::string_view segment, size_t pos, SegmentParse* p
   return true;
 }
 
+// Reads what opens every segment — a prefix, then a quoted title or an author list — into
+// `parse` and returns where it ends; nullopt when neither is there.
+std::optional<size_t> ReadSegmentOpening(absl::string_view segment, SegmentParse* parse) {
+  const size_t end = segment.size();
+  parse->work.form = CitedWork::Form::kGroupMember;
+  const size_t begin = PrefixLength(segment);
+  parse->work.prefix = std::string(segment.substr(0, begin));
+  parse->authors.begin = begin;
+  if (std::optional<QuotedTitle> title = ParseQuotedTitle(segment, begin, end); title) {
+    parse->work.title = title->title;
+    parse->authors.end = title->end;
+    return title->end;
+  }
+  std::optional<AuthorsParse> authors = ParseAuthorList(segment, begin, end, false);
+  if (!authors) return std::nullopt;
+  FillNames(segment, *authors, &parse->work);
+  parse->authors.end = authors->end;
+  return authors->end;
+}
+
 std::optional<SegmentParse> ParseAuthorDateSegment(absl::string_view segment) {
   const size_t end = segment.size();
   SegmentParse parse;
-  parse.work.form = CitedWork::Form::kGroupMember;
-  const size_t begin = PrefixLength(segment);
-  parse.work.prefix = std::string(segment.substr(0, begin));
-  size_t i;
-  if (std::optional<QuotedTitle> title = ParseQuotedTitle(segment, begin, end); title) {
-    parse.work.title = title->title;
-    i = title->end;
-  } else {
-    std::optional<AuthorsParse> authors = ParseAuthorList(segment, begin, end, false);
-    if (!authors) return std::nullopt;
-    FillNames(segment, *authors, &parse.work);
-    i = authors->end;
-  }
-  parse.authors = {begin, i};
+  std::optional<size_t> opening = ReadSegmentOpening(segment, &parse);
+  if (!opening) return std::nullopt;
+  const size_t i = *opening;
   const size_t after_comma = i < end && segment[i] == ',' ? i + 1 : i;
   const size_t year = SkipSpaces(segment, after_comma, end);
   if (year == after_comma && after_comma == i) return std::nullopt;  // "Smith2020"
@@ -635,45 +644,35 @@ std::optional<SegmentParse> ParseAuthorDateSegment(absl::string_view segment) {
 std::optional<SegmentParse> ParseMlaSegment(absl::string_view segment) {
   const size_t end = segment.size();
   SegmentParse parse;
-  parse.work.form = CitedWork::Form::kGroupMember;
-  const size_t begin = PrefixLength(segment);
-  parse.work.prefix = std::string(segment.substr(0, begin));
-  size_t i;
-  if (std::optional<QuotedTitle> title = ParseQuotedTitle(segment, begin, end); title) {
-    parse.work.title = title->title;
-    i = title->end;
-  } else {
-    std::optional<AuthorsParse> authors = ParseAuthorList(segment, begin, end, false);
-    if (!authors) return std::nullopt;
-    FillNames(segment, *authors, &parse.work);
-    i = authors->end;
-    if (i < end && segment[i] == ',') {
-      const size_t title_start = SkipSpaces(segment, i + 1, end);
-      if (std::optional<QuotedTitle> title = ParseQuotedTitle(segment, title_start, end); title) {
-        parse.work.title = title->title;
-        i = title->end;
-      } else if (!IsMlaLocator(segment, title_start, end)) {
-        // An italic short title, its markers lost or written _x_: the words up to the locator.
-        size_t title_end = end;
-        for (size_t p = title_start + 1; p < end; ++p) {
-          if (segment[p - 1] == ' ' && IsMlaLocator(segment, p, end)) {
-            title_end = p;
-            break;
-          }
+  std::optional<size_t> opening = ReadSegmentOpening(segment, &parse);
+  if (!opening) return std::nullopt;
+  size_t i = *opening;
+  if (parse.work.title.empty() && i < end && segment[i] == ',') {
+    const size_t title_start = SkipSpaces(segment, i + 1, end);
+    if (std::optional<QuotedTitle> title = ParseQuotedTitle(segment, title_start, end); title) {
+      parse.work.title = title->title;
+      i = title->end;
+    } else if (!IsMlaLocator(segment, title_start, end)) {
+      // An italic short title, its markers lost or written _x_: the words up to the locator.
+      size_t title_end = end;
+      for (size_t p = title_start + 1; p < end; ++p) {
+        if (segment[p - 1] == ' ' && IsMlaLocator(segment, p, end)) {
+          title_end = p;
+          break;
         }
-        std::string title = UnmarkedTitle(segment.substr(title_start, title_end - title_start));
-        size_t width = 0;
-        if (title.empty() || !(IsUppercaseLetter(CodePointAt(title, 0, &width)) ||
-                               absl::ascii_isdigit(static_cast<unsigned char>(title[0])))) {
-          return std::nullopt;
-        }
-        parse.work.title = std::move(title);
-        parse.work.title_italic = true;
-        i = title_end == end ? end : title_end - 1;
       }
+      std::string title = UnmarkedTitle(segment.substr(title_start, title_end - title_start));
+      size_t width = 0;
+      if (title.empty() || !(IsUppercaseLetter(CodePointAt(title, 0, &width)) ||
+                             absl::ascii_isdigit(static_cast<unsigned char>(title[0])))) {
+        return std::nullopt;
+      }
+      parse.work.title = std::move(title);
+      parse.work.title_italic = true;
+      i = title_end == end ? end : title_end - 1;
     }
   }
-  parse.authors = {begin, i};
+  parse.authors.end = i;  // an MLA short title belongs to the authors' span
   if (i < end) {
     const size_t after_comma = segment[i] == ',' ? i + 1 : i;
     const size_t locator = SkipSpaces(segment, after_comma, end);

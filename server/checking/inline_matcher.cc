@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "server/checking/author_names.h"
 #include "server/checking/citation_anatomy.h"
+#include "server/checking/prompts.h"
 #include "server/checking/unicode_text.h"
 
 namespace citecheck {
@@ -38,17 +39,6 @@ struct Candidate {
   std::vector<Finding> findings;
   int weight = 0;
 };
-
-absl::string_view StyleName(v1::Style style) {
-  switch (style) {
-    case v1::STYLE_MLA9:
-      return "MLA 9";
-    case v1::STYLE_CHICAGO17:
-      return "Chicago 17";
-    default:
-      return "APA 7";
-  }
-}
 
 // Authors from this many on are written "First et al.".
 int EtAlThreshold(v1::Style style) { return style == v1::STYLE_CHICAGO17 ? 4 : 3; }
@@ -201,7 +191,7 @@ void CompareAuthors(const CitedWork& work, const Reference& reference, v1::Style
           {kEtAlWeight,
            absl::StrCat("\"et al.\" is used, but the reference has only ", AuthorsNoun(count),
                         count == 1 ? ""
-                                   : absl::StrCat(": ", StyleName(style), " names ",
+                                   : absl::StrCat(": ", StyleDisplayName(style), " names ",
                                                   count == 2 ? "both" : "all of them"))});
     }
     return;
@@ -212,7 +202,7 @@ void CompareAuthors(const CitedWork& work, const Reference& reference, v1::Style
                                                      reference.truncated ? "more than two authors"
                                                                          : AuthorsNoun(count))});
     } else {
-      findings->push_back({kEtAlWeight, absl::StrCat(StyleName(style),
+      findings->push_back({kEtAlWeight, absl::StrCat(StyleDisplayName(style),
                                                      " writes the first author "
                                                      "and \"et al.\" for ",
                                                      threshold, " or more authors")});
@@ -389,7 +379,8 @@ v1::InlineCitation InlineMatcher::Match(absl::string_view text) const {
   std::optional<CitedWork> work = ParseCitedWork(text, style_);
   if (!work) {
     verdict.set_match(v1::MATCH_STATUS_NOT_FOUND);
-    verdict.set_problem(absl::StrCat("not read as an in-text citation of ", StyleName(style_)));
+    verdict.set_problem(
+        absl::StrCat("not read as an in-text citation of ", StyleDisplayName(style_)));
     return verdict;
   }
   bool by_title = false;

@@ -1,6 +1,7 @@
 #include "server/checking/inline_prompts.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/checking/prompts.h"
 #include "server/checking/unicode_text.h"
 
 namespace citecheck {
@@ -80,16 +81,18 @@ Answer with exactly one JSON object and nothing else:
 absl::string_view InlineSystemPrompt(v1::Style style) {
   switch (style) {
     case v1::STYLE_MLA9: {
-      static const std::string* const kPrompt = new std::string(BuildPrompt("MLA 9", kMla9Rules));
+      static const std::string* const kPrompt =
+          new std::string(BuildPrompt(StyleDisplayName(style), kMla9Rules));
       return *kPrompt;
     }
     case v1::STYLE_CHICAGO17: {
       static const std::string* const kPrompt =
-          new std::string(BuildPrompt("Chicago 17", kChicago17Rules));
+          new std::string(BuildPrompt(StyleDisplayName(style), kChicago17Rules));
       return *kPrompt;
     }
     default: {
-      static const std::string* const kPrompt = new std::string(BuildPrompt("APA 7", kApa7Rules));
+      static const std::string* const kPrompt =
+          new std::string(BuildPrompt(StyleDisplayName(v1::STYLE_APA7), kApa7Rules));
       return *kPrompt;
     }
   }

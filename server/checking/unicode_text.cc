@@ -171,19 +171,13 @@ std::string CollapseWhitespace(absl::string_view text) {
 }
 
 std::string FoldForComparison(absl::string_view text) {
+  const std::string collapsed = CollapseWhitespace(text);
   std::string folded;
-  folded.reserve(text.size());
-  bool space_pending = false;
-  for (size_t i = 0; i < text.size();) {
+  folded.reserve(collapsed.size());
+  for (size_t i = 0; i < collapsed.size();) {
     size_t width = 0;
-    const uint32_t c = DecodeUtf8At(text, i, &width);
+    const uint32_t c = DecodeUtf8At(collapsed, i, &width);
     i += width;
-    if (IsSpace(c)) {
-      space_pending = !folded.empty();
-      continue;
-    }
-    if (space_pending) folded.push_back(' ');
-    space_pending = false;
     if (c < 0x80) {
       folded.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
     } else if (c == 0x2018 || c == 0x2019 || c == 0x02BC || c == 0x2032) {
