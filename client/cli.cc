@@ -88,7 +88,13 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
       });
 
   CLI::App* submit = app.add_subcommand("submit", "Submit a reference list and print the job");
-  submit->add_option("file", inv.file, "Input file; '-' or absent reads stdin");
+  CLI::Option* file_opt =
+      submit->add_option("file", inv.file, "Input file; '-' or absent reads stdin");
+  submit
+      ->add_option("--document", inv.document_file,
+                   "A whole paper (body, then its reference list after a References heading): "
+                   "its references are checked and its in-text citations matched against them")
+      ->excludes(file_opt);
   submit->add_option("--style", style, "Citation style")
       ->capture_default_str()
       ->check(CLI::IsMember({"apa7", "mla9", "chicago17"}, CLI::ignore_case));
@@ -182,7 +188,9 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
 bool BuildSubmitRequest(const CliInvocation& invocation, std::istream& in,
                         v1::SubmitBatchRequest* request, std::string* error) {
   std::string content;
-  bool from_stdin = invocation.file.empty() || invocation.file == "-";
+  const bool document = !invocation.document_file.empty();
+  const std::string& path = document ? invocation.document_file : invocation.file;
+  bool from_stdin = path.empty() || path == "-";
   if (from_stdin) {
     std::ostringstream buffer;
     buffer << in.rdbuf();
@@ -192,22 +200,22 @@ bool BuildSubmitRequest(const CliInvocation& invocation, std::istream& in,
     }
     content = buffer.str();
   } else {
-    std::ifstream file(invocation.file, std::ios::binary);
+    std::ifstream file(path, std::ios::binary);
     if (!file) {
-      *error = absl::StrCat("cannot read ", invocation.file, ": ", std::strerror(errno));
+      *error = absl::StrCat("cannot read ", path, ": ", std::strerror(errno));
       return false;
     }
     std::ostringstream buffer;
     buffer << file.rdbuf();
     if (file.bad()) {
-      *error = absl::StrCat("cannot read ", invocation.file);
+      *error = absl::StrCat("cannot read ", path);
       return false;
     }
     content = buffer.str();
   }
   std::string format = invocation.format;
   if (format.empty()) {
-    std::string lower = absl::AsciiStrToLower(invocation.file);
+    std::string lower = absl::AsciiStrToLower(path);
     bool html = !from_stdin && (absl::EndsWith(lower, ".html") || absl::EndsWith(lower, ".htm"));
     format = html ? "html" : "text";
   }
@@ -215,7 +223,13 @@ bool BuildSubmitRequest(const CliInvocation& invocation, std::istream& in,
   request->set_style(invocation.style);
   request->set_request_id(invocation.request_id);
   request->set_model(invocation.model);
-  if (format == "html") {
+  if (document) {
+    if (format == "html") {
+      request->mutable_document()->set_html(std::move(content));
+    } else {
+      request->mutable_document()->set_text(std::move(content));
+    }
+  } else if (format == "html") {
     request->set_html(std::move(content));
   } else {
     request->set_text(std::move(content));

@@ -7,7 +7,8 @@
 //     global: --server ADDR, --token T, --free_user_id ID, --admin_key K, --timeout SECONDS,
 //             --metadata KEY=VALUE (repeatable);
 //             env CITECHECK_SERVER, CITECHECK_TOKEN, CITECHECK_ADMIN_KEY (flags win)
-//     submit [FILE|-] [--style apa7|mla9|chicago17] [--format text|html] [--request_id ID]
+//     submit [FILE|-|--document FILE] [--style apa7|mla9|chicago17] [--format text|html]
+//            [--request_id ID]
 //            [--model M] [--watch] [--json]
 //     watch JOB_ID [--after N] [--json]
 //     get JOB_ID [--json]
@@ -58,8 +59,9 @@ struct CliInvocation {
   std::string command;
   bool json = false;
   // submit
-  std::string file;    // "" or "-" reads the input stream
-  std::string format;  // "text", "html" or "" (html for *.html/*.htm files, else text)
+  std::string file;           // "" or "-" reads the input stream
+  std::string document_file;  // --document: a whole paper ("-" reads the input stream)
+  std::string format;         // "text", "html" or "" (html for *.html/*.htm files, else text)
   v1::Style style = v1::STYLE_APA7;
   std::string request_id;
   std::string model;

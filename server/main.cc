@@ -66,6 +66,9 @@ ABSL_FLAG(absl::Duration, checker_delay, absl::ZeroDuration(),
           "development: makes every checker call take at least this long, like a remote LLM");
 ABSL_FLAG(int, llm_max_inflight, 16, "checker calls in flight at once, whole server");
 ABSL_FLAG(int, citations_per_call, 5, "citations per checker call");
+ABSL_FLAG(int, inline_per_call, 10,
+          "in-text citations per checker call (each call carries the whole reference list)");
+ABSL_FLAG(int, max_inline_citations, 1000, "in-text citations per document");
 ABSL_FLAG(int, max_queued_chunks, 100000,
           "unfinished chunks in the whole queue (all replicas); more = QUEUE_FULL");
 ABSL_FLAG(std::string, replica_name, "",
@@ -211,6 +214,8 @@ int Run() {
   ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.jobs.citations_per_call = absl::GetFlag(FLAGS_citations_per_call);
+  options.jobs.inline_per_call = absl::GetFlag(FLAGS_inline_per_call);
+  options.limits.max_inline_citations = absl::GetFlag(FLAGS_max_inline_citations);
   options.jobs.max_inflight = absl::GetFlag(FLAGS_llm_max_inflight);
   options.jobs.job_deadline = absl::GetFlag(FLAGS_job_deadline);
   options.jobs.job_retention = absl::GetFlag(FLAGS_job_retention);
@@ -227,6 +232,7 @@ int Run() {
   spdlog::info("admin RPCs: {}",
                options.admin_key.empty() ? "refused (no --admin_key)" : "enabled (admin key set)");
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||
+      options.jobs.inline_per_call < 1 || options.limits.max_inline_citations < 0 ||
       options.limits.max_batch_citations < 1 || setup.quota.free_limit < 0 ||
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||

@@ -251,6 +251,29 @@ TEST(BuildSubmitRequestTest, FormatFromFlagOrExtension) {
   std::remove(html_path.c_str());
 }
 
+TEST(BuildSubmitRequestTest, DocumentsGoInTheDocumentField) {
+  std::string dir = ::testing::TempDir();
+  std::string path = dir + "/paper.html";
+  std::ofstream(path) << "<p>Body (Smith, 2020).</p><h2>References</h2><p>Smith.</p>";
+  CliInvocation inv;
+  inv.document_file = path;
+  std::istringstream in("Body text.\n\nReferences\n\nSmith.");
+  v1::SubmitBatchRequest request;
+  std::string error;
+  ASSERT_TRUE(BuildSubmitRequest(inv, in, &request, &error)) << error;
+  EXPECT_EQ(request.input_case(), v1::SubmitBatchRequest::kDocument);
+  EXPECT_EQ(request.document().body_case(), v1::Document::kHtml);
+  inv.document_file = "-";
+  ASSERT_TRUE(BuildSubmitRequest(inv, in, &request, &error)) << error;
+  EXPECT_EQ(request.document().text(), "Body text.\n\nReferences\n\nSmith.");
+  std::remove(path.c_str());
+}
+
+TEST_F(CliTest, DocumentAndAPositionalFileExcludeEachOther) {
+  CliRun run = Run({"submit", "refs.txt", "--document", "paper.txt"});
+  EXPECT_EQ(run.code, kExitUsage);
+}
+
 TEST(ExitCodeTest, ForJobStates) {
   v1::Job job;
   for (auto [state, code] :
