@@ -33,6 +33,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "server/checking/citation_anatomy.h"
 #include "server/checking/heuristic_checker.h"
 #include "server/checking/input_parser.h"
 #include "server/checking/llm_checker_setup.h"
@@ -47,6 +48,9 @@ ABSL_FLAG(int, llm_parallel, 4, "LLM calls in flight at once");
 ABSL_FLAG(int, show_misses, 0,
           "print up to N misses (false positives, misses, wrong fixes) per error type");
 ABSL_FLAG(std::string, misses_out, "", "write every miss to this file (JSONL)");
+ABSL_FLAG(std::string, explain, "",
+          "print how the heuristic checker dissects and checks this one citation, then exit");
+ABSL_FLAG(std::string, style, "apa7", "the style of --explain: apa7, mla9 or chicago17");
 
 namespace citecheck {
 namespace {
@@ -313,7 +317,31 @@ std::string MissJson(const Case& c, const Outcome& outcome, const char* kind) {
   return buffer.GetString();
 }
 
+int Explain(const std::string& citation) {
+  CitationAnatomy anatomy = ParseCitationAnatomy(citation);
+  auto show = [&](const char* name, const TextSpan& span) {
+    if (span.present()) std::printf("%-18s [%s]\n", name, std::string(anatomy.Of(span)).c_str());
+  };
+  show("authors", anatomy.authors);
+  show("year_group", anatomy.year_group);
+  show("title", anatomy.title);
+  show("title_element", anatomy.title_element);
+  show("container", anatomy.container);
+  show("container_name", anatomy.container_name);
+  show("container_details", anatomy.container_details);
+  show("volume", anatomy.volume);
+  show("issue", anatomy.issue);
+  show("pages", anatomy.pages);
+  show("link", anatomy.link);
+  std::printf("source_type        %s\n", anatomy.source_type.c_str());
+  v1::CitationResult result =
+      HeuristicChecker::CheckCitation(StyleOf(absl::GetFlag(FLAGS_style)), citation);
+  std::printf("%s", result.DebugString().c_str());
+  return 0;
+}
+
 int Main() {
+  if (!absl::GetFlag(FLAGS_explain).empty()) return Explain(absl::GetFlag(FLAGS_explain));
   std::vector<Case> cases;
   if (!ReadCases(absl::GetFlag(FLAGS_cases), &cases)) return 1;
   bool llm = !absl::GetFlag(FLAGS_llm_base_url).empty();

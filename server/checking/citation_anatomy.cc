@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace citecheck {
 namespace {
@@ -46,6 +47,11 @@ bool IsLetterByte(char c) {
 
 bool IsSentenceEnd(char c) { return c == '.' || c == '?' || c == '!'; }
 
+// The element ending at `end` ends with ? or !.
+bool EndsWithQuestionOrExclamationAt(absl::string_view text, size_t end) {
+  return end > 0 && (text[end - 1] == '?' || text[end - 1] == '!');
+}
+
 // Where one element ends: its content ends at `content_end` (a separating period is excluded;
 // ? and ! and the periods of abbreviations are included), the separator at `separator_end`,
 // and the next element starts at `next_begin`.
@@ -68,6 +74,23 @@ bool TitleStartsAt(absl::string_view text, size_t pos, size_t limit) {
   if (word_end >= limit || text[word_end] != ' ') return false;
   size_t next = word_end + 1;
   return !StartsAt(text, next, "and ") && !StartsAt(text, next, "& ") && !StartsAt(text, next, "(");
+}
+
+// True when the author text [from, pos] ends an inverted name's initials: "Doe, R." or
+// "Smith, J. A." (the text since the last comma is initials only), so that a capitalised word
+// after it may start the title. "Jean-Paul A." or "U.S." do not end a name.
+bool EndsInvertedInitials(absl::string_view text, size_t from, size_t pos) {
+  size_t comma = text.substr(from, pos - from).rfind(',');
+  if (comma == absl::string_view::npos) return false;
+  for (size_t i = from + comma + 1; i <= pos; ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '.' || c == '-') continue;
+    if (!absl::ascii_isupper(c) && static_cast<unsigned char>(c) < 0x80) return false;
+    if (i + 1 <= pos && IsLetterByte(text[i + 1]) && static_cast<unsigned char>(c) < 0x80) {
+      return false;  // Two letters in a row: a word, not an initial.
+    }
+  }
+  return true;
 }
 
 bool IsInitialPeriod(absl::string_view text, size_t pos) {
@@ -122,7 +145,8 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
         bool new_element =
             OpeningQuoteWidth(text, peek) > 0 || text[peek] == '_' ||
             (in_authors && ends_et_al && text[peek] != '(') ||
-            (in_authors && IsInitialPeriod(text, i) && TitleStartsAt(text, peek, limit));
+            (in_authors && IsInitialPeriod(text, i) && EndsInvertedInitials(text, from, i) &&
+             TitleStartsAt(text, peek, limit));
         if (new_element) return {next, next, peek};
         ++i;
         continue;
@@ -501,20 +525,184 @@ bool LooksLikePublisher(absl::string_view name) {
   return false;
 }
 
+bool ContainsIgnoringCase(absl::string_view text, absl::string_view part) {
+  return absl::StrContains(absl::AsciiStrToLower(text), absl::AsciiStrToLower(part));
+}
+
+bool ContainsWord(absl::string_view text, absl::string_view word) {
+  for (size_t at = text.find(word); at != absl::string_view::npos; at = text.find(word, at + 1)) {
+    bool starts_word = at == 0 || !IsLetterByte(text[at - 1]);
+    size_t after = at + word.size();
+    bool ends_word = after == text.size() || !IsLetterByte(text[after]);
+    if (starts_word && ends_word) return true;
+  }
+  return false;
+}
+
+bool ContainsAnyWord(absl::string_view text, std::initializer_list<absl::string_view> words) {
+  for (absl::string_view word : words) {
+    if (ContainsWord(text, word)) return true;
+  }
+  return false;
+}
+
+bool LooksLikeProceedings(absl::string_view name) {
+  return ContainsAnyWord(
+      name, {"Proceedings", "Conference", "Symposium", "Workshop", "Congress", "Meeting"});
+}
+
+// Organisations that publish reports rather than books.
+bool LooksLikeReportPublisher(absl::string_view name) {
+  return ContainsAnyWord(
+      name, {"Corporation", "Institution", "Bank", "Bureau", "Agency", "Department", "Office",
+             "Commission", "Council", "Institute", "Organization", "Organisation", "Foundation",
+             "Ministry", "Fund", "Research"});
+}
+
+bool LooksLikeDataRepository(absl::string_view name) {
+  return ContainsAnyWord(name, {"Zenodo", "Dataverse", "ICPSR", "Figshare", "Dryad", "OSF",
+                                "Open Science Framework", "UK Data Service", "Kaggle"});
+}
+
+// A report number: "RR-123", "WP-2903", "No. 12", "NOAA-TR-12", "Report No. 5".
+bool LooksLikeReportNumber(absl::string_view piece) {
+  if (absl::StartsWith(piece, "(")) piece.remove_prefix(1);
+  if (absl::StartsWithIgnoreCase(piece, "Report") || absl::StartsWith(piece, "No.") ||
+      absl::StartsWithIgnoreCase(piece, "Working Paper") ||
+      absl::StartsWithIgnoreCase(piece, "Technical Report")) {
+    return true;
+  }
+  size_t i = 0;
+  while (i < piece.size() && (absl::ascii_isupper(piece[i]) || piece[i] == '-')) ++i;
+  return i >= 2 && i < piece.size() && piece[i - 1] == '-' && absl::ascii_isdigit(piece[i]);
+}
+
+// A full date with a month: "2017, April 7", "7 Apr. 2017", "December 19, 2007".
+bool HasMonthDate(const CitationAnatomy& citation) {
+  absl::string_view text = citation.text;
+  size_t from = citation.title_element.present() ? citation.title_element.end : 0;
+  if (citation.year_group.present() && citation.year_group.begin < from) {
+    from = citation.year_group.begin;
+  }
+  size_t end = citation.link.present() ? citation.link.begin : text.size();
+  for (size_t i = from; i < end; ++i) {
+    if ((i == 0 || text[i - 1] == ' ') && absl::ascii_isupper(text[i]) && IsMonthAt(text, i, end)) {
+      size_t after = i;
+      while (after < end && absl::ascii_isalpha(text[after])) ++after;
+      if (after < end && text[after] == '.') ++after;
+      if (after + 1 < end && text[after] == ' ' && absl::ascii_isdigit(text[after + 1])) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The author list ends with an editor role: "(Ed.)", "(Eds.)", ", editor(s)", ", ed(s).".
+bool AuthorsAreEditors(const CitationAnatomy& citation) {
+  absl::string_view authors = citation.Of(citation.authors);
+  for (absl::string_view role :
+       {"(Ed.)", "(Eds.)", ", editor", ", editors", ", ed.", ", eds.", ", ed", ", eds"}) {
+    if (absl::EndsWith(authors, role)) return true;
+  }
+  return false;
+}
+
 std::string ClassifySource(const CitationAnatomy& citation) {
-  if (citation.volume.present() || citation.issue.present() || citation.pages.present() ||
-      citation.article_number.present()) {
+  absl::string_view text = citation.text;
+  absl::string_view after_title =
+      citation.title_element.present() ? text.substr(citation.title_element.begin) : text;
+  absl::string_view description = citation.Of(citation.description);
+  if (ContainsIgnoringCase(description, "dissertation") ||
+      ContainsIgnoringCase(description, "thesis") ||
+      ContainsAnyWord(after_title, {"Doctoral dissertation", "Master's thesis",
+                                    "Master\xE2\x80\x99s thesis", "PhD diss", "PhD thesis"})) {
+    return std::string(CitationAnatomy::kThesis);
+  }
+  if (ContainsIgnoringCase(description, "data set") ||
+      ContainsIgnoringCase(description, "dataset")) {
+    return std::string(CitationAnatomy::kDataset);
+  }
+  if (ContainsIgnoringCase(description, "software") ||
+      absl::StrContains(after_title, "(Version ")) {
+    return std::string(CitationAnatomy::kSoftware);
+  }
+  absl::string_view container_name = citation.Of(citation.container_name);
+  if (citation.container_starts_with_in) {
+    return std::string(LooksLikeProceedings(citation.Of(citation.container))
+                           ? CitationAnatomy::kConferencePaper
+                           : CitationAnatomy::kBookChapter);
+  }
+  if (citation.container_name_italic && LooksLikeProceedings(container_name)) {
+    return std::string(CitationAnatomy::kConferencePaper);
+  }
+  absl::string_view container = citation.Of(citation.container);
+  bool part_title = citation.title_form != TitleForm::kItalic;
+  if (part_title && citation.container_name_italic &&
+      absl::StrContains(container, ", edited by ")) {
+    return std::string(CitationAnatomy::kBookChapter);
+  }
+  if (citation.volume.present() || citation.issue.present() || citation.article_number.present()) {
     return std::string(CitationAnatomy::kJournalArticle);
   }
-  // A quoted title names a part (an article, a page), never a whole book.
+  if (citation.pages.present()) {
+    // MLA chapters name the publisher in the container: "_Book_, Routledge, 2018, pp. 15–38".
+    bool book_container = citation.pages_label.present() && !citation.volume.present() &&
+                          LooksLikePublisher(container);
+    return std::string(book_container ? CitationAnatomy::kBookChapter
+                                      : CitationAnatomy::kJournalArticle);
+  }
+  absl::string_view publisher_or_container =
+      citation.publisher_element.present() ? citation.Of(citation.publisher_element) : container;
+  if (citation.title_form == TitleForm::kItalic && !AuthorsAreEditors(citation) &&
+      ContainsAnyWord(publisher_or_container,
+                      {"University", "Universidad", "Université", "Universität", "College"}) &&
+      !ContainsAnyWord(publisher_or_container, {"Press", "UP"})) {
+    return std::string(CitationAnatomy::kThesis);
+  }
+  if (ContainsAnyWord(text, {"Dissertations", "Theses"})) {
+    return std::string(CitationAnatomy::kThesis);
+  }
+  if (AuthorsAreEditors(citation) && citation.title_form != TitleForm::kQuoted) {
+    return std::string(CitationAnatomy::kEditedBook);
+  }
+  absl::string_view publisher = citation.Of(citation.publisher_element);
+  if (LooksLikeDataRepository(publisher) || LooksLikeDataRepository(container_name)) {
+    return std::string(CitationAnatomy::kDataset);
+  }
+  bool report_number = false;
+  for (const TextSpan& element : citation.elements) {
+    absl::string_view piece = citation.Of(element);
+    report_number = report_number || LooksLikeReportNumber(piece);
+  }
+  size_t paren = after_title.find(" (");
+  if (citation.title_form == TitleForm::kItalic && paren != absl::string_view::npos &&
+      paren < citation.title_element.size()) {
+    report_number = report_number || LooksLikeReportNumber(after_title.substr(paren + 2));
+  }
+  if (report_number || (LooksLikeReportPublisher(publisher) && !LooksLikePublisher(publisher) &&
+                        !HasMonthDate(citation))) {
+    return std::string(CitationAnatomy::kReport);
+  }
+  bool has_url = citation.link_kind == LinkKind::kUrl;
+  if (HasMonthDate(citation) || citation.retrieved_from.present() ||
+      absl::StrContains(text, "Accessed ") || absl::StrContains(text, "Retrieved ")) {
+    return std::string(CitationAnatomy::kWebpage);
+  }
   if (citation.title_form != TitleForm::kQuoted &&
-      LooksLikePublisher(citation.Of(citation.container_name))) {
+      (LooksLikePublisher(publisher) || citation.place.present() ||
+       LooksLikePublisher(container))) {
     return std::string(CitationAnatomy::kBook);
   }
-  if (citation.link_kind == LinkKind::kDoiUrl || citation.link_kind == LinkKind::kLegacyDoi) {
-    return std::string(CitationAnatomy::kJournalArticle);
+  if (citation.title_form == TitleForm::kQuoted && citation.container_name_italic && has_url) {
+    return std::string(CitationAnatomy::kWebpage);
   }
-  if (citation.link_kind == LinkKind::kUrl) return std::string(CitationAnatomy::kWebpage);
+  if (citation.link_kind == LinkKind::kDoiUrl || citation.link_kind == LinkKind::kLegacyDoi) {
+    return std::string(citation.title_form == TitleForm::kItalic
+                           ? CitationAnatomy::kBook
+                           : CitationAnatomy::kJournalArticle);
+  }
+  if (has_url) return std::string(CitationAnatomy::kWebpage);
   if (citation.title_form == TitleForm::kItalic && citation.container.present()) {
     return std::string(CitationAnatomy::kBook);
   }
@@ -527,8 +715,13 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
   absl::string_view text = citation->text;
   ElementEnd first = NextElementEnd(text, 0, body_end, /*in_authors=*/true);
   YearInParentheses paren = FindYearInParentheses(text, 0, body_end);
+  // "Smith, J. (2020)." — also when an abbreviation in the authors ("U.S. Census Bureau",
+  // "(Eds.)") ended the first element early: the year then follows ". " or ") ".
   bool year_follows_authors =
-      paren.group.present() && paren.group.begin > 0 && paren.group.begin <= first.next_begin;
+      paren.group.present() && paren.group.begin > 0 &&
+      (paren.group.begin <= first.next_begin ||
+       (paren.group.begin >= 2 && text[paren.group.begin - 1] == ' ' &&
+        (text[paren.group.begin - 2] == '.' || text[paren.group.begin - 2] == ')')));
   if (year_follows_authors) {
     absl::string_view before = text.substr(0, paren.group.begin);
     year_follows_authors = before.find('_') == absl::string_view::npos &&
@@ -611,6 +804,21 @@ size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
     }
   }
   ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
+  // "Does X predict Y? Evidence from Z. _Journal_…": a plain title whose question ends before
+  // its subtitle. The subtitle is taken into the title when it is plain text and another element
+  // follows it (a title cannot be followed by the container alone and then nothing).
+  while (text[pos] != '_' && element.content_end > pos &&
+         EndsWithQuestionOrExclamationAt(text, element.content_end) &&
+         element.next_begin < body_end) {
+    size_t next = element.next_begin;
+    if (text[next] == '_' || text[next] == '[' || OpeningQuoteWidth(text, next) > 0 ||
+        StartsAt(text, next, "In ") || !absl::ascii_isupper(text[next])) {
+      break;
+    }
+    ElementEnd subtitle = NextElementEnd(text, next, body_end, /*in_authors=*/false);
+    if (subtitle.next_begin >= body_end) break;
+    element = subtitle;
+  }
   citation->title_element = {pos, element.separator_end};
   citation->title = {pos, element.content_end};
   citation->title_form = TitleForm::kPlain;
@@ -624,11 +832,54 @@ size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
   return element.next_begin;
 }
 
+// The last page range (or page) of [begin, end) written after ", " or "pp. ": the pages of a
+// chapter ("(2nd ed., pp. 15–38)", ", edited by Rachel Doe, 15–38").
+void FindChapterPages(CitationAnatomy* citation, size_t begin, size_t end) {
+  absl::string_view text = citation->text;
+  for (size_t i = end; i > begin; --i) {
+    size_t at = i - 1;
+    bool labelled = StartsAt(text, at, "pp. ") || StartsAt(text, at, "p. ");
+    bool after_comma = at >= begin + 2 && text[at - 1] == ' ' && text[at - 2] == ',';
+    size_t number_at = labelled ? at + (text[at + 1] == 'p' ? 4 : 3) : at;
+    if (!labelled && !(after_comma && absl::ascii_isdigit(text[at]))) continue;
+    NumberToken token;
+    if (!ParseNumberToken(text, number_at, end, &token)) continue;
+    if (!labelled && !token.is_range) continue;
+    size_t token_end = token.end;
+    if (token_end < end && text[token_end] != ')' && text[token_end] != ',' &&
+        text[token_end] != ' ') {
+      continue;
+    }
+    citation->pages = token.number;
+    citation->pages_group = {at, token.end};
+    if (labelled) citation->pages_label = {at, number_at};
+    size_t separator = at;
+    while (separator > begin && (text[separator - 1] == ' ' || text[separator - 1] == ',' ||
+                                 text[separator - 1] == '(')) {
+      --separator;
+    }
+    citation->pages_separator = {separator, at};
+    return;
+  }
+}
+
 size_t ParseContainer(CitationAnatomy* citation, size_t pos, size_t body_end) {
   absl::string_view text = citation->text;
   ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
   if (element.content_end <= pos) return element.next_begin;
   citation->container = {pos, element.content_end};
+  if (StartsAt(text, pos, "In ")) {
+    citation->container_starts_with_in = true;
+    size_t open = text.find('_', pos);
+    size_t close = open == absl::string_view::npos ? open : text.find('_', open + 1);
+    if (close != absl::string_view::npos && close < element.content_end) {
+      citation->container_name = {open, close + 1};
+      citation->container_name_italic = true;
+    }
+    citation->container_details_understood = false;
+    FindChapterPages(citation, pos, element.content_end);
+    return element.next_begin;
+  }
   size_t name_end = FindContainerNameEnd(text, pos, element.content_end);
   citation->container_name = {pos, TrimSpacesBefore(text, pos, name_end)};
   absl::string_view name = citation->Of(citation->container_name);
@@ -636,6 +887,91 @@ size_t ParseContainer(CitationAnatomy* citation, size_t pos, size_t body_end) {
   citation->container_details = {name_end, element.content_end};
   ParseContainerDetails(citation, name_end, element.content_end);
   return element.next_begin;
+}
+
+// The edition ("(3rd ed.)", "3rd ed.", "Rev. ed.") and a bracketed description after the
+// title.
+void FindEditionAndDescription(CitationAnatomy* citation, size_t body_end) {
+  absl::string_view text = citation->text;
+  if (!citation->title_element.present()) return;
+  size_t from = citation->title_element.begin;
+  size_t open = text.find('[', from);
+  if (open != absl::string_view::npos && open < body_end && !StartsAt(text, open, "[MISSING")) {
+    size_t close = text.find(']', open);
+    if (close != absl::string_view::npos && close < body_end)
+      citation->description = {open, close + 1};
+  }
+  for (size_t at = text.find(" ed.", from); at != absl::string_view::npos && at < body_end;
+       at = text.find(" ed.", at + 1)) {
+    if (citation->container_starts_with_in && citation->container.Contains({at, at + 4})) continue;
+    size_t begin = at;
+    while (begin > from && text[begin - 1] != ' ' && text[begin - 1] != '(') --begin;
+    absl::string_view word = text.substr(begin, at - begin);
+    bool ordinal = word.size() >= 3 && absl::ascii_isdigit(word[0]) &&
+                   (absl::EndsWith(word, "st") || absl::EndsWith(word, "nd") ||
+                    absl::EndsWith(word, "rd") || absl::EndsWith(word, "th"));
+    if (!ordinal && word != "Rev." && word != "Revised") continue;
+    size_t end = at + 4;
+    if (begin > 0 && text[begin - 1] == '(' && end < text.size() && text[end] == ')') {
+      --begin;
+      ++end;
+    }
+    citation->edition = {begin, end};
+    return;
+  }
+}
+
+// "New York: Routledge", "Thousand Oaks, CA: Sage": a place (capitalised words without digits,
+// at most one comma) before ": ".
+bool SplitPlaceAndPublisher(absl::string_view element, size_t* colon) {
+  size_t at = element.find(": ");
+  if (at == absl::string_view::npos || at == 0 || at > 40 || at + 2 >= element.size()) {
+    return false;
+  }
+  absl::string_view place = element.substr(0, at);
+  if (!absl::ascii_isupper(place[0]) || !absl::ascii_isupper(element[at + 2])) return false;
+  int commas = 0;
+  for (char c : place) {
+    if (absl::ascii_isdigit(c) || c == '_' || c == '"' || c == '(') return false;
+    if (c == ',') ++commas;
+  }
+  if (commas > 1) return false;
+  for (absl::string_view word : {"Accessed", "Retrieved", "Available"}) {
+    if (absl::StartsWith(place, word)) return false;
+  }
+  *colon = at;
+  return true;
+}
+
+// The publisher's element: the one written "Place: Publisher", else the first element after
+// the title (after an "In …" container) that is not an edition, a description, a date, a
+// report number or a note of access.
+void FindPublisher(CitationAnatomy* citation) {
+  for (const TextSpan& element : citation->elements) {
+    size_t colon = 0;
+    if (citation->container_starts_with_in && element.begin == citation->container.begin) continue;
+    if (SplitPlaceAndPublisher(citation->Of(element), &colon)) {
+      citation->place = {element.begin, element.begin + colon};
+      citation->publisher = {element.begin + colon + 2, element.end};
+      citation->publisher_element = element;
+      return;
+    }
+  }
+  for (const TextSpan& element : citation->elements) {
+    absl::string_view piece = citation->Of(element);
+    if (citation->container_starts_with_in && element.begin == citation->container.begin) continue;
+    if (citation->container_name_italic && element.begin == citation->container.begin) continue;
+    if (citation->edition.present() && element.Contains(citation->edition)) continue;
+    if (piece.empty() || piece.front() == '[' || absl::ascii_isdigit(piece.front()) ||
+        LooksLikeReportNumber(piece) || absl::StartsWith(piece, "Accessed") ||
+        absl::StartsWith(piece, "Retrieved") || IsMonthAt(piece, 0, piece.size()) ||
+        ContainsIgnoringCase(piece, "dissertation") || ContainsIgnoringCase(piece, "thesis")) {
+      continue;
+    }
+    citation->publisher = element;
+    citation->publisher_element = element;
+    return;
+  }
 }
 
 }  // namespace
@@ -703,11 +1039,29 @@ CitationAnatomy ParseCitationAnatomy(absl::string_view citation_text) {
     body_end = TrimSpacesBefore(text, 0, body_end - kRetrievedFrom.size());
   }
 
+  if (citation.link.present() && body_end < citation.link.begin) {
+    size_t gap = SkipSpaces(text, body_end, citation.link.begin);
+    if (absl::StartsWithIgnoreCase(text.substr(gap), kRetrievedFrom)) {
+      citation.retrieved_from = {gap, citation.link.begin};
+    }
+  }
+
   size_t pos = 0;
   bool starts_with_title = OpeningQuoteWidth(text, 0) > 0 || StartsAt(text, 0, "_");
   if (!starts_with_title && body_end > 0) pos = ParseAuthorsAndYear(&citation, body_end);
   if (pos < body_end) pos = ParseTitle(&citation, pos, body_end);
-  if (pos < body_end) ParseContainer(&citation, pos, body_end);
+  if (pos < body_end) {
+    pos = ParseContainer(&citation, pos, body_end);
+    citation.elements.push_back(citation.container);
+  }
+  while (pos < body_end) {
+    ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
+    if (element.content_end > pos) citation.elements.push_back({pos, element.content_end});
+    if (element.next_begin <= pos) break;
+    pos = element.next_begin;
+  }
+  FindEditionAndDescription(&citation, body_end);
+  FindPublisher(&citation);
   citation.source_type = ClassifySource(citation);
   return citation;
 }

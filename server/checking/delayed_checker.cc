@@ -7,8 +7,7 @@
 
 namespace citecheck {
 
-std::vector<absl::StatusOr<v1::CitationResult>> DelayedChecker::Check(
-    const CheckRequest& request) {
+std::vector<absl::StatusOr<v1::CitationResult>> DelayedChecker::Check(const CheckRequest& request) {
   const absl::Time until = std::min(absl::Now() + delay_, request.deadline);
   // Sleep in short steps so that a cancel is noticed promptly.
   while (absl::Now() < until) {

@@ -7,8 +7,9 @@
 // a citation's index is its position among the citations that remain.
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace citecheck {
 

@@ -172,8 +172,7 @@ void LlmChecker::Run::RunEndpoint(const LlmEndpoint& endpoint, std::vector<int> 
   }
 }
 
-void LlmChecker::Run::RunGroup(const LlmEndpoint& endpoint, Group group,
-                               std::deque<Group>& queue) {
+void LlmChecker::Run::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<Group>& queue) {
   const int count = static_cast<int>(group.indices.size());
   std::vector<std::string> citations;
   citations.reserve(group.indices.size());
@@ -211,8 +210,7 @@ void LlmChecker::Run::RunGroup(const LlmEndpoint& endpoint, Group group,
           if (group.attempts < max_attempts_) {
             queue.push_back(Group{{index}, group.attempts});
           } else {
-            Fail(Group{{index}, group.attempts}, FailureStatus(AttemptOutcome::BadAnswer()),
-                 true);
+            Fail(Group{{index}, group.attempts}, FailureStatus(AttemptOutcome::BadAnswer()), true);
             ++exhausted;
           }
         }
@@ -237,8 +235,8 @@ void LlmChecker::Run::RunGroup(const LlmEndpoint& endpoint, Group group,
     }
     const bool retryable = IsRetryable(outcome);
     if (retryable && endpoint.budget != nullptr) endpoint.budget->OnFailure();
-    spdlog::debug("LLM {} ({}): attempt {} for {} citation(s) failed: {} {} {} {}",
-                  endpoint.label, endpoint.model, group.attempts, count, KindName(outcome.kind),
+    spdlog::debug("LLM {} ({}): attempt {} for {} citation(s) failed: {} {} {} {}", endpoint.label,
+                  endpoint.model, group.attempts, count, KindName(outcome.kind),
                   outcome.http_status, outcome.error_code, outcome.detail);
 
     // A timeout the deadline cut short is the deadline's doing.
@@ -291,8 +289,7 @@ LlmChecker::Run::Stop LlmChecker::Run::Wait(absl::Duration delay) {
   }
 }
 
-void LlmChecker::Run::Fail(const Group& group, const absl::Status& status,
-                           bool fallback_eligible) {
+void LlmChecker::Run::Fail(const Group& group, const absl::Status& status, bool fallback_eligible) {
   for (int index : group.indices) {
     if (items_[index].result) continue;
     items_[index].failure = status;
