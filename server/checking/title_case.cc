@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "server/checking/author_names.h"
+#include "server/checking/proper_nouns.h"
 
 namespace citecheck {
 namespace {
@@ -24,7 +26,38 @@ struct Word {
   bool is_last = false;
   std::string bare;       // Lower-case letters of the whole word, for the minor-word list.
   bool verbatim = false;  // A URL or the like: never changes.
+  std::string text;       // As written.
+  // A known proper noun ("Andalusia", "New Zealand", "Jane Austen"): sentence case keeps it.
+  bool proper = false;
+  // A surname particle inside a name ("Simone de Beauvoir"): stays lower case in title case.
+  bool particle = false;
 };
+
+bool StartsCapitalised(absl::string_view text) {
+  return !text.empty() &&
+         (absl::ascii_isupper(text[0]) || static_cast<unsigned char>(text[0]) >= 0xC0);
+}
+
+// Marks the proper nouns and the particles of names among `words`.
+void MarkNames(std::vector<Word>* words) {
+  std::vector<std::string> texts;
+  for (const Word& word : *words) texts.push_back(word.text);
+  for (size_t i = 0; i < words->size(); ++i) {
+    if (size_t length = ProperNamePhraseLength(texts, i); length > 0) {
+      for (size_t j = i; j < i + length; ++j) {
+        (*words)[j].proper = StartsCapitalised(texts[j]);
+        (*words)[j].particle = !StartsCapitalised(texts[j]);
+      }
+      i += length - 1;
+      continue;
+    }
+    if (IsKnownProperNoun(texts[i])) (*words)[i].proper = true;
+    if (i > 0 && i + 1 < words->size() && IsNameParticle(texts[i]) &&
+        StartsCapitalised(texts[i - 1]) && StartsCapitalised(texts[i + 1])) {
+      (*words)[i].particle = true;
+    }
+  }
+}
 
 PieceCase ClassifyPiece(absl::string_view piece, size_t* first_letter) {
   size_t upper = 0;
@@ -78,6 +111,7 @@ std::vector<Word> SplitWords(absl::string_view title) {
     if (end == absl::string_view::npos) end = title.size();
     absl::string_view text = title.substr(i, end - i);
     Word word;
+    word.text = std::string(text);
     word.is_start = next_is_start;
     word.verbatim = absl::StrContains(text, "/") || absl::StrContains(text, "@") ||
                     absl::StrContains(text, "_");
@@ -108,6 +142,7 @@ std::vector<Word> SplitWords(absl::string_view title) {
     i = end;
   }
   if (!words.empty()) words.back().is_last = true;
+  MarkNames(&words);
   return words;
 }
 
@@ -139,7 +174,7 @@ bool LooksTitleCased(absl::string_view title) {
   int eligible = 0;
   int capitalised = 0;
   for (const Word& word : SplitWords(title)) {
-    if (word.is_start || word.verbatim) continue;
+    if (word.is_start || word.verbatim || word.proper || word.particle) continue;
     const Piece& first = word.pieces.front();
     if (first.letter_case == PieceCase::kLower) {
       ++eligible;
@@ -154,7 +189,7 @@ bool LooksTitleCased(absl::string_view title) {
 std::string ToSentenceCase(absl::string_view title) {
   std::string result(title);
   for (const Word& word : SplitWords(title)) {
-    if (word.verbatim) continue;
+    if (word.verbatim || word.proper) continue;
     for (size_t p = 0; p < word.pieces.size(); ++p) {
       const Piece& piece = word.pieces[p];
       if (word.is_start && p == 0) continue;
@@ -168,7 +203,9 @@ std::string ToSentenceCase(absl::string_view title) {
 
 bool HasLowercaseMajorWords(absl::string_view title) {
   for (const Word& word : SplitWords(title)) {
-    if (word.verbatim || word.pieces.front().letter_case != PieceCase::kLower) continue;
+    if (word.verbatim || word.particle || word.pieces.front().letter_case != PieceCase::kLower) {
+      continue;
+    }
     if (word.is_start || word.is_last || !IsMinorWord(word.bare)) return true;
   }
   return false;
@@ -177,7 +214,7 @@ bool HasLowercaseMajorWords(absl::string_view title) {
 std::string ToTitleCase(absl::string_view title) {
   std::string result(title);
   for (const Word& word : SplitWords(title)) {
-    if (word.verbatim) continue;
+    if (word.verbatim || word.particle) continue;
     for (size_t p = 0; p < word.pieces.size(); ++p) {
       const Piece& piece = word.pieces[p];
       std::string bare;
