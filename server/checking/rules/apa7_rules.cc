@@ -23,8 +23,28 @@ std::string ApaAuthorList(const AuthorList& authors) {
   return absl::StrCat(absl::StrJoin(names, ", "), ", & ", last);
 }
 
+// APA 7 lists up to 20 authors; with 21 or more, the first 19, an ellipsis and the last.
+constexpr size_t kMaxListedAuthors = 20;
+constexpr size_t kAuthorsBeforeEllipsis = 19;
+
+std::string ApaAuthorListWithEllipsis(const AuthorList& authors) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kAuthorsBeforeEllipsis; ++i) names.push_back(ApaName(authors.names[i]));
+  return absl::StrCat(absl::StrJoin(names, ", "), ", \xE2\x80\xA6 ", ApaName(authors.names.back()));
+}
+
 void CheckAuthorList(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
   AuthorList authors = ParseAuthorList(citation);
+  if (authors.names.size() > kMaxListedAuthors && !authors.ellipsis && !authors.et_al) {
+    std::string expected = ApaAuthorListWithEllipsis(authors);
+    size_t names_end = authors.role.present() ? authors.role.begin : citation.authors.end;
+    findings->push_back(
+        {"Authors",
+         "With 21 or more authors, list the first 19, then an ellipsis (…) and the last author.",
+         MarkdownToHtml(expected),
+         {AuthorListEdit(citation, citation.authors.begin, names_end, expected)}});
+    return;
+  }
   if (authors.names.empty() || authors.ellipsis || authors.et_al) return;
   if (authors.names.size() >= 2) {
     for (const AuthorName& name : authors.names) {
@@ -164,21 +184,65 @@ std::string WithFullLastPage(absl::string_view range) {
 }
 
 void CheckPageRange(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
-  if (!citation.IsJournalArticle() || !citation.pages.present()) return;
+  bool chapter = citation.IsChapter();
+  if (!citation.IsJournalArticle() && !chapter &&
+      citation.source_type != CitationAnatomy::kConferencePaper) {
+    return;
+  }
+  if (!citation.pages.present()) return;
   absl::string_view pages = citation.Of(citation.pages);
   std::string dashed = WithEnDash(pages);
   std::string expected = WithFullLastPage(dashed);
   std::vector<std::string> problems;
-  if (citation.pages_label.present()) {
+  if (citation.pages_label.present() && !chapter) {
     problems.push_back("Do not put \"pp.\" before the pages of a journal article.");
   }
   if (dashed != pages) problems.push_back("Join the first and last page with an en dash (–).");
   if (expected != dashed) problems.push_back("Give the last page in full (e.g., 101–115).");
   if (problems.empty()) return;
+  size_t begin = chapter ? citation.pages.begin : citation.pages_group.begin;
   findings->push_back({"Pages",
                        absl::StrJoin(problems, " "),
-                       expected,
-                       {{citation.pages_group.begin, citation.pages.end, expected}}});
+                       chapter ? absl::StrCat("pp. ", expected) : expected,
+                       {{begin, citation.pages.end, expected}}});
+}
+
+// Books and reports: "_Title_ (3rd ed.)", the edition after the italic title, not inside it.
+void CheckEditionOutsideItalics(const CitationAnatomy& citation,
+                                std::vector<RuleFinding>* findings) {
+  if (citation.title_form != TitleForm::kItalic || !citation.edition.present() ||
+      !citation.title.Contains(citation.edition) || citation.edition.end != citation.title.end) {
+    return;
+  }
+  absl::string_view text = citation.text;
+  size_t words_end = citation.edition.begin;
+  while (words_end > citation.title.begin && text[words_end - 1] == ' ') --words_end;
+  std::string expected = absl::StrCat(citation.Of({citation.title.begin, words_end}), "_ ",
+                                      citation.Of(citation.edition));
+  findings->push_back({"Edition",
+                       "Put the edition after the italic title, not in italics: _Title_ (2nd ed.).",
+                       MarkdownToHtml(absl::StrCat("_", expected)),
+                       {{citation.title.begin, citation.title.end + 1, expected}}});
+}
+
+// APA 7 gives the publisher without its place: "Routledge.", not "New York: Routledge.".
+void CheckNoPlaceOfPublication(const CitationAnatomy& citation,
+                               std::vector<RuleFinding>* findings) {
+  if (!citation.place.present() || citation.IsJournalArticle() || citation.IsWebpage()) return;
+  findings->push_back({"Publisher",
+                       "Omit the place of publication; give the publisher only.",
+                       std::string(citation.Of(citation.publisher)),
+                       {{citation.place.begin, citation.publisher.begin, ""}}});
+}
+
+// "Retrieved from URL" is dropped; a retrieval date ("Retrieved May 1, 2021, from URL") stays.
+void CheckRetrievedFrom(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+  if (!citation.retrieved_from.present()) return;
+  findings->push_back({"URL",
+                       "Drop \"Retrieved from\": give the URL alone (a retrieval date is given "
+                       "only for pages that change over time).",
+                       std::string(citation.Of(citation.link)),
+                       {{citation.retrieved_from.begin, citation.retrieved_from.end, ""}}});
 }
 
 }  // namespace
@@ -192,6 +256,9 @@ const std::vector<Rule>& Apa7Rules() {
       {"apa7-doi-format", &CheckDoiFormat},
       {"apa7-page-range", &CheckPageRange},
       {"apa7-book-title-italics", &CheckBookTitleItalic},
+      {"apa7-edition-outside-italics", &CheckEditionOutsideItalics},
+      {"apa7-no-place-of-publication", &CheckNoPlaceOfPublication},
+      {"apa7-retrieved-from", &CheckRetrievedFrom},
   };
   return *kRules;
 }

@@ -1,5 +1,7 @@
 #include "server/checking/rules/shared_checks.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -74,15 +76,21 @@ void CheckContainerItalic(const CitationAnatomy& citation, absl::string_view com
 }
 
 void CheckBookTitleItalic(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
-  if (!citation.IsBook() || citation.title_form == TitleForm::kItalic) return;
+  if (!citation.IsStandaloneWork() || citation.title_form != TitleForm::kPlain) return;
   absl::string_view title = citation.Of(citation.title);
+  // The title's words end before an edition, a report number or a description:
+  // "Title (3rd ed.)", "Title (RR-123)", "Title [Data set]".
+  size_t words_end = title.size();
+  for (absl::string_view opener : {" (", " ["}) {
+    words_end = std::min(words_end, title.find(opener));
+  }
+  title = title.substr(0, words_end);
   if (title.empty()) return;
   std::string italic = absl::StrCat("_", title, "_");
-  std::string element = absl::StrCat(italic, EndsWithQuestionOrExclamation(title) ? "" : ".");
   findings->push_back({"Title",
-                       "Put the title of a book in italics.",
+                       "Put the title of a book, report or other stand-alone work in italics.",
                        MarkdownToHtml(italic),
-                       {{citation.title_element.begin, citation.title_element.end, element}}});
+                       {{citation.title.begin, citation.title.begin + title.size(), italic}}});
 }
 
 void CheckDoiAsUrl(const CitationAnatomy& citation, bool forbid_final_period,
