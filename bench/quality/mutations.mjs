@@ -11,7 +11,8 @@ const MINOR = new Set(['a', 'an', 'the', 'and', 'but', 'or', 'nor', 'for', 'of',
 function toTitleCase(title) {
   let start = true;
   return title.split(' ').map((word) => {
-    const out = start || !MINOR.has(word.toLowerCase())
+    const keep = /[A-Z]/.test(word.slice(1));  // "iPhone", "COVID-19": written on purpose.
+    const out = !keep && (start || !MINOR.has(word.toLowerCase()))
       ? word.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('-')
       : word;
     start = /[:?!]$/.test(word);
@@ -126,7 +127,10 @@ const common = {
         ? ` ${first['non-dropping-particle']}` : '';
       const inverted = `${surname}, ${first.given}${trailingParticle}`;
       if (!text.startsWith(inverted)) return null;
-      return result(`${first.given} ${rendered(first, true)}${text.slice(inverted.length)}`);
+      // "Haddad, Ingrid M. _Title_": the period of the initial also ends the author element.
+      const rest = text.slice(inverted.length);
+      const period = inverted.endsWith('.') && !rest.startsWith('.') ? '.' : '';
+      return result(`${first.given} ${rendered(first, true)}${period}${rest}`);
     },
   }),
   ampersandForAnd: (prefix) => ({

@@ -273,6 +273,9 @@ size_t FindContainerNameEnd(absl::string_view text, size_t begin, size_t end) {
   static constexpr absl::string_view kLabels[] = {"vol.", "no.", "pp.", "p. ", "article "};
   for (size_t j = begin + 1; j < end; ++j) {
     if (text[j] == ',' && j + 1 < end && text[j + 1] == ' ') {
+      return j;  // "Journal, 14(2)", "Site, 7 Apr. 2017", "Proceedings of …, ACM, 2015".
+    }
+    if (text[j] == ',' && j + 1 < end && text[j + 1] == ' ') {
       size_t k = j + 2;
       if (k < end && text[k] == '_') ++k;
       if (k < end && absl::ascii_isdigit(text[k])) return j;
@@ -765,6 +768,16 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
   if (!citation->year.present() && pos < body_end) {
     size_t year_length = YearLengthAt(text, pos);
     size_t after = pos + year_length;
+    // "Smith, J. 2019, November 27. Title": a date without its parentheses.
+    if (year_length > 0 && StartsAt(text, after, ", ") && IsMonthAt(text, after + 2, body_end)) {
+      size_t date_end = text.find('.', after + 2);
+      if (date_end != absl::string_view::npos && date_end < body_end && date_end - after < 20) {
+        citation->year = {pos, after};
+        citation->year_group = {pos, date_end};
+        citation->year_after_authors = true;
+        return SkipSpaces(text, date_end + 1, body_end);
+      }
+    }
     bool ends_element =
         year_length > 0 &&
         (after >= body_end ||

@@ -171,10 +171,13 @@ bool IsPronounI(absl::string_view title, const Piece& piece) {
 }  // namespace
 
 bool LooksTitleCased(absl::string_view title) {
+  // Minor words ("of", "the") are lower case in both forms and tell nothing.
   int eligible = 0;
   int capitalised = 0;
   for (const Word& word : SplitWords(title)) {
-    if (word.is_start || word.verbatim || word.proper || word.particle) continue;
+    if (word.is_start || word.verbatim || word.proper || word.particle || IsMinorWord(word.bare)) {
+      continue;
+    }
     const Piece& first = word.pieces.front();
     if (first.letter_case == PieceCase::kLower) {
       ++eligible;

@@ -106,7 +106,7 @@ void CheckYearAfterAuthors(const CitationAnatomy& citation, std::vector<RuleFind
                          {{after, title_begin, ". "}}});
     return;
   }
-  std::string year = citation.year.present() ? std::string(citation.Of(citation.year))
+  std::string year = citation.year.present() ? std::string(citation.Of(citation.year_group))
                                              : std::string("[MISSING: year]");
   std::string expected = absl::StrCat("(", year, ").");
   RuleFinding finding{

@@ -87,7 +87,9 @@ void CheckVolumeIssueYear(const CitationAnatomy& citation, std::vector<RuleFindi
 }
 
 void CheckPageRange(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
-  if (!citation.IsJournalArticle() || !citation.pages.present()) return;
+  bool applies = citation.IsJournalArticle() || citation.IsChapter() ||
+                 citation.source_type == CitationAnatomy::kConferencePaper;
+  if (!applies || !citation.pages.present()) return;
   absl::string_view pages = citation.Of(citation.pages);
   std::string expected = WithEnDash(pages);
   std::vector<std::string> problems;
@@ -106,11 +108,68 @@ void CheckDoiUrl(const CitationAnatomy& citation, std::vector<RuleFinding>* find
   CheckDoiAsUrl(citation, /*forbid_final_period=*/false, findings);
 }
 
+void CheckFirstAuthor(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+  CheckFirstAuthorInverted(citation, /*demote_particles=*/true, findings);
+}
+
+// The year at the end of the publisher's element, as the notes-bibliography form writes it:
+// "London: Verso, 2009"; absent when there is none.
+TextSpan YearAfterPublisher(const CitationAnatomy& citation) {
+  if (!citation.publisher_element.present()) return {};
+  absl::string_view element = citation.Of(citation.publisher_element);
+  size_t comma = element.rfind(", ");
+  if (comma == absl::string_view::npos) return {};
+  size_t begin = citation.publisher_element.begin + comma + 2;
+  if (YearLengthAt(citation.text, begin) != citation.publisher_element.end - begin) return {};
+  return {begin, citation.publisher_element.end};
+}
+
+// Author-date: the year follows the authors as an element of its own, "Smith, John. 2020.",
+// without parentheses.
+void CheckYearAfterAuthors(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+  if (!citation.authors.present() || !citation.title_element.present()) return;
+  if (citation.year_after_authors && citation.year_parenthesized) {
+    std::string year(citation.Of(citation.year));
+    findings->push_back({"Year",
+                         "Do not put the year in parentheses: \"Smith, John. 2020.\".",
+                         year,
+                         {{citation.year_group.begin, citation.year_group.end, year}}});
+    return;
+  }
+  if (citation.year_after_authors) return;
+  TextSpan moved = YearAfterPublisher(citation);
+  if (!moved.present()) return;
+  std::string year(citation.Of(moved));
+  size_t authors_end = citation.authors.end;
+  absl::string_view separator = citation.text[authors_end - 1] == '.' ? " " : ". ";
+  findings->push_back(
+      {"Year",
+       "Put the year right after the authors (author-date): \"Smith, John. "
+       "2020.\", not after the publisher.",
+       year,
+       {{authors_end, citation.title_element.begin, absl::StrCat(separator, year, ". ")},
+        {moved.begin - 2, moved.end, ""}}});
+}
+
+// Books and chapters give the place of publication: "New York: Routledge".
+void CheckPlaceOfPublication(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+  bool applies = citation.IsBook() || citation.IsChapter() ||
+                 citation.source_type == CitationAnatomy::kEditedBook;
+  if (!applies || citation.place.present() || !citation.publisher_element.present()) return;
+  absl::string_view publisher = citation.Of(citation.publisher_element);
+  findings->push_back({"Publisher",
+                       "Give the place of publication before the publisher: \"Place: "
+                       "Publisher\".",
+                       absl::StrCat("[MISSING: place]: ", publisher),
+                       {{citation.publisher_element.begin, citation.publisher_element.begin,
+                         "[MISSING: place]: "}}});
+}
+
 }  // namespace
 
 const std::vector<Rule>& Chicago17Rules() {
   static const auto* const kRules = new std::vector<Rule>{
-      {"chicago17-first-author-inverted", &CheckFirstAuthorInverted},
+      {"chicago17-first-author-inverted", &CheckFirstAuthor},
       {"chicago17-author-connector", &CheckAuthorConnector},
       {"chicago17-title-quotation-marks", &CheckArticleTitleQuoted},
       {"chicago17-title-case", &CheckTitleCase},
@@ -118,6 +177,9 @@ const std::vector<Rule>& Chicago17Rules() {
       {"chicago17-volume-issue-year", &CheckVolumeIssueYear},
       {"chicago17-page-range", &CheckPageRange},
       {"chicago17-doi-url", &CheckDoiUrl},
+      {"chicago17-year-after-authors", &CheckYearAfterAuthors},
+      {"chicago17-book-title-italics", &CheckBookTitleItalic},
+      {"chicago17-place-of-publication", &CheckPlaceOfPublication},
   };
   return *kRules;
 }

@@ -15,11 +15,21 @@ constexpr absl::string_view kEnDash = "\xE2\x80\x93";
 
 }  // namespace
 
-void CheckFirstAuthorInverted(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+void CheckFirstAuthorInverted(const CitationAnatomy& citation, bool demote_particles,
+                              std::vector<RuleFinding>* findings) {
   AuthorList authors = ParseAuthorList(citation);
   if (authors.names.empty()) return;
-  const AuthorName& first = authors.names.front();
+  AuthorName first = authors.names.front();
   if (first.group || first.inverted || first.given.empty()) return;
+  if (demote_particles) {
+    // "Sophie van der Berg" → "Berg, Sophie van der" (Chicago sorts by the capitalised part).
+    size_t space = first.surname.rfind(' ');
+    if (space != std::string::npos &&
+        IsNameParticle(first.surname.substr(0, first.surname.find(' ')))) {
+      absl::StrAppend(&first.given, " ", first.surname.substr(0, space));
+      first.surname = first.surname.substr(space + 1);
+    }
+  }
   std::string inverted = InvertedName(first);
   findings->push_back({"Authors",
                        "List the first author surname first: \"Last, First\".",
@@ -27,20 +37,33 @@ void CheckFirstAuthorInverted(const CitationAnatomy& citation, std::vector<RuleF
                        {AuthorListEdit(citation, first.span.begin, first.span.end, inverted)}});
 }
 
+QuoteMarks QuoteMarksOf(absl::string_view citation) {
+  bool straight = citation.find('"') != absl::string_view::npos &&
+                  citation.find("\xE2\x80\x9C") == absl::string_view::npos;
+  return straight ? QuoteMarks{"\"", "\""} : QuoteMarks{"\xE2\x80\x9C", "\xE2\x80\x9D"};
+}
+
 void CheckArticleTitleQuoted(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
-  if (!citation.IsJournalArticle() && !citation.IsWebpage()) return;
+  if (!citation.IsPartOfContainer()) return;
+  // An italic title is flagged only when an italic container follows ("_Title_. _Journal_"):
+  // otherwise it names a whole work.
+  if (citation.title_form == TitleForm::kItalic && !citation.container_name_italic) return;
   if (!citation.title.present() || citation.title.size() == 0) return;
   absl::string_view title = citation.Of(citation.title);
   absl::string_view closing = EndsWithQuestionOrExclamation(title) ? "" : ".";
-  std::string expected = absl::StrCat("\"", title, closing, "\"");
+  QuoteMarks marks = QuoteMarksOf(citation.text);
+  std::string expected = absl::StrCat(marks.open, title, closing, marks.close);
   absl::string_view written = citation.Of(citation.title_element);
   std::string problem;
   if (citation.title_form != TitleForm::kQuoted) {
-    problem = "Put the title of the article or page in quotation marks.";
+    problem = "Put the title of the article, chapter or page in quotation marks.";
   } else {
+    if (written == expected) return;
     std::string straightened =
         absl::StrReplaceAll(written, {{"\xE2\x80\x9C", "\""}, {"\xE2\x80\x9D", "\""}});
-    if (straightened == expected) return;
+    std::string expected_straight =
+        absl::StrReplaceAll(expected, {{"\xE2\x80\x9C", "\""}, {"\xE2\x80\x9D", "\""}});
+    if (straightened == expected_straight) return;  // Mixed quote styles are left alone.
     problem = "End the title with a period inside the closing quotation mark.";
   }
   findings->push_back({"Title",
@@ -65,7 +88,10 @@ void CheckTitleCase(const CitationAnatomy& citation, std::vector<RuleFinding>* f
 void CheckContainerItalic(const CitationAnatomy& citation, absl::string_view component,
                           absl::string_view problem, bool include_webpages,
                           std::vector<RuleFinding>* findings) {
-  if (!citation.IsJournalArticle() && !(include_webpages && citation.IsWebpage())) return;
+  bool applies = citation.IsJournalArticle() ||
+                 citation.source_type == CitationAnatomy::kConferencePaper ||
+                 (include_webpages && (citation.IsWebpage() || citation.IsChapter()));
+  if (!applies || citation.container_starts_with_in) return;
   absl::string_view name = citation.Of(citation.container_name);
   if (name.empty() || citation.container_name_italic) return;
   std::string italic = absl::StrCat("_", WithoutItalicMarkers(name), "_");

@@ -78,9 +78,12 @@ TEST(Chicago17RulesTest, FlagsItalicArticleTitle) {
   ASSERT_THAT(findings, SizeIs(1));
   EXPECT_EQ(findings[0].component, "Title");
   EXPECT_THAT(findings[0].problem, HasSubstr("quotation marks"));
-  EXPECT_EQ(findings[0].correction, "\"Deep Learning.\"");
+  EXPECT_EQ(findings[0].correction,
+            "\xE2\x80\x9C"
+            "Deep Learning.\xE2\x80\x9D");
   EXPECT_EQ(ChicagoFixed("chicago17-title-quotation-marks", kCitation),
-            "Smith, John. \"Deep Learning.\" _Journal_ 14, no. 2 (2020): 1–9.");
+            "Smith, John. \xE2\x80\x9C"
+            "Deep Learning.\xE2\x80\x9D _Journal_ 14, no. 2 (2020): 1–9.");
 }
 
 // chicago17-title-case

@@ -118,7 +118,11 @@ TEST(HeuristicCheckerTest, CorrectsEveryFixableProblemOfAnMlaCitation) {
   for (const char* component : {"Authors", "Title", "Container", "Volume", "Pages"}) {
     EXPECT_THAT(result.errors(), HasComponent(component));
   }
-  EXPECT_EQ(result.corrected_citation(), kValidMla);
+  // The title gets the typeset quotation marks (the citation has none of its own).
+  EXPECT_EQ(result.corrected_citation(),
+            "Smith, John, and Rachel Doe. \xE2\x80\x9C"
+            "Deep Learning for Citation Analysis.\xE2\x80\x9D "
+            "_Journal of Informetrics_, vol. 14, no. 2, 2020, pp. 101–15.");
   EXPECT_TRUE(CheckOne(v1::STYLE_MLA9, result.corrected_citation()).valid());
 }
 

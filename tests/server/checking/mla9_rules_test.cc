@@ -108,10 +108,14 @@ TEST(Mla9RulesTest, FlagsArticleTitleWithoutQuotationMarks) {
   ASSERT_THAT(findings, SizeIs(1));
   EXPECT_EQ(findings[0].component, "Title");
   EXPECT_THAT(findings[0].problem, HasSubstr("quotation marks"));
-  EXPECT_EQ(findings[0].correction, "\"Deep Learning for Citation Analysis.\"");
+  // A citation without quotation marks of its own gets the typeset ones.
+  EXPECT_EQ(findings[0].correction,
+            "\xE2\x80\x9C"
+            "Deep Learning for Citation Analysis.\xE2\x80\x9D");
   EXPECT_EQ(MlaFixed("mla9-title-quotation-marks", kCitation),
-            "Smith, John. \"Deep Learning for Citation Analysis.\" _Journal_, vol. 14, 2020, "
-            "pp. 1–9.");
+            "Smith, John. \xE2\x80\x9C"
+            "Deep Learning for Citation Analysis.\xE2\x80\x9D _Journal_, "
+            "vol. 14, 2020, pp. 1–9.");
 }
 
 TEST(Mla9RulesTest, FlagsPeriodOutsideQuotationMarks) {
