@@ -133,6 +133,10 @@ function makeTitle(r) {
     () => `${cap(topic())} in the age of ${r.pick(ACRONYMS)}`,
     () => `${r.pick(ACRONYMS)} and ${topic()}: Reading ${r.pick(PEOPLE)} in ${place()}`,
     () => `Measuring ${topic()} with ${r.pick(ACRONYMS)} data`,
+    () => `Children’s ${topic()} in the ${r.pick(['1990s', '20th century', '21st century'])}: ${cap(r.pick(STUDY))}`,
+    () => `“${cap(topic())}” and its critics: ${cap(topic())} after ${r.int(1950, 2020)}`,
+    () => `${cap(r.pick(ADJ))} ${topic()} and ${topic()}—A ${r.pick(STUDY)}`,
+    () => `From ${topic()} to ${topic()}: ${r.int(2, 12)} lessons for ${r.pick(GROUPS_OF)}`,
   ];
   return r.pick(templates)();
 }
@@ -174,7 +178,11 @@ const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g
 
 // ---- Items -----------------------------------------------------------------------------------
 
+const COMPOUND_FAMILY = ['García Márquez', 'Lloyd Webber', 'Bonham Carter', 'Ortega y Gasset',
+                         'Vargas Llosa', 'Day-Lewis', 'Lévi-Strauss'];
+
 function makePerson(r) {
+  if (r.chance(0.04)) return { family: r.pick(COMPOUND_FAMILY), given: r.pick(GIVEN) };
   if (r.chance(0.1)) {
     const particle = r.pick(PARTICLE_NAMES);
     return { ...particle, given: r.pick(GIVEN) };
@@ -216,7 +224,10 @@ function makeItem(r, id, type) {
       Object.assign(item, { type: 'article-journal', author: makeAuthors(r, { groupChance: 0.02 }),
                             'container-title': r.pick(JOURNALS), volume: String(r.int(1, 120)) });
       if (r.chance(0.8)) item.issue = String(r.int(1, 12));
-      if (r.chance(0.85)) item.page = pageRange(r); else item.page = `e${r.int(1000, 99999)}`;
+      const numbering = r.next();
+      if (numbering < 0.75) item.page = pageRange(r);
+      else if (numbering < 0.85) item.page = `e${r.int(1000, 99999)}`;
+      else if (numbering < 0.93) item.number = String(r.int(100000, 999999));  // Article number.
       if (r.chance(0.75)) item.DOI = doi(r, 'j');
       else if (r.chance(0.4)) item.URL = `https://journals.example.org/${slug(item.title)}`;
       break;
@@ -255,6 +266,7 @@ function makeItem(r, id, type) {
         delete item.issued;
         item.accessed = { 'date-parts': [[r.int(2019, 2024), r.int(1, 12), r.int(1, 28)]] };
       }
+      if (r.chance(0.15)) delete item.author;  // The title then leads the reference.
       break;
     }
     case 'report': {
