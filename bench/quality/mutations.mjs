@@ -37,7 +37,7 @@ function apaInitials(given) {
     .map((part) => `${[...part][0]}.`).join('-')).join(' ');
 }
 const apaName = (name) => (name.literal ? name.literal
-  : `${rendered(name, true)}, ${apaInitials(name.given)}` +
+  : `${rendered(name, true).replace(/'/g, '’')}, ${apaInitials(name.given)}` +
     `${name['dropping-particle'] ? ` ${name['dropping-particle']}` : ''}${name.suffix ? `, ${name.suffix}` : ''}`);
 
 // The page range as the style rendered it: "101–115" (APA) or "101–15" (MLA, Chicago).
@@ -129,7 +129,7 @@ const common = {
       if (!text.startsWith(inverted)) return null;
       // "Haddad, Ingrid M. _Title_": the period of the initial also ends the author element.
       const rest = text.slice(inverted.length);
-      const period = inverted.endsWith('.') && !rest.startsWith('.') ? '.' : '';
+      const period = inverted.endsWith('.') && /^ [^,]/.test(rest) ? '.' : '';
       return result(`${first.given} ${rendered(first, true)}${period}${rest}`);
     },
   }),

@@ -74,6 +74,13 @@ bool LooksLikeGivenNames(absl::string_view part) {
   return true;
 }
 
+// The given names of an inverted name, not a whole "Given Surname": one word ("Rahul") or
+// ending with an initial ("John A.").
+bool EndsLikeInvertedGivenNames(absl::string_view part) {
+  std::vector<absl::string_view> words = Words(part);
+  return words.size() == 1 || (!words.empty() && IsInitialsWord(words.back()));
+}
+
 bool IsSuffix(absl::string_view part) {
   static constexpr absl::string_view kSuffixes[] = {"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"};
   for (absl::string_view suffix : kSuffixes) {
@@ -117,6 +124,18 @@ bool IsGroupWord(absl::string_view word) {
     if (word == group_word) return true;
   }
   return false;
+}
+
+// "Bonham Carter", "García Márquez": two or three capitalised words (the first author of an
+// inverted list, before its given names).
+bool LooksLikeCompoundSurname(absl::string_view part) {
+  std::vector<absl::string_view> words = Words(part);
+  if (words.size() < 2 || words.size() > 3) return false;
+  for (absl::string_view word : words) {
+    if (!IsCapitalisedWord(word) && !IsNameParticle(word)) return false;
+    if (IsInitialsWord(word) || IsGroupWord(word)) return false;
+  }
+  return true;
 }
 
 bool IsGroupName(absl::string_view part) {
@@ -275,7 +294,9 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
       absl::string_view next_text = text.substr(next.begin, next.end - next.begin);
       paired = next.comma_before && next.connector == AuthorConnector::kNone &&
                !IsSuffix(next_text) && LooksLikeGivenNames(next_text) &&
-               (IsInitialsOnly(next_text) || LooksLikeSurname(part_text)) &&
+               (IsInitialsOnly(next_text) || LooksLikeSurname(part_text) ||
+                (k == 0 && LooksLikeCompoundSurname(part_text) &&
+                 EndsLikeInvertedGivenNames(next_text))) &&
                !IsInitialsOnly(part_text);
       if (paired) {
         name.surname = std::string(part_text);

@@ -80,8 +80,18 @@ bool TitleStartsAt(absl::string_view text, size_t pos, size_t limit) {
 // "Smith, J. A." (the text since the last comma is initials only), so that a capitalised word
 // after it may start the title. "Jean-Paul A." or "U.S." do not end a name.
 bool EndsInvertedInitials(absl::string_view text, size_t from, size_t pos) {
-  size_t comma = text.substr(from, pos - from).rfind(',');
+  absl::string_view before = text.substr(from, pos - from);
+  size_t comma = before.rfind(',');
   if (comma == absl::string_view::npos) return false;
+  // The first author inverted with given names ending in an initial, "Becker, Ingrid E.":
+  // nothing else can follow it but ", and …" or the next element.
+  if (before.find(',') == comma) {
+    bool given_names = true;
+    for (size_t i = from + comma + 1; i < pos && given_names; ++i) {
+      given_names = text[i] == ' ' || text[i] == '.' || text[i] == '-' || IsLetterByte(text[i]);
+    }
+    if (given_names) return true;
+  }
   for (size_t i = from + comma + 1; i <= pos; ++i) {
     char c = text[i];
     if (c == ' ' || c == '.' || c == '-') continue;
@@ -96,6 +106,20 @@ bool EndsInvertedInitials(absl::string_view text, size_t from, size_t pos) {
 bool IsInitialPeriod(absl::string_view text, size_t pos) {
   return pos >= 1 && absl::ascii_isupper(text[pos - 1]) &&
          (pos == 1 || !IsLetterByte(text[pos - 2]));
+}
+
+// text[pos] is the period of "2nd ed." or "Rev. ed.": an edition, which is an element of its
+// own in MLA and Chicago ("4th ed. Cambridge, MA: Harvard University Press").
+bool EndsOrdinalEdition(absl::string_view text, size_t pos) {
+  if (pos < 3 || text.substr(pos - 3, 3) != " ed") return false;
+  size_t word_end = pos - 3;
+  size_t word_begin = word_end;
+  while (word_begin > 0 && text[word_begin - 1] != ' ') --word_begin;
+  absl::string_view word = text.substr(word_begin, word_end - word_begin);
+  if (word == "Rev." || word == "Revised") return true;
+  return word.size() >= 3 && absl::ascii_isdigit(word[0]) &&
+         (absl::EndsWith(word, "st") || absl::EndsWith(word, "nd") || absl::EndsWith(word, "rd") ||
+          absl::EndsWith(word, "th"));
 }
 
 ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, bool in_authors) {
@@ -144,6 +168,7 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
         bool ends_et_al = i >= 5 && text.substr(i - 5, 5) == "et al";
         bool new_element =
             OpeningQuoteWidth(text, peek) > 0 || text[peek] == '_' ||
+            (EndsOrdinalEdition(text, i) && absl::ascii_isupper(text[peek])) ||
             (in_authors && ends_et_al && text[peek] != '(') ||
             (in_authors && IsInitialPeriod(text, i) && EndsInvertedInitials(text, from, i) &&
              TitleStartsAt(text, peek, limit));
@@ -683,6 +708,10 @@ std::string ClassifySource(const CitationAnatomy& citation) {
       paren < citation.title_element.size()) {
     report_number = report_number || LooksLikeReportNumber(after_title.substr(paren + 2));
   }
+  if (citation.edition.present() && citation.title_form != TitleForm::kQuoted &&
+      !citation.container_starts_with_in) {
+    return std::string(CitationAnatomy::kBook);
+  }
   if (report_number || (LooksLikeReportPublisher(publisher) && !LooksLikePublisher(publisher) &&
                         !HasMonthDate(citation))) {
     return std::string(CitationAnatomy::kReport);
@@ -794,13 +823,46 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
   return pos;
 }
 
+// A reference without authors starts with its title, and the date takes the authors' place
+// after it: APA "_Title_. (2013, February 10).", Chicago "“Title.” 2017." or "n.d.".
+size_t ParseYearAfterLeadingTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
+  absl::string_view text = citation->text;
+  if (text[pos] == '(') {
+    YearInParentheses paren = FindYearInParentheses(text, pos, body_end);
+    if (!paren.group.present() || paren.group.begin != pos) return pos;
+    citation->year = paren.year;
+    citation->year_group = paren.group;
+    citation->year_parenthesized = true;
+    citation->year_after_authors = true;
+    size_t after = paren.group.end;
+    if (after < body_end && text[after] == '.') ++after;
+    return SkipSpaces(text, after, body_end);
+  }
+  size_t length = YearLengthAt(text, pos);
+  size_t after = pos + length;
+  if (length == 0 || !(after >= body_end || text[after] == '.' || text[after - 1] == '.')) {
+    return pos;
+  }
+  citation->year = {pos, after};
+  citation->year_group = citation->year;
+  citation->year_after_authors = true;
+  if (after < body_end && text[after] == '.') ++after;
+  return SkipSpaces(text, after, body_end);
+}
+
 size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
   absl::string_view text = citation->text;
   if (size_t quote_width = OpeningQuoteWidth(text, pos); quote_width > 0) {
     size_t words_begin = pos + quote_width;
     size_t close = words_begin;
     while (close < body_end && ClosingQuoteWidth(text, close) == 0) ++close;
-    if (close < body_end) {
+    // A quoted phrase that merely opens a plain title (“Fake news” and its critics) is not a
+    // quoted title: the text goes on in lower case after its closing mark.
+    size_t after_close = close < body_end ? close + ClosingQuoteWidth(text, close) : close;
+    bool phrase_only = after_close + 1 < body_end && close > words_begin &&
+                       !IsSentenceEnd(text[close - 1]) && text[close - 1] != ',' &&
+                       text[after_close] == ' ' && absl::ascii_islower(text[after_close + 1]);
+    if (close < body_end && !phrase_only) {
       size_t words_end = close;
       while (words_end > words_begin && (text[words_end - 1] == '.' || text[words_end - 1] == ',' ||
                                          text[words_end - 1] == ' ')) {
@@ -1063,6 +1125,8 @@ CitationAnatomy ParseCitationAnatomy(absl::string_view citation_text) {
   bool starts_with_title = OpeningQuoteWidth(text, 0) > 0 || StartsAt(text, 0, "_");
   if (!starts_with_title && body_end > 0) pos = ParseAuthorsAndYear(&citation, body_end);
   if (pos < body_end) pos = ParseTitle(&citation, pos, body_end);
+  if (starts_with_title && pos < body_end)
+    pos = ParseYearAfterLeadingTitle(&citation, pos, body_end);
   if (pos < body_end) {
     pos = ParseContainer(&citation, pos, body_end);
     citation.elements.push_back(citation.container);

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -94,6 +95,9 @@ void CheckPageLabel(const CitationAnatomy& citation, std::vector<RuleFinding>* f
   absl::string_view expected_label = is_range ? "pp. " : "p. ";
   absl::string_view label = citation.Of(citation.pages_label);
   if (label == expected_label) return;
+  // A bare number that is neither a range nor an e-locator is an article number ("…, no. 6,
+  // 948383, 1996"), written without a label.
+  if (label.empty() && !is_range && absl::ascii_isdigit(pages.front())) return;
   std::string problem = label.empty()
                             ? "Put \"pp.\" before a page range (\"p.\" before a single page)."
                             : "Use \"pp.\" before a page range and \"p.\" before a single page.";
