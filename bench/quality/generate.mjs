@@ -11,7 +11,11 @@
 // data the citation lacks, the rendered reference with a "[MISSING: …]" placeholder). Italics are
 // written `_x_`, as the server writes them after its HTML conversion.
 //
-//   node generate.mjs [--seed N] [--items N] [--out FILE]
+//   node generate.mjs [--seed N] [--items N] [--out FILE] [--one-error-per-item]
+//
+// By default every applicable error type is planted in its own copy of each reference; with
+// --one-error-per-item, one applicable type chosen at random (the fixed slice the unit tests
+// run is made that way: tests/server/checking/data/quality_slice.jsonl).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -355,9 +359,14 @@ function makeRenderer(styleFile, items) {
 // ---- Main ------------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const args = { seed: 20261204, items: 400, out: join(here, 'data/eval.jsonl') };
+  const args = { seed: 20261204, items: 400, out: join(here, 'data/eval.jsonl'), one: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--one-error-per-item') {
+      args.one = true;
+      --i;
+      continue;
+    }
     if (flag === '--seed') args.seed = Number(value);
     else if (flag === '--items') args.items = Number(value);
     else if (flag === '--out') args.out = value;
@@ -388,12 +397,15 @@ function main() {
       const base = { style, item: id, source_type: kind };
       lines.push({ ...base, error: 'none', input: correct, expected: correct });
       counts[style] = (counts[style] || 0) + 1;
+      const copies = [];
       for (const mutation of MUTATIONS[style]) {
         const planted = mutation.apply({ text: correct, item, kind, rng: r });
         if (planted === null || planted.input === correct) continue;
-        lines.push({ ...base, error: mutation.name, input: planted.input,
-                     expected: planted.expected ?? correct });
+        copies.push({ ...base, error: mutation.name, input: planted.input,
+                      expected: planted.expected ?? correct });
       }
+      if (args.one && copies.length > 0) lines.push(r.pick(copies));
+      else if (!args.one) lines.push(...copies);
     }
   }
   writeFileSync(args.out, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');

@@ -28,7 +28,8 @@ const persons = (item) => item.author || item.editor || [];
 const isPerson = (name) => name && name.family && name.given;
 const firstYear = (item) => item.issued && item.issued['date-parts'][0].length === 1
   ? String(item.issued['date-parts'][0][0]) : null;
-const rendered = (name, ndpFirst) => `${name['non-dropping-particle'] && ndpFirst ? `${name['non-dropping-particle']} ` : ''}${name.family}`;
+// The surname as citeproc prints it (particle first or not; typographic apostrophe).
+const rendered = (name, ndpFirst) => `${name['non-dropping-particle'] && ndpFirst ? `${name['non-dropping-particle']} ` : ''}${name.family}`.replace(/'/g, '’');
 const result = (input, expected) => (input === null ? null : { input, expected });
 
 // APA initials as citeproc writes them: "John A." → "J. A.", "Jean-Paul" → "J.-P.".
@@ -37,7 +38,7 @@ function apaInitials(given) {
     .map((part) => `${[...part][0]}.`).join('-')).join(' ');
 }
 const apaName = (name) => (name.literal ? name.literal
-  : `${rendered(name, true).replace(/'/g, '’')}, ${apaInitials(name.given)}` +
+  : `${rendered(name, true)}, ${apaInitials(name.given)}` +
     `${name['dropping-particle'] ? ` ${name['dropping-particle']}` : ''}${name.suffix ? `, ${name.suffix}` : ''}`);
 
 // The page range as the style rendered it: "101–115" (APA) or "101–15" (MLA, Chicago).

@@ -170,6 +170,7 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
             OpeningQuoteWidth(text, peek) > 0 || text[peek] == '_' ||
             (EndsOrdinalEdition(text, i) && absl::ascii_isupper(text[peek])) ||
             (in_authors && ends_et_al && text[peek] != '(') ||
+            (in_authors && YearLengthAt(text, peek) > 0) ||
             (in_authors && IsInitialPeriod(text, i) && EndsInvertedInitials(text, from, i) &&
              TitleStartsAt(text, peek, limit));
         if (new_element) return {next, next, peek};
@@ -840,11 +841,21 @@ size_t ParseYearAfterLeadingTitle(CitationAnatomy* citation, size_t pos, size_t 
   }
   size_t length = YearLengthAt(text, pos);
   size_t after = pos + length;
-  if (length == 0 || !(after >= body_end || text[after] == '.' || text[after - 1] == '.')) {
+  size_t group_end = after;
+  // "1978, March 3.": a date without its parentheses.
+  if (length > 0 && StartsAt(text, after, ", ") && IsMonthAt(text, after + 2, body_end)) {
+    size_t date_end = text.find('.', after + 2);
+    if (date_end != absl::string_view::npos && date_end < body_end && date_end - after < 20) {
+      group_end = date_end;
+    }
+  }
+  if (length == 0 ||
+      !(group_end >= body_end || text[group_end] == '.' || text[group_end - 1] == '.')) {
     return pos;
   }
   citation->year = {pos, after};
-  citation->year_group = citation->year;
+  citation->year_group = {pos, group_end};
+  after = group_end;
   citation->year_after_authors = true;
   if (after < body_end && text[after] == '.') ++after;
   return SkipSpaces(text, after, body_end);

@@ -109,6 +109,11 @@ std::vector<Word> SplitWords(absl::string_view title) {
     }
     size_t end = title.find(' ', i);
     if (end == absl::string_view::npos) end = title.size();
+    // An em dash written without spaces ("health—A study") separates two words too.
+    constexpr absl::string_view kEmDash = "\xE2\x80\x94";
+    size_t dash = title.substr(0, end).find(kEmDash, i);
+    bool ends_at_dash = dash != absl::string_view::npos && dash > i;
+    if (ends_at_dash) end = dash;
     absl::string_view text = title.substr(i, end - i);
     Word word;
     word.text = std::string(text);
@@ -136,10 +141,10 @@ std::vector<Word> SplitWords(absl::string_view title) {
     if (IsDash(text)) {
       next_is_start = true;
     } else {
-      next_is_start = EndsClause(text);
+      next_is_start = EndsClause(text) || ends_at_dash;
       if (!word.pieces.empty()) words.push_back(std::move(word));
     }
-    i = end;
+    i = ends_at_dash ? end + kEmDash.size() : end;
   }
   if (!words.empty()) words.back().is_last = true;
   MarkNames(&words);

@@ -91,6 +91,16 @@ size_t StartWithSeparator(const CitationAnatomy& citation, size_t begin) {
 }
 
 void CheckYearAfterAuthors(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+  // Without authors the title leads and the date follows it: "_Title_. (2020, May 1)."
+  if (!citation.authors.present() && citation.year_after_authors && !citation.year_parenthesized) {
+    std::string expected = absl::StrCat("(", citation.Of(citation.year_group), ")");
+    findings->push_back({"Year",
+                         "Put the date in parentheses after the title (the reference has no "
+                         "author).",
+                         absl::StrCat(expected, "."),
+                         {{citation.year_group.begin, citation.year_group.end, expected}}});
+    return;
+  }
   if (!citation.authors.present() || !citation.title_element.present()) return;
   absl::string_view text = citation.text;
   size_t authors_end = citation.authors.end;
