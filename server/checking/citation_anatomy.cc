@@ -169,11 +169,17 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
         bool new_element =
             OpeningQuoteWidth(text, peek) > 0 || text[peek] == '_' ||
             (EndsOrdinalEdition(text, i) && absl::ascii_isupper(text[peek])) ||
+
             (in_authors && ends_et_al && text[peek] != '(') ||
             (in_authors && YearLengthAt(text, peek) > 0) ||
             (in_authors && IsInitialPeriod(text, i) && EndsInvertedInitials(text, from, i) &&
              TitleStartsAt(text, peek, limit));
         if (new_element) return {next, next, peek};
+        // "Statistics with R. 3rd ed.": a capital letter ending a title, then a number; the
+        // period only ends the element.
+        if (!in_authors && IsInitialPeriod(text, i) && absl::ascii_isdigit(text[peek])) {
+          return {i, next, peek};
+        }
         ++i;
         continue;
       }

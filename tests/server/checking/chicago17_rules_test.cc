@@ -192,5 +192,91 @@ TEST(Chicago17RulesTest, FlagsDxDoiLink) {
       "Smith, John. \"Title.\" _J_ 14 (2020): 1–9. https://doi.org/10.1016/j.joi.2020.101015.");
 }
 
+// Rules per source type, on references rendered by citeproc-js with the official Chicago 17th
+// author-date style.
+
+constexpr char kChicagoArticle[] =
+    "Smith, John Alan, Sophie van der Berg, and Martin Luther King Jr. 2020. \xE2\x80\x9C"
+    "Deep "
+    "Learning in Andalusia.\xE2\x80\x9D _Journal of Informetrics_ 14 (2): 101–15. "
+    "https://doi.org/10.1016/j.joi.2020.101015.";
+constexpr char kChicagoBook[] =
+    "Berg, Sophie van der, and Al Ng. 2019. _Learning Statistics_. 3rd ed. Cambridge: Polity.";
+constexpr char kChicagoChapter[] =
+    "Lee, Kim. 2018. \xE2\x80\x9CThe Rise of the Novel in France.\xE2\x80\x9D In _A History of "
+    "Literature_, edited by Rachel Doe and Ludwig van Beethoven, 15–38. New York: Routledge.";
+constexpr char kChicagoThesis[] =
+    "Nguyen, An. 2016. \xE2\x80\x9C"
+    "Essays on Labor Markets.\xE2\x80\x9D Doctoral dissertation, "
+    "University of Michigan.";
+
+TEST(Chicago17RulesTest, RenderedReferencesOfEverySourceTypePassEveryRule) {
+  for (const char* citation : {kChicagoArticle, kChicagoBook, kChicagoChapter, kChicagoThesis}) {
+    for (const Rule& rule : Chicago17Rules()) {
+      EXPECT_THAT(Chicago(rule.name, citation), IsEmpty()) << rule.name << ": " << citation;
+    }
+  }
+}
+
+// chicago17-year-after-authors
+
+TEST(Chicago17RulesTest, TakesTheYearOutOfParentheses) {
+  std::string citation(kChicagoBook);
+  citation.replace(citation.find("2019."), 5, "(2019).");
+  EXPECT_THAT(Chicago("chicago17-year-after-authors", citation), SizeIs(1));
+  EXPECT_EQ(ChicagoFixed("chicago17-year-after-authors", citation), kChicagoBook);
+}
+
+TEST(Chicago17RulesTest, MovesTheYearFromAfterThePublisherToAfterTheAuthors) {
+  EXPECT_EQ(ChicagoFixed("chicago17-year-after-authors",
+                         "Berg, Sophie van der, and Al Ng. _Learning Statistics_. 3rd ed. "
+                         "Cambridge: Polity, 2019."),
+            kChicagoBook);
+}
+
+// chicago17-place-of-publication
+
+TEST(Chicago17RulesTest, AsksForThePlaceOfPublicationOfBooksAndChapters) {
+  std::vector<RuleFinding> findings =
+      Chicago("chicago17-place-of-publication",
+              "Berg, Sophie van der, and Al Ng. 2019. _Learning Statistics_. 3rd ed. Polity.");
+  ASSERT_THAT(findings, SizeIs(1));
+  EXPECT_EQ(findings[0].correction, "[MISSING: place]: Polity");
+  EXPECT_EQ(ChicagoFixed("chicago17-place-of-publication",
+                         "Lee, Kim. 2018. \xE2\x80\x9CThe Rise.\xE2\x80\x9D In _A History_, edited "
+                         "by Rachel Doe, 15–38. Routledge."),
+            "Lee, Kim. 2018. \xE2\x80\x9CThe Rise.\xE2\x80\x9D In _A History_, edited by Rachel "
+            "Doe, 15–38. [MISSING: place]: Routledge.");
+  EXPECT_THAT(Chicago("chicago17-place-of-publication", kChicagoThesis), IsEmpty());
+}
+
+// The issue as "no. 2" or, as the official author-date style renders it, "(2)".
+
+TEST(Chicago17RulesTest, AcceptsBothIssueForms) {
+  EXPECT_THAT(Chicago("chicago17-volume-issue-year", kChicagoArticle), IsEmpty());
+  EXPECT_THAT(Chicago("chicago17-volume-issue-year",
+                      "Smith, John. 2020. \"Title.\" _Journal_ 14, no. 2: 101–15."),
+              IsEmpty());
+}
+
+// Particles are demoted in the inverted first author, as the style sorts them.
+
+TEST(Chicago17RulesTest, InvertsAFirstAuthorWithParticles) {
+  EXPECT_EQ(ChicagoFixed("chicago17-first-author-inverted",
+                         "Sophie van der Berg, and Al Ng. 2019. _Learning Statistics_. 3rd ed. "
+                         "Cambridge: Polity."),
+            kChicagoBook);
+}
+
+// chicago17-title-quotation-marks: chapters and plain titles
+
+TEST(Chicago17RulesTest, QuotesAChapterTitleWithTypesetMarks) {
+  EXPECT_EQ(ChicagoFixed("chicago17-title-quotation-marks",
+                         "Lee, Kim. 2018. The Rise of the Novel in France. In _A History of "
+                         "Literature_, edited by Rachel Doe and Ludwig van Beethoven, 15–38. New "
+                         "York: Routledge."),
+            kChicagoChapter);
+}
+
 }  // namespace
 }  // namespace citecheck
