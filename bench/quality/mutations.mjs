@@ -136,7 +136,8 @@ const common = {
   }),
   ampersandForAnd: (prefix) => ({
     name: `${prefix}-ampersand`, fixable: true,
-    apply: ({ text }) => {
+    apply: ({ text, item }) => {
+      if (persons(item).filter(isPerson).length < 2) return null;  // "Control and Prevention".
       const end = authorEnd(text);
       if (end < 0) return null;
       const authors = text.slice(0, end);

@@ -330,6 +330,8 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
         while (surname_start > 1 && absl::ascii_islower(words[surname_start - 1][0])) {
           --surname_start;
         }
+        // "Ortega y Gasset": "y" joins two surnames.
+        if (surname_start > 1 && words[surname_start] == "y") --surname_start;
         size_t surname_offset = words[surname_start].data() - part_text.data();
         name.surname = std::string(part_text.substr(surname_offset));
         name.given =

@@ -172,6 +172,9 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
 
             (in_authors && ends_et_al && text[peek] != '(') ||
             (in_authors && YearLengthAt(text, peek) > 0) ||
+            (in_authors && i >= 2 &&
+             (text.substr(i - 2, 2) == "Jr" || text.substr(i - 2, 2) == "Sr") &&
+             absl::ascii_isupper(text[peek])) ||
             (in_authors && IsInitialPeriod(text, i) && EndsInvertedInitials(text, from, i) &&
              TitleStartsAt(text, peek, limit));
         if (new_element) return {next, next, peek};
@@ -633,6 +636,30 @@ bool HasMonthDate(const CitationAnatomy& citation) {
   return false;
 }
 
+// "Verso" or "Verso, 2019": one to four capitalised words (and a year), as a publisher is
+// written after the title of a book.
+bool LooksLikeBarePublisher(absl::string_view element) {
+  size_t comma = element.find(", ");
+  absl::string_view name = element.substr(0, comma);
+  if (comma != absl::string_view::npos) {
+    absl::string_view rest = element.substr(comma + 2);
+    if (YearLengthAt(rest, 0) != rest.size()) return false;
+  }
+  int words = 0;
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t end = name.find(' ', start);
+    if (end == absl::string_view::npos) end = name.size();
+    if (end == start || !(absl::ascii_isupper(name[start]) || name[start] == '&')) return false;
+    for (size_t i = start; i < end; ++i) {
+      if (absl::ascii_isdigit(name[i])) return false;
+    }
+    ++words;
+    start = end + 1;
+  }
+  return words >= 1 && words <= 4;
+}
+
 // The author list ends with an editor role: "(Ed.)", "(Eds.)", ", editor(s)", ", ed(s).".
 bool AuthorsAreEditors(const CitationAnatomy& citation) {
   absl::string_view authors = citation.Of(citation.authors);
@@ -731,6 +758,10 @@ std::string ClassifySource(const CitationAnatomy& citation) {
   if (citation.title_form != TitleForm::kQuoted &&
       (LooksLikePublisher(publisher) || citation.place.present() ||
        LooksLikePublisher(container))) {
+    return std::string(CitationAnatomy::kBook);
+  }
+  if (citation.title_form != TitleForm::kQuoted && !citation.container_name_italic &&
+      citation.link_kind == LinkKind::kNone && LooksLikeBarePublisher(container)) {
     return std::string(CitationAnatomy::kBook);
   }
   if (citation.title_form == TitleForm::kQuoted && citation.container_name_italic && has_url) {
@@ -959,6 +990,19 @@ size_t ParseContainer(CitationAnatomy* citation, size_t pos, size_t body_end) {
   absl::string_view text = citation->text;
   ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
   if (element.content_end <= pos) return element.next_begin;
+  // "A Book That Asks? Its Subtitle, edited by …": a container whose name holds a question
+  // goes on with the details MLA writes after a name.
+  if (EndsWithQuestionOrExclamationAt(text, element.content_end) && element.next_begin < body_end) {
+    ElementEnd rest = NextElementEnd(text, element.next_begin, body_end, /*in_authors=*/false);
+    absl::string_view continuation =
+        text.substr(element.next_begin, rest.content_end - element.next_begin);
+    for (absl::string_view detail : {", edited by ", ", vol. ", ", pp. ", ", no. "}) {
+      if (absl::StrContains(continuation, detail)) {
+        element = rest;
+        break;
+      }
+    }
+  }
   citation->container = {pos, element.content_end};
   if (StartsAt(text, pos, "In ")) {
     citation->container_starts_with_in = true;
@@ -973,7 +1017,9 @@ size_t ParseContainer(CitationAnatomy* citation, size_t pos, size_t body_end) {
     return element.next_begin;
   }
   size_t name_end = FindContainerNameEnd(text, pos, element.content_end);
-  citation->container_name = {pos, TrimSpacesBefore(text, pos, name_end)};
+  size_t name_trimmed = TrimSpacesBefore(text, pos, name_end);
+  while (name_trimmed > pos + 1 && text[name_trimmed - 1] == ',') --name_trimmed;
+  citation->container_name = {pos, name_trimmed};
   absl::string_view name = citation->Of(citation->container_name);
   citation->container_name_italic = name.size() >= 2 && name.front() == '_' && name.back() == '_';
   citation->container_details = {name_end, element.content_end};
@@ -1066,6 +1112,37 @@ void FindPublisher(CitationAnatomy* citation) {
   }
 }
 
+// A reference without authors whose title is not set off: the first element has no comma and
+// reads as a title, not a name or an organisation (it ends with ? or !, opens with an article,
+// or holds a lower-case word that is neither a joining word of an organisation's name nor a
+// particle of a surname): "Food Insecurity among Teachers in Mexico City. _Mayo Clinic_, …".
+bool StartsWithPlainTitle(absl::string_view text, size_t body_end) {
+  ElementEnd first = NextElementEnd(text, 0, body_end, /*in_authors=*/true);
+  absl::string_view element = text.substr(0, first.content_end);
+  if (element.empty() || element.find(',') != absl::string_view::npos ||
+      element.find('(') != absl::string_view::npos) {
+    return false;
+  }
+  if (element.back() == '?' || element.back() == '!') return true;
+  if (absl::StartsWith(element, "A ") || absl::StartsWith(element, "An ")) return true;
+  static constexpr absl::string_view kNameWords[] = {
+      "of", "on", "for", "the", "and", "in", "to", "van", "von", "der", "den", "de", "del", "della",
+      "di", "da", "das", "dos", "du",  "la", "le", "y",   "bin", "ibn", "al",  "el", "zu"};
+  size_t start = 0;
+  while (start < element.size()) {
+    size_t end = element.find(' ', start);
+    if (end == absl::string_view::npos) end = element.size();
+    absl::string_view word = element.substr(start, end - start);
+    if (!word.empty() && absl::ascii_islower(word[0])) {
+      bool name_word = false;
+      for (absl::string_view allowed : kNameWords) name_word = name_word || word == allowed;
+      if (!name_word) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool IsAbbreviationPeriod(absl::string_view text, size_t pos) {
@@ -1139,7 +1216,8 @@ CitationAnatomy ParseCitationAnatomy(absl::string_view citation_text) {
   }
 
   size_t pos = 0;
-  bool starts_with_title = OpeningQuoteWidth(text, 0) > 0 || StartsAt(text, 0, "_");
+  bool starts_with_title = OpeningQuoteWidth(text, 0) > 0 || StartsAt(text, 0, "_") ||
+                           StartsWithPlainTitle(text, body_end);
   if (!starts_with_title && body_end > 0) pos = ParseAuthorsAndYear(&citation, body_end);
   if (pos < body_end) pos = ParseTitle(&citation, pos, body_end);
   if (starts_with_title && pos < body_end)
