@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/checking/author_names.h"
 
 namespace citecheck {
 namespace {
@@ -543,26 +544,6 @@ void ParseContainerDetails(CitationAnatomy* citation, size_t begin, size_t end) 
   }
 }
 
-bool LooksLikePublisher(absl::string_view name) {
-  static constexpr absl::string_view kPublisherWords[] = {
-      "Press",      "Publishing", "Publishers",    "Publisher", "Publications", "Books",
-      "Verlag",     "Wiley",      "Springer",      "Elsevier",  "Routledge",    "Sage",
-      "SAGE",       "Penguin",    "HarperCollins", "Macmillan", "Norton",       "Pearson",
-      "McGraw",     "Palgrave",   "Bloomsbury",    "Blackwell", "Houghton",     "Knopf",
-      "Scholastic", "Vintage",    "University",    "UP"};
-  for (absl::string_view word : kPublisherWords) {
-    size_t at = name.find(word);
-    while (at != absl::string_view::npos) {
-      bool starts_word = at == 0 || !IsLetterByte(name[at - 1]);
-      size_t after = at + word.size();
-      bool ends_word = after == name.size() || !IsLetterByte(name[after]);
-      if (starts_word && ends_word) return true;
-      at = name.find(word, at + 1);
-    }
-  }
-  return false;
-}
-
 bool ContainsIgnoringCase(absl::string_view text, absl::string_view part) {
   return absl::StrContains(absl::AsciiStrToLower(text), absl::AsciiStrToLower(part));
 }
@@ -582,6 +563,15 @@ bool ContainsAnyWord(absl::string_view text, std::initializer_list<absl::string_
     if (ContainsWord(text, word)) return true;
   }
   return false;
+}
+
+bool LooksLikePublisher(absl::string_view name) {
+  return ContainsAnyWord(
+      name, {"Press",      "Publishing", "Publishers",    "Publisher", "Publications", "Books",
+             "Verlag",     "Wiley",      "Springer",      "Elsevier",  "Routledge",    "Sage",
+             "SAGE",       "Penguin",    "HarperCollins", "Macmillan", "Norton",       "Pearson",
+             "McGraw",     "Palgrave",   "Bloomsbury",    "Blackwell", "Houghton",     "Knopf",
+             "Scholastic", "Vintage",    "University",    "UP"});
 }
 
 bool LooksLikeProceedings(absl::string_view name) {
@@ -779,6 +769,19 @@ std::string ClassifySource(const CitationAnatomy& citation) {
   return std::string(CitationAnatomy::kOther);
 }
 
+// Records `paren` as the year in the authors' place ("Smith, J. (2020)." or "_Title_.
+// (2020).") and returns where the next element starts.
+size_t TakeLeadingYear(CitationAnatomy* citation, const YearInParentheses& paren, size_t body_end) {
+  absl::string_view text = citation->text;
+  citation->year = paren.year;
+  citation->year_group = paren.group;
+  citation->year_parenthesized = true;
+  citation->year_after_authors = true;
+  size_t pos = paren.group.end;
+  if (pos < body_end && text[pos] == '.') ++pos;
+  return SkipSpaces(text, pos, body_end);
+}
+
 // Finds the authors (and an APA-style year right after them); returns where the next element
 // starts.
 size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
@@ -805,13 +808,7 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
       --authors_end;
     }
     if (authors_end > 0) citation->authors = {0, authors_end};
-    citation->year = paren.year;
-    citation->year_group = paren.group;
-    citation->year_parenthesized = true;
-    citation->year_after_authors = true;
-    size_t pos = paren.group.end;
-    if (pos < body_end && text[pos] == '.') ++pos;
-    return SkipSpaces(text, pos, body_end);
+    return TakeLeadingYear(citation, paren, body_end);
   }
 
   size_t authors_end = TrimSpacesBefore(text, 0, first.content_end);
@@ -868,13 +865,7 @@ size_t ParseYearAfterLeadingTitle(CitationAnatomy* citation, size_t pos, size_t 
   if (text[pos] == '(') {
     YearInParentheses paren = FindYearInParentheses(text, pos, body_end);
     if (!paren.group.present() || paren.group.begin != pos) return pos;
-    citation->year = paren.year;
-    citation->year_group = paren.group;
-    citation->year_parenthesized = true;
-    citation->year_after_authors = true;
-    size_t after = paren.group.end;
-    if (after < body_end && text[after] == '.') ++after;
-    return SkipSpaces(text, after, body_end);
+    return TakeLeadingYear(citation, paren, body_end);
   }
   size_t length = YearLengthAt(text, pos);
   size_t after = pos + length;
@@ -1125,17 +1116,16 @@ bool StartsWithPlainTitle(absl::string_view text, size_t body_end) {
   }
   if (element.back() == '?' || element.back() == '!') return true;
   if (absl::StartsWith(element, "A ") || absl::StartsWith(element, "An ")) return true;
-  static constexpr absl::string_view kNameWords[] = {
-      "of", "on", "for", "the", "and", "in", "to", "van", "von", "der", "den", "de", "del", "della",
-      "di", "da", "das", "dos", "du",  "la", "le", "y",   "bin", "ibn", "al",  "el", "zu"};
+  static constexpr absl::string_view kJoiningWords[] = {"of",  "on", "for", "the",
+                                                        "and", "in", "to"};
   size_t start = 0;
   while (start < element.size()) {
     size_t end = element.find(' ', start);
     if (end == absl::string_view::npos) end = element.size();
     absl::string_view word = element.substr(start, end - start);
     if (!word.empty() && absl::ascii_islower(word[0])) {
-      bool name_word = false;
-      for (absl::string_view allowed : kNameWords) name_word = name_word || word == allowed;
+      bool name_word = IsNameParticle(word);
+      for (absl::string_view joining : kJoiningWords) name_word = name_word || word == joining;
       if (!name_word) return true;
     }
     start = end + 1;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_split.h"
+#include "server/checking/author_names.h"
 
 namespace citecheck {
 namespace {
@@ -195,25 +196,22 @@ constexpr absl::string_view kGivenNames =
     "Sigmund Susan Thomas Toni Victor Virginia Walter William Winston Immanuel Friedrich Jean-Paul "
     "Jean-Jacques Max Noam Hannah Judith Zora Langston Gabriel Octavio Pablo Chinua Wole Toni";
 
+// The words of `list` (separated by spaces), as a set built once and never destroyed.
+const std::set<std::string>* WordSet(absl::string_view list) {
+  auto* set = new std::set<std::string>();
+  for (absl::string_view word : absl::StrSplit(list, ' ', absl::SkipEmpty())) {
+    set->insert(std::string(word));
+  }
+  return set;
+}
+
 const std::set<std::string>& GivenNames() {
-  static const auto* const kSet = [] {
-    auto* set = new std::set<std::string>();
-    for (absl::string_view word : absl::StrSplit(kGivenNames, ' ', absl::SkipEmpty())) {
-      set->insert(std::string(word));
-    }
-    return set;
-  }();
+  static const std::set<std::string>* const kSet = WordSet(kGivenNames);
   return *kSet;
 }
 
 const std::set<std::string>& ProperNouns() {
-  static const auto* const kSet = [] {
-    auto* set = new std::set<std::string>();
-    for (absl::string_view word : absl::StrSplit(kProperNouns, ' ', absl::SkipEmpty())) {
-      set->insert(std::string(word));
-    }
-    return set;
-  }();
+  static const std::set<std::string>* const kSet = WordSet(kProperNouns);
   return *kSet;
 }
 
@@ -256,11 +254,7 @@ size_t ProperNamePhraseLength(const std::vector<std::string>& words, size_t at) 
   if (at + 1 < words.size() && GivenNames().count(std::string(Bare(words[at]))) > 0 &&
       words[at] == Bare(words[at])) {
     size_t next = at + 1;
-    while (next + 1 < words.size() && !words[next].empty() &&
-           (words[next] == "de" || words[next] == "van" || words[next] == "von" ||
-            words[next] == "der" || words[next] == "la" || words[next] == "da")) {
-      ++next;
-    }
+    while (next + 1 < words.size() && IsNameParticle(words[next])) ++next;
     absl::string_view surname = Bare(words[next]);
     if (!surname.empty() && surname.front() >= 'A' && surname.front() <= 'Z') best = next - at + 1;
   }

@@ -278,11 +278,7 @@ constexpr char kApaWebpage[] =
     "Lee, K. (n.d.). _No date page_. Site. Retrieved May 1, 2021, from https://ex.org/p";
 
 TEST(Apa7RulesTest, RenderedReferencesOfEverySourceTypePassEveryRule) {
-  for (const char* citation : {kApaChapter, kApaBook, kApaReport, kApaWebpage}) {
-    for (const Rule& rule : Apa7Rules()) {
-      EXPECT_THAT(Apa(rule.name, citation), IsEmpty()) << rule.name << ": " << citation;
-    }
-  }
+  ExpectEveryRulePasses(Apa7Rules(), {kApaChapter, kApaBook, kApaReport, kApaWebpage});
 }
 
 // apa7-author-list: 21 or more authors

@@ -211,11 +211,8 @@ constexpr char kChicagoThesis[] =
     "University of Michigan.";
 
 TEST(Chicago17RulesTest, RenderedReferencesOfEverySourceTypePassEveryRule) {
-  for (const char* citation : {kChicagoArticle, kChicagoBook, kChicagoChapter, kChicagoThesis}) {
-    for (const Rule& rule : Chicago17Rules()) {
-      EXPECT_THAT(Chicago(rule.name, citation), IsEmpty()) << rule.name << ": " << citation;
-    }
-  }
+  ExpectEveryRulePasses(Chicago17Rules(),
+                        {kChicagoArticle, kChicagoBook, kChicagoChapter, kChicagoThesis});
 }
 
 // chicago17-year-after-authors

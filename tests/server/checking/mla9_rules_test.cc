@@ -241,11 +241,7 @@ constexpr char kMlaWebpage[] =
     "2017, https://www.who.int/handwashing.";
 
 TEST(Mla9RulesTest, RenderedReferencesOfEverySourceTypePassEveryRule) {
-  for (const char* citation : {kMlaChapter, kMlaBook, kMlaEdited, kMlaWebpage}) {
-    for (const Rule& rule : Mla9Rules()) {
-      EXPECT_THAT(Mla(rule.name, citation), IsEmpty()) << rule.name << ": " << citation;
-    }
-  }
+  ExpectEveryRulePasses(Mla9Rules(), {kMlaChapter, kMlaBook, kMlaEdited, kMlaWebpage});
 }
 
 // Containers: ", edited by", "vol.", "no.", "pp."
@@ -316,14 +312,10 @@ TEST(Mla9RulesTest, ItalicisesABookTitle) {
 // Names with particles, suffixes and diacritics are kept as written.
 
 TEST(Mla9RulesTest, KeepsParticlesSuffixesAndDiacritics) {
-  for (const char* citation :
-       {"van der Berg, Sophie, and Al Ng. _Learning Statistics_. Polity, 2019.",
-        "King, Martin Luther, Jr. _Why We Can’t Wait_. Harper & Row, 1964.",
-        "Wójcik, Łukasz, and Zoë Müller. _Cities_. Verso, 2001."}) {
-    for (const Rule& rule : Mla9Rules()) {
-      EXPECT_THAT(Mla(rule.name, citation), IsEmpty()) << rule.name << ": " << citation;
-    }
-  }
+  ExpectEveryRulePasses(Mla9Rules(),
+                        {"van der Berg, Sophie, and Al Ng. _Learning Statistics_. Polity, 2019.",
+                         "King, Martin Luther, Jr. _Why We Can’t Wait_. Harper & Row, 1964.",
+                         "Wójcik, Łukasz, and Zoë Müller. _Cities_. Verso, 2001."});
   EXPECT_EQ(MlaFixed("mla9-first-author-inverted",
                      "Sophie van der Berg. _Learning Statistics_. Polity, 2019."),
             "van der Berg, Sophie. _Learning Statistics_. Polity, 2019.");

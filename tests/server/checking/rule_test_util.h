@@ -3,6 +3,7 @@
 
 // Runs single rules for the per-style rule tests.
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,16 @@ inline std::string FixedBy(const std::vector<Rule>& rules, absl::string_view nam
   EXPECT_NE(rule, nullptr) << "no rule " << name;
   if (rule == nullptr) return std::string(citation);
   return RunRules({*rule}, citation).corrected;
+}
+
+// Expects no rule of `rules` to find anything in any of `citations`.
+inline void ExpectEveryRulePasses(const std::vector<Rule>& rules,
+                                  std::initializer_list<const char*> citations) {
+  for (const char* citation : citations) {
+    for (const Rule& rule : rules) {
+      EXPECT_TRUE(FindingsOf(rules, rule.name, citation).empty()) << rule.name << ": " << citation;
+    }
+  }
 }
 
 }  // namespace citecheck
