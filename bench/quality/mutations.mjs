@@ -208,7 +208,8 @@ const APA = [
       const names = item.author || [];
       const at = text.indexOf(', … ');
       if (names.length < 21 || at < 0) return null;
-      const all = names.slice(0, -1).map(apaName).join(', ') + `, & ${apaName(names[names.length - 1])}`;
+      let all = names.slice(0, -1).map(apaName).join(', ') + `, & ${apaName(names[names.length - 1])}`;
+      if (!all.endsWith('.')) all += '.';  // "…, & Beethoven, H. van." ends the element.
       return result(all + text.slice(apaAuthorEnd(text)));
     } },
 ];

@@ -51,7 +51,14 @@ void MarkNames(std::vector<Word>* words) {
       i += length - 1;
       continue;
     }
-    if (IsKnownProperNoun(texts[i])) (*words)[i].proper = true;
+    // A known proper noun, or a capitalised word with a letter English words rarely have
+    // ("Valparaíso", "Ngũgĩ").
+    bool foreign = false;
+    for (char c : texts[i]) foreign = foreign || static_cast<unsigned char>(c) >= 0x80;
+    if (IsKnownProperNoun(texts[i]) || (foreign && StartsCapitalised(texts[i]) &&
+                                        texts[i].find("\xE2\x80") == std::string::npos)) {
+      (*words)[i].proper = true;
+    }
     if (i > 0 && i + 1 < words->size() && IsNameParticle(texts[i]) &&
         StartsCapitalised(texts[i - 1]) && StartsCapitalised(texts[i + 1])) {
       (*words)[i].particle = true;
@@ -191,7 +198,10 @@ bool LooksTitleCased(absl::string_view title) {
       ++capitalised;
     }
   }
-  return capitalised >= 2 && 2 * capitalised > eligible;
+  // Title Case capitalises every such word; a sentence-case title keeps lower-case words among
+  // its capitalised names. A few lower-case words are tolerated (a writer's slips).
+  int lower_case = eligible - capitalised;
+  return capitalised >= 2 && 3 * lower_case <= capitalised;
 }
 
 std::string ToSentenceCase(absl::string_view title) {
