@@ -11,7 +11,10 @@
 // data the citation lacks, the rendered reference with a "[MISSING: …]" placeholder). Italics are
 // written `_x_`, as the server writes them after its HTML conversion.
 //
-//   node generate.mjs [--seed N] [--items N] [--out FILE] [--one-error-per-item]
+//   node generate.mjs [--seed N] [--items N] [--out FILE] [--one-error-per-item] [--as-list]
+//
+// --as-list renders the items as one reference list (sorted, "2020a", "———." for repeated
+// authors) instead of each on its own.
 //
 // By default every applicable error type is planted in its own copy of each reference; with
 // --one-error-per-item, one applicable type chosen at random (the fixed slice the unit tests
@@ -359,14 +362,29 @@ function makeRenderer(styleFile, items) {
   };
 }
 
+// All items as one reference list: sorted, with year suffixes ("2020a") and the style's
+// repeated-author dashes ("———.") where neighbours call for them. Returns id → reference.
+function renderList(styleFile, items) {
+  const locale = readFileSync(join(here, 'styles/locales-en-US.xml'), 'utf8');
+  const style = readFileSync(join(here, 'styles', styleFile), 'utf8');
+  const sys = { retrieveLocale: () => locale, retrieveItem: (id) => items.get(id) };
+  const engine = new CSL.Engine(sys, style, 'en-US');
+  engine.updateItems([...items.keys()]);
+  const [params, entries] = engine.makeBibliography();
+  const rendered = new Map();
+  params.entry_ids.forEach((ids, i) => rendered.set(ids[0], htmlToMarkdown(entries[i])));
+  return rendered;
+}
+
 // ---- Main ------------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const args = { seed: 20261204, items: 400, out: join(here, 'data/eval.jsonl'), one: false };
+  const args = { seed: 20261204, items: 400, out: join(here, 'data/eval.jsonl'), one: false,
+                 list: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--one-error-per-item') {
-      args.one = true;
+    if (flag === '--one-error-per-item' || flag === '--as-list') {
+      args[flag === '--as-list' ? 'list' : 'one'] = true;
       --i;
       continue;
     }
@@ -392,7 +410,8 @@ function main() {
   const lines = [];
   const counts = {};
   for (const [style, file] of Object.entries(STYLES)) {
-    const render = makeRenderer(file, items);
+    const listed = args.list ? renderList(file, items) : null;
+    const render = listed ? (id) => listed.get(id) : makeRenderer(file, items);
     for (const [id, item] of items) {
       const kind = kinds.get(id);
       if (kind === 'software' && style !== 'apa7') continue;  // Only APA has rules for software.

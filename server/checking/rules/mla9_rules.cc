@@ -19,6 +19,9 @@ void CheckAuthorCount(const CitationAnatomy& citation, std::vector<RuleFinding>*
   if (authors.names.empty() || authors.ellipsis) return;
   size_t count = authors.names.size();
   if (count == 1 && !authors.et_al) return;
+  // "Smith, John, Rachel Doe, et al.": citeproc-js adds a second name to tell two works of
+  // "Smith et al." apart; accepted as written.
+  if (count == 2 && authors.et_al) return;
   const AuthorName& first = authors.names.front();
   std::string expected_rest;
   std::vector<std::string> problems;

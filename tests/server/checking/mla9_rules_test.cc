@@ -321,5 +321,16 @@ TEST(Mla9RulesTest, KeepsParticlesSuffixesAndDiacritics) {
             "van der Berg, Sophie. _Learning Statistics_. Polity, 2019.");
 }
 
+TEST(Mla9RulesTest, AcceptsASecondNameBeforeEtAlThatTellsWorksApart) {
+  EXPECT_THAT(Mla("mla9-author-count",
+                  "Smith, José, Emily Sørensen, et al. \xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_, "
+                  "vol. 1, 2020, pp. 1–9."),
+              IsEmpty());
+  EXPECT_THAT(Mla("mla9-author-count",
+                  "Smith, José, Emily Sørensen, and Mark Lee. \xE2\x80\x9CTitle.\xE2\x80\x9D "
+                  "_Journal_, vol. 1, 2020, pp. 1–9."),
+              SizeIs(1));
+}
+
 }  // namespace
 }  // namespace citecheck
