@@ -284,6 +284,14 @@ const CHICAGO = [
       const moved = replaceOnce(text, `. ${y}. `, '. ');
       return result(moved && replaceOnce(moved, publisher, `: ${item.publisher}, ${y}.`));
     } },
+  { name: 'chicago17-year-after-pages', fixable: true,
+    apply: ({ text, item, kind }) => {
+      const y = firstYear(item);
+      const range = renderedRange(text);
+      if (!y || kind !== 'journal article' || !range) return null;
+      const moved = replaceOnce(text, `. ${y}. `, '. ');
+      return result(moved && replaceOnce(moved, `: ${range}`, `: ${range}, ${y}`));
+    } },
   common.titleNotQuoted('chicago17', ['journal article', 'book chapter', 'webpage', 'conference paper']),
   common.titleSentenceCase('chicago17'),
   common.containerNotItalic('chicago17', ['journal article']),

@@ -11,9 +11,10 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
+// The author-date system: the year follows the authors.
 constexpr char kValid[] =
-    "Smith, John, and Rachel Doe. \"Deep Learning for Citation Analysis.\" _Journal of "
-    "Informetrics_ 14, no. 2 (2020): 101–15. https://doi.org/10.1016/j.joi.2020.101015.";
+    "Smith, John, and Rachel Doe. 2020. \"Deep Learning for Citation Analysis.\" _Journal of "
+    "Informetrics_ 14, no. 2: 101–15. https://doi.org/10.1016/j.joi.2020.101015.";
 
 std::vector<RuleFinding> Chicago(absl::string_view rule, absl::string_view citation) {
   return FindingsOf(Chicago17Rules(), rule, citation);
@@ -132,27 +133,40 @@ TEST(Chicago17RulesTest, AcceptsVolumeIssueYearAndAuthorDateYear) {
               IsEmpty());
 }
 
-TEST(Chicago17RulesTest, FlagsApaStyleVolumeIssueAndYearPlacement) {
-  constexpr char kCitation[] = "Smith, John. \"Title.\" _Journal_, 14(2), 2020, 101–15.";
+TEST(Chicago17RulesTest, FlagsApaStyleVolumeAndIssue) {
+  constexpr char kCitation[] = "Smith, John. 2020. \"Title.\" _Journal_, 14(2), 101–15.";
   std::vector<RuleFinding> findings = Chicago("chicago17-volume-issue-year", kCitation);
   ASSERT_THAT(findings, SizeIs(1));
   EXPECT_EQ(findings[0].component, "Volume");
   EXPECT_THAT(findings[0].problem, HasSubstr("\"no. N\""));
-  EXPECT_THAT(findings[0].problem, HasSubstr("year in parentheses"));
   EXPECT_THAT(findings[0].problem, HasSubstr("colon"));
-  EXPECT_EQ(findings[0].correction, "14, no. 2 (2020)");
+  EXPECT_EQ(findings[0].correction, "14, no. 2");
   EXPECT_EQ(ChicagoFixed("chicago17-volume-issue-year", kCitation),
-            "Smith, John. \"Title.\" _Journal_ 14, no. 2 (2020): 101–15.");
+            "Smith, John. 2020. \"Title.\" _Journal_ 14, no. 2: 101–15.");
+}
+
+TEST(Chicago17RulesTest, MovesTheNotesBibliographyYearAfterTheAuthors) {
+  for (const char* citation : {"Smith, John. \"Title.\" _Journal_ 14, no. 2 (2020): 101–15.",
+                               "Smith, John. \"Title.\" _Journal_ 14, no. 2: 101–15, 2020."}) {
+    std::vector<RuleFinding> findings = Chicago("chicago17-year-after-authors", citation);
+    ASSERT_THAT(findings, SizeIs(1)) << citation;
+    EXPECT_EQ(findings[0].correction, "2020");
+    EXPECT_EQ(ChicagoFixed("chicago17-year-after-authors", citation),
+              "Smith, John. 2020. \"Title.\" _Journal_ 14, no. 2: 101–15.");
+  }
 }
 
 TEST(Chicago17RulesTest, MarksAMissingYearWithoutInventingOne) {
   constexpr char kCitation[] = "Smith, John. \"Title.\" _Journal_ 14, no. 2: 101–15.";
-  std::vector<RuleFinding> findings = Chicago("chicago17-volume-issue-year", kCitation);
+  std::vector<RuleFinding> findings = Chicago("chicago17-year-after-authors", kCitation);
   ASSERT_THAT(findings, SizeIs(1));
   EXPECT_THAT(findings[0].problem, HasSubstr("year is missing"));
-  EXPECT_EQ(findings[0].correction, "14, no. 2 ([MISSING: year])");
-  EXPECT_EQ(ChicagoFixed("chicago17-volume-issue-year", kCitation),
-            "Smith, John. \"Title.\" _Journal_ 14, no. 2 ([MISSING: year]): 101–15.");
+  EXPECT_EQ(findings[0].correction, "[MISSING: year]");
+  EXPECT_EQ(ChicagoFixed("chicago17-year-after-authors", kCitation),
+            "Smith, John. [MISSING: year]. \"Title.\" _Journal_ 14, no. 2: 101–15.");
+  EXPECT_THAT(Chicago("chicago17-year-after-authors",
+                      "Smith, John. n.d. \"Title.\" Site. https://example.org/p."),
+              IsEmpty());
 }
 
 // chicago17-page-range
