@@ -66,6 +66,22 @@ function authorEnd(text) {
 }
 
 const common = {
+  doiDx: (prefix) => ({
+    name: `${prefix}-doi-dx`, fixable: true,
+    apply: ({ text, item }) => (item.DOI ? result(replaceOnce(text, 'https://doi.org/', 'http://dx.doi.org/')) : null),
+  }),
+  noCommaBeforeAnd: (prefix) => ({
+    name: `${prefix}-no-comma-before-and`, fixable: true,
+    apply: ({ text, item }) => {
+      if (persons(item).filter(isPerson).length < 2) return null;
+      const end = authorEnd(text);
+      if (end < 0) return null;
+      const authors = text.slice(0, end);
+      const at = authors.lastIndexOf(', and ');
+      if (at < 0 || authors.includes(', editor')) return null;
+      return result(authors.slice(0, at) + authors.slice(at + 1) + text.slice(end));
+    },
+  }),
   doiLabel: (prefix) => ({
     name: `${prefix}-doi-label`, fixable: true,
     apply: ({ text, item }) => (item.DOI ? result(replaceOnce(text, 'https://doi.org/', 'doi:')) : null),
@@ -203,6 +219,20 @@ const APA = [
       const match = /_([^_]+)_ \((\d+(st|nd|rd|th) ed\.)\)/.exec(text);
       return match ? result(replaceOnce(text, match[0], `_${match[1]} (${match[2]})_`)) : null;
     } },
+  common.doiDx('apa7'),
+  { name: 'apa7-initials-without-periods', fixable: true,
+    apply: ({ text, item }) => {
+      const first = persons(item)[0];
+      if (!isPerson(first) || item.editor && !item.author) return null;
+      const written = apaName(first);
+      if (!text.startsWith(written) || first.suffix || first['dropping-particle']) return null;
+      const bare = apaInitials(first.given).replace(/[.\s]/g, '');
+      if (bare.includes('-')) return null;
+      return result(`${rendered(first, true)}, ${bare}${text.slice(written.length)}`);
+    } },
+  { name: 'apa7-issue-italic', fixable: true,
+    apply: ({ text, item, kind }) => (kind === 'journal article' && item.issue
+      ? result(replaceOnce(text, `_${item.volume}_(${item.issue})`, `_${item.volume}(${item.issue})_`)) : null) },
   { name: 'apa7-all-authors-listed', fixable: true,
     apply: ({ text, item }) => {
       const names = item.author || [];
@@ -260,6 +290,9 @@ const MLA = [
     apply: ({ text }) => result(replaceOnce(text, '.” ', '”. ')) },
   { name: 'mla9-missing-final-period', fixable: true,
     apply: ({ text }) => (text.endsWith('.') ? result(text.slice(0, -1)) : null) },
+  common.noCommaBeforeAnd('mla9'),
+  { name: 'mla9-volume-label-capitalised', fixable: true,
+    apply: ({ text, kind }) => (kind === 'journal article' ? result(replaceOnce(text, ', vol. ', ', Vol. ')) : null) },
   { name: 'mla9-editor-abbreviated', fixable: true,
     apply: ({ text, kind }) => {
       if (kind !== 'edited book') return null;
@@ -306,6 +339,8 @@ const CHICAGO = [
     } },
   common.pageHyphen('chicago17', ['journal article', 'book chapter', 'conference paper']),
   common.doiLabel('chicago17'),
+  common.doiDx('chicago17'),
+  common.noCommaBeforeAnd('chicago17'),
   { name: 'chicago17-pp-before-pages', fixable: true,
     apply: ({ text, kind }) => {
       const range = renderedRange(text);

@@ -475,6 +475,24 @@ void ParseContainerDetails(CitationAnatomy* citation, size_t begin, size_t end) 
       continue;
     }
 
+    // "_14(2)_": volume and issue inside one pair of italic markers.
+    if (kind == Kind::kUnlabelled && c == '_' && !citation->volume.present()) {
+      size_t digits = i + 1;
+      while (digits < end && absl::ascii_isdigit(text[digits])) ++digits;
+      size_t close = text.find(")_", digits);
+      if (digits > i + 1 && digits < end && text[digits] == '(' &&
+          close != absl::string_view::npos && close < end && close > digits + 1) {
+        citation->volume = {i + 1, digits};
+        citation->volume_italic = true;
+        citation->volume_group = {i, close + 2};
+        citation->issue = {digits + 1, close};
+        citation->issue_group = {digits, close + 1};
+        citation->issue_form = IssueForm::kParenthesized;
+        citation->issue_italic = true;
+        i = previous_end = close + 2;
+        continue;
+      }
+    }
     size_t number_pos = label.present() ? label.end : i;
     NumberToken token;
     if (!ParseNumberToken(text, number_pos, end, &token)) {

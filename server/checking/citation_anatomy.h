@@ -103,6 +103,8 @@ struct CitationAnatomy {
   TextSpan volume_group;
   // The issue number, e.g. "2".
   TextSpan issue;
+  // The issue is inside the volume's italics: "_14(2)_" (volume_group then covers it all).
+  bool issue_italic = false;
   IssueForm issue_form = IssueForm::kNone;
   // "(2)" or "no. 2".
   TextSpan issue_group;

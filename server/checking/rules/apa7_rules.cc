@@ -157,9 +157,17 @@ void CheckJournalAndVolumeItalics(const CitationAnatomy& citation,
                                   std::vector<RuleFinding>* findings) {
   CheckContainerItalic(citation, "Journal", "Put the journal name in italics.",
                        /*include_webpages=*/false, findings);
-  if (!citation.IsJournalArticle() || !citation.volume.present() || citation.volume_italic) {
+  if (!citation.IsJournalArticle() || !citation.volume.present()) return;
+  if (citation.issue_italic) {
+    std::string fixed =
+        absl::StrCat("_", citation.Of(citation.volume), "_(", citation.Of(citation.issue), ")");
+    findings->push_back({"Volume",
+                         "Put only the volume number in italics, not the issue: _14_(2).",
+                         MarkdownToHtml(fixed),
+                         {{citation.volume_group.begin, citation.volume_group.end, fixed}}});
     return;
   }
+  if (citation.volume_italic) return;
   std::string italic = absl::StrCat("_", citation.Of(citation.volume), "_");
   findings->push_back({"Volume",
                        "Put the volume number in italics (the issue number is not).",

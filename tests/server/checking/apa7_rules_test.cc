@@ -422,5 +422,15 @@ TEST(Apa7RulesTest, KeepsProperNounsAndAcronymsWhenSentenceCasing) {
               IsEmpty());
 }
 
+TEST(Apa7RulesTest, TakesTheIssueOutOfTheVolumeItalics) {
+  constexpr char kCitation[] =
+      "Smith, J. A., & Doe, R. (2020). Deep learning for citation analysis. _Journal of "
+      "Informetrics_, _14(2)_, 101–115. https://doi.org/10.1016/j.joi.2020.101015";
+  std::vector<RuleFinding> findings = Apa("apa7-journal-volume-italics", kCitation);
+  ASSERT_THAT(findings, SizeIs(1));
+  EXPECT_EQ(findings[0].correction, "<em>14</em>(2)");
+  EXPECT_EQ(ApaFixed("apa7-journal-volume-italics", kCitation), kValid);
+}
+
 }  // namespace
 }  // namespace citecheck
