@@ -176,7 +176,8 @@ const APA = [
       if (!isPerson(first) || !/[a-z]{2}/.test(first.given) || item.editor && !item.author) return null;
       const written = apaName(first);
       if (!text.startsWith(written)) return null;
-      const full = `${rendered(first, true)}, ${first.given}${first.suffix ? `, ${first.suffix}` : ''}`;
+      const particle = first['dropping-particle'] ? ` ${first['dropping-particle']}` : '';
+      const full = `${rendered(first, true)}, ${first.given}${particle}${first.suffix ? `, ${first.suffix}` : ''}`;
       return result(full + text.slice(written.length));
     } },
   { name: 'apa7-year-without-parentheses', fixable: true,

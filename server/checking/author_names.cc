@@ -274,6 +274,15 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
     }
   }
 
+  // "… Last, Z.": the ellipsis before the last author is not part of the name.
+  for (Part& part : parts) {
+    for (absl::string_view ellipsis : {"\xE2\x80\xA6 ", ". . . ", "... "}) {
+      if (absl::StartsWith(text.substr(part.begin, part.end - part.begin), ellipsis) &&
+          part.end > part.begin + ellipsis.size()) {
+        part.begin += ellipsis.size();
+      }
+    }
+  }
   for (size_t k = 0; k < parts.size();) {
     const Part& part = parts[k];
     absl::string_view part_text = text.substr(part.begin, part.end - part.begin);
@@ -386,10 +395,21 @@ std::string InitialsOf(absl::string_view given) {
       i = name_end;
       continue;
     }
-    bool run_of_capitals = name.size() <= 3;
-    for (char letter : name) run_of_capitals = run_of_capitals && absl::ascii_isupper(letter);
-    if (run_of_capitals) {  // "JA": initials written without periods.
-      for (char letter : name) add_initial(absl::string_view(&letter, 1));
+    // "JA", "ŁE": initials written without periods (up to three capitals, UTF-8 aware).
+    std::vector<absl::string_view> letters;
+    bool run_of_capitals = true;
+    for (size_t at = 0; at < name.size() && run_of_capitals;) {
+      size_t width = std::min(Utf8Length(name[at]), name.size() - at);
+      run_of_capitals = width > 1 || absl::ascii_isupper(name[at]);
+      letters.push_back(name.substr(at, width));
+      at += width;
+    }
+    run_of_capitals = run_of_capitals && letters.size() >= 1 && letters.size() <= 3 &&
+                      (letters.size() > 1 || name.size() == 1 || absl::ascii_isupper(name[0]));
+    if (run_of_capitals && letters.size() > 1) {
+      for (absl::string_view letter : letters) add_initial(letter);
+    } else if (run_of_capitals) {
+      add_initial(letters.front());
     } else {
       add_initial(name.substr(0, Utf8Length(name[0])));
     }

@@ -45,6 +45,23 @@ void CheckAuthorList(const CitationAnatomy& citation, std::vector<RuleFinding>* 
          {AuthorListEdit(citation, citation.authors.begin, names_end, expected)}});
     return;
   }
+  // "A, …, S, … Z": the names themselves are still checked.
+  if (authors.ellipsis && authors.names.size() == kAuthorsBeforeEllipsis + 1) {
+    std::string expected = ApaAuthorListWithEllipsis(authors);
+    size_t names_end = authors.role.present() ? authors.role.begin : citation.authors.end;
+    if (expected != citation.Of({citation.authors.begin, names_end})) {
+      for (const AuthorName& name : authors.names) {
+        if (name.group || (name.inverted && InitialsOf(name.given) == name.given)) continue;
+        findings->push_back(
+            {"Authors",
+             "Write each author as Surname, Initials with periods (e.g., \"Smith, J. A.\").",
+             MarkdownToHtml(expected),
+             {AuthorListEdit(citation, citation.authors.begin, names_end, expected)}});
+        return;
+      }
+    }
+    return;
+  }
   if (authors.names.empty() || authors.ellipsis || authors.et_al) return;
   if (authors.names.size() >= 2) {
     for (const AuthorName& name : authors.names) {

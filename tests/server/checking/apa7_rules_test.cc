@@ -432,5 +432,14 @@ TEST(Apa7RulesTest, TakesTheIssueOutOfTheVolumeItalics) {
   EXPECT_EQ(ApaFixed("apa7-journal-volume-italics", kCitation), kValid);
 }
 
+TEST(Apa7RulesTest, ChecksTheNamesOfAListShortenedWithAnEllipsis) {
+  std::string list;
+  for (int i = 0; i < 19; ++i) absl::StrAppend(&list, "Author", i, ", A., ");
+  std::string tail = "\xE2\x80\xA6 Last, Z. (2020). Title. _Journal_, _1_(2), 3–4.";
+  std::string citation = absl::StrCat("Author0, Anna, ", list.substr(list.find("Author1")), tail);
+  EXPECT_THAT(Apa("apa7-author-list", citation), SizeIs(1));
+  EXPECT_EQ(ApaFixed("apa7-author-list", citation), absl::StrCat(list, tail));
+}
+
 }  // namespace
 }  // namespace citecheck

@@ -74,6 +74,9 @@ TEST(AuthorNamesTest, WritesInitials) {
   EXPECT_EQ(InitialsOf("J.A."), "J. A.");
   EXPECT_EQ(InitialsOf("J A"), "J. A.");
   EXPECT_EQ(InitialsOf("JA"), "J. A.");
+  EXPECT_EQ(InitialsOf("\xC5\x81"
+                       "E"),
+            "\xC5\x81. E.");
   EXPECT_EQ(InitialsOf("Jean-Paul"), "J.-P.");
   EXPECT_EQ(InitialsOf("J.-P."), "J.-P.");
   EXPECT_EQ(InitialsOf("\xC3\x89lise"), "\xC3\x89.");
