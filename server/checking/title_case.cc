@@ -33,6 +33,15 @@ struct Word {
   bool particle = false;
 };
 
+// "U.S.", "W.", "E.": capital letters each followed by a period.
+bool IsInitialism(absl::string_view word) {
+  if (word.size() < 2) return false;
+  for (size_t i = 0; i < word.size(); i += 2) {
+    if (!absl::ascii_isupper(word[i]) || i + 1 >= word.size() || word[i + 1] != '.') return false;
+  }
+  return true;
+}
+
 bool StartsCapitalised(absl::string_view text) {
   return !text.empty() &&
          (absl::ascii_isupper(text[0]) || static_cast<unsigned char>(text[0]) >= 0xC0);
@@ -62,6 +71,19 @@ void MarkNames(std::vector<Word>* words) {
     if (i > 0 && i + 1 < words->size() && IsNameParticle(texts[i]) &&
         StartsCapitalised(texts[i - 1]) && StartsCapitalised(texts[i + 1])) {
       (*words)[i].particle = true;
+    }
+    // After an initial ("W. E. B. Du Bois") or a capitalised particle ("Ibn Khaldun", "Du
+    // Bois") comes a surname.
+    static constexpr absl::string_view kCapitalParticles[] = {
+        "Ibn", "Du", "De", "Van", "Von", "Al", "El", "Le", "La", "Da", "Di", "Bin"};
+    bool after_initial = i > 0 && IsInitialism(texts[i - 1]) && texts[i - 1].size() == 2;
+    bool after_particle = false;
+    for (absl::string_view particle : kCapitalParticles) {
+      after_particle = after_particle || (i > 0 && texts[i - 1] == particle);
+    }
+    if ((after_initial || after_particle) && StartsCapitalised(texts[i])) {
+      (*words)[i].proper = true;
+      if (after_particle) (*words)[i - 1].proper = true;
     }
   }
 }
@@ -98,7 +120,7 @@ PieceCase ClassifyPiece(absl::string_view piece, size_t* first_letter) {
 bool EndsClause(absl::string_view word) {
   if (word.empty()) return false;
   char last = word.back();
-  return last == ':' || last == '?' || last == '!' || last == '.';
+  return last == ':' || last == '?' || last == '!' || (last == '.' && !IsInitialism(word));
 }
 
 bool IsDash(absl::string_view word) {

@@ -64,5 +64,11 @@ TEST(TitleCaseTest, AnEmDashWithoutSpacesSeparatesWords) {
             "A Case Study");
 }
 
+TEST(TitleCaseTest, SentenceCaseKeepsNamesAfterInitialsAndCapitalisedParticles) {
+  EXPECT_EQ(ToSentenceCase("U.S. Foreign Policy and W. E. B. Du Bois"),
+            "U.S. foreign policy and W. E. B. Du Bois");
+  EXPECT_EQ(ToSentenceCase("Reading Ibn Khaldun Today"), "Reading Ibn Khaldun today");
+}
+
 }  // namespace
 }  // namespace citecheck
