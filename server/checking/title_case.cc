@@ -81,6 +81,7 @@ void MarkNames(std::vector<Word>* words) {
     for (absl::string_view particle : kCapitalParticles) {
       after_particle = after_particle || (i > 0 && texts[i - 1] == particle);
     }
+    if (IsInitialism(texts[i])) (*words)[i].proper = true;  // "W.", "U.S.": never lowered.
     if ((after_initial || after_particle) && StartsCapitalised(texts[i])) {
       (*words)[i].proper = true;
       if (after_particle) (*words)[i - 1].proper = true;
