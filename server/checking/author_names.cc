@@ -74,19 +74,20 @@ bool LooksLikeGivenNames(absl::string_view part) {
   return true;
 }
 
-// The given names of an inverted name, not a whole "Given Surname": one word ("Rahul") or
-// ending with an initial ("John A.").
-bool EndsLikeInvertedGivenNames(absl::string_view part) {
-  std::vector<absl::string_view> words = Words(part);
-  return words.size() == 1 || (!words.empty() && IsInitialsWord(words.back()));
-}
-
 bool IsSuffix(absl::string_view part) {
   static constexpr absl::string_view kSuffixes[] = {"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"};
   for (absl::string_view suffix : kSuffixes) {
     if (part == suffix) return true;
   }
   return false;
+}
+
+// The given names of an inverted name, not a whole "Given Surname": one word ("Rahul") or
+// ending with an initial ("John A.").
+bool EndsLikeInvertedGivenNames(absl::string_view part) {
+  std::vector<absl::string_view> words = Words(part);
+  return words.size() == 1 ||
+         (!words.empty() && IsInitialsWord(words.back()) && !IsSuffix(words.back()));
 }
 
 bool IsInitialsOnly(absl::string_view part) {

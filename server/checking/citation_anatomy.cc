@@ -86,7 +86,8 @@ bool EndsInvertedInitials(absl::string_view text, size_t from, size_t pos) {
   if (comma == absl::string_view::npos) return false;
   // The first author inverted with given names ending in an initial, "Becker, Ingrid E.":
   // nothing else can follow it but ", and …" or the next element.
-  if (before.find(',') == comma) {
+  if (before.find(',') == comma && !absl::StrContains(before, " and ") &&
+      !absl::StrContains(before, " & ")) {
     bool given_names = true;
     for (size_t i = from + comma + 1; i < pos && given_names; ++i) {
       given_names = text[i] == ' ' || text[i] == '.' || text[i] == '-' || IsLetterByte(text[i]);
@@ -307,6 +308,9 @@ size_t FindContainerNameEnd(absl::string_view text, size_t begin, size_t end) {
     if (close != absl::string_view::npos && close < end) return close + 1;
   }
   static constexpr absl::string_view kLabels[] = {"vol.", "no.", "pp.", "p. ", "article "};
+  // MLA's "Book Title, edited by …": the name runs to its editors.
+  size_t edited = text.substr(begin, end - begin).find(", edited by ");
+  if (edited != absl::string_view::npos) return begin + edited;
   for (size_t j = begin + 1; j < end; ++j) {
     if (text[j] == ',' && j + 1 < end && text[j + 1] == ' ') {
       return j;  // "Journal, 14(2)", "Site, 7 Apr. 2017", "Proceedings of …, ACM, 2015".
@@ -949,6 +953,12 @@ size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
     }
     ElementEnd subtitle = NextElementEnd(text, next, body_end, /*in_authors=*/false);
     if (subtitle.next_begin >= body_end) break;
+    // "Why Do X? CDC. January 8, 2016.": what follows is a site, then its date.
+    size_t after = subtitle.next_begin;
+    if (IsMonthAt(text, after, body_end) || StartsAt(text, after, "Accessed") ||
+        StartsAt(text, after, "Retrieved") || YearLengthAt(text, after) > 0) {
+      break;
+    }
     element = subtitle;
   }
   citation->title_element = {pos, element.separator_end};

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -104,11 +105,24 @@ void CheckContainerItalic(const CitationAnatomy& citation, absl::string_view com
 void CheckBookTitleItalic(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
   if (!citation.IsStandaloneWork() || citation.title_form != TitleForm::kPlain) return;
   absl::string_view title = citation.Of(citation.title);
-  // The title's words end before an edition, a report number or a description:
-  // "Title (3rd ed.)", "Title (RR-123)", "Title [Data set]".
-  size_t words_end = title.size();
-  for (absl::string_view opener : {" (", " ["}) {
-    words_end = std::min(words_end, title.find(opener));
+  // The title's words end before an edition, a report or publication number, a version or a
+  // description: "Title (3rd ed.)", "Title (RR-123)", "Title [Data set]"; a parenthesis of
+  // the title's own ("Policy (1971–2009)") stays in it.
+  size_t words_end = std::min(title.size(), title.find(" ["));
+  for (size_t open = title.find(" ("); open < words_end; open = title.find(" (", open + 1)) {
+    absl::string_view inside = title.substr(open + 2);
+    bool details = absl::StrContains(inside.substr(0, inside.find(')')), "ed.") ||
+                   absl::StartsWith(inside, "Version") || absl::StartsWith(inside, "Publication") ||
+                   absl::StartsWith(inside, "Report") || absl::StartsWith(inside, "No.");
+    size_t code = 0;
+    while (code < inside.size() && (absl::ascii_isupper(inside[code]) || inside[code] == '-')) {
+      ++code;
+    }
+    details = details || (code >= 2 && inside[code - 1] == '-');  // "(RR-123)", "(WP-12)".
+    if (details) {
+      words_end = open;
+      break;
+    }
   }
   title = title.substr(0, words_end);
   if (title.empty()) return;

@@ -441,5 +441,12 @@ TEST(Apa7RulesTest, ChecksTheNamesOfAListShortenedWithAnEllipsis) {
   EXPECT_EQ(ApaFixed("apa7-author-list", citation), absl::StrCat(list, tail));
 }
 
+TEST(Apa7RulesTest, KeepsAParenthesisOfTheTitleInsideTheItalics) {
+  EXPECT_EQ(
+      ApaFixed("apa7-book-title-italics",
+               "Lee, K. (2017). Sea-level rise and foreign policy (1971–2009). Edward Elgar."),
+      "Lee, K. (2017). _Sea-level rise and foreign policy (1971–2009)_. Edward Elgar.");
+}
+
 }  // namespace
 }  // namespace citecheck

@@ -289,5 +289,21 @@ TEST(Chicago17RulesTest, QuotesAChapterTitleWithTypesetMarks) {
             kChicagoChapter);
 }
 
+TEST(Chicago17RulesTest, QuotesAQuestionTitleBeforeASiteAndItsDate) {
+  EXPECT_EQ(ChicagoFixed("chicago17-title-quotation-marks",
+                         "Lee, Kim. 2016. Why Do Refugees Resist? CDC. January 8, 2016. "
+                         "https://www.example.org/why."),
+            "Lee, Kim. 2016. \xE2\x80\x9CWhy Do Refugees Resist?\xE2\x80\x9D CDC. January 8, 2016. "
+            "https://www.example.org/why.");
+}
+
+TEST(Chicago17RulesTest, FindsTheAuthorsOfTwoWithoutTheSerialComma) {
+  EXPECT_EQ(ChicagoFixed("chicago17-author-connector",
+                         "MacDonald, Rahul R. and José K. Fernández-López III. 2019. "
+                         "\xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_ 1: 1–9."),
+            "MacDonald, Rahul R., and José K. Fernández-López III. 2019. "
+            "\xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_ 1: 1–9.");
+}
+
 }  // namespace
 }  // namespace citecheck
