@@ -104,17 +104,25 @@ const TOPICS = [
   'voter turnout', 'maternal health', 'soil erosion', 'working memory', 'migrant labor',
   'public trust', 'early literacy', 'antibiotic resistance', 'water scarcity', 'peer review',
   'carbon pricing', 'chronic pain', 'citizen science', 'food insecurity', 'academic writing',
+  // A second vocabulary, so that no rule is tuned to one word list.
+  'vaccine hesitancy', 'wage growth', 'the gig economy', 'women’s suffrage', 'data privacy',
+  'U.S. foreign policy', 'bird migration', 'opioid use', 'school choice', 'heat stress',
+  'open access publishing', 'rent control', 'sea-level rise', 'dementia care', 'fake news',
 ];
 const PLACES = [
   'Andalusia', 'Kenya', 'the United States', 'Brazil', 'New Zealand', 'Tokyo', 'Lagos',
   'the European Union', 'Latin America', 'the Amazon', 'Scotland', 'Ontario', 'Bangladesh',
   'rural India', 'South Africa', 'the Arctic', 'Mexico City', 'Norway', 'the Mediterranean',
   'Kerala', 'Chiapas', 'Valparaíso', 'the Niger Delta',
+  'Ghana', 'Peru', 'the U.S. Midwest', 'Sweden', 'Bavaria', 'Quebec', 'Vietnam', 'the Sahel',
+  'Appalachia', 'Sri Lanka', 'Nigeria', 'Chile',
 ];
 const PEOPLE = ['Shakespeare', 'Darwin', 'Freud', 'Jane Austen', 'Toni Morrison', 'Kant',
                 'Virginia Woolf', 'Marx', 'Simone de Beauvoir', 'Confucius',
                 // Names the checker's list of proper nouns does not hold (its misses show).
-                'Margaret Atwood', 'Chimamanda Ngozi Adichie', 'Octavia Butler', 'Rabindranath Tagore'];
+                'Margaret Atwood', 'Chimamanda Ngozi Adichie', 'Octavia Butler', 'Rabindranath Tagore',
+                'Dickens', 'Nietzsche', 'Foucault', 'Adam Smith', 'Hannah Arendt', 'W. E. B. Du Bois',
+                'Mary Shelley', 'Ibn Khaldun'];
 const ACRONYMS = ['COVID-19', 'DNA', 'fMRI', 'ADHD', 'HIV', 'NGOs', 'AI', 'GDP', 'STEM',
                   'mRNA', 'iPhone', 'YouTube', 'PTSD', 'UN', 'NATO', 'eHealth'];
 const GROUPS_OF = ['adolescents', 'older adults', 'nurses', 'first-year students',
@@ -143,6 +151,10 @@ function makeTitle(r) {
     () => `${cap(topic())} in the age of ${r.pick(ACRONYMS)}`,
     () => `${r.pick(ACRONYMS)} and ${topic()}: Reading ${r.pick(PEOPLE)} in ${place()}`,
     () => `Measuring ${topic()} with ${r.pick(ACRONYMS)} data`,
+    () => `${cap(topic())} and ${topic()} (${r.int(1950, 1990)}–${r.int(1991, 2020)})`,
+    () => `What explains ${topic()}? A ${r.pick(STUDY)} & review`,
+    () => `${cap(topic())}, ${topic()}, and ${topic()} in ${place()}`,
+    () => `The 19th-century roots of ${topic()}`,
     () => `Children’s ${topic()} in the ${r.pick(['1990s', '20th century', '21st century'])}: ${cap(r.pick(STUDY))}`,
     () => `“${cap(topic())}” and its critics: ${cap(topic())} after ${r.int(1950, 2020)}`,
     () => `${cap(r.pick(ADJ))} ${topic()} and ${topic()}—A ${r.pick(STUDY)}`,
@@ -158,6 +170,10 @@ const JOURNALS = [
   'Urban Studies', 'Journal of Modern History', 'Review of Economic Studies',
   'New Literary History', 'Ecology and Society', 'Journal of the Royal Society Interface',
   'Annals of Tourism Research', 'Computers in Human Behavior', 'International Journal of Nursing Studies',
+  'Nature', 'Science', 'Cell', 'The American Historical Review',
+  'Journal of Economic Perspectives', 'Ecology Letters', 'New England Journal of Medicine',
+  'Journal of Personality and Social Psychology', 'Past & Present',
+  'Environmental Research Letters', 'eLife', 'BMJ Open',
 ];
 const PROCEEDINGS = [
   'Proceedings of the ACM Conference on Digital Libraries',
@@ -173,6 +189,9 @@ const PUBLISHERS = [
   ['Princeton University Press', 'Princeton, NJ'], ['Wiley', 'Hoboken, NJ'],
   ['Bloomsbury Academic', 'London'], ['Harvard University Press', 'Cambridge, MA'],
   ['Polity', 'Cambridge'], ['Verso', 'London'], ['Elsevier', 'Amsterdam'],
+  ['Yale University Press', 'New Haven, CT'], ['Duke University Press', 'Durham, NC'],
+  ['Basic Books', 'New York'], ['Beacon Press', 'Boston'], ['Zed Books', 'London'],
+  ['Edward Elgar', 'Cheltenham, UK'], ['Brill', 'Leiden'], ['De Gruyter', 'Berlin'],
 ];
 const REPORT_PUBLISHERS = [
   ['RAND Corporation', 'Santa Monica, CA'], ['World Bank', 'Washington, DC'],
@@ -181,7 +200,9 @@ const REPORT_PUBLISHERS = [
 const UNIVERSITIES = ['University of Michigan', 'Stanford University', 'University of Toronto',
                       'University of Edinburgh', 'Universidad de Chile', 'McGill University'];
 const SITES = ['BBC News', 'Pew Research Center', 'Mayo Clinic', 'National Geographic',
-               'The Conversation', 'Smithsonian Magazine', 'NASA Earth Observatory', 'Healthline'];
+               'The Conversation', 'Smithsonian Magazine', 'NASA Earth Observatory', 'Healthline',
+  'The Guardian', 'CDC', 'Our World in Data', 'Vox', 'Scientific American', 'NPR',
+];
 const REPOS = ['Zenodo', 'Harvard Dataverse', 'ICPSR', 'Figshare'];
 
 const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);

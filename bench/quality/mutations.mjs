@@ -41,9 +41,12 @@ const apaName = (name) => (name.literal ? name.literal
   : `${rendered(name, true)}, ${apaInitials(name.given)}` +
     `${name['dropping-particle'] ? ` ${name['dropping-particle']}` : ''}${name.suffix ? `, ${name.suffix}` : ''}`);
 
-// The page range as the style rendered it: "101–115" (APA) or "101–15" (MLA, Chicago).
-const renderedRange = (text) => {
-  const match = /(\d+)–(\d+)/.exec(text);
+// The item's page range as the style rendered it: "101–115" (APA) or "101–15" (MLA,
+// Chicago); not a range of years in a title.
+const renderedRange = (text, item) => {
+  const first = item && item.page && /^(\d+)-/.exec(item.page);
+  if (!first) return null;
+  const match = [...text.matchAll(/(\d+)–(\d+)/g)].filter((m) => m[1] === first[1]).pop();
   return match ? match[0] : null;
 };
 
@@ -88,8 +91,8 @@ const common = {
   }),
   pageHyphen: (prefix, kinds) => ({
     name: `${prefix}-page-hyphen`, fixable: true,
-    apply: ({ text, kind }) => {
-      const range = renderedRange(text);
+    apply: ({ text, item, kind }) => {
+      const range = renderedRange(text, item);
       if (!kinds.includes(kind) || !range) return null;
       return result(replaceOnce(text, range, range.replace('–', '-')));
     },
@@ -321,7 +324,7 @@ const CHICAGO = [
   { name: 'chicago17-year-after-pages', fixable: true,
     apply: ({ text, item, kind }) => {
       const y = firstYear(item);
-      const range = renderedRange(text);
+      const range = renderedRange(text, item);
       if (!y || kind !== 'journal article' || !range) return null;
       const moved = replaceOnce(text, `. ${y}. `, '. ');
       return result(moved && replaceOnce(moved, `: ${range}`, `: ${range}, ${y}`));
@@ -343,8 +346,8 @@ const CHICAGO = [
   common.doiDx('chicago17'),
   common.noCommaBeforeAnd('chicago17'),
   { name: 'chicago17-pp-before-pages', fixable: true,
-    apply: ({ text, kind }) => {
-      const range = renderedRange(text);
+    apply: ({ text, item, kind }) => {
+      const range = renderedRange(text, item);
       if (kind !== 'journal article' || !range) return null;
       return result(replaceOnce(text, `: ${range}`, `: pp. ${range}`));
     } },
