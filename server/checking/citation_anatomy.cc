@@ -758,14 +758,15 @@ std::string ClassifySource(const CitationAnatomy& citation) {
       !citation.container_starts_with_in) {
     return std::string(CitationAnatomy::kBook);
   }
-  if (report_number || (LooksLikeReportPublisher(publisher) && !LooksLikePublisher(publisher) &&
-                        !HasMonthDate(citation))) {
-    return std::string(CitationAnatomy::kReport);
-  }
+  if (report_number) return std::string(CitationAnatomy::kReport);
   bool has_url = citation.link_kind == LinkKind::kUrl;
   if (HasMonthDate(citation) || citation.retrieved_from.present() ||
       absl::StrContains(text, "Accessed ") || absl::StrContains(text, "Retrieved ")) {
     return std::string(CitationAnatomy::kWebpage);
+  }
+  if (LooksLikeReportPublisher(publisher) && !LooksLikePublisher(publisher) &&
+      (citation.title_form != TitleForm::kQuoted || citation.place.present())) {
+    return std::string(CitationAnatomy::kReport);
   }
   if (citation.title_form != TitleForm::kQuoted &&
       (LooksLikePublisher(publisher) || citation.place.present() ||
