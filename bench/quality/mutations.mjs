@@ -260,7 +260,8 @@ const MLA = [
       if (!text.startsWith(lead)) return null;
       const given = (n) => `${n.given} ${n['dropping-particle'] ? `${n['dropping-particle']} ` : ''}${rendered(n, true)}${n.suffix ? ` ${n.suffix}` : ''}`;
       const rest = names.slice(1, -1).map(given).join(', ');
-      const listed = `${lead.slice(0, -', et al.'.length)}, ${rest}, and ${given(names[names.length - 1])}.`;
+      const last = given(names[names.length - 1]);
+      const listed = `${lead.slice(0, -', et al.'.length)}, ${rest}, and ${last}${last.endsWith('.') ? '' : '.'}`;
       return result(listed + text.slice(lead.length));
     } },
   common.titleNotQuoted('mla9', ['journal article', 'book chapter', 'webpage', 'conference paper']),

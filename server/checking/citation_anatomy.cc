@@ -148,8 +148,11 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
     }
     if (c == '_') {
       italic = !italic;
+      // "_Why do they resist?_ Publisher": the question ends the element, unless a
+      // parenthesis of the same element follows ("_Book?_ (pp. 1–9)").
       if (!italic && !quoted && depth == 0 && i > from &&
-          (text[i - 1] == '?' || text[i - 1] == '!') && (i + 1 >= limit || text[i + 1] == ' ')) {
+          (text[i - 1] == '?' || text[i - 1] == '!') && (i + 1 >= limit || text[i + 1] == ' ') &&
+          !(i + 2 < limit && text[i + 2] == '(')) {
         return {i + 1, i + 1, SkipSpaces(text, i + 1, limit)};
       }
     } else if (c == '(' || c == '[') {
@@ -651,6 +654,7 @@ bool HasMonthDate(const CitationAnatomy& citation) {
 // "Verso" or "Verso, 2019": one to four capitalised words (and a year), as a publisher is
 // written after the title of a book.
 bool LooksLikeBarePublisher(absl::string_view element) {
+  while (!element.empty() && element.back() == ',') element.remove_suffix(1);
   size_t comma = element.find(", ");
   absl::string_view name = element.substr(0, comma);
   if (comma != absl::string_view::npos) {
@@ -728,7 +732,7 @@ std::string ClassifySource(const CitationAnatomy& citation) {
   }
   absl::string_view publisher_or_container =
       citation.publisher_element.present() ? citation.Of(citation.publisher_element) : container;
-  if (citation.title_form == TitleForm::kItalic && !AuthorsAreEditors(citation) &&
+  if (citation.title_form != TitleForm::kQuoted && !AuthorsAreEditors(citation) &&
       ContainsAnyWord(publisher_or_container,
                       {"University", "Universidad", "Université", "Universität", "College"}) &&
       !ContainsAnyWord(publisher_or_container, {"Press", "UP"})) {
@@ -774,7 +778,7 @@ std::string ClassifySource(const CitationAnatomy& citation) {
     return std::string(CitationAnatomy::kBook);
   }
   if (citation.title_form != TitleForm::kQuoted && !citation.container_name_italic &&
-      citation.link_kind == LinkKind::kNone && LooksLikeBarePublisher(container)) {
+      citation.link_kind != LinkKind::kUrl && LooksLikeBarePublisher(container)) {
     return std::string(CitationAnatomy::kBook);
   }
   if (citation.title_form == TitleForm::kQuoted && citation.container_name_italic && has_url) {
