@@ -325,10 +325,9 @@ TEST(Apa7RulesTest, AcceptsNoDateAndGroupAuthors) {
 }
 
 TEST(Apa7RulesTest, PutsNoDateInParentheses) {
-  constexpr char kCitation[] = "Lee, K. n.d. _No date page_. Site. https://ex.org/p";
-  EXPECT_THAT(Apa("apa7-year-after-authors", kCitation), SizeIs(1));
-  EXPECT_EQ(ApaFixed("apa7-year-after-authors", kCitation),
-            "Lee, K. (n.d.). _No date page_. Site. https://ex.org/p");
+  ExpectOneFindingFixedAs(Apa7Rules(), "apa7-year-after-authors",
+                          "Lee, K. n.d. _No date page_. Site. https://ex.org/p",
+                          "Lee, K. (n.d.). _No date page_. Site. https://ex.org/p");
 }
 
 TEST(Apa7RulesTest, PutsADateWithoutParenthesesAfterALeadingTitleInParentheses) {
@@ -382,10 +381,9 @@ TEST(Apa7RulesTest, RemovesThePlaceOfPublication) {
 
 TEST(Apa7RulesTest, MovesTheEditionOutOfTheItalics) {
   EXPECT_THAT(Apa("apa7-edition-outside-italics", kApaBook), IsEmpty());
-  constexpr char kCitation[] = "Müller, J. (2019). _Learning statistics with R (3rd ed.)_. Polity.";
-  EXPECT_THAT(Apa("apa7-edition-outside-italics", kCitation), SizeIs(1));
-  EXPECT_EQ(ApaFixed("apa7-edition-outside-italics", kCitation),
-            "Müller, J. (2019). _Learning statistics with R_ (3rd ed.). Polity.");
+  ExpectOneFindingFixedAs(Apa7Rules(), "apa7-edition-outside-italics",
+                          "Müller, J. (2019). _Learning statistics with R (3rd ed.)_. Polity.",
+                          "Müller, J. (2019). _Learning statistics with R_ (3rd ed.). Polity.");
 }
 
 TEST(Apa7RulesTest, ItalicisesTitlesOfReportsUpToTheirNumber) {

@@ -234,8 +234,7 @@ TEST(Chicago17RulesTest, RenderedReferencesOfEverySourceTypePassEveryRule) {
 TEST(Chicago17RulesTest, TakesTheYearOutOfParentheses) {
   std::string citation(kChicagoBook);
   citation.replace(citation.find("2019."), 5, "(2019).");
-  EXPECT_THAT(Chicago("chicago17-year-after-authors", citation), SizeIs(1));
-  EXPECT_EQ(ChicagoFixed("chicago17-year-after-authors", citation), kChicagoBook);
+  ExpectOneFindingFixedAs(Chicago17Rules(), "chicago17-year-after-authors", citation, kChicagoBook);
 }
 
 TEST(Chicago17RulesTest, MovesTheYearFromAfterThePublisherToAfterTheAuthors) {

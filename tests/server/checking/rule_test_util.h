@@ -33,6 +33,13 @@ inline std::string FixedBy(const std::vector<Rule>& rules, absl::string_view nam
   return RunRules({*rule}, citation).corrected;
 }
 
+// Expects the rule `name` to report one problem in `citation` and to fix it into `fixed`.
+inline void ExpectOneFindingFixedAs(const std::vector<Rule>& rules, absl::string_view name,
+                                    absl::string_view citation, absl::string_view fixed) {
+  EXPECT_EQ(FindingsOf(rules, name, citation).size(), 1u) << name << ": " << citation;
+  EXPECT_EQ(FixedBy(rules, name, citation), fixed) << name;
+}
+
 // Expects no rule of `rules` to find anything in any of `citations`.
 inline void ExpectEveryRulePasses(const std::vector<Rule>& rules,
                                   std::initializer_list<const char*> citations) {
