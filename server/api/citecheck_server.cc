@@ -7,6 +7,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/api/metrics_interceptor.h"
 #include "spdlog/spdlog.h"
 
 namespace citecheck {
@@ -39,7 +40,15 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(s.options_.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(s.options_.listen,
+                           s.options_.credentials != nullptr ? s.options_.credentials
+                                                             : grpc::InsecureServerCredentials(),
+                           &port);
+  GrpcServerMetrics::Get().PreRegister(
+      {std::begin(kServiceNames), std::end(kServiceNames)});
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeMetricsInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Above our own request limit, so that an oversized batch gets REQUEST_TOO_LARGE from us.
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<size_t>(4 * s.options_.limits.max_request_bytes + (1 << 20),
@@ -57,6 +66,7 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   auto* health = s.server_->GetHealthCheckService();
   health->SetServingStatus("", true);
   for (const char* name : kServiceNames) health->SetServingStatus(name, true);
+  s.serving_.store(true);
   return server;
 }
 
@@ -68,6 +78,7 @@ void CitecheckServer::Shutdown() {
     if (shut_down_ || server_ == nullptr) return;
     shut_down_ = true;
   }
+  serving_.store(false);
   spdlog::info("shutting down: ending watch streams, draining calls");
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->GetHealthCheckService()->Shutdown();

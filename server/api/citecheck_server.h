@@ -1,11 +1,13 @@
 #ifndef CITECHECK_SERVER_API_CITECHECK_SERVER_H_
 #define CITECHECK_SERVER_API_CITECHECK_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "server/accounts/account_store.h"
 #include "server/api/account_service.h"
@@ -28,6 +30,8 @@ struct ServerOptions {
   absl::Duration watch_heartbeat = absl::Seconds(5);  // heartbeat on idle WatchJob streams
   absl::Duration shutdown_grace = absl::Seconds(5);   // in-flight unary RPCs get this long
   std::string admin_key;  // empty = admin RPCs refused
+  // Transport security of the gRPC port (server/api/tls_credentials.h); null = plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // The parts the server runs on; the server owns them.
@@ -59,6 +63,10 @@ class CitecheckServer {
 
   JobManager& manager() { return *manager_; }
 
+  // True while the health service reports SERVING (from the end of Start() to the beginning of
+  // Shutdown()); what /readyz answers.
+  bool serving() const { return serving_.load(); }
+
  private:
   CitecheckServer(ServerOptions options, ServerParts parts);
 
@@ -70,6 +78,7 @@ class CitecheckServer {
   std::unique_ptr<AccountServiceImpl> account_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
+  std::atomic<bool> serving_{false};
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
