@@ -12,6 +12,7 @@
 #include "server/checking/prompts.h"
 #include "server/common/errors.h"
 #include "server/common/logging.h"
+#include "server/llm/llm_metrics.h"
 
 namespace citecheck {
 namespace {
@@ -194,13 +195,17 @@ void LlmChecker::Run::RunGroup(const LlmEndpoint& endpoint, Group group,
     if (left <= absl::ZeroDuration()) return Halt(group, Stop::kDeadline);
     llm_request.timeout = std::min(options_.attempt_timeout, left);
 
+    const absl::Time sent = absl::Now();
     LlmResponse response = endpoint.client->Complete(llm_request);
+    const absl::Duration took = absl::Now() - sent;
+    const bool cancelled_meanwhile = Cancelled();
     ++group.attempts;
     AttemptOutcome outcome = std::move(response.outcome);
 
     if (outcome.kind == AttemptOutcome::Kind::kSuccess) {
       ParsedAnswer parsed = ParseLlmAnswer(response.content, request_.style, count);
       if (parsed.any_block) {
+        RecordLlmAttempt(endpoint.metrics, outcome, true, cancelled_meanwhile, took);
         if (endpoint.budget != nullptr) endpoint.budget->OnSuccess();
         for (auto& [number, result] : parsed.results) {
           items_[group.indices[number - 1]].result = std::move(result);
@@ -229,6 +234,7 @@ void LlmChecker::Run::RunGroup(const LlmEndpoint& endpoint, Group group,
       outcome.detail = "no parsable citation block in the answer";
     }
 
+    RecordLlmAttempt(endpoint.metrics, outcome, false, cancelled_meanwhile, took);
     const absl::Time now = clock_->Now();
     RetryDecision decision =
         DecideRetry(outcome, group.attempts, options_.retry, now, [this] { return Uniform01(); });

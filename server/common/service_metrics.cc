@@ -58,12 +58,14 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry& registry) {
 
   CounterFamily& transactions = registry.AddCounter(
       "citecheck_db_transactions_total",
-      "Database transactions: commit and error count calls, retry counts reruns of a body after "
-      "a deadlock, lock wait timeout or lost connection.",
+      "Database transaction calls by outcome: commit, error (the database failed), rollback (the "
+      "transaction declined, e.g. a reused order id); retry counts reruns after a deadlock, "
+      "lock wait timeout or lost connection.",
       {"outcome"});
   db_transactions_[0] = &transactions.Labels({"commit"});
   db_transactions_[1] = &transactions.Labels({"retry"});
   db_transactions_[2] = &transactions.Labels({"error"});
+  db_transactions_[3] = &transactions.Labels({"rollback"});
   db_transaction_seconds_ =
       &registry
            .AddHistogram("citecheck_db_transaction_seconds",
@@ -133,8 +135,24 @@ void ServiceMetrics::LedgerEntries(LedgerKind kind, int64_t n) {
   ledger_[static_cast<int>(kind)]->Increment(static_cast<uint64_t>(n));
 }
 
-void ServiceMetrics::DbTransactionDone(bool committed, absl::Duration took) {
-  db_transactions_[committed ? 0 : 2]->Increment();
+void ServiceMetrics::DbTransactionDone(const absl::Status& status, absl::Duration took) {
+  int outcome = 3;
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      outcome = 0;
+      break;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kDataLoss:
+      outcome = 2;
+      break;
+    default:
+      break;
+  }
+  db_transactions_[outcome]->Increment();
   db_transaction_seconds_->ObserveDuration(took);
 }
 

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
 #include "server/common/metrics.h"
@@ -88,8 +89,11 @@ class ServiceMetrics {
   // ---- database ----
   // One run of a transaction body that failed with a retryable error and is run again.
   void DbTransactionRetried() { db_transactions_[1]->Increment(); }
-  // A transaction call ended (committed or not) after `took`, its retries included.
-  void DbTransactionDone(bool committed, absl::Duration took);
+  // A transaction call ended after `took`, its retries included, with `status`: OK counts as
+  // commit; UNAVAILABLE, ABORTED, INTERNAL, UNKNOWN, DEADLINE_EXCEEDED and DATA_LOSS (the
+  // database failed) as error; any other status (the body declined and rolled back, e.g. an
+  // order id reused) as rollback.
+  void DbTransactionDone(const absl::Status& status, absl::Duration took);
 
   // ---- LLM ----
   const LlmEndpointMetrics& llm(LlmEndpointRole role) const {
@@ -105,7 +109,7 @@ class ServiceMetrics {
   Gauge* watch_streams_;
   Counter* watch_events_sent_;
   Counter* ledger_[4];           // by LedgerKind
-  Counter* db_transactions_[3];  // commit, retry, error
+  Counter* db_transactions_[4];  // commit, retry, error, rollback
   Histogram* db_transaction_seconds_;
   LlmEndpointMetrics llm_[2];
 };
