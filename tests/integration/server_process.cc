@@ -57,6 +57,7 @@ std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::strin
     }
   }
   close(out[0]);
+  server->banner_ = line;
   const std::string kPrefix = "listening on ";
   size_t at = line.find(kPrefix);
   if (at == std::string::npos) {
@@ -76,6 +77,14 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> fla
   std::unique_ptr<ListeningProcess> process = ListeningProcess::Start(std::move(args));
   if (process == nullptr) return nullptr;
   return std::unique_ptr<ServerProcess>(new ServerProcess(std::move(process)));
+}
+
+std::string ListeningProcess::Announced(const std::string& prefix) const {
+  const std::string wanted = prefix + " ";
+  size_t at = banner_.find(wanted);
+  if (at == std::string::npos) return "";
+  std::string value = banner_.substr(at + wanted.size());
+  return value.substr(0, value.find('\n'));
 }
 
 ListeningProcess::~ListeningProcess() {

@@ -22,6 +22,9 @@ class ListeningProcess {
   ~ListeningProcess();  // Kill() if still running
 
   const std::string& address() const { return address_; }
+  // The value of another "PREFIX VALUE" line announced together with "listening on" (in the same
+  // write), e.g. Announced("metrics on"); "" when there is none.
+  std::string Announced(const std::string& prefix) const;
   // "http://HOST:PORT", for HTTP servers.
   std::string url() const { return "http://" + address_; }
 
@@ -35,6 +38,7 @@ class ListeningProcess {
   ListeningProcess() = default;
   pid_t pid_ = -1;
   std::string address_;
+  std::string banner_;  // what stdout said up to the announcement
   std::string log_path_;
 };
 
@@ -47,6 +51,8 @@ class ServerProcess {
   static std::unique_ptr<ServerProcess> Start(std::vector<std::string> flags);
 
   const std::string& address() const { return process_->address(); }
+  // The --metrics_listen address it announced ("metrics on ADDR"); "" without the flag.
+  std::string metrics_address() const { return process_->Announced("metrics on"); }
 
   // A client for this server with the given identity options (server address filled in).
   std::unique_ptr<client::CitecheckClient> Client(client::ClientOptions options = {}) const;

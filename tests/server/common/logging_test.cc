@@ -25,9 +25,9 @@ TEST(LoggingTest, ParsesTheTwoFormats) {
 TEST(LoggingTest, JsonLineHasRfc3339MillisUtcLevelMessageAndFields) {
   // 2026-12-04T18:00:00.123Z
   const int64_t millis = int64_t{1796407200} * 1000 + 123;
-  const std::string line = FormatJsonLogLine(
-      millis, spdlog::level::info, "job finished",
-      {{"job_id", "j-1"}, {"code", "OK"}, {"duration_ms", 12.5}, {"count", 3}});
+  const std::string line =
+      FormatJsonLogLine(millis, spdlog::level::info, "job finished",
+                        {{"job_id", "j-1"}, {"code", "OK"}, {"duration_ms", 12.5}, {"count", 3}});
   EXPECT_EQ(line,
             "{\"ts\":\"2026-12-04T18:00:00.123Z\",\"level\":\"info\",\"msg\":\"job finished\","
             "\"job_id\":\"j-1\",\"code\":\"OK\",\"duration_ms\":12.500,\"count\":3}");
@@ -59,7 +59,8 @@ TEST(LoggingTest, EscapingKeepsEveryLineValidJson) {
 TEST(LoggingTest, ProcessFieldsAppearOnEveryLine) {
   SetProcessLogField("replica", "replica-a");
   SetProcessLogField("replica", "replica-b");  // replaces
-  rapidjson::Document doc = Parse(FormatJsonLogLine(0, spdlog::level::info, "x", {{"job_id", "j"}}));
+  rapidjson::Document doc =
+      Parse(FormatJsonLogLine(0, spdlog::level::info, "x", {{"job_id", "j"}}));
   EXPECT_EQ(std::string(doc["replica"].GetString()), "replica-b");
   EXPECT_EQ(std::string(doc["job_id"].GetString()), "j");
 }
