@@ -42,6 +42,16 @@ class ListeningProcess {
   std::string log_path_;
 };
 
+// What a process that ran to its end did.
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed by a signal, or still running at the timeout (then killed)
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs `argv` (argv[0] a path) with stdin from /dev/null until it exits or `timeout` passes.
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         absl::Duration timeout = absl::Seconds(30));
+
 // The real citecheck-server binary, started on a free loopback port for one test (suite).
 // Its stdout announces the address; its stderr (the log) goes to a file kept for debugging.
 class ServerProcess {
@@ -61,9 +71,7 @@ class ServerProcess {
   std::unique_ptr<client::CitecheckClient> Account(const std::string& token) const;
 
   // See ListeningProcess.
-  int Terminate(absl::Duration timeout = absl::Seconds(20)) {
-    return process_->Terminate(timeout);
-  }
+  int Terminate(absl::Duration timeout = absl::Seconds(20)) { return process_->Terminate(timeout); }
   std::string Log() const { return process_->Log(); }
 
  private:
