@@ -29,6 +29,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest sysbench
   libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   grpc-proto
+  # operations tests: a throwaway PKI (openssl), the Python gRPC client (tests/interop), the
+  # YAML of deploy/ checked against the binary
+  openssl python3 python3-grpcio python3-protobuf python3-yaml
 )
 # Node.js: keep whatever node is on PATH (the machine may have Node 20 from outside apt);
 # install Debian's only when there is none.
