@@ -8,13 +8,20 @@ DATA=/var/lib/citecheck-mariadb/data
 DB="${MARIADB_DATABASE:-citecheck}"
 USER_NAME="${MARIADB_USER:-citecheck}"
 PASSWORD="${MARIADB_PASSWORD:-citecheck}"
-SETTINGS=(--no-defaults --datadir="$DATA" --socket=/run/mysqld/mysqld.sock --port=3306
-  --bind-address=0.0.0.0 --skip-name-resolve --character-set-server=utf8mb4
-  --collation-server=utf8mb4_unicode_ci --transaction-isolation=READ-COMMITTED
-  --innodb-buffer-pool-size="${MARIADB_BUFFER_POOL:-256M}" --innodb-log-file-size=256M
-  --max-connections=500 --log-error=/dev/stderr)
+# A mounted option file (deploy/k8s/mariadb.yaml) replaces the built-in tuning.
+CNF=/etc/mysql/conf.d/citecheck.cnf
+if [[ -f "$CNF" ]]; then
+  SETTINGS=(--defaults-file="$CNF")
+else
+  SETTINGS=(--no-defaults --skip-name-resolve --character-set-server=utf8mb4
+    --collation-server=utf8mb4_unicode_ci --transaction-isolation=READ-COMMITTED
+    --innodb-buffer-pool-size="${MARIADB_BUFFER_POOL:-256M}" --innodb-log-file-size=256M
+    --max-connections=500)
+fi
+SETTINGS+=(--datadir="$DATA" --socket=/run/mysqld/mysqld.sock --port=3306 --bind-address=0.0.0.0
+  --log-error=/dev/stderr)
 if [[ ! -d "$DATA/mysql" ]]; then
-  mariadb-install-db --no-defaults --datadir="$DATA" --auth-root-authentication-method=normal \
+  mariadb-install-db "${SETTINGS[0]}" --datadir="$DATA" --auth-root-authentication-method=normal \
     --skip-test-db >/dev/null
   mariadbd "${SETTINGS[@]}" --skip-networking &
   pid=$!
