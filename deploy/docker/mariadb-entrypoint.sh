@@ -2,7 +2,7 @@
 # The MariaDB container of local clusters: creates the data directory on first start, the
 # database and the user the service needs (MARIADB_DATABASE, MARIADB_USER, MARIADB_PASSWORD,
 # defaults citecheck/citecheck/citecheck), then runs mariadbd in the foreground (it handles
-# SIGTERM). The server settings citecheck relies on are passed below; see docs/OPERATIONS.md.
+# SIGTERM) on MARIADB_BIND_ADDRESS:MARIADB_PORT (default 0.0.0.0:3306). The server settings citecheck relies on are passed below; see docs/OPERATIONS.md.
 set -euo pipefail
 DATA=/var/lib/citecheck-mariadb/data
 DB="${MARIADB_DATABASE:-citecheck}"
@@ -18,7 +18,8 @@ else
     --innodb-buffer-pool-size="${MARIADB_BUFFER_POOL:-256M}" --innodb-log-file-size=256M
     --max-connections=500)
 fi
-SETTINGS+=(--datadir="$DATA" --socket=/run/mysqld/mysqld.sock --port=3306 --bind-address=0.0.0.0
+SETTINGS+=(--datadir="$DATA" --socket=/run/mysqld/mysqld.sock --port="${MARIADB_PORT:-3306}"
+  --bind-address="${MARIADB_BIND_ADDRESS:-0.0.0.0}"
   --log-error=/dev/stderr)
 if [[ ! -d "$DATA/mysql" ]]; then
   mariadb-install-db "${SETTINGS[0]}" --datadir="$DATA" --auth-root-authentication-method=normal \
