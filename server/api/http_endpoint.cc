@@ -1,6 +1,7 @@
 #include "server/api/http_endpoint.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <utility>
 
@@ -60,6 +61,12 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(HttpEndpointOp
   server.set_keep_alive_timeout(std::max<time_t>(1, absl::ToInt64Seconds(o.io_timeout)));
   server.set_keep_alive_max_count(100);
   server.set_payload_max_length(64 * 1024);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second process
+  // share the port (and half of the scrapes) instead of failing to start.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   server.Get("/metrics", [&o](const httplib::Request&, httplib::Response& res) {
     res.set_content(o.metrics(), kPrometheusContentType);
