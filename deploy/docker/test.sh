@@ -44,6 +44,20 @@ check() {  # check DESCRIPTION COMMAND...: runs the command, counts and prints t
   fi
 }
 
+# Prints the replicas' logs when something failed, the summary line, and exits.
+finish() {
+  if ((failed > 0)); then
+    for name in a b; do
+      say "---- log of replica $name (last 30 lines) ----"
+      "$ENGINE" logs --tail 30 "$PREFIX-$name" 2>&1 || true
+    done
+  fi
+  say "done in $(($(date +%s) - STARTED)) s"
+  echo "$passed passed, $failed failed"
+  ((failed == 0))
+  exit
+}
+
 cleanup() {
   local names
   names="$("$ENGINE" ps -a --filter "name=$PREFIX-" --format '{{.Names}}' 2>/dev/null || true)"
@@ -106,6 +120,7 @@ replica a "$A_GRPC" "$A_METRICS"
 replica b "$B_GRPC" "$B_METRICS"
 check "replica A is ready (/readyz 200)" wait_until 60 is_ready "$A_METRICS"
 check "replica B is ready (/readyz 200)" wait_until 60 is_ready "$B_METRICS"
+((failed == 0)) || finish
 check "the image's HEALTHCHECK passes on A" "$ENGINE" healthcheck run "$PREFIX-a"
 check "/healthz answers 200 on B" test "$(http_status "$B_METRICS" /healthz)" = 200
 check "an unknown path answers 404" test "$(http_status "$A_METRICS" /nope)" = 404
@@ -160,12 +175,4 @@ SLOW_STATE="$(tail -n1 <<<"$SLOW_WATCH" | json_field ".get('job_update', {}).get
 check "the job A was running ends on B: $SLOW_STATE" test "$SLOW_STATE" = JOB_STATE_SUCCEEDED
 check "B is still ready" is_ready "$B_METRICS"
 
-if ((failed > 0)); then
-  for name in a b; do
-    say "---- log of replica $name (last 30 lines) ----"
-    "$ENGINE" logs --tail 30 "$PREFIX-$name" 2>&1 || true
-  done
-fi
-say "done in $(($(date +%s) - STARTED)) s"
-echo "$passed passed, $failed failed"
-((failed == 0))
+finish
