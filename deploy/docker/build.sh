@@ -54,10 +54,14 @@ SOURCES
 
 image_exists "$BASE_IMAGE" || make_base_image
 
+# podman writes OCI images by default, which have no HEALTHCHECK: ask for docker's format.
+FORMAT=()
+[[ "$ENGINE" != podman ]] || FORMAT=(--format docker)
+
 build() {  # build TARGET IMAGE
   local started=$(date +%s)
   say "building $2 (target $1)"
-  "$ENGINE" build -f "$DOCKER_DIR/Dockerfile" --target "$1" --build-arg "BASE=$BASE_IMAGE" \
+  "$ENGINE" build "${FORMAT[@]}" -f "$DOCKER_DIR/Dockerfile" --target "$1" --build-arg "BASE=$BASE_IMAGE" \
     -t "$2" "$ROOT" >"/tmp/citecheck-build-$1.log" 2>&1 || {
     tail -n 40 "/tmp/citecheck-build-$1.log" >&2
     die "building $2 failed (log: /tmp/citecheck-build-$1.log)"
