@@ -20,11 +20,9 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/accounts/memory_account_store.h"
-#include "server/accounts/mysql_account_store.h"
 #include "server/api/citecheck_server.h"
 #include "server/api/http_endpoint.h"
 #include "server/api/tls_credentials.h"
@@ -32,11 +30,12 @@
 #include "server/checking/heuristic_checker.h"
 #include "server/checking/llm_checker_setup.h"
 #include "server/common/logging.h"
-#include "server/jobs/memory_job_store.h"
 #include "server/storage/mysql_url.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (port 0 = any free port)");
-ABSL_FLAG(std::string, store, "mysql", "account store: mysql or memory (development only)");
+ABSL_FLAG(std::string, store, "mysql",
+          "where jobs and accounts live: mysql (durable, shared by replicas) or memory "
+          "(development only: one process, lost when it exits)");
 ABSL_FLAG(std::string, mysql_url, "",
           "mysql://USER[:PASS]@HOST:PORT/DB or mysql://USER[:PASS]@localhost/DB?socket=PATH");
 ABSL_FLAG(std::string, llm_base_url, "",
@@ -70,7 +69,18 @@ ABSL_FLAG(absl::Duration, checker_delay, absl::ZeroDuration(),
           "development: makes every checker call take at least this long, like a remote LLM");
 ABSL_FLAG(int, llm_max_inflight, 16, "checker calls in flight at once, whole server");
 ABSL_FLAG(int, citations_per_call, 5, "citations per checker call");
-ABSL_FLAG(int, max_queued_chunks, 10000, "chunks waiting for a worker; more = QUEUE_FULL");
+ABSL_FLAG(int, max_queued_chunks, 100000,
+          "unfinished chunks in the whole queue (all replicas); more = QUEUE_FULL");
+ABSL_FLAG(std::string, replica_name, "",
+          "this replica's name in the database; a restart under the same name takes its "
+          "unfinished chunks back at once (default: the host name)");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5), "replica heartbeat interval");
+ABSL_FLAG(absl::Duration, replica_dead_after, absl::Seconds(30),
+          "a replica silent this long is dead: its chunks return to the queue");
+ABSL_FLAG(absl::Duration, watch_poll, absl::Milliseconds(100),
+          "how often this replica reads other replicas' new events for its watchers");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "SIGTERM: stop claiming, finish or hand back running chunks within this, then exit");
 ABSL_FLAG(absl::Duration, job_deadline, absl::Minutes(30), "a job's whole time budget");
 ABSL_FLAG(absl::Duration, job_retention, absl::Hours(168),
           "how long finished jobs and their request ids are kept");
@@ -98,10 +108,17 @@ ABSL_FLAG(std::string, tls_client_ca_file, "",
 namespace citecheck {
 namespace {
 
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "citecheck";
+  return name;
+}
+
 // Applies CITECHECK_<NAME> environment variables to the flags they name.
 bool ApplyEnvironment() {
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    const char* value = std::getenv(absl::StrCat("CITECHECK_", absl::AsciiStrToUpper(name)).c_str());
+    const char* value =
+        std::getenv(absl::StrCat("CITECHECK_", absl::AsciiStrToUpper(name)).c_str());
     if (value == nullptr) continue;
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
@@ -144,7 +161,7 @@ int Run() {
     return 1;
   }
 
-  ServerParts parts;
+  std::unique_ptr<Checker> checker;
   std::string checker_name = "heuristic";
   if (!absl::GetFlag(FLAGS_llm_base_url).empty()) {
     LlmSetup llm;
@@ -161,13 +178,13 @@ int Run() {
     llm.fallback_base_url = absl::GetFlag(FLAGS_llm_fallback_base_url);
     llm.fallback_model = absl::GetFlag(FLAGS_llm_fallback_model);
     llm.fallback_api_key_env = absl::GetFlag(FLAGS_llm_fallback_api_key_env);
-    absl::StatusOr<std::unique_ptr<Checker>> checker = BuildLlmChecker(llm);
-    if (!checker.ok()) {
-      spdlog::error("{}", std::string(checker.status().message()));
+    absl::StatusOr<std::unique_ptr<Checker>> built_checker = BuildLlmChecker(llm);
+    if (!built_checker.ok()) {
+      spdlog::error("{}", std::string(built_checker.status().message()));
       return 2;
     }
-    parts.checker = *std::move(checker);
-    checker_name = absl::StrCat("llm ", parts.checker->ModelName());
+    checker = *std::move(built_checker);
+    checker_name = absl::StrCat("llm ", checker->ModelName());
     if (absl::GetFlag(FLAGS_checker_delay) > absl::ZeroDuration()) {
       spdlog::warn("--checker_delay applies to the heuristic checker only; ignored");
     }
@@ -175,26 +192,29 @@ int Run() {
     if (!absl::GetFlag(FLAGS_llm_fallback_base_url).empty()) {
       spdlog::warn("--llm_fallback_base_url is ignored without --llm_base_url");
     }
-    parts.checker = std::make_unique<HeuristicChecker>();
+    checker = std::make_unique<HeuristicChecker>();
     if (absl::GetFlag(FLAGS_checker_delay) > absl::ZeroDuration()) {
-      parts.checker = std::make_unique<DelayedChecker>(std::move(parts.checker),
-                                                       absl::GetFlag(FLAGS_checker_delay));
+      checker =
+          std::make_unique<DelayedChecker>(std::move(checker), absl::GetFlag(FLAGS_checker_delay));
     }
   }
 
-  QuotaRules quota;
-  quota.free_limit = absl::GetFlag(FLAGS_free_limit);
-  quota.pass_daily_limit = absl::GetFlag(FLAGS_pass_daily_limit);
-  const std::string store = absl::GetFlag(FLAGS_store);
-  if (store == "memory") {
-    spdlog::warn("--store=memory: accounts and jobs live in this process only and are lost when "
-                 "it exits. For development only; never in production.");
-    parts.accounts = std::make_unique<MemoryAccountStore>(quota);
-  } else if (store == "mysql") {
+  StoreSetup setup;
+  setup.kind = absl::GetFlag(FLAGS_store);
+  setup.quota.free_limit = absl::GetFlag(FLAGS_free_limit);
+  setup.quota.pass_daily_limit = absl::GetFlag(FLAGS_pass_daily_limit);
+  setup.jobs.max_queued_chunks = absl::GetFlag(FLAGS_max_queued_chunks);
+  setup.pool.connect_timeout = absl::Seconds(2);
+  if (setup.kind == "memory") {
+    spdlog::warn(
+        "--store=memory: accounts and jobs live in this process only and are lost when "
+        "it exits. For development only; never in production.");
+  } else if (setup.kind == "mysql") {
     const std::string url_text = absl::GetFlag(FLAGS_mysql_url);
     if (url_text.empty()) {
-      spdlog::error("--store=mysql needs --mysql_url (or CITECHECK_MYSQL_URL); use "
-                    "--store=memory for development without a database");
+      spdlog::error(
+          "--store=mysql needs --mysql_url (or CITECHECK_MYSQL_URL); use "
+          "--store=memory for development without a database");
       return 2;
     }
     absl::StatusOr<MysqlUrl> url = MysqlUrl::Parse(url_text);
@@ -202,38 +222,41 @@ int Run() {
       spdlog::error("--mysql_url: {}", std::string(url.status().message()));
       return 2;
     }
-    absl::StatusOr<std::unique_ptr<MysqlAccountStore>> accounts =
-        MysqlAccountStore::Create(*url, quota);
-    if (!accounts.ok()) {
-      spdlog::error("cannot open the MySQL account store at {}: {}", url->Redacted(),
-                    accounts.status().ToString());
-      return 1;
-    }
-    spdlog::info("accounts in MySQL at {} (schema migrated)", url->Redacted());
-    parts.accounts = std::move(*accounts);
+    setup.mysql = *url;
   } else {
-    spdlog::error("--store must be mysql or memory, not '{}'", store);
+    spdlog::error("--store must be mysql or memory, not '{}'", setup.kind);
     return 2;
   }
-  parts.jobs = std::make_unique<MemoryJobStore>(parts.accounts.get());
-
   ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.jobs.citations_per_call = absl::GetFlag(FLAGS_citations_per_call);
   options.jobs.max_inflight = absl::GetFlag(FLAGS_llm_max_inflight);
-  options.jobs.max_queued_chunks = absl::GetFlag(FLAGS_max_queued_chunks);
   options.jobs.job_deadline = absl::GetFlag(FLAGS_job_deadline);
   options.jobs.job_retention = absl::GetFlag(FLAGS_job_retention);
+  options.jobs.replica_name = absl::GetFlag(FLAGS_replica_name);
+  if (options.jobs.replica_name.empty()) options.jobs.replica_name = HostName();
+  SetProcessLogField("replica", options.jobs.replica_name);  // on every JSON log line
+  options.jobs.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.jobs.replica_dead_after = absl::GetFlag(FLAGS_replica_dead_after);
+  options.jobs.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.watch_poll = absl::GetFlag(FLAGS_watch_poll);
   options.limits.max_batch_citations = absl::GetFlag(FLAGS_max_batch_citations);
   options.limits.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
-  options.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  options.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
   options.admin_key = absl::GetFlag(FLAGS_admin_key);
-  spdlog::info("admin RPCs: {}", options.admin_key.empty() ? "refused (no --admin_key)"
-                                                           : "enabled (admin key set)");
+  spdlog::info("admin RPCs: {}",
+               options.admin_key.empty() ? "refused (no --admin_key)" : "enabled (admin key set)");
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||
-      options.limits.max_batch_citations < 1 || quota.free_limit < 0) {
-    spdlog::error("--citations_per_call, --llm_max_inflight and --max_batch_citations must be "
-                  "positive, --free_limit not negative");
+      options.limits.max_batch_citations < 1 || setup.quota.free_limit < 0 ||
+      options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
+      options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
+      options.watch_poll <= absl::ZeroDuration() ||
+      options.jobs.shutdown_grace < absl::ZeroDuration()) {
+    spdlog::error(
+        "--citations_per_call, --llm_max_inflight, --max_batch_citations, "
+        "--heartbeat_interval and --watch_poll must be positive, --free_limit and "
+        "--shutdown_grace not negative, and --replica_dead_after more than twice "
+        "--heartbeat_interval");
     return 2;
   }
 
@@ -264,6 +287,19 @@ int Run() {
     http = *std::move(started);
   }
 
+  absl::StatusOr<ServerParts> built = BuildServerParts(setup, std::move(checker));
+  if (!built.ok()) {
+    spdlog::error("cannot open the {} store{}: {}", setup.kind,
+                  setup.mysql.has_value() ? absl::StrCat(" at ", setup.mysql->Redacted()) : "",
+                  built.status().ToString());
+    return 1;
+  }
+  if (setup.mysql.has_value()) {
+    spdlog::info("jobs and accounts in MySQL at {} (schema version {})", setup.mysql->Redacted(),
+                 built->database->schema_version());
+  }
+  ServerParts parts = *std::move(built);
+
   absl::StatusOr<std::unique_ptr<CitecheckServer>> server =
       CitecheckServer::Start(options, std::move(parts));
   if (!server.ok()) {
@@ -271,8 +307,9 @@ int Run() {
     return 1;
   }
   running.store(server->get());
-  spdlog::info("citecheck-server listening on {} ({}; checker: {}, store: {})",
-               (*server)->address(), TransportSecurityName(tls), checker_name, store);
+  spdlog::info("citecheck-server listening on {} ({}; replica: {}, checker: {}, store: {})",
+               (*server)->address(), TransportSecurityName(tls), options.jobs.replica_name,
+               checker_name, setup.kind);
   if (http != nullptr) spdlog::info("metrics, /healthz and /readyz on http://{}", http->address());
   // One write, so that a reader of the first line gets the second with it.
   std::printf("listening on %s\n%s", (*server)->address().c_str(),

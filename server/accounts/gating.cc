@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
-#include "server/jobs/job_protos.h"
+#include "server/common/proto_time.h"
 
 namespace citecheck {
 

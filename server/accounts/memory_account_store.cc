@@ -9,17 +9,11 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "server/accounts/gating.h"
 #include "server/common/errors.h"
+#include "server/common/proto_time.h"
 #include "server/common/hashing.h"
 
 namespace citecheck {
 namespace {
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds towards the past
-  out->set_seconds(seconds);
-  out->set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-}
 
 std::string AccountOwner(const std::string& token_hash) {
   return absl::StrCat("acct:", token_hash);

@@ -11,7 +11,6 @@
 #include "absl/types/span.h"
 #include "server/accounts/account_store.h"
 #include "server/storage/mysql_pool.h"
-#include "server/storage/mysql_url.h"
 
 namespace citecheck {
 
@@ -36,14 +35,13 @@ namespace citecheck {
 // Thread-safe: each calling thread uses its own connection (one per thread, see MysqlPool).
 class MysqlAccountStore final : public AccountStore {
  public:
-  // Connects to `url`, applies the schema migrations, and returns the store. Errors from
-  // MysqlPool::Create and ApplyMigrations.
-  static absl::StatusOr<std::unique_ptr<MysqlAccountStore>> Create(
-      const MysqlUrl& url, QuotaRules rules, const MysqlPoolOptions& pool_options = {});
+  // Runs on `pool` (a Database's: schema version >= 1), which must outlive the store.
+  MysqlAccountStore(MysqlPool* pool, QuotaRules rules) : rules_(rules), pool_(pool) {}
 
   MysqlAccountStore(const MysqlAccountStore&) = delete;
   MysqlAccountStore& operator=(const MysqlAccountStore&) = delete;
 
+  // Each of these is one transaction of its own.
   absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) override;
   absl::Status Settle(absl::Span<const Settlement> settlements) override;
   absl::StatusOr<v1::Balance> GetBalance(const Caller& caller, absl::Time now) override;
@@ -52,22 +50,18 @@ class MysqlAccountStore final : public AccountStore {
   absl::StatusOr<v1::Balance> GrantPass(const std::string& token, int days,
                                         const std::string& order_id, absl::Time now) override;
 
-  // For tests: verifies the books in one consistent snapshot, like
-  // MemoryAccountStore::CheckInvariants. For every account, credits = credits granted −
-  // credits charged − credits still reserved, and each UTC day's pass count = pass citations
-  // reserved that day and not released; every free key's usage >= its free citations reserved
-  // and not released; every reservation agrees with its items and its ledger rows; nothing is
-  // negative. INTERNAL naming the first violation.
-  absl::Status CheckInvariants() const;
-
-  // The connections, e.g. for tests that inspect the tables.
-  MysqlPool& pool() const { return *pool_; }
+  // Reserve and Settle as statements of the caller's transaction `tx` (READ COMMITTED, on this
+  // store's pool), so that another store can make "create a job and reserve its quota" or
+  // "record results and charge them" one transaction. Same rules, row locks in the same order
+  // (they come first in the lock order of the caller's transaction, after the caller's own
+  // locks), same idempotency. An error (RetryTransaction included) must fail the caller's
+  // transaction. `now` stamps the ledger rows of SettleIn.
+  absl::StatusOr<Reservation> ReserveIn(Transaction& tx, const ReserveRequest& request);
+  absl::Status SettleIn(Transaction& tx, absl::Span<const Settlement> settlements, absl::Time now);
 
  private:
-  MysqlAccountStore(std::unique_ptr<MysqlPool> pool, QuotaRules rules);
-
   const QuotaRules rules_;
-  const std::unique_ptr<MysqlPool> pool_;
+  MysqlPool* const pool_;
 };
 
 }  // namespace citecheck

@@ -6,10 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/grpc_status.h"
 #include "server/api/identity.h"
+#include "server/api/page_token.h"
 #include "server/common/errors.h"
 
 namespace citecheck {
 namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 200;
 
 std::string Flatten(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
@@ -24,8 +28,8 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 
 }  // namespace
 
-CitationServiceImpl::CitationServiceImpl(JobManager* manager, const Checker* checker,
-                                         WatchHub* hub, SubmitLimits limits)
+CitationServiceImpl::CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
+                                         SubmitLimits limits)
     : manager_(manager),
       checker_(checker),
       hub_(hub),
@@ -41,9 +45,9 @@ grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerC
     reactor->Finish(ToGrpcStatus(batch.status()));
     return reactor;
   }
-  const bool scheduled = submit_pool_.Schedule(
-      [this, reactor, response, caller = IdentifyCaller(*context),
-       batch = *std::move(batch)]() mutable {
+  const bool scheduled =
+      submit_pool_.Schedule([this, reactor, response, caller = IdentifyCaller(*context),
+                             batch = *std::move(batch)]() mutable {
         absl::StatusOr<v1::Job> job = manager_->Submit(caller, std::move(batch));
         if (!job.ok()) {
           reactor->Finish(ToGrpcStatus(job.status()));
@@ -64,19 +68,8 @@ grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerC
 
 grpc::ServerWriteReactor<v1::JobEvent>* CitationServiceImpl::WatchJob(
     grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) {
-  absl::StatusOr<std::shared_ptr<EventLog>> log =
-      manager_->Events(IdentifyCaller(*context), request->job_id());
-  if (!log.ok()) return FinishedWatch(ToGrpcStatus(log.status()));
-  const int64_t last = (*log)->last_sequence();
-  if (request->after_sequence() < 0 || request->after_sequence() > last) {
-    absl::Status out_of_range = MakeError(
-        absl::StatusCode::kOutOfRange, reason::kSequenceOutOfRange,
-        absl::StrCat("after_sequence ", request->after_sequence(),
-                     " is outside the job's events [0, ", last, "]"));
-    AddErrorMetadata(out_of_range, "last_sequence", absl::StrCat(last));
-    return FinishedWatch(ToGrpcStatus(out_of_range));
-  }
-  return hub_->Open(*std::move(log), request->after_sequence());
+  return hub_->Open(IdentifyCaller(*context).OwnerKey(), request->job_id(),
+                    request->after_sequence());
 }
 
 grpc::Status CitationServiceImpl::GetJob(grpc::ServerContext* context,
@@ -93,6 +86,38 @@ grpc::Status CitationServiceImpl::CancelJob(grpc::ServerContext* context,
   absl::StatusOr<v1::Job> job = manager_->Cancel(IdentifyCaller(*context), request->job_id());
   if (!job.ok()) return ToGrpcStatus(job.status());
   *response = *std::move(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status CitationServiceImpl::ListJobs(grpc::ServerContext* context,
+                                           const v1::ListJobsRequest* request,
+                                           v1::ListJobsResponse* response) {
+  if (request->page_size() < 0) {
+    return ToGrpcStatus(FieldError(reason::kMalformedRequest, "page_size", "must not be negative"));
+  }
+  if (!v1::JobState_IsValid(request->state())) {
+    return ToGrpcStatus(FieldError(reason::kMalformedRequest, "state", "is not a job state"));
+  }
+  const Caller caller = IdentifyCaller(*context);
+  JobListQuery query;
+  query.state = request->state();
+  query.limit =
+      request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
+  absl::StatusOr<std::string> key = manager_->PageTokenKey();
+  if (!key.ok()) return ToGrpcStatus(key.status());
+  if (!request->page_token().empty()) {
+    absl::StatusOr<JobPosition> after =
+        DecodePageToken(*key, caller.OwnerKey(), query.state, request->page_token());
+    if (!after.ok()) return ToGrpcStatus(after.status());
+    query.after = *std::move(after);
+  }
+  absl::StatusOr<JobPage> page = manager_->List(caller, query);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (v1::Job& job : page->jobs) *response->add_jobs() = std::move(job);
+  if (page->next.has_value()) {
+    response->set_next_page_token(
+        EncodePageToken(*key, caller.OwnerKey(), query.state, *page->next));
+  }
   return grpc::Status::OK;
 }
 

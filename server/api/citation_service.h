@@ -13,7 +13,7 @@ namespace citecheck {
 // The gRPC face of CitationService. Identity comes from metadata (api/identity.h), every error
 // leaves through ToGrpcStatus.
 //
-// GetJob and CancelJob use the sync API. WatchJob uses the callback API (an idle watcher holds
+// GetJob, CancelJob and ListJobs use the sync API. WatchJob uses the callback API (an idle watcher holds
 // no thread). SubmitBatch is a raw callback method: it parses the request itself so that
 // invalid UTF-8 and oversized requests get citecheck's own INVALID_ARGUMENT; its reservation may
 // wait on the database, so it runs on a BlockingCallPool, never on a gRPC callback thread (a
@@ -36,6 +36,8 @@ class CitationServiceImpl final
                       v1::Job* response) override;
   grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
                          v1::Job* response) override;
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override;
 
  private:
   JobManager* const manager_;

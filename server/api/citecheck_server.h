@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -16,10 +17,39 @@
 #include "server/api/watch_job_reactor.h"
 #include "server/checking/checker.h"
 #include "server/common/clock.h"
+#include "server/jobs/event_hub.h"
+#include "server/jobs/event_poller.h"
 #include "server/jobs/job_manager.h"
 #include "server/jobs/job_store.h"
+#include "server/storage/database.h"
+#include "server/storage/mysql_url.h"
 
 namespace citecheck {
+
+// Where jobs and accounts live. main() fills it from flags.
+struct StoreSetup {
+  std::string kind = "mysql";     // "mysql" (durable, shared by replicas) or "memory"
+  std::optional<MysqlUrl> mysql;  // REQUIRED for "mysql"
+  MysqlPoolOptions pool;
+  QuotaRules quota;
+  JobStoreOptions jobs;
+};
+
+// The parts the server runs on; the server owns them. Declared in dependency order (members are
+// destroyed in reverse): the stores use the database and the event hub.
+struct ServerParts {
+  std::unique_ptr<Database> database;  // null for the memory store
+  std::unique_ptr<EventHub> events;
+  std::unique_ptr<AccountStore> accounts;
+  std::unique_ptr<JobStore> jobs;
+  std::unique_ptr<Checker> checker;
+  Clock* clock = RealClock::Get();  // not owned
+};
+
+// Opens the stores `setup` names (for MySQL: connects and migrates the schema) around
+// `checker`. Errors from Database::Open; INVALID_ARGUMENT for an unknown kind or a missing URL.
+absl::StatusOr<ServerParts> BuildServerParts(const StoreSetup& setup,
+                                             std::unique_ptr<Checker> checker);
 
 // Everything the server is configured with. main() fills it from flags; every default here is
 // the flag's default.
@@ -27,26 +57,23 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // gRPC address; port 0 picks a free port
   JobManagerOptions jobs;
   SubmitLimits limits;
-  absl::Duration watch_heartbeat = absl::Seconds(5);  // heartbeat on idle WatchJob streams
-  absl::Duration shutdown_grace = absl::Seconds(5);   // in-flight unary RPCs get this long
+  WatchHubOptions watch;
+  absl::Duration watch_poll = absl::Milliseconds(100);  // other replicas' events, for watchers
+  // After the drain, in-flight unary RPCs get this long before they are cancelled.
+  absl::Duration rpc_grace = absl::Seconds(2);
   std::string admin_key;  // empty = admin RPCs refused
   // Transport security of the gRPC port (server/api/tls_credentials.h); null = plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
-// The parts the server runs on; the server owns them.
-struct ServerParts {
-  std::unique_ptr<Checker> checker;
-  std::unique_ptr<AccountStore> accounts;
-  std::unique_ptr<JobStore> jobs;
-  Clock* clock = RealClock::Get();  // not owned
-};
-
-// The assembled service: gRPC server (CitationService, AccountService, health, reflection), job
-// manager and watch hub. Thread-safe.
+// The assembled service: gRPC server (CitationService, AccountService, health, reflection),
+// job manager (this replica), event poller and watch hub. Thread-safe.
 class CitecheckServer {
  public:
-  // Builds and starts everything, listening on options.listen.
+  // Builds everything, listens on options.listen and registers the replica. The health status
+  // is SERVING once the replica is registered and recovered, and NOT_SERVING while its store
+  // is unreachable. Errors: UNAVAILABLE (cannot listen), the registration's error (e.g.
+  // FAILED_PRECONDITION: a live process holds the replica name).
   static absl::StatusOr<std::unique_ptr<CitecheckServer>> Start(ServerOptions options,
                                                                 ServerParts parts);
   ~CitecheckServer();  // Shutdown()
@@ -54,32 +81,36 @@ class CitecheckServer {
   // The address actually bound, e.g. "127.0.0.1:43211".
   const std::string& address() const { return address_; }
 
-  // Graceful stop: health NOT_SERVING, open WatchJob streams end with UNAVAILABLE (clients
-  // resume), no new calls accepted, in-flight unary calls get shutdown_grace, then the workers
-  // finish the chunks they run. Idempotent; safe from any thread but a gRPC handler.
+  // Graceful stop (SIGTERM): health NOT_SERVING; new submits refused (UNAVAILABLE
+  // SERVER_SHUTTING_DOWN); the replica drains (running chunks finish or are handed back within
+  // jobs.shutdown_grace, their events reach the watchers); then open WatchJob streams end with
+  // UNAVAILABLE SERVER_SHUTTING_DOWN (clients resume on another replica) and unary calls get
+  // rpc_grace. Idempotent; safe from any thread but a gRPC handler.
   void Shutdown();
   // Blocks until the gRPC server has shut down.
   void Wait();
 
   JobManager& manager() { return *manager_; }
 
-  // True while the health service reports SERVING (from the end of Start() to the beginning of
-  // Shutdown()); what /readyz answers.
+  // True while the health service reports SERVING (never again once Shutdown() began); what
+  // /readyz answers.
   bool serving() const { return serving_.load(); }
 
  private:
   CitecheckServer(ServerOptions options, ServerParts parts);
+  void SetServing(bool serving);
 
   const ServerOptions options_;
   ServerParts parts_;
   std::unique_ptr<JobManager> manager_;
+  std::unique_ptr<EventPoller> poller_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<CitationServiceImpl> citation_service_;
   std::unique_ptr<AccountServiceImpl> account_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
-  std::atomic<bool> serving_{false};
   absl::Mutex shutdown_mu_;
+  std::atomic<bool> serving_{false};  // written under shutdown_mu_
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 

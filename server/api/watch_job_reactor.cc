@@ -1,79 +1,98 @@
 #include "server/api/watch_job_reactor.h"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/api/grpc_status.h"
 #include "server/common/errors.h"
 #include "server/jobs/job_protos.h"
 
 namespace citecheck {
+namespace {
 
-// The state of one WatchJob stream, shared between the gRPC reactor, the event log's listener
-// and the hub's ticker, any of which may outlive the others by a moment. Every decision is taken
-// under mu_; the reactor's StartWrite/Finish are called after mu_ is released (a reaction may
-// run inline), and only while a write is outstanding or before Finish, so the reactor is alive.
+bool IsTerminalEvent(const v1::JobEvent& event) {
+  return event.has_job_update() && IsTerminalState(event.job_update().state());
+}
+
+grpc::Status ShuttingDownStatus() {
+  return ToGrpcStatus(MakeError(absl::StatusCode::kUnavailable, reason::kServerShuttingDown,
+                                "the server is shutting down; resume the watch"));
+}
+
+// A store read that failed (e.g. the database is restarting) is tried again after this.
+constexpr absl::Duration kReadRetry = absl::Milliseconds(500);
+
+}  // namespace
+
+// The state of one WatchJob stream, shared by the gRPC reactor, the feed's listener, the read
+// pool's callbacks and the hub's ticker, any of which may outlive the others by a moment. Every
+// decision is taken under mu_; the reactor's StartWrite/Finish are called after mu_ is released
+// (a reaction may run inline), and only while a write is outstanding or before Finish, so the
+// reactor is alive.
 //
-// Invariants: at most one write in flight; Finish called exactly once (finished_).
+// Invariants: at most one write and one store read in flight; Finish called exactly once; the
+// events written have strictly increasing sequences (cursor_), with no gap.
 class WatchSession : public std::enable_shared_from_this<WatchSession> {
  public:
-  WatchSession(std::shared_ptr<EventLog> log, int64_t after, WatchHub* hub, Clock* clock)
-      : log_(std::move(log)), hub_(hub), clock_(clock), cursor_(after),
-        last_write_(clock->Now()) {}
+  WatchSession(WatchHub* hub, std::string owner_key, std::string job_id, int64_t after)
+      : hub_(hub),
+        owner_key_(std::move(owner_key)),
+        job_id_(std::move(job_id)),
+        cursor_(after),
+        last_write_(hub->clock_->Now()) {}
 
-  void Attach(grpc::ServerWriteReactor<v1::JobEvent>* reactor) {
-    reactor_ = reactor;
+  void Attach(grpc::ServerWriteReactor<v1::JobEvent>* reactor) { reactor_ = reactor; }
+
+  // Validates the request against the store, on the read pool.
+  void Start() {
     std::weak_ptr<WatchSession> weak = weak_from_this();
-    listener_id_ = log_->Subscribe([weak] {
-      if (auto session = weak.lock()) session->Pump();
+    const bool scheduled = hub_->reads_.Schedule([weak] {
+      if (auto session = weak.lock()) session->LookUp();
     });
+    if (!scheduled) {
+      absl::Status busy = MakeError(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
+                                    "too many watch requests in progress; retry later");
+      AddRetryInfo(busy, absl::Seconds(1));
+      End(ToGrpcStatus(busy));
+    }
   }
 
-  // Writes the next event, or finishes the stream when the log is closed and fully delivered.
+  // Writes the next event, starts a store read, or finishes the stream.
   void Pump() {
     Action action = Action::kNone;
     grpc::Status finish_status;
     {
       absl::MutexLock lock(&mu_);
-      if (finished_ || write_in_flight_) return;
-      if (end_status_.has_value()) {
-        action = Action::kFinish;
-      } else {
-        std::vector<v1::JobEvent> next;
-        log_->Read(cursor_, 1, &next);
-        if (!next.empty()) {
-          pending_ = std::move(next.front());
-          cursor_ = pending_.sequence();
-          action = Action::kWrite;
-        } else if (log_->closed() && cursor_ >= log_->last_sequence()) {
-          end_status_ = grpc::Status::OK;
-          action = Action::kFinish;
-        }
-      }
-      Commit(action);
+      action = Decide();
       if (action == Action::kFinish) finish_status = *end_status_;
     }
     Perform(action, finish_status);
   }
 
-  // Sends a heartbeat when nothing was written for `interval`.
-  void MaybeHeartbeat(absl::Duration interval) {
+  // Sends a heartbeat when nothing was written for `interval`; retries a failed store read.
+  void Tick(absl::Duration interval) {
     Action action = Action::kNone;
+    bool retry = false;
     {
       absl::MutexLock lock(&mu_);
-      if (finished_ || write_in_flight_ || end_status_.has_value()) return;
-      const absl::Time now = clock_->Now();
-      if (now - last_write_ < interval) return;
-      pending_.Clear();
-      pending_.set_job_id(log_->job_id());
-      pending_.set_sequence(cursor_);  // repeats the last real event's; never replayed
-      SetTimestamp(now, pending_.mutable_time());
-      pending_.mutable_heartbeat();
-      action = Action::kWrite;
-      Commit(action);
+      if (finished_ || write_in_flight_ || end_status_.has_value() || feed_ == nullptr) return;
+      const absl::Time now = hub_->clock_->Now();
+      retry = retry_at_.has_value() && now >= *retry_at_;
+      if (now - last_write_ >= interval) {
+        pending_.Clear();
+        pending_.set_job_id(job_id_);
+        pending_.set_sequence(cursor_);  // repeats the last real event's; never replayed
+        SetTimestamp(now, pending_.mutable_time());
+        pending_.mutable_heartbeat();
+        action = Action::kWrite;
+        Commit(action);
+      }
     }
     Perform(action, grpc::Status::OK);
+    if (retry) Pump();
   }
 
   void OnWriteDone(bool ok) {
@@ -100,44 +119,183 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
   }
 
   void OnDone() {
-    log_->Unsubscribe(listener_id_);
+    std::shared_ptr<JobFeed> feed;
+    int64_t listener = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      reactor_ = nullptr;
+      feed = feed_;
+      listener = listener_id_;
+    }
+    if (feed != nullptr) feed->Unsubscribe(listener);
     hub_->Unregister(this);
-    absl::MutexLock lock(&mu_);
-    reactor_ = nullptr;
   }
 
  private:
-  enum class Action { kNone, kWrite, kFinish };
+  enum class Action { kNone, kWrite, kFinish, kRead };
+
+  void LookUp() {
+    absl::StatusOr<JobHead> head = hub_->store_->Head(job_id_, owner_key_);
+    if (!head.ok()) {
+      End(ToGrpcStatus(head.status()));
+      return;
+    }
+    int64_t after;
+    {
+      absl::MutexLock lock(&mu_);
+      after = cursor_;
+    }
+    if (after < 0 || after > head->last_sequence) {
+      absl::Status out_of_range =
+          MakeError(absl::StatusCode::kOutOfRange, reason::kSequenceOutOfRange,
+                    absl::StrCat("after_sequence ", after, " is outside the job's events [0, ",
+                                 head->last_sequence, "]"));
+      AddErrorMetadata(out_of_range, "last_sequence", absl::StrCat(head->last_sequence));
+      End(ToGrpcStatus(out_of_range));
+      return;
+    }
+    if (head->terminal && after == head->last_sequence) {
+      End(grpc::Status::OK);  // nothing follows the terminal event
+      return;
+    }
+    std::shared_ptr<JobFeed> feed = hub_->events_->Follow(*head);
+    std::weak_ptr<WatchSession> weak = weak_from_this();
+    const int64_t listener = feed->Subscribe([weak] {
+      if (auto session = weak.lock()) session->Pump();
+    });
+    {
+      absl::MutexLock lock(&mu_);
+      feed_ = std::move(feed);
+      listener_id_ = listener;
+    }
+    Pump();
+  }
+
+  // The next action, committed. REQUIRES: mu_ held.
+  Action Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || write_in_flight_) return Action::kNone;
+    Action action = Action::kNone;
+    if (end_status_.has_value()) {
+      action = Action::kFinish;
+    } else if (feed_ == nullptr) {
+      return Action::kNone;  // still looking the job up
+    } else if (wrote_terminal_) {
+      end_status_ = grpc::Status::OK;
+      action = Action::kFinish;
+    } else {
+      while (!page_.empty() && page_.front().sequence() <= cursor_) page_.pop_front();
+      if (!page_.empty() && page_.front().sequence() == cursor_ + 1) {
+        pending_ = std::move(page_.front());
+        page_.pop_front();
+        action = Action::kWrite;
+      } else {
+        page_.clear();
+        std::vector<v1::JobEvent> next;
+        switch (feed_->Read(cursor_, 1, &next)) {
+          case JobFeed::ReadResult::kEvents:
+            pending_ = std::move(next.front());
+            action = Action::kWrite;
+            break;
+          case JobFeed::ReadResult::kNothingNew:
+            break;
+          case JobFeed::ReadResult::kNeedStore:
+            if (!read_in_flight_ && (!retry_at_.has_value() || hub_->clock_->Now() >= *retry_at_)) {
+              action = Action::kRead;
+            }
+            break;
+        }
+      }
+      if (action == Action::kWrite) {
+        cursor_ = pending_.sequence();
+        wrote_terminal_ = IsTerminalEvent(pending_);
+      }
+    }
+    Commit(action);
+    return action;
+  }
 
   void Commit(Action action) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (action == Action::kWrite) {
       write_in_flight_ = true;
-      last_write_ = clock_->Now();
+      last_write_ = hub_->clock_->Now();
     } else if (action == Action::kFinish) {
       finished_ = true;
+    } else if (action == Action::kRead) {
+      read_in_flight_ = true;
+      retry_at_.reset();
     }
   }
 
   // Called without mu_ (a reaction may run inline). Safe: a write in flight or a pending Finish
   // keeps the reactor alive, and pending_ is not touched again until OnWriteDone.
   void Perform(Action action, const grpc::Status& finish_status) {
-    if (action == Action::kWrite) {
-      reactor_->StartWrite(&pending_);
-    } else if (action == Action::kFinish) {
-      reactor_->Finish(finish_status);
+    switch (action) {
+      case Action::kWrite:
+        reactor_->StartWrite(&pending_);
+        break;
+      case Action::kFinish:
+        reactor_->Finish(finish_status);
+        break;
+      case Action::kRead:
+        ReadPage();
+        break;
+      case Action::kNone:
+        break;
     }
   }
 
-  const std::shared_ptr<EventLog> log_;
+  // Reads the events after the cursor from the store, on the read pool.
+  void ReadPage() {
+    int64_t after;
+    {
+      absl::MutexLock lock(&mu_);
+      after = cursor_;
+    }
+    std::weak_ptr<WatchSession> weak = weak_from_this();
+    const int limit = hub_->options_.page_size;
+    const bool scheduled = hub_->reads_.Schedule([weak, after, limit] {
+      auto session = weak.lock();
+      if (session == nullptr) return;
+      session->OnPage(after, session->hub_->store_->ReadEvents(session->job_id_, after, limit));
+    });
+    if (!scheduled) OnPage(after, absl::ResourceExhaustedError("the read pool is full"));
+  }
+
+  void OnPage(int64_t after, absl::StatusOr<std::vector<v1::JobEvent>> events) {
+    std::shared_ptr<JobFeed> feed;
+    int64_t newest = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      read_in_flight_ = false;
+      if (!events.ok() || events->empty() || after != cursor_) {
+        // Try again later (the database may be restarting); the stream stays open.
+        retry_at_ = hub_->clock_->Now() + kReadRetry;
+      } else {
+        for (v1::JobEvent& event : *events) page_.push_back(std::move(event));
+        newest = page_.back().sequence();
+        feed = feed_;
+      }
+    }
+    // The store is ahead of what this process's feed knows: have the poller catch it up.
+    if (feed != nullptr && feed->Want(newest)) hub_->events_->RequestPoll();
+    Pump();
+  }
+
   WatchHub* const hub_;
-  Clock* const clock_;
+  const std::string owner_key_;
+  const std::string job_id_;
   grpc::ServerWriteReactor<v1::JobEvent>* reactor_ = nullptr;
-  int64_t listener_id_ = 0;
 
   absl::Mutex mu_;
-  int64_t cursor_ ABSL_GUARDED_BY(mu_);  // last sequence handed to the stream
+  std::shared_ptr<JobFeed> feed_ ABSL_GUARDED_BY(mu_);  // set once the job was looked up
+  int64_t listener_id_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t cursor_ ABSL_GUARDED_BY(mu_);                 // last sequence handed to the stream
+  std::deque<v1::JobEvent> page_ ABSL_GUARDED_BY(mu_);  // read from the store, after cursor_
+  std::optional<absl::Time> retry_at_ ABSL_GUARDED_BY(mu_);
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+  bool read_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool wrote_terminal_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
   v1::JobEvent pending_;  // the event being written; owned by the write in flight
@@ -147,12 +305,8 @@ namespace {
 
 class WatchJobReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
  public:
-  explicit WatchJobReactor(std::shared_ptr<WatchSession> session)
-      : session_(std::move(session)) {}
-
-  void Start() {
+  explicit WatchJobReactor(std::shared_ptr<WatchSession> session) : session_(std::move(session)) {
     session_->Attach(this);
-    session_->Pump();
   }
 
   void OnWriteDone(bool ok) override { session_->OnWriteDone(ok); }
@@ -178,65 +332,57 @@ grpc::ServerWriteReactor<v1::JobEvent>* FinishedWatch(const grpc::Status& status
   return new FinishedWatchReactor(status);
 }
 
-WatchHub::WatchHub(absl::Duration heartbeat, Clock* clock) : heartbeat_(heartbeat), clock_(clock) {}
+WatchHub::WatchHub(WatchHubOptions options, JobStore* store, EventHub* events, Clock* clock)
+    : options_(options),
+      store_(store),
+      events_(events),
+      clock_(clock),
+      reads_(options.read_threads, options.max_queued_reads) {}
 
 WatchHub::~WatchHub() { Stop(); }
 
 void WatchHub::Start() {
-  const absl::Duration tick = std::max(absl::Milliseconds(20), heartbeat_ / 5);
+  const absl::Duration tick = std::max(absl::Milliseconds(20), options_.heartbeat / 5);
   ticker_ = std::thread([this, tick] {
     while (!stop_ticker_.WaitForNotificationWithTimeout(tick)) {
-      std::vector<std::shared_ptr<WatchSession>> sessions;
-      {
-        absl::MutexLock lock(&mu_);
-        for (const auto& weak : sessions_) {
-          if (auto session = weak.lock()) sessions.push_back(std::move(session));
-        }
-      }
-      for (const auto& session : sessions) session->MaybeHeartbeat(heartbeat_);
+      for (const auto& session : Sessions()) session->Tick(options_.heartbeat);
     }
   });
 }
 
-void WatchHub::Stop() {
+std::vector<std::shared_ptr<WatchSession>> WatchHub::Sessions() const {
   std::vector<std::shared_ptr<WatchSession>> sessions;
+  absl::MutexLock lock(&mu_);
+  for (const auto& weak : sessions_) {
+    if (auto session = weak.lock()) sessions.push_back(std::move(session));
+  }
+  return sessions;
+}
+
+void WatchHub::Stop() {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
-    for (const auto& weak : sessions_) {
-      if (auto session = weak.lock()) sessions.push_back(std::move(session));
-    }
   }
-  absl::Status shutting_down = MakeError(absl::StatusCode::kUnavailable,
-                                         reason::kServerShuttingDown,
-                                         "the server is shutting down; resume the watch");
-  for (const auto& session : sessions) session->End(ToGrpcStatus(shutting_down));
+  for (const auto& session : Sessions()) session->End(ShuttingDownStatus());
   if (ticker_.joinable()) {
     stop_ticker_.Notify();
     ticker_.join();
   }
 }
 
-bool WatchHub::stopping() const {
-  absl::MutexLock lock(&mu_);
-  return stopping_;
-}
-
-grpc::ServerWriteReactor<v1::JobEvent>* WatchHub::Open(std::shared_ptr<EventLog> log,
+grpc::ServerWriteReactor<v1::JobEvent>* WatchHub::Open(const std::string& owner_key,
+                                                       const std::string& job_id,
                                                        int64_t after_sequence) {
-  auto session = std::make_shared<WatchSession>(std::move(log), after_sequence, this, clock_);
+  auto session = std::make_shared<WatchSession>(this, owner_key, job_id, after_sequence);
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      return FinishedWatch(ToGrpcStatus(MakeError(absl::StatusCode::kUnavailable,
-                                                  reason::kServerShuttingDown,
-                                                  "the server is shutting down")));
-    }
+    if (stopping_) return FinishedWatch(ShuttingDownStatus());
     sessions_.push_back(session);
   }
   auto* reactor = new WatchJobReactor(session);
-  reactor->Start();
+  session->Start();
   return reactor;
 }
 

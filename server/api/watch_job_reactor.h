@@ -2,6 +2,7 @@
 #define CITECHECK_SERVER_API_WATCH_JOB_REACTOR_H_
 
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -11,20 +12,31 @@
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/api/blocking_call_pool.h"
 #include "server/common/clock.h"
-#include "server/jobs/event_log.h"
+#include "server/jobs/event_hub.h"
+#include "server/jobs/job_store.h"
 
 namespace citecheck {
 
 class WatchSession;
 
-// Keeps track of the open WatchJob streams: sends heartbeats on idle ones from one ticker
-// thread (no thread per watcher) and ends them all at shutdown.
+struct WatchHubOptions {
+  absl::Duration heartbeat = absl::Seconds(5);  // heartbeat on idle streams
+  int page_size = 64;                           // events per catch-up read from the store
+  int read_threads = 4;                         // the bounded pool for store reads
+  int max_queued_reads = 10000;
+};
+
+// The WatchJob streams of this process: each stream validates its request and reads the job's
+// history from the store on a bounded pool (never on a gRPC callback thread), then follows the
+// job's feed in the event hub, falling back to store pages whenever it is behind the feed's
+// window; heartbeats on idle streams come from one ticker thread (no thread per watcher).
 //
-// Thread-safe.
+// Thread-safe. The store, the event hub and the clock must outlive the hub.
 class WatchHub {
  public:
-  WatchHub(absl::Duration heartbeat, Clock* clock);
+  WatchHub(WatchHubOptions options, JobStore* store, EventHub* events, Clock* clock);
   ~WatchHub();  // Stop()
 
   // Starts the heartbeat ticker. REQUIRES: called once.
@@ -32,11 +44,12 @@ class WatchHub {
   // Ends every open stream with UNAVAILABLE (reason SERVER_SHUTTING_DOWN; clients resume on
   // another replica) and refuses new ones. Idempotent.
   void Stop();
-  bool stopping() const;
 
-  // Opens a stream that replays `log` after `after_sequence` and follows it. The reactor
-  // deletes itself when the RPC is done. REQUIRES: 0 <= after_sequence <= last sequence.
-  grpc::ServerWriteReactor<v1::JobEvent>* Open(std::shared_ptr<EventLog> log,
+  // Opens a stream of `job_id`'s events after `after_sequence` for `owner_key`: NOT_FOUND for
+  // a job the owner does not have, OUT_OF_RANGE beyond the job's last sequence. The reactor
+  // deletes itself when the RPC is done.
+  grpc::ServerWriteReactor<v1::JobEvent>* Open(const std::string& owner_key,
+                                               const std::string& job_id,
                                                int64_t after_sequence);
 
   // Open streams (for tests and metrics).
@@ -45,10 +58,13 @@ class WatchHub {
  private:
   friend class WatchSession;
   void Unregister(const WatchSession* session);
-  void TickerLoop();
+  std::vector<std::shared_ptr<WatchSession>> Sessions() const;
 
-  const absl::Duration heartbeat_;
+  const WatchHubOptions options_;
+  JobStore* const store_;
+  EventHub* const events_;
   Clock* const clock_;
+  BlockingCallPool reads_;
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::weak_ptr<WatchSession>> sessions_ ABSL_GUARDED_BY(mu_);

@@ -1,50 +1,74 @@
 #include "server/jobs/job_manager.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/random.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/errors.h"
 #include "server/common/logging.h"
+#include "server/common/proto_time.h"
+#include "server/jobs/job_rules.h"
 
 namespace citecheck {
 namespace {
 
-int ChunksFor(int citations, int per_chunk) { return (citations + per_chunk - 1) / per_chunk; }
+absl::Status ShuttingDown() {
+  return MakeError(absl::StatusCode::kUnavailable, reason::kServerShuttingDown,
+                   "the server is shutting down; retry on another replica");
+}
 
 }  // namespace
 
-JobManager::JobManager(JobManagerOptions options, JobStore* jobs, AccountStore* accounts,
-                       Checker* checker, Clock* clock)
-    : options_(options),
-      jobs_(jobs),
-      accounts_(accounts),
-      checker_(checker),
-      clock_(clock),
-      executor_({options.max_inflight, options.max_queued_chunks, absl::Seconds(1)},
-                [this] { return ClaimOne(); }, [this](Chunk chunk) { RunChunk(std::move(chunk)); }) {
-}
+JobManager::JobManager(JobManagerOptions options, JobStore* store, Checker* checker, Clock* clock)
+    : options_(std::move(options)), store_(store), checker_(checker), clock_(clock) {}
 
 JobManager::~JobManager() { Shutdown(); }
 
-void JobManager::Start() {
-  started_ = true;
-  executor_.Start();
-  sweeper_ = std::thread([this] {
-    while (!stopping_.WaitForNotificationWithTimeout(options_.sweep_interval)) {
-      int removed = jobs_->Sweep(clock_->Now() - options_.job_retention);
-      if (removed > 0) spdlog::info("retention: forgot {} finished jobs", removed);
-    }
-  });
+absl::Status JobManager::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    started_ = true;
+  }
+  lease_thread_ = std::thread([this] { LeaseLoop(); });
+  registration_done_.WaitForNotification();
+  if (!registration_status_.ok()) {
+    Shutdown();
+    return registration_status_;
+  }
+  claim_thread_ = std::thread([this] { ClaimLoop(); });
+  record_thread_ = std::thread([this] { RecordLoop(); });
+  cancel_watch_thread_ = std::thread([this] { CancelWatchLoop(); });
+  for (int i = 0; i < std::max(1, options_.max_inflight); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  return absl::OkStatus();
 }
 
-void JobManager::Shutdown() {
-  if (!started_) return;
-  started_ = false;
-  stopping_.Notify();  // first: a worker waiting to record gives up, so the join below ends
-  executor_.Shutdown();
-  sweeper_.join();
+bool JobManager::Ready() const {
+  absl::MutexLock lock(&mu_);
+  return ready_;
+}
+
+void JobManager::OnReadyChange(std::function<void(bool)> callback) {
+  absl::MutexLock lock(&mu_);
+  on_ready_change_ = std::move(callback);
+}
+
+void JobManager::SetReady(bool ready) {
+  std::function<void(bool)> callback;
+  {
+    absl::MutexLock lock(&mu_);
+    if (ready_ == ready) return;
+    ready_ = ready;
+    callback = on_ready_change_;
+  }
+  if (callback) callback(ready);
+}
+
+int JobManager::inflight() const {
+  absl::MutexLock lock(&mu_);
+  return inflight_;
 }
 
 std::string JobManager::NewJobId() {
@@ -53,169 +77,394 @@ std::string JobManager::NewJobId() {
                          absl::Uniform<uint64_t>(gen));
 }
 
-absl::StatusOr<v1::Job> JobManager::ExistingRequest(const Caller& caller,
-                                                    const BatchSpec& batch) {
-  std::optional<RequestIdEntry> entry = jobs_->FindRequest(caller.OwnerKey(), batch.request_id);
-  if (!entry.has_value()) {
-    return absl::NotFoundError("no job for this request id");  // internal: caller creates one
-  }
-  if (entry->input_fingerprint != batch.input_fingerprint) {
-    return FieldError(reason::kRequestIdReused, "request_id",
-                      "this request_id was already used with a different input");
-  }
-  return jobs_->Get(entry->job_id, caller.OwnerKey());
-}
+// ---- The job API -----------------------------------------------------------------------------
 
 absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, BatchSpec batch) {
-  if (!batch.request_id.empty()) {
-    absl::StatusOr<v1::Job> existing = ExistingRequest(caller, batch);
-    if (existing.ok() || !ErrorReason(existing.status()).empty()) return existing;
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_ || stopping_) return ShuttingDown();
   }
-  const int total = static_cast<int>(batch.citations.size());
-  const int admitted = ChunksFor(total, options_.citations_per_call);
-  if (!executor_.TryAdmit(admitted)) {
-    absl::Status full = MakeError(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
-                                  "the server's work queue is full; retry later");
-    AddRetryInfo(full, absl::Seconds(5));
-    return full;
-  }
-
-  const absl::Time now = clock_->Now();
   NewJob job;
   job.job_id = NewJobId();
-  absl::StatusOr<Reservation> reservation =
-      accounts_->Reserve({caller, job.job_id, total, now});
-  if (!reservation.ok()) {
-    executor_.Release(admitted);
-    return reservation.status();
-  }
-  const int chunks = ChunksFor(reservation->accepted, options_.citations_per_call);
-  executor_.Release(admitted - chunks);
-
-  job.owner_key = caller.OwnerKey();
-  job.request_id = batch.request_id;
-  job.input_fingerprint = batch.input_fingerprint;
+  job.caller = caller;
+  job.request_id = std::move(batch.request_id);
+  job.input_fingerprint = std::move(batch.input_fingerprint);
   job.style = batch.style;
-  job.model = batch.model.empty() ? checker_->ModelName() : batch.model;
+  job.model = batch.model.empty() ? checker_->ModelName() : std::move(batch.model);
   job.citations = std::move(batch.citations);
-  job.reservation = *reservation;
   job.citations_per_chunk = options_.citations_per_call;
-  job.create_time = now;
-  job.deadline = now + options_.job_deadline;
-  absl::StatusOr<v1::Job> created = jobs_->Create(job);
-  if (!created.ok()) {
-    // Nothing was created: give back what was reserved for it.
-    executor_.Release(chunks);
-    std::vector<Settlement> releases;
-    for (int i = 0; i < reservation->accepted; ++i) {
-      releases.push_back({job.job_id, i, Settlement::Kind::kRelease});
-    }
-    Settle(releases);
-    if (created.status().code() == absl::StatusCode::kAlreadyExists) {
-      // A concurrent submit with the same request id won the race.
-      batch.citations = std::move(job.citations);
-      return ExistingRequest(caller, batch);
-    }
-    return created.status();
+  job.create_time = TruncateToMicros(clock_->Now());
+  job.deadline = job.create_time + options_.job_deadline;
+  absl::StatusOr<v1::Job> created = store_->Submit(job);
+  if (!created.ok()) return created.status();
+  if (created->job_id() == job.job_id) {
+    spdlog::info("job {} submitted by {}: total={} accepted={}", job.job_id,
+                 Redacted(caller.OwnerKey()), created->total(), created->accepted());
   }
-  spdlog::info("job {} submitted by {}: total={} accepted={} chunks={}", job.job_id,
-               Redacted(job.owner_key), total, reservation->accepted, chunks);
-  if (chunks > 0) executor_.Notify();
+  absl::MutexLock lock(&mu_);
+  ++claim_wakeups_;
   return created;
 }
 
 absl::StatusOr<v1::Job> JobManager::Get(const Caller& caller, const std::string& job_id) {
-  return jobs_->Get(job_id, caller.OwnerKey());
+  return store_->Get(job_id, caller.OwnerKey());
 }
 
 absl::StatusOr<v1::Job> JobManager::Cancel(const Caller& caller, const std::string& job_id) {
-  absl::StatusOr<CancelOutcome> outcome = jobs_->Cancel(job_id, caller.OwnerKey(), clock_->Now());
-  if (!outcome.ok()) return outcome.status();
-  executor_.Release(outcome->dropped_chunks);
-  if (!outcome->releases.empty()) {
-    spdlog::info("job {} cancelled: {} citations released", job_id, outcome->releases.size());
+  absl::StatusOr<v1::Job> job = store_->Cancel(job_id, caller.OwnerKey(), clock_->Now());
+  if (job.ok()) registry_.Stop(job_id, StopReason::kJobEnded);
+  return job;
+}
+
+absl::StatusOr<JobPage> JobManager::List(const Caller& caller, const JobListQuery& query) {
+  return store_->List(caller.OwnerKey(), query);
+}
+
+// ---- Claiming, checking, recording -----------------------------------------------------------
+
+void JobManager::ClaimLoop() {
+  absl::Duration idle = options_.claim_poll_min;
+  const int slots = std::max(1, options_.max_inflight);
+  while (true) {
+    int free = 0;
+    uint64_t seen = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      auto can_claim = [this, slots]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || draining_ || (registered_ && inflight_ < slots);
+      };
+      mu_.Await(absl::Condition(&can_claim));
+      if (stopping_ || draining_) return;
+      free = slots - inflight_;
+      seen = claim_wakeups_;
+    }
+    absl::StatusOr<std::vector<Chunk>> chunks =
+        store_->Claim(options_.replica_name, free, clock_->Now());
+    if (!chunks.ok() || chunks->empty()) {
+      if (!chunks.ok()) {
+        spdlog::warn("claiming chunks failed: {}", chunks.status().ToString());
+      }
+      absl::MutexLock lock(&mu_);
+      auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || draining_ || claim_wakeups_ != seen;
+      };
+      if (!mu_.AwaitWithTimeout(absl::Condition(&woken), idle)) {
+        idle = std::min(idle * 2, options_.claim_poll_max);
+      } else {
+        idle = options_.claim_poll_min;
+      }
+      continue;
+    }
+    idle = options_.claim_poll_min;
+    absl::MutexLock lock(&mu_);
+    inflight_ += static_cast<int>(chunks->size());
+    for (Chunk& chunk : *chunks) to_check_.push_back(std::move(chunk));
   }
-  return std::move(outcome->job);
 }
 
-absl::StatusOr<std::shared_ptr<EventLog>> JobManager::Events(const Caller& caller,
-                                                             const std::string& job_id) {
-  return jobs_->Events(job_id, caller.OwnerKey());
-}
-
-std::optional<Chunk> JobManager::ClaimOne() {
-  std::vector<Chunk> chunks = jobs_->Claim(1, clock_->Now());
-  if (chunks.empty()) return std::nullopt;
-  return std::move(chunks.front());
+void JobManager::WorkerLoop() {
+  while (true) {
+    Chunk chunk;
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !to_check_.empty();
+      };
+      mu_.Await(absl::Condition(&has_work));
+      if (to_check_.empty()) return;  // stopping
+      chunk = std::move(to_check_.front());
+      to_check_.pop_front();
+    }
+    RunChunk(std::move(chunk));
+  }
 }
 
 void JobManager::RunChunk(Chunk chunk) {
+  std::shared_ptr<CancelRegistry::Entry> entry = registry_.Enter(chunk.job_id);
   std::vector<ItemOutcome> outcomes;
-  outcomes.reserve(chunk.indices.size());
-  if (chunk.cancelled->load()) return;  // the cancel released these citations already
-  if (clock_->Now() >= chunk.deadline) {
-    for (int index : chunk.indices) {
-      outcomes.push_back({index, MakeError(absl::StatusCode::kDeadlineExceeded,
-                                           reason::kJobDeadlineExceeded,
-                                           "the job's deadline passed before this citation "
-                                           "could be checked")});
-    }
-  } else {
-    CheckRequest request;
-    request.style = chunk.style;
-    request.citations = chunk.citations;
-    request.model = chunk.model == checker_->ModelName() ? "" : chunk.model;
-    request.deadline = chunk.deadline;
-    request.cancelled = chunk.cancelled.get();
-    std::vector<absl::StatusOr<v1::CitationResult>> results = checker_->Check(request);
-    for (size_t i = 0; i < chunk.indices.size(); ++i) {
-      if (i < results.size()) {
-        outcomes.push_back({chunk.indices[i], std::move(results[i])});
-      } else {
-        outcomes.push_back({chunk.indices[i],
-                            MakeError(absl::StatusCode::kInternal, reason::kLlmBadAnswer,
-                                      "the checker returned no result for this citation")});
+  if (!entry->stop.load()) {
+    if (clock_->Now() >= chunk.deadline) {
+      for (int index : chunk.indices) outcomes.push_back({index, DeadlineExceededFailure()});
+    } else {
+      CheckRequest request;
+      request.style = chunk.style;
+      request.citations = chunk.citations;
+      request.model = chunk.model == checker_->ModelName() ? "" : chunk.model;
+      request.deadline = chunk.deadline;
+      request.cancelled = &entry->stop;
+      std::vector<absl::StatusOr<v1::CitationResult>> results = checker_->Check(request);
+      for (size_t i = 0; i < chunk.indices.size(); ++i) {
+        if (i < results.size()) {
+          outcomes.push_back({chunk.indices[i], std::move(results[i])});
+        } else {
+          outcomes.push_back(
+              {chunk.indices[i], MakeError(absl::StatusCode::kInternal, reason::kLlmBadAnswer,
+                                           "the checker returned no result for this citation")});
+        }
       }
     }
   }
-  RecordUntilStored(chunk, std::move(outcomes));
+  const StopReason reason = entry->Reason();
+  registry_.Leave(chunk.job_id);
+
+  bool dropped = false;
+  {
+    absl::MutexLock lock(&mu_);
+    switch (reason) {
+      case StopReason::kJobEnded:
+        dropped = true;  // cancelled or expired: the store fences these results out anyway
+        break;
+      case StopReason::kAbandon:
+        to_hand_back_.push_back(std::move(chunk));
+        return;
+      case StopReason::kNone:
+        to_record_.push_back({std::move(chunk), std::move(outcomes)});
+        return;
+    }
+  }
+  if (dropped) Done(1);
 }
 
-void JobManager::RecordUntilStored(const Chunk& chunk, std::vector<ItemOutcome> outcomes) {
-  // The checker's answers were paid for: keep them until the store takes them. Record is
-  // idempotent (only pending items change), so retrying after an outage (e.g. the database
-  // restarting) records and settles each citation exactly once. Only shutdown gives up.
+void JobManager::Done(int chunks) {
+  absl::MutexLock lock(&mu_);
+  inflight_ -= chunks;
+}
+
+void JobManager::RecordLoop() {
   absl::Duration backoff = options_.record_retry_initial;
-  for (int attempt = 1;; ++attempt) {
-    absl::StatusOr<std::vector<Settlement>> settled =
-        jobs_->Record(chunk.job_id, chunk.chunk_id, outcomes, clock_->Now());
-    if (settled.ok()) {
-      if (attempt > 1) {
-        spdlog::info("job {}: chunk {} recorded after {} attempts", chunk.job_id,
-                     chunk.chunk_id, attempt);
+  while (true) {
+    std::vector<Finished> batch;
+    std::vector<Chunk> hand_back;
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !to_record_.empty() || !to_hand_back_.empty();
+      };
+      mu_.Await(absl::Condition(&has_work));
+      if (stopping_ && to_record_.empty() && to_hand_back_.empty()) return;
+      if (stopping_) {
+        // The drain's deadline passed: what could not be stored stays claimed by this replica
+        // in the store; a restart under the same name (or the dead-replica sweep) requeues it.
+        spdlog::error("stopping with {} checked chunks unrecorded and {} not handed back",
+                      to_record_.size(), to_hand_back_.size());
+        return;
       }
-      return;
+      const size_t take =
+          std::min(to_record_.size(), static_cast<size_t>(std::max(1, options_.max_record_batch)));
+      batch.assign(std::make_move_iterator(to_record_.begin()),
+                   std::make_move_iterator(to_record_.begin() + take));
+      to_record_.erase(to_record_.begin(), to_record_.begin() + take);
+      hand_back.swap(to_hand_back_);
     }
-    if (settled.status().code() == absl::StatusCode::kNotFound) return;  // job forgotten
-    spdlog::warn("job {}: recording chunk {} failed (attempt {}), retrying in {}: {}",
-                 chunk.job_id, chunk.chunk_id, attempt, absl::FormatDuration(backoff),
-                 settled.status().ToString());
-    if (stopping_.WaitForNotificationWithTimeout(backoff)) {
-      spdlog::error("job {}: shutting down with chunk {} unrecorded", chunk.job_id,
-                    chunk.chunk_id);
-      return;
+
+    if (!hand_back.empty()) {
+      absl::Status handed = store_->HandBack(options_.replica_name, hand_back);
+      if (handed.ok()) {
+        Done(static_cast<int>(hand_back.size()));
+      } else {
+        spdlog::warn("handing back {} chunks failed: {}", hand_back.size(), handed.ToString());
+        absl::MutexLock lock(&mu_);
+        to_hand_back_.insert(to_hand_back_.end(), hand_back.begin(), hand_back.end());
+        to_record_.insert(to_record_.begin(), std::make_move_iterator(batch.begin()),
+                          std::make_move_iterator(batch.end()));
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+        backoff = std::min(backoff * 2, options_.record_retry_max);
+        continue;
+      }
     }
+    if (batch.empty()) continue;
+
+    std::vector<ChunkOutcome> outcomes;
+    outcomes.reserve(batch.size());
+    for (const Finished& finished : batch) {
+      outcomes.push_back(
+          {finished.chunk.job_id, finished.chunk.chunk_id, finished.chunk.token, finished.items});
+    }
+    absl::StatusOr<RecordResult> recorded =
+        store_->Record(options_.replica_name, std::move(outcomes), clock_->Now());
+    if (recorded.ok()) {
+      backoff = options_.record_retry_initial;
+      if (!recorded->fenced.empty()) {
+        spdlog::info("{} chunk results fenced out (cancelled, expired or taken over)",
+                     recorded->fenced.size());
+      }
+      Done(static_cast<int>(batch.size()));
+      continue;
+    }
+    // The answers were paid for: keep them until the store takes them (recording is
+    // idempotent, so a retry after an outage records and charges each citation once).
+    spdlog::warn("recording {} chunks failed, retrying in {}: {}", batch.size(),
+                 absl::FormatDuration(backoff), recorded.status().ToString());
+    absl::MutexLock lock(&mu_);
+    to_record_.insert(to_record_.begin(), std::make_move_iterator(batch.begin()),
+                      std::make_move_iterator(batch.end()));
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
     backoff = std::min(backoff * 2, options_.record_retry_max);
   }
 }
 
-void JobManager::Settle(const std::vector<Settlement>& settlements) {
-  if (settlements.empty()) return;
-  absl::Status status = accounts_->Settle(settlements);
-  if (!status.ok()) {
-    spdlog::error("job {}: settling {} citations failed: {}", settlements.front().job_id,
-                  settlements.size(), status.ToString());
+void JobManager::CancelWatchLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.cancel_poll)) return;
+    }
+    std::vector<std::string> running = registry_.RunningJobs();
+    if (running.empty()) continue;
+    absl::StatusOr<std::vector<JobHead>> heads = store_->ReadHeads(running);
+    if (!heads.ok()) continue;
+    for (const JobHead& head : *heads) {
+      if (head.terminal) registry_.Stop(head.job_id, StopReason::kJobEnded);
+    }
   }
+}
+
+// ---- The replica's lease and maintenance -----------------------------------------------------
+
+absl::Status JobManager::Register() {
+  absl::StatusOr<ReplicaRegistration> registration =
+      store_->RegisterReplica(options_.replica_name, clock_->Now());
+  if (!registration.ok()) return registration.status();
+  if (registration->requeued_chunks > 0) {
+    spdlog::warn(
+        "replica {}: took back {} chunks a previous process left ({} failed: "
+        "WORKER_LOST)",
+        options_.replica_name, registration->requeued_chunks, registration->worker_lost_chunks);
+  }
+  absl::MutexLock lock(&mu_);
+  incarnation_ = registration->incarnation;
+  registered_ = true;
+  ++claim_wakeups_;
+  return absl::OkStatus();
+}
+
+void JobManager::Maintain(absl::Time now) {
+  for (int round = 0; round < 10; ++round) {
+    absl::StatusOr<int> ended = store_->ExpireDeadlines(now, options_.maintenance_batch);
+    if (!ended.ok() || *ended == 0) break;
+    spdlog::info("deadlines: {} jobs ended", *ended);
+    if (*ended < options_.maintenance_batch) break;
+  }
+  for (int round = 0; round < 10; ++round) {
+    absl::StatusOr<int> removed =
+        store_->Sweep(now - options_.job_retention, options_.maintenance_batch);
+    if (!removed.ok() || *removed == 0) break;
+    spdlog::info("retention: removed {} finished jobs", *removed);
+    if (*removed < options_.maintenance_batch) break;
+  }
+}
+
+void JobManager::LeaseLoop() {
+  // Registration, Heartbeat and Unregister run on this thread (the store may hold the name on
+  // this thread's connection).
+  registration_status_ = Register();
+  registration_done_.Notify();
+  if (!registration_status_.ok()) return;
+  absl::StatusOr<int> orphans = store_->ReleaseOrphanReservations(clock_->Now());
+  if (!orphans.ok()) {
+    spdlog::warn("releasing orphan reservations failed: {}", orphans.status().ToString());
+  } else if (*orphans > 0) {
+    spdlog::warn("released {} citations reserved for jobs that do not exist", *orphans);
+  }
+  SetReady(true);
+
+  const absl::Duration tick = std::min(options_.heartbeat_interval, options_.maintenance_interval);
+  absl::Time healthy_since = clock_->Now();
+  absl::Time next_heartbeat = clock_->Now() + options_.heartbeat_interval;
+  absl::Time next_maintenance = clock_->Now();
+  bool healthy = true;
+  while (!stop_lease_.WaitForNotificationWithTimeout(tick)) {
+    const absl::Time now = clock_->Now();
+    if (now >= next_heartbeat) {
+      next_heartbeat = now + options_.heartbeat_interval;
+      int64_t incarnation;
+      {
+        absl::MutexLock lock(&mu_);
+        incarnation = incarnation_;
+      }
+      absl::Status beat = store_->Heartbeat(options_.replica_name, incarnation, now);
+      if (beat.code() == absl::StatusCode::kFailedPrecondition) {
+        // Another replica declared this one dead and took its chunks: drop what runs here and
+        // start over under a new lease.
+        spdlog::warn("replica {}: lease lost ({}); abandoning running checks, registering again",
+                     options_.replica_name, std::string(beat.message()));
+        registry_.StopAll(StopReason::kAbandon);
+        beat = Register();
+      }
+      if (beat.ok()) {
+        if (!healthy) healthy_since = now;
+        healthy = true;
+      } else {
+        if (healthy)
+          spdlog::warn("replica {}: heartbeat failed: {}", options_.replica_name, beat.ToString());
+        healthy = false;
+      }
+      SetReady(healthy);
+    }
+    if (healthy && now >= next_maintenance) {
+      next_maintenance = now + options_.maintenance_interval;
+      // Only a replica that has itself been heartbeating for dead_after may judge others dead:
+      // after a database outage every replica gets the time to beat again.
+      if (now - healthy_since >= options_.replica_dead_after) {
+        absl::StatusOr<int> swept =
+            store_->SweepDeadReplicas(options_.replica_name, now, options_.replica_dead_after);
+        if (swept.ok() && *swept > 0) {
+          spdlog::warn("took over {} chunks of replicas that stopped heartbeating", *swept);
+          absl::MutexLock lock(&mu_);
+          ++claim_wakeups_;
+        }
+      }
+      Maintain(now);
+    }
+  }
+  int64_t incarnation;
+  {
+    absl::MutexLock lock(&mu_);
+    incarnation = incarnation_;
+  }
+  absl::Status removed = store_->UnregisterReplica(options_.replica_name, incarnation);
+  if (!removed.ok()) spdlog::warn("unregistering the replica failed: {}", removed.ToString());
+}
+
+// ---- Shutdown --------------------------------------------------------------------------------
+
+void JobManager::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_ || draining_) return;
+    draining_ = true;
+  }
+  SetReady(false);
+  const absl::Time deadline = absl::Now() + options_.shutdown_grace;
+  bool drained;
+  {
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return inflight_ <= 0; };
+    drained = mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+    if (!drained) {
+      spdlog::warn("shutdown grace over with {} chunks in flight: abandoning them", inflight_);
+      // Never started: straight back to the queue.
+      for (Chunk& chunk : to_check_) to_hand_back_.push_back(std::move(chunk));
+      to_check_.clear();
+    }
+  }
+  if (!drained) {
+    registry_.StopAll(StopReason::kAbandon);
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return inflight_ <= 0; };
+    mu_.AwaitWithDeadline(absl::Condition(&idle), absl::Now() + absl::Seconds(3));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (claim_thread_.joinable()) claim_thread_.join();
+  for (std::thread& worker : workers_) worker.join();
+  workers_.clear();
+  if (record_thread_.joinable()) record_thread_.join();
+  if (cancel_watch_thread_.joinable()) cancel_watch_thread_.join();
+  stop_lease_.Notify();
+  if (lease_thread_.joinable()) lease_thread_.join();
 }
 
 }  // namespace citecheck

@@ -1,35 +1,52 @@
 #ifndef CITECHECK_SERVER_JOBS_JOB_MANAGER_H_
 #define CITECHECK_SERVER_JOBS_JOB_MANAGER_H_
 
+#include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
-#include "server/accounts/account_store.h"
 #include "server/accounts/identity.h"
 #include "server/checking/checker.h"
 #include "server/common/clock.h"
-#include "server/jobs/chunk_executor.h"
+#include "server/jobs/cancel_registry.h"
 #include "server/jobs/job_store.h"
 
 namespace citecheck {
 
 struct JobManagerOptions {
-  int citations_per_call = 5;          // citations per Checker call (one chunk)
-  int max_inflight = 16;               // chunks checked at once, whole server
-  int max_queued_chunks = 10000;       // chunks waiting; more → RESOURCE_EXHAUSTED QUEUE_FULL
-  absl::Duration job_deadline = absl::Minutes(30);   // what is unchecked then fails
-  absl::Duration job_retention = absl::Hours(168);   // finished jobs are forgotten after this
-  absl::Duration sweep_interval = absl::Minutes(1);  // how often retention is applied
-  // A chunk whose results the store refuses (e.g. the database is restarting) is recorded
-  // again after this backoff, doubling up to record_retry_max, until it is stored.
+  int citations_per_call = 5;  // citations per Checker call (one chunk)
+  int max_inflight = 16;       // chunks claimed by this replica at once (checked or
+                               // waiting to be recorded): its LLM concurrency
+  absl::Duration job_deadline = absl::Minutes(30);  // what is unchecked then fails
+  absl::Duration job_retention = absl::Hours(168);  // finished jobs are removed after this
+  std::string replica_name = "citecheck";           // this replica's row in the store
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  absl::Duration replica_dead_after = absl::Seconds(30);  // silent this long = dead
+  absl::Duration shutdown_grace = absl::Seconds(10);      // Shutdown: running chunks get this long
+  // How often the replica looks for jobs cancelled or expired elsewhere whose chunks it runs.
+  absl::Duration cancel_poll = absl::Milliseconds(200);
+  // An idle claimer looks for work (e.g. submitted on another replica) at this interval at
+  // most, starting from claim_poll_min after it last found some.
+  absl::Duration claim_poll_min = absl::Milliseconds(10);
+  absl::Duration claim_poll_max = absl::Seconds(1);
+  // Deadlines and retention are applied every maintenance_interval, in batches of this size.
+  absl::Duration maintenance_interval = absl::Seconds(1);
+  int maintenance_batch = 20;
+  // Recording retries back off from record_retry_initial, doubling up to record_retry_max.
   absl::Duration record_retry_initial = absl::Milliseconds(100);
   absl::Duration record_retry_max = absl::Seconds(5);
+  // Results recorded in one transaction at most (chunks finishing together are coalesced).
+  int max_record_batch = 64;
 };
 
 // A validated batch, ready to become a job.
@@ -41,65 +58,103 @@ struct BatchSpec {
   std::vector<std::string> citations;
 };
 
-// Runs jobs: reserves quota, cuts batches into chunks, runs them on the bounded executor (fair
-// across jobs), records results with their charge and failures with their release, and answers
-// the job API. The data flow is one way: Submit → AccountStore::Reserve → JobStore::Create →
-// executor → Checker → JobStore::Record (+ events, + AccountStore::Settle in one step).
+// Runs this replica's share of the jobs (DESIGN §4a): registers the replica and keeps its lease
+// alive; claims chunks from the store only as fast as it has free slots (jobs take turns); checks
+// them on a bounded set of workers; records their results in batches, each batch one store
+// transaction that also charges them; stops running checks within `cancel_poll` of a cancel or
+// expiry made anywhere; applies deadlines, retention and the sweeping of dead replicas; and
+// answers the job API. Data flows one way: Submit -> JobStore::Submit (job + reservation) ->
+// claim -> Checker -> JobStore::Record (results + charges + events) -> event hub.
 //
-// Thread-safe. Never calls the checker, the stores or the clock while holding a lock of its own.
+// Thread-safe. No lock of the manager is held across a call to the store, the checker or the
+// clock.
 class JobManager {
  public:
-  // The stores, the checker and the clock must outlive the manager. `jobs` settles recorded
-  // citations with `accounts` (see JobStore).
-  JobManager(JobManagerOptions options, JobStore* jobs, AccountStore* accounts, Checker* checker,
-             Clock* clock);
+  // The store, the checker and the clock must outlive the manager.
+  JobManager(JobManagerOptions options, JobStore* store, Checker* checker, Clock* clock);
   ~JobManager();  // Shutdown()
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
-  // Starts the workers and the retention sweeper. REQUIRES: called once.
-  void Start();
-  // Stops claiming chunks, waits for running chunks, stops the sweeper. Idempotent.
+  // Starts the replica: registers it (taking back what a previous process under its name
+  // left), then a thread releases orphan reservations once and keeps the lease while the
+  // claimer and the workers run. The registration's error (e.g. FAILED_PRECONDITION: a live
+  // process holds the replica name) stops everything and is returned. REQUIRES: called once.
+  absl::Status Start();
+  // True once registered, and while the store answered the last heartbeat.
+  bool Ready() const;
+  // Called (on the lease thread) whenever Ready() changes.
+  void OnReadyChange(std::function<void(bool)> callback);
+
+  // Drains the replica (SIGTERM): refuses new submits, stops claiming, lets running chunks
+  // finish and records their results for up to `shutdown_grace`, then abandons the checks
+  // still running and hands their chunks back to the queue, and removes the replica's row.
+  // Idempotent; blocks until done.
   void Shutdown();
 
-  // Creates a job for `batch`, owned by `caller`, after reserving its quota. Returns the job as
-  // SubmitBatch reports it. The same request_id with the same input returns the existing job
-  // (nothing reserved again); with another input → INVALID_ARGUMENT REQUEST_ID_REUSED.
-  // RESOURCE_EXHAUSTED QUEUE_FULL when the executor's queue has no room (nothing reserved);
-  // RESOURCE_EXHAUSTED DAILY_LIMIT_REACHED from the account store.
+  // Creates a job for `batch`, owned by `caller`, reserving its quota (see JobStore::Submit).
+  // UNAVAILABLE SERVER_SHUTTING_DOWN once Shutdown began (nothing reserved).
   absl::StatusOr<v1::Job> Submit(const Caller& caller, BatchSpec batch);
-
   // A snapshot with the results so far. NOT_FOUND unless `caller` submitted the job.
   absl::StatusOr<v1::Job> Get(const Caller& caller, const std::string& job_id);
-
-  // Cancels the job (see JobStore::Cancel) and releases its unchecked citations.
+  // Cancels the job (see JobStore::Cancel); its checks running here stop at once.
   absl::StatusOr<v1::Job> Cancel(const Caller& caller, const std::string& job_id);
 
-  // The job's event log, for WatchJob. NOT_FOUND unless `caller` submitted the job.
-  absl::StatusOr<std::shared_ptr<EventLog>> Events(const Caller& caller,
-                                                   const std::string& job_id);
+  // A page of the caller's jobs (see JobStore::List).
+  absl::StatusOr<JobPage> List(const Caller& caller, const JobListQuery& query);
+  // The key of ListJobs page tokens (see JobStore::PageTokenKey).
+  absl::StatusOr<std::string> PageTokenKey() { return store_->PageTokenKey(); }
 
-  const ChunkExecutor& executor() const { return executor_; }
+  // Chunks claimed by this replica now (being checked or recorded).
+  int inflight() const;
 
  private:
-  std::optional<Chunk> ClaimOne();
+  struct Finished {
+    Chunk chunk;
+    std::vector<ItemOutcome> items;
+  };
+
+  void LeaseLoop();
+  void ClaimLoop();
+  void WorkerLoop();
+  void RecordLoop();
+  void CancelWatchLoop();
   void RunChunk(Chunk chunk);
-  // Records `outcomes` of `chunk`, retrying with backoff while the store fails, until stored,
-  // the job is gone, or the manager stops.
-  void RecordUntilStored(const Chunk& chunk, std::vector<ItemOutcome> outcomes);
-  void Settle(const std::vector<Settlement>& settlements);
-  absl::StatusOr<v1::Job> ExistingRequest(const Caller& caller, const BatchSpec& batch);
+  // `chunks` claimed chunks left this replica (recorded, handed back or dropped).
+  void Done(int chunks);
+  absl::Status Register();
+  void Maintain(absl::Time now);
+  void SetReady(bool ready);
   std::string NewJobId();
 
   const JobManagerOptions options_;
-  JobStore* const jobs_;
-  AccountStore* const accounts_;
+  JobStore* const store_;
   Checker* const checker_;
   Clock* const clock_;
-  ChunkExecutor executor_;
-  absl::Notification stopping_;  // notified first thing in Shutdown()
-  std::thread sweeper_;
-  bool started_ = false;
+  CancelRegistry registry_;
+
+  mutable absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;  // no new submits, no new claims
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // every thread exits
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool registered_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t incarnation_ ABSL_GUARDED_BY(mu_) = 0;
+  int inflight_ ABSL_GUARDED_BY(mu_) = 0;  // claimed and not yet done
+  uint64_t claim_wakeups_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Chunk> to_check_ ABSL_GUARDED_BY(mu_);
+  std::vector<Finished> to_record_ ABSL_GUARDED_BY(mu_);
+  std::vector<Chunk> to_hand_back_ ABSL_GUARDED_BY(mu_);
+  std::function<void(bool)> on_ready_change_ ABSL_GUARDED_BY(mu_);
+
+  absl::Notification registration_done_;
+  absl::Status registration_status_;  // written before registration_done_ is notified
+  absl::Notification stop_lease_;
+  std::thread lease_thread_;
+  std::thread claim_thread_;
+  std::thread record_thread_;
+  std::thread cancel_watch_thread_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace citecheck

@@ -3,19 +3,43 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "absl/random/random.h"
 #include "server/common/errors.h"
+#include "server/common/proto_time.h"
 #include "server/jobs/job_protos.h"
+#include "server/jobs/job_rules.h"
 
 namespace citecheck {
 namespace {
 
-absl::Status JobNotFound(const std::string& job_id) {
-  return MakeError(absl::StatusCode::kNotFound, reason::kJobNotFound,
-                   absl::StrCat("job ", job_id, " not found"));
+std::string RandomKey() {
+  absl::BitGen gen;
+  std::string key(32, '\0');
+  for (char& c : key) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
+  return key;
+}
+
+bool Before(const v1::Job& a, const v1::Job& b) {  // newest first
+  const absl::Time ta = FromTimestamp(a.create_time());
+  const absl::Time tb = FromTimestamp(b.create_time());
+  if (ta != tb) return ta > tb;
+  return a.job_id() > b.job_id();
+}
+
+bool AfterPosition(const v1::Job& job, const JobPosition& position) {
+  const absl::Time t = FromTimestamp(job.create_time());
+  return t < position.create_time || (t == position.create_time && job.job_id() < position.job_id);
 }
 
 }  // namespace
+
+MemoryJobStore::MemoryJobStore(JobStoreOptions options, MemoryAccountStore* accounts,
+                               EventSink* sink)
+    : options_(options), accounts_(accounts), sink_(sink), page_token_key_(RandomKey()) {}
+
+void MemoryJobStore::Publish(Outbox outbox) {
+  for (auto& [job_id, events] : outbox) sink_->Publish(job_id, std::move(events));
+}
 
 MemoryJobStore::JobRecord* MemoryJobStore::FindOwned(const std::string& job_id,
                                                      const std::string& owner_key) {
@@ -24,227 +48,343 @@ MemoryJobStore::JobRecord* MemoryJobStore::FindOwned(const std::string& job_id,
   return it->second.get();
 }
 
-v1::JobEvent MemoryJobStore::JobUpdate(const JobRecord& record, absl::Time now) {
-  v1::JobEvent event;
-  SetTimestamp(now, event.mutable_time());
-  *event.mutable_job_update() = record.job;
-  event.mutable_job_update()->set_last_sequence(record.log->last_sequence() + 1);
-  return event;
+const v1::JobEvent& MemoryJobStore::AddEvent(JobRecord& record, v1::JobEvent event) {
+  event.set_job_id(record.job.job_id());
+  event.set_sequence(static_cast<int64_t>(record.events.size()) + 1);
+  record.events.push_back(std::move(event));
+  record.job.set_last_sequence(record.events.back().sequence());
+  return record.events.back();
+}
+
+v1::JobEvent& MemoryJobStore::AddJobUpdate(JobRecord& record, absl::Time now) {
+  const int64_t sequence = static_cast<int64_t>(record.events.size()) + 1;
+  record.job.set_last_sequence(sequence);
+  record.events.push_back(JobUpdateEvent(record.job, sequence, now));
+  return record.events.back();
 }
 
 v1::Job MemoryJobStore::Snapshot(const JobRecord& record) {
   v1::Job job = record.job;
-  job.set_last_sequence(record.log->last_sequence());
   for (const auto& [index, result] : record.results) *job.add_results() = result;
   for (const auto& [index, failure] : record.failures) *job.add_failures() = failure;
   return job;
 }
 
-void MemoryJobStore::Finish(JobRecord& record, v1::JobState state, absl::Time now) {
-  record.job.set_state(state);
-  SetTimestamp(now, record.job.mutable_finish_time());
-  record.finish_time = now;
-  record.queued.clear();
-  record.log->Append(JobUpdate(record, now), /*terminal=*/true);
+v1::JobEvent MemoryJobStore::RecordItem(JobRecord& record, int index,
+                                        const absl::StatusOr<v1::CitationResult>& outcome,
+                                        absl::Time now) {
+  v1::JobEvent event = ItemEvent(record.job.job_id(), outcome, index, 0, now);
+  if (outcome.ok()) {
+    record.items[index].state = ItemState::kSucceeded;
+    record.job.set_succeeded(record.job.succeeded() + 1);
+    record.results[index] = event.result();
+  } else {
+    record.items[index].state = ItemState::kFailed;
+    record.job.set_failed(record.job.failed() + 1);
+    record.failures[index] = event.failure();
+  }
+  return AddEvent(record, std::move(event));
 }
 
-absl::StatusOr<v1::Job> MemoryJobStore::Create(const NewJob& spec) {
-  absl::MutexLock lock(&mu_);
-  if (!spec.request_id.empty() &&
-      request_ids_.count({spec.owner_key, spec.request_id}) > 0) {
-    return MakeError(absl::StatusCode::kAlreadyExists, reason::kRequestIdReused,
-                     "request id already used");
-  }
-  auto record = std::make_unique<JobRecord>();
-  const int total = static_cast<int>(spec.citations.size());
-  const int accepted = std::min(spec.reservation.accepted, total);
-  v1::Job& job = record->job;
-  job.set_job_id(spec.job_id);
-  job.set_state(v1::JOB_STATE_PENDING);
-  job.set_style(spec.style);
-  job.set_total(total);
-  job.set_accepted(accepted);
-  job.set_locked(total - accepted);
-  job.set_partial(total > accepted);
-  job.set_limit_type(spec.reservation.limit_type);
-  *job.mutable_user_status() = spec.reservation.user_status;
-  SetTimestamp(spec.create_time, job.mutable_create_time());
-  job.set_model(spec.model);
-  job.set_request_id(spec.request_id);
-  record->owner_key = spec.owner_key;
-  record->input_fingerprint = spec.input_fingerprint;
-  record->items.assign(accepted, ItemState::kPending);
-  record->log = std::make_shared<EventLog>(spec.job_id);
-  record->cancelled = std::make_shared<std::atomic<bool>>(false);
-
-  const int per_chunk = std::max(1, spec.citations_per_chunk);
-  for (int begin = 0; begin < accepted; begin += per_chunk) {
-    Chunk chunk;
-    chunk.job_id = spec.job_id;
-    chunk.chunk_id = next_chunk_id_++;
-    chunk.style = spec.style;
-    chunk.model = spec.model;
-    chunk.deadline = spec.deadline;
-    chunk.cancelled = record->cancelled;
-    for (int i = begin; i < std::min(accepted, begin + per_chunk); ++i) {
-      chunk.indices.push_back(i);
-      chunk.citations.push_back(spec.citations[i]);
+void MemoryJobStore::DropChunks(const std::string& job_id) {
+  for (auto it = chunks_.begin(); it != chunks_.end();) {
+    if (it->second.job_id == job_id) {
+      queue_.erase({it->second.turn, it->first});
+      chunks_.erase(it++);
+    } else {
+      ++it;
     }
-    record->queued.push_back(std::move(chunk));
   }
+}
 
-  if (accepted == 0) {
-    Finish(*record, v1::JOB_STATE_SUCCEEDED, spec.create_time);
-  } else {
-    record->log->Append(JobUpdate(*record, spec.create_time), /*terminal=*/false);
-    ready_.push_back(spec.job_id);
+void MemoryJobStore::FailPendingAndFinish(JobRecord& record, const absl::Status& status,
+                                          absl::Time now, std::vector<v1::JobEvent>& events) {
+  std::vector<Settlement> releases;
+  for (size_t i = 0; i < record.items.size(); ++i) {
+    if (record.items[i].state != ItemState::kPending) continue;
+    releases.push_back({record.job.job_id(), static_cast<int>(i), Settlement::Kind::kRelease});
+    events.push_back(RecordItem(record, static_cast<int>(i), status, now));
   }
-  v1::Job snapshot = Snapshot(*record);
-  if (!spec.request_id.empty()) request_ids_[{spec.owner_key, spec.request_id}] = spec.job_id;
-  jobs_[spec.job_id] = std::move(record);
+  accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
+  DropChunks(record.job.job_id());
+  FinishByOutcome(record.job, ToRpcStatus(status), now);
+  record.finish_time = now;
+  events.push_back(AddJobUpdate(record, now));
+}
+
+absl::StatusOr<v1::Job> MemoryJobStore::Submit(const NewJob& spec) {
+  const absl::Time now = TruncateToMicros(spec.create_time);
+  Outbox outbox;
+  v1::Job snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!spec.request_id.empty()) {
+      auto it = request_ids_.find({spec.caller.OwnerKey(), spec.request_id});
+      if (it != request_ids_.end()) {
+        const JobRecord& existing = *jobs_.at(it->second);
+        if (existing.input_fingerprint != spec.input_fingerprint) return RequestIdReusedError();
+        return Snapshot(existing);
+      }
+    }
+    const int total = static_cast<int>(spec.citations.size());
+    const int wanted = ChunkCount(total, spec.citations_per_chunk);
+    const int queued = static_cast<int>(chunks_.size());
+    if (queued + wanted > options_.max_queued_chunks) {
+      return QueueFullError(queued, wanted, options_.max_queued_chunks);
+    }
+    absl::StatusOr<Reservation> reservation =
+        accounts_->Reserve({spec.caller, spec.job_id, total, now});
+    if (!reservation.ok()) return reservation.status();
+
+    auto record = std::make_unique<JobRecord>();
+    record->job = NewJobSnapshot(spec, *reservation, now);
+    record->owner_key = spec.caller.OwnerKey();
+    record->input_fingerprint = spec.input_fingerprint;
+    record->create_time = now;
+    record->deadline = TruncateToMicros(spec.deadline);
+    const int accepted = record->job.accepted();
+    for (int i = 0; i < accepted; ++i) record->items.push_back({spec.citations[i]});
+    if (accepted == 0) record->finish_time = now;
+
+    // The new job's chunks take their turns among the queued ones (round-robin by job).
+    const int64_t base = queue_.empty() ? 0 : queue_.begin()->first;
+    const int per_chunk = std::max(1, spec.citations_per_chunk);
+    for (int begin = 0, turn = 0; begin < accepted; begin += per_chunk, ++turn) {
+      ChunkRecord chunk;
+      chunk.job_id = spec.job_id;
+      chunk.first_index = begin;
+      chunk.count = std::min(per_chunk, accepted - begin);
+      chunk.turn = base + turn;
+      const int64_t id = next_chunk_id_++;
+      Enqueue(id, chunk);
+      chunks_.emplace(id, std::move(chunk));
+    }
+    outbox.push_back({spec.job_id, {AddJobUpdate(*record, now)}});
+    snapshot = Snapshot(*record);
+    if (!spec.request_id.empty()) request_ids_[{record->owner_key, spec.request_id}] = spec.job_id;
+    jobs_[spec.job_id] = std::move(record);
+  }
+  Publish(std::move(outbox));
   return snapshot;
 }
 
-std::vector<Chunk> MemoryJobStore::Claim(int max_chunks, absl::Time now) {
+absl::StatusOr<std::vector<Chunk>> MemoryJobStore::Claim(const std::string& owner, int max_chunks,
+                                                         absl::Time now) {
+  now = TruncateToMicros(now);
   std::vector<Chunk> claimed;
-  absl::MutexLock lock(&mu_);
-  while (static_cast<int>(claimed.size()) < max_chunks && !ready_.empty()) {
-    std::string job_id = std::move(ready_.front());
-    ready_.pop_front();
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end() || it->second->queued.empty()) continue;
-    JobRecord& record = *it->second;
-    claimed.push_back(std::move(record.queued.front()));
-    record.queued.pop_front();
-    if (!record.queued.empty()) ready_.push_back(job_id);  // back of the line: jobs take turns
-    if (record.job.state() == v1::JOB_STATE_PENDING) {
-      record.job.set_state(v1::JOB_STATE_RUNNING);
-      record.log->Append(JobUpdate(record, now), /*terminal=*/false);
+  Outbox outbox;
+  {
+    absl::MutexLock lock(&mu_);
+    while (static_cast<int>(claimed.size()) < max_chunks && !queue_.empty()) {
+      const int64_t id = queue_.begin()->second;
+      queue_.erase(queue_.begin());
+      ChunkRecord& row = chunks_.at(id);
+      row.owner = owner;
+      ++row.token;
+      JobRecord& record = *jobs_.at(row.job_id);
+      Chunk chunk;
+      chunk.job_id = row.job_id;
+      chunk.chunk_id = id;
+      chunk.token = row.token;
+      chunk.kind = row.kind;
+      chunk.style = record.job.style();
+      chunk.model = record.job.model();
+      chunk.deadline = record.deadline;
+      for (int i = row.first_index; i < row.first_index + row.count; ++i) {
+        chunk.indices.push_back(i);
+        chunk.citations.push_back(record.items[i].input);
+      }
+      claimed.push_back(std::move(chunk));
+      if (record.job.state() == v1::JOB_STATE_PENDING) {
+        record.job.set_state(v1::JOB_STATE_RUNNING);
+        outbox.push_back({row.job_id, {AddJobUpdate(record, now)}});
+      }
     }
   }
+  Publish(std::move(outbox));
   return claimed;
 }
 
-absl::StatusOr<std::vector<Settlement>> MemoryJobStore::Record(const std::string& job_id,
-                                                               int64_t /*chunk_id*/,
-                                                               std::vector<ItemOutcome> outcomes,
-                                                               absl::Time now) {
-  std::vector<Settlement> settlements;
-  absl::MutexLock lock(&mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return JobNotFound(job_id);
-  JobRecord& record = *it->second;
-  // Discard outcomes of items that are no longer pending (cancelled, or already recorded).
-  outcomes.erase(std::remove_if(outcomes.begin(), outcomes.end(),
-                                [&record](const ItemOutcome& outcome) {
-                                  return outcome.index < 0 ||
-                                         outcome.index >= static_cast<int>(record.items.size()) ||
-                                         record.items[outcome.index] != ItemState::kPending;
-                                }),
-                 outcomes.end());
-  for (const ItemOutcome& outcome : outcomes) {
-    settlements.push_back({job_id, outcome.index,
-                           outcome.result.ok() ? Settlement::Kind::kCharge
-                                               : Settlement::Kind::kRelease});
-  }
-  if (!settlements.empty()) {
-    absl::Status settled = accounts_->Settle(settlements);
-    if (!settled.ok()) return settled;  // nothing changed; the items stay pending
-  }
-  std::vector<v1::JobEvent> events;
-  for (ItemOutcome& outcome : outcomes) {
-    v1::JobEvent event;
-    SetTimestamp(now, event.mutable_time());
-    if (outcome.result.ok()) {
-      v1::CitationResult result = *std::move(outcome.result);
-      result.set_index(outcome.index);
-      record.items[outcome.index] = ItemState::kSucceeded;
-      record.job.set_succeeded(record.job.succeeded() + 1);
-      *event.mutable_result() = result;
-      record.results[outcome.index] = std::move(result);
-    } else {
-      v1::ItemFailure failure;
-      failure.set_index(outcome.index);
-      *failure.mutable_status() = ToRpcStatus(outcome.result.status());
-      record.items[outcome.index] = ItemState::kFailed;
-      record.job.set_failed(record.job.failed() + 1);
-      *event.mutable_failure() = failure;
-      record.failures[outcome.index] = std::move(failure);
+absl::StatusOr<RecordResult> MemoryJobStore::Record(const std::string& owner,
+                                                    std::vector<ChunkOutcome> outcomes,
+                                                    absl::Time now) {
+  now = TruncateToMicros(now);
+  RecordResult result;
+  Outbox outbox;
+  {
+    absl::MutexLock lock(&mu_);
+    std::map<std::string, std::vector<v1::JobEvent>> events;  // by job, in commit order
+    std::vector<Settlement> settlements;
+    for (ChunkOutcome& outcome : outcomes) {
+      auto chunk = chunks_.find(outcome.chunk_id);
+      if (chunk == chunks_.end() || chunk->second.owner != owner ||
+          chunk->second.token != outcome.token || chunk->second.job_id != outcome.job_id) {
+        result.fenced.push_back(outcome.chunk_id);
+        continue;
+      }
+      const ChunkRecord& row = chunk->second;
+      JobRecord& record = *jobs_.at(row.job_id);
+      std::vector<v1::JobEvent>& job_events = events[row.job_id];
+      for (const ItemOutcome& item : outcome.items) {
+        if (item.index < row.first_index || item.index >= row.first_index + row.count ||
+            record.items[item.index].state != ItemState::kPending) {
+          continue;
+        }
+        settlements.push_back(
+            {row.job_id, item.index,
+             item.result.ok() ? Settlement::Kind::kCharge : Settlement::Kind::kRelease});
+        job_events.push_back(RecordItem(record, item.index, item.result, now));
+      }
+      chunks_.erase(chunk);
+      result.recorded.push_back(outcome.chunk_id);
+      if (AllItemsDone(record.job) && !IsTerminalState(record.job.state())) {
+        const google::rpc::Status last_failure = record.failures.empty()
+                                                     ? google::rpc::Status()
+                                                     : record.failures.rbegin()->second.status();
+        FinishByOutcome(record.job, last_failure, now);
+        record.finish_time = now;
+        job_events.push_back(AddJobUpdate(record, now));
+      }
     }
-    events.push_back(std::move(event));
-  }
-  record.log->AppendAll(std::move(events), /*last_is_terminal=*/false);
-
-  const bool all_done = record.job.succeeded() + record.job.failed() == record.job.accepted();
-  if (all_done && !IsTerminalState(record.job.state())) {
-    if (record.job.succeeded() == 0) {
-      // Nothing could be checked: the job failed, for the reason its items failed.
-      *record.job.mutable_error() = record.failures.rbegin()->second.status();
-      Finish(record, v1::JOB_STATE_FAILED, now);
-    } else {
-      Finish(record, v1::JOB_STATE_SUCCEEDED, now);
+    accounts_->Settle(settlements).IgnoreError();  // in memory: never fails for reserved items
+    for (auto& [job_id, job_events] : events) {
+      if (!job_events.empty()) outbox.emplace_back(job_id, std::move(job_events));
     }
   }
-  return settlements;
+  Publish(std::move(outbox));
+  return result;
 }
 
-absl::StatusOr<CancelOutcome> MemoryJobStore::Cancel(const std::string& job_id,
-                                                     const std::string& owner_key,
-                                                     absl::Time now) {
+absl::Status MemoryJobStore::HandBack(const std::string& owner, absl::Span<const Chunk> chunks) {
   absl::MutexLock lock(&mu_);
-  JobRecord* record = FindOwned(job_id, owner_key);
-  if (record == nullptr) return JobNotFound(job_id);
-  CancelOutcome outcome;
-  if (!IsTerminalState(record->job.state())) {
-    for (size_t i = 0; i < record->items.size(); ++i) {
-      if (record->items[i] != ItemState::kPending) continue;
-      outcome.releases.push_back({job_id, static_cast<int>(i), Settlement::Kind::kRelease});
+  for (const Chunk& chunk : chunks) {
+    auto it = chunks_.find(chunk.chunk_id);
+    if (it == chunks_.end() || it->second.owner != owner || it->second.token != chunk.token) {
+      continue;
     }
-    if (!outcome.releases.empty()) {
-      absl::Status settled = accounts_->Settle(outcome.releases);
-      if (!settled.ok()) return settled;  // nothing changed
-    }
-    for (const Settlement& release : outcome.releases) {
-      record->items[release.index] = ItemState::kCancelled;
-    }
-    record->cancelled->store(true);
-    outcome.dropped_chunks = static_cast<int>(record->queued.size());
-    Finish(*record, v1::JOB_STATE_CANCELLED, now);
+    it->second.owner.clear();
+    Enqueue(it->first, it->second);
   }
-  outcome.job = Snapshot(*record);
-  return outcome;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Job> MemoryJobStore::Cancel(const std::string& job_id,
+                                               const std::string& owner_key, absl::Time now) {
+  now = TruncateToMicros(now);
+  Outbox outbox;
+  v1::Job snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    JobRecord* record = FindOwned(job_id, owner_key);
+    if (record == nullptr) return JobNotFoundError();
+    if (!IsTerminalState(record->job.state())) {
+      std::vector<Settlement> releases;
+      for (size_t i = 0; i < record->items.size(); ++i) {
+        if (record->items[i].state != ItemState::kPending) continue;
+        releases.push_back({job_id, static_cast<int>(i), Settlement::Kind::kRelease});
+        record->items[i].state = ItemState::kCancelled;
+      }
+      accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
+      DropChunks(job_id);
+      SetTerminal(record->job, v1::JOB_STATE_CANCELLED, now);
+      record->finish_time = now;
+      outbox.push_back({job_id, {AddJobUpdate(*record, now)}});
+    }
+    snapshot = Snapshot(*record);
+  }
+  Publish(std::move(outbox));
+  return snapshot;
 }
 
 absl::StatusOr<v1::Job> MemoryJobStore::Get(const std::string& job_id,
                                             const std::string& owner_key) {
   absl::MutexLock lock(&mu_);
-  JobRecord* record = FindOwned(job_id, owner_key);
-  if (record == nullptr) return JobNotFound(job_id);
+  const JobRecord* record = FindOwned(job_id, owner_key);
+  if (record == nullptr) return JobNotFoundError();
   return Snapshot(*record);
 }
 
-absl::StatusOr<std::shared_ptr<EventLog>> MemoryJobStore::Events(const std::string& job_id,
-                                                                 const std::string& owner_key) {
+absl::StatusOr<JobHead> MemoryJobStore::Head(const std::string& job_id,
+                                             const std::string& owner_key) {
   absl::MutexLock lock(&mu_);
-  JobRecord* record = FindOwned(job_id, owner_key);
-  if (record == nullptr) return JobNotFound(job_id);
-  return record->log;
+  const JobRecord* record = FindOwned(job_id, owner_key);
+  if (record == nullptr) return JobNotFoundError();
+  return JobHead{job_id, record->job.last_sequence(), IsTerminalState(record->job.state())};
 }
 
-std::optional<RequestIdEntry> MemoryJobStore::FindRequest(const std::string& owner_key,
-                                                          const std::string& request_id) {
+absl::StatusOr<std::vector<v1::JobEvent>> MemoryJobStore::ReadEvents(const std::string& job_id,
+                                                                     int64_t after, int limit) {
+  std::vector<v1::JobEvent> events;
   absl::MutexLock lock(&mu_);
-  auto it = request_ids_.find({owner_key, request_id});
-  if (it == request_ids_.end()) return std::nullopt;
-  auto job = jobs_.find(it->second);
-  if (job == jobs_.end()) return std::nullopt;
-  return RequestIdEntry{it->second, job->second->input_fingerprint};
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return events;
+  const std::vector<v1::JobEvent>& log = it->second->events;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
+       i < log.size() && static_cast<int>(events.size()) < limit; ++i) {
+    events.push_back(log[i]);
+  }
+  return events;
 }
 
-int MemoryJobStore::Sweep(absl::Time cutoff) {
+absl::StatusOr<std::vector<JobHead>> MemoryJobStore::ReadHeads(
+    absl::Span<const std::string> job_ids) {
+  std::vector<JobHead> heads;
+  absl::MutexLock lock(&mu_);
+  for (const std::string& job_id : job_ids) {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) continue;
+    const v1::Job& job = it->second->job;
+    heads.push_back({job_id, job.last_sequence(), IsTerminalState(job.state())});
+  }
+  return heads;
+}
+
+absl::StatusOr<JobPage> MemoryJobStore::List(const std::string& owner_key,
+                                             const JobListQuery& query) {
+  std::vector<v1::Job> matching;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [job_id, record] : jobs_) {
+      const v1::Job& job = record->job;
+      if (record->owner_key != owner_key) continue;
+      if (query.state != v1::JOB_STATE_UNSPECIFIED && job.state() != query.state) continue;
+      if (query.after.has_value() && !AfterPosition(job, *query.after)) continue;
+      matching.push_back(job);
+    }
+  }
+  std::sort(matching.begin(), matching.end(), Before);
+  JobPage page;
+  const size_t limit = static_cast<size_t>(std::max(query.limit, 1));
+  for (size_t i = 0; i < matching.size() && i < limit; ++i) page.jobs.push_back(matching[i]);
+  if (matching.size() > limit) {
+    page.next =
+        JobPosition{FromTimestamp(page.jobs.back().create_time()), page.jobs.back().job_id()};
+  }
+  return page;
+}
+
+absl::StatusOr<int> MemoryJobStore::ExpireDeadlines(absl::Time now, int max_jobs) {
+  now = TruncateToMicros(now);
+  Outbox outbox;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [job_id, record] : jobs_) {
+      if (static_cast<int>(outbox.size()) >= max_jobs) break;
+      if (IsTerminalState(record->job.state()) || record->deadline >= now) continue;
+      std::vector<v1::JobEvent> events;
+      FailPendingAndFinish(*record, DeadlineExceededFailure(), now, events);
+      outbox.emplace_back(job_id, std::move(events));
+    }
+  }
+  const int ended = static_cast<int>(outbox.size());
+  Publish(std::move(outbox));
+  return ended;
+}
+
+absl::StatusOr<int> MemoryJobStore::Sweep(absl::Time cutoff, int max_jobs) {
   absl::MutexLock lock(&mu_);
   int removed = 0;
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
+  for (auto it = jobs_.begin(); it != jobs_.end() && removed < max_jobs;) {
     const JobRecord& record = *it->second;
     if (IsTerminalState(record.job.state()) && record.finish_time < cutoff) {
       if (!record.job.request_id().empty()) {
@@ -258,5 +398,108 @@ int MemoryJobStore::Sweep(absl::Time cutoff) {
   }
   return removed;
 }
+
+void MemoryJobStore::ChunkHolderDied(int64_t chunk_id, absl::Time now, Outbox& outbox) {
+  ChunkRecord& chunk = chunks_.at(chunk_id);
+  chunk.owner.clear();
+  ++chunk.deaths;
+  if (chunk.deaths < kMaxChunkDeaths) {
+    Enqueue(chunk_id, chunk);
+    return;
+  }
+  // Its holders kept dying on it: its pending items fail with WORKER_LOST (released).
+  JobRecord& record = *jobs_.at(chunk.job_id);
+  std::vector<v1::JobEvent> events;
+  std::vector<Settlement> releases;
+  for (int i = chunk.first_index; i < chunk.first_index + chunk.count; ++i) {
+    if (record.items[i].state != ItemState::kPending) continue;
+    releases.push_back({chunk.job_id, i, Settlement::Kind::kRelease});
+    events.push_back(RecordItem(record, i, WorkerLostFailure(), now));
+  }
+  accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
+  const std::string job_id = chunk.job_id;
+  chunks_.erase(chunk_id);
+  if (AllItemsDone(record.job) && !IsTerminalState(record.job.state())) {
+    FinishByOutcome(record.job, ToRpcStatus(WorkerLostFailure()), now);
+    record.finish_time = now;
+    events.push_back(AddJobUpdate(record, now));
+  }
+  outbox.emplace_back(job_id, std::move(events));
+}
+
+absl::StatusOr<ReplicaRegistration> MemoryJobStore::RegisterReplica(const std::string& name,
+                                                                    absl::Time now) {
+  now = TruncateToMicros(now);
+  ReplicaRegistration registration;
+  Outbox outbox;
+  {
+    absl::MutexLock lock(&mu_);
+    // A previous process under this name died holding these chunks.
+    std::vector<int64_t> held;
+    for (const auto& [id, chunk] : chunks_) {
+      if (chunk.owner == name) held.push_back(id);
+    }
+    for (int64_t id : held) {
+      const bool lost = chunks_.at(id).deaths + 1 >= kMaxChunkDeaths;
+      ChunkHolderDied(id, now, outbox);
+      ++registration.requeued_chunks;
+      if (lost) ++registration.worker_lost_chunks;
+    }
+    registration.incarnation = next_incarnation_++;
+    processes_[name] = {registration.incarnation, now};
+  }
+  Publish(std::move(outbox));
+  return registration;
+}
+
+absl::Status MemoryJobStore::Heartbeat(const std::string& name, int64_t incarnation,
+                                       absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  auto it = processes_.find(name);
+  if (it == processes_.end() || it->second.incarnation != incarnation) {
+    return absl::FailedPreconditionError("the replica's lease was lost");
+  }
+  it->second.heartbeat = TruncateToMicros(now);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> MemoryJobStore::SweepDeadReplicas(const std::string& self, absl::Time now,
+                                                      absl::Duration dead_after) {
+  now = TruncateToMicros(now);
+  int swept = 0;
+  Outbox outbox;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> dead;
+    for (const auto& [name, process] : processes_) {
+      if (name != self && process.heartbeat < now - dead_after) dead.push_back(name);
+    }
+    for (const std::string& name : dead) {
+      processes_.erase(name);
+      std::vector<int64_t> held;
+      for (const auto& [id, chunk] : chunks_) {
+        if (chunk.owner == name) held.push_back(id);
+      }
+      for (int64_t id : held) ChunkHolderDied(id, now, outbox);
+      swept += static_cast<int>(held.size());
+    }
+  }
+  Publish(std::move(outbox));
+  return swept;
+}
+
+absl::Status MemoryJobStore::UnregisterReplica(const std::string& name, int64_t incarnation) {
+  absl::MutexLock lock(&mu_);
+  auto it = processes_.find(name);
+  if (it != processes_.end() && it->second.incarnation == incarnation) processes_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> MemoryJobStore::ReleaseOrphanReservations(absl::Time) {
+  // Jobs and reservations live and die together in this process: no orphan can exist.
+  return 0;
+}
+
+absl::StatusOr<std::string> MemoryJobStore::PageTokenKey() { return page_token_key_; }
 
 }  // namespace citecheck

@@ -1,81 +1,140 @@
 #ifndef CITECHECK_SERVER_JOBS_MEMORY_JOB_STORE_H_
 #define CITECHECK_SERVER_JOBS_MEMORY_JOB_STORE_H_
 
-#include <deque>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "server/accounts/memory_account_store.h"
 #include "server/jobs/job_store.h"
 
 namespace citecheck {
 
-// A JobStore that keeps everything in process memory: jobs are lost when the process exits.
-// Each method runs atomically under one mutex.
+// A JobStore in process memory (--store=memory, development and tests): the semantics of
+// MysqlJobStore in one process, without durability — replicas, leases, tokens and deaths
+// included, so that one conformance suite runs against both. Each method runs atomically
+// under one mutex; quota moves through the MemoryAccountStore under that mutex, so that a
+// change and its charge or release are seen together.
 //
-// Lock order: mu_, then the AccountStore's locks (settlements run under mu_ so that a change
-// and its charge or release are seen together), then an EventLog's own lock (events are
-// appended under mu_ so that their order matches the order of the changes; listeners run on
-// this thread and never call back into the store).
+// Lock order: mu_, then the MemoryAccountStore's lock. Events are published to the sink after
+// mu_ is released.
 //
 // Thread-safe.
 class MemoryJobStore final : public JobStore {
  public:
-  // `accounts` settles recorded and cancelled citations; it must outlive the store.
-  explicit MemoryJobStore(AccountStore* accounts) : accounts_(accounts) {}
+  // `accounts` and `sink` must outlive the store.
+  MemoryJobStore(JobStoreOptions options, MemoryAccountStore* accounts, EventSink* sink);
 
-  absl::StatusOr<v1::Job> Create(const NewJob& job) override;
-  std::vector<Chunk> Claim(int max_chunks, absl::Time now) override;
-  absl::StatusOr<std::vector<Settlement>> Record(const std::string& job_id, int64_t chunk_id,
-                                                 std::vector<ItemOutcome> outcomes,
-                                                 absl::Time now) override;
-  absl::StatusOr<CancelOutcome> Cancel(const std::string& job_id, const std::string& owner_key,
-                                       absl::Time now) override;
+  absl::StatusOr<v1::Job> Submit(const NewJob& job) override;
+  absl::StatusOr<std::vector<Chunk>> Claim(const std::string& owner, int max_chunks,
+                                           absl::Time now) override;
+  absl::StatusOr<RecordResult> Record(const std::string& owner, std::vector<ChunkOutcome> outcomes,
+                                      absl::Time now) override;
+  absl::Status HandBack(const std::string& owner, absl::Span<const Chunk> chunks) override;
+  absl::StatusOr<v1::Job> Cancel(const std::string& job_id, const std::string& owner_key,
+                                 absl::Time now) override;
   absl::StatusOr<v1::Job> Get(const std::string& job_id, const std::string& owner_key) override;
-  absl::StatusOr<std::shared_ptr<EventLog>> Events(const std::string& job_id,
-                                                   const std::string& owner_key) override;
-  std::optional<RequestIdEntry> FindRequest(const std::string& owner_key,
-                                            const std::string& request_id) override;
-  int Sweep(absl::Time cutoff) override;
+  absl::StatusOr<JobHead> Head(const std::string& job_id, const std::string& owner_key) override;
+  absl::StatusOr<std::vector<v1::JobEvent>> ReadEvents(const std::string& job_id, int64_t after,
+                                                       int limit) override;
+  absl::StatusOr<std::vector<JobHead>> ReadHeads(absl::Span<const std::string> job_ids) override;
+  absl::StatusOr<JobPage> List(const std::string& owner_key, const JobListQuery& query) override;
+  absl::StatusOr<int> ExpireDeadlines(absl::Time now, int max_jobs) override;
+  absl::StatusOr<int> Sweep(absl::Time cutoff, int max_jobs) override;
+  absl::StatusOr<ReplicaRegistration> RegisterReplica(const std::string& name,
+                                                      absl::Time now) override;
+  absl::Status Heartbeat(const std::string& name, int64_t incarnation, absl::Time now) override;
+  absl::StatusOr<int> SweepDeadReplicas(const std::string& self, absl::Time now,
+                                        absl::Duration dead_after) override;
+  absl::Status UnregisterReplica(const std::string& name, int64_t incarnation) override;
+  absl::StatusOr<int> ReleaseOrphanReservations(absl::Time now) override;
+  absl::StatusOr<std::string> PageTokenKey() override;
 
  private:
   enum class ItemState { kPending, kSucceeded, kFailed, kCancelled };
 
-  struct JobRecord {
-    v1::Job job;  // counts, state and snapshot fields; results/failures live below
-    std::string owner_key;
-    std::string input_fingerprint;
-    std::vector<ItemState> items;  // one per accepted citation
-    std::map<int, v1::CitationResult> results;
-    std::map<int, v1::ItemFailure> failures;
-    std::deque<Chunk> queued;
-    std::shared_ptr<EventLog> log;
-    std::shared_ptr<std::atomic<bool>> cancelled;
-    absl::Time finish_time = absl::InfiniteFuture();
+  struct Item {
+    std::string input;
+    ItemState state = ItemState::kPending;
   };
 
-  // The record of `job_id` if `owner_key` owns it, else nullptr.
+  struct JobRecord {
+    v1::Job job;  // counts, state and snapshot fields; outcomes live below
+    std::string owner_key;
+    std::string input_fingerprint;
+    absl::Time create_time;
+    absl::Time deadline;
+    absl::Time finish_time = absl::InfiniteFuture();
+    std::vector<Item> items;  // one per accepted citation
+    std::map<int, v1::CitationResult> results;
+    std::map<int, v1::ItemFailure> failures;
+    std::vector<v1::JobEvent> events;  // events[i].sequence() == i + 1
+  };
+
+  struct ChunkRecord {
+    std::string job_id;
+    ItemKind kind = ItemKind::kReference;
+    int first_index = 0;
+    int count = 0;
+    int64_t turn = 0;
+    std::string owner;  // "" while queued
+    int64_t token = 0;
+    int deaths = 0;
+  };
+
+  struct Process {
+    int64_t incarnation = 0;
+    absl::Time heartbeat;
+  };
+
+  // Events made under mu_, published after it is released.
+  using Outbox = std::vector<std::pair<std::string, std::vector<v1::JobEvent>>>;
+
+  void Publish(Outbox outbox);
   JobRecord* FindOwned(const std::string& job_id, const std::string& owner_key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A job_update event carrying the job's current snapshot.
-  static v1::JobEvent JobUpdate(const JobRecord& record, absl::Time now);
+  // Appends the job's next event (sequence and job id set here) and returns a copy.
+  static const v1::JobEvent& AddEvent(JobRecord& record, v1::JobEvent event);
+  static v1::JobEvent& AddJobUpdate(JobRecord& record, absl::Time now);
   // The full snapshot: the job plus results and failures in index order.
   static v1::Job Snapshot(const JobRecord& record);
-  // Moves the job to a terminal `state` and appends the terminal job_update.
-  static void Finish(JobRecord& record, v1::JobState state, absl::Time now);
+  // Records `outcome` of pending item `index` (REQUIRES: pending); returns its event.
+  static v1::JobEvent RecordItem(JobRecord& record, int index,
+                                 const absl::StatusOr<v1::CitationResult>& outcome, absl::Time now);
+  // Removes every chunk of `job_id` from the queue and the chunk table.
+  void DropChunks(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails every pending item of `record` with `status` (released), then ends the job by its
+  // outcome. Appends the events to `events`.
+  void FailPendingAndFinish(JobRecord& record, const absl::Status& status, absl::Time now,
+                            std::vector<v1::JobEvent>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A chunk whose holder died: queued again, or failed with WORKER_LOST after kMaxChunkDeaths.
+  void ChunkHolderDied(int64_t chunk_id, absl::Time now, Outbox& outbox)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Enqueue(int64_t chunk_id, const ChunkRecord& chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    queue_.emplace(chunk.turn, chunk_id);
+  }
 
-  AccountStore* const accounts_;
+  const JobStoreOptions options_;
+  MemoryAccountStore* const accounts_;
+  EventSink* const sink_;
+  const std::string page_token_key_;
+
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<JobRecord>> jobs_ ABSL_GUARDED_BY(mu_);
-  // Jobs with queued chunks, in the order they take turns.
-  std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);
-  // (owner_key, request_id) → job id.
+  std::map<int64_t, ChunkRecord> chunks_ ABSL_GUARDED_BY(mu_);        // unfinished chunks by id
+  std::set<std::pair<int64_t, int64_t>> queue_ ABSL_GUARDED_BY(mu_);  // (turn, chunk id) queued
   std::map<std::pair<std::string, std::string>, std::string> request_ids_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Process> processes_ ABSL_GUARDED_BY(mu_);
   int64_t next_chunk_id_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t next_incarnation_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace citecheck

@@ -19,6 +19,8 @@
 #include "cppconn/resultset_metadata.h"
 #include "cppconn/statement.h"
 #include "mysql_driver.h"
+#include "server/common/errors.h"
+#include "server/common/hashing.h"
 #include "server/common/service_metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -181,7 +183,12 @@ absl::Status StatusForCode(int code, absl::string_view state) {
   const absl::string_view what = Describe(code);
   std::string message = absl::StrCat("storage: MySQL error ", code, " (SQLSTATE ", state,
                                      what.empty() ? "" : ", ", what, ")");
-  if (IsConnectionLoss(code)) return absl::UnavailableError(message);
+  if (IsConnectionLoss(code)) {
+    absl::Status unavailable =
+        MakeError(absl::StatusCode::kUnavailable, reason::kDatabaseUnavailable, message);
+    AddRetryInfo(unavailable, absl::Seconds(1));
+    return unavailable;
+  }
   if (IsConflict(code)) return absl::AbortedError(message);
   return absl::InternalError(message);
 }
@@ -466,6 +473,12 @@ absl::StatusOr<std::unique_ptr<Connection>> MysqlPool::Connect() {
         connection->conn->prepareStatement("SET SESSION innodb_lock_wait_timeout = ?"));
     lock_wait->setInt(1, WholeSeconds(options_.lock_wait_timeout));
     lock_wait->execute();
+    if (options_.idle_transaction_timeout > absl::ZeroDuration()) {
+      std::unique_ptr<sql::PreparedStatement> idle(
+          connection->conn->prepareStatement("SET SESSION idle_transaction_timeout = ?"));
+      idle->setInt(1, WholeSeconds(options_.idle_transaction_timeout));
+      idle->execute();
+    }
   } catch (const sql::SQLException& e) {
     LogSqlError("connect", e);
     return StatusForCode(e.getErrorCode(), e.getSQLState());
@@ -564,7 +577,10 @@ absl::Status MysqlPool::RunInTransaction(absl::FunctionRef<absl::Status(Transact
   const int attempts = std::max(1, options.max_attempts);
   absl::Status last;
   for (int i = 0; i < attempts; ++i) {
-    if (i > 0) Backoff(i - 1);
+    if (i > 0) {
+      if (absl::Now() >= options.deadline) break;
+      Backoff(i - 1);
+    }
     if (slot->connection == nullptr) {
       absl::StatusOr<std::unique_ptr<Connection>> connection = Connect();
       if (!connection.ok()) {
@@ -588,8 +604,7 @@ absl::Status MysqlPool::RunInTransaction(absl::FunctionRef<absl::Status(Transact
     }
     last = std::move(attempt.status);
   }
-  return done(absl::Status(
-      last.code(), absl::StrCat(last.message(), "; gave up after ", attempts, " attempts")));
+  return done(last);  // with its payloads (e.g. DATABASE_UNAVAILABLE's ErrorInfo and RetryInfo)
 }
 
 absl::Status MysqlPool::RunInSession(absl::FunctionRef<absl::Status(Session&)> body) {
@@ -636,6 +651,44 @@ absl::Status MysqlPool::RunInSession(absl::FunctionRef<absl::Status(Session&)> b
     return status.ok() ? session.failure() : status;
   }
   return status;
+}
+
+void AppendInList(std::string* sql, std::vector<SqlValue>* params,
+                  absl::Span<const SqlValue> values) {
+  size_t padded = 1;
+  while (padded < values.size()) padded *= 2;
+  sql->append("(?");
+  for (size_t i = 1; i < padded; ++i) sql->append(", ?");
+  sql->append(")");
+  params->insert(params->end(), values.begin(), values.end());
+  for (size_t i = values.size(); i < padded; ++i) params->push_back(values.back());
+}
+
+absl::StatusOr<int64_t> ExecuteMultiRow(Session& session, absl::string_view head,
+                                        absl::string_view row, absl::string_view tail,
+                                        int row_width, absl::Span<const SqlValue> values) {
+  constexpr int kMaxLog = 7;
+  const int rows = static_cast<int>(values.size()) / row_width;
+  int64_t affected = 0;
+  for (int next = 0; next < rows;) {
+    int k = kMaxLog;
+    while ((1 << k) > rows - next) --k;
+    std::string sql = absl::StrCat(head, " VALUES ");
+    for (int i = 0; i < (1 << k); ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", row);
+    absl::StrAppend(&sql, tail.empty() ? "" : " ", tail);
+    absl::StatusOr<int64_t> n =
+        session.Execute(sql, values.subspan(static_cast<size_t>(next) * row_width,
+                                            static_cast<size_t>(1 << k) * row_width));
+    if (!n.ok()) return n.status();
+    affected += *n;
+    next += 1 << k;
+  }
+  return affected;
+}
+
+std::string StorageKey(const std::string& key, size_t max_bytes) {
+  if (key.size() <= max_bytes) return key;
+  return absl::StrCat("sha256:", Sha256Hex(key));
 }
 
 std::string ToSqlDatetime(absl::Time t) {

@@ -138,6 +138,9 @@ struct TransactionOptions {
   // Runs of the body at most, counting the first. Reruns follow a lost connection (on a new
   // connection), a deadlock (1213), a lock wait timeout (1205) or a body's RetryTransaction.
   int max_attempts = 5;
+  // No rerun starts at or after this instant (the last error is returned instead), so that a
+  // caller with a deadline (an RPC) gets its answer in time while the database is unreachable.
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 struct MysqlPoolOptions {
@@ -150,6 +153,10 @@ struct MysqlPoolOptions {
   absl::Duration lock_wait_timeout = absl::Seconds(10);
   // Reruns wait initial_backoff * 2^k (k = reruns so far), times a jitter in [0.5, 1.5).
   absl::Duration initial_backoff = absl::Milliseconds(10);
+  // idle_transaction_timeout of every session (whole seconds; 0 = the server's default, none):
+  // the server ends a connection that sits inside an open transaction this long, so that a
+  // frozen process (SIGSTOP) cannot hold row locks for long.
+  absl::Duration idle_transaction_timeout = absl::Seconds(10);
 };
 
 // A body's request to roll back and run the whole transaction again, e.g. after losing a race
@@ -237,6 +244,26 @@ class MysqlPool {
   std::atomic<int64_t> reruns_connection_{0};
   std::atomic<int64_t> reruns_conflict_{0};
 };
+
+// Appends "(?, ?, ...)" for `values` to `sql` and the values to `params`, padded to the next
+// power of two with copies of the last value (which an IN list ignores), so that statements
+// over lists of any length share few texts in the per-connection statement cache.
+// REQUIRES: !values.empty().
+void AppendInList(std::string* sql, std::vector<SqlValue>* params,
+                  absl::Span<const SqlValue> values);
+
+// Runs `head` VALUES row, row, ... `tail` over `values` (`row_width` values per row, in row
+// order), where `row` is the placeholder group of one row, e.g. "(?, ?, ?)". Rows go in
+// statements of 2^k rows (k <= 7), so that any count needs few statements and each statement
+// text is prepared once per connection. Returns the sum of the affected rows. OK with no rows.
+// REQUIRES: values.size() is a multiple of row_width.
+absl::StatusOr<int64_t> ExecuteMultiRow(Session& session, absl::string_view head,
+                                        absl::string_view row, absl::string_view tail,
+                                        int row_width, absl::Span<const SqlValue> values);
+
+// `key` as stored in a column of `max_bytes`: itself when it fits, else "sha256:<hex>" of it.
+// Callers that key rows by client-supplied text use it so that any key fits its column.
+std::string StorageKey(const std::string& key, size_t max_bytes);
 
 // Formats `t` as a DATETIME(6) literal value in UTC ("2027-01-02 03:04:05.123456"), truncated
 // to microseconds. Bind it as a string; never use NOW() (it depends on the session).

@@ -21,6 +21,19 @@ namespace citecheck {
 //   reservation_items (job_id, item_index) PK: reserved -> charged | released, once
 //   ledger            every movement, unique idempotency_key ("grant:<order>",
 //                     "reserve:<job>", "charge:<job>:<i>", "release:<job>:<i>")
+//
+// Version 2 "jobs" (MysqlJobStore; DESIGN §4a).
+//   jobs          job_id PK; owner_key; (owner_key, request_id) unique; counts, state,
+//                 last_sequence (the head of the job's events), submit snapshot, deadline
+//   job_items     (job_id, kind, item_index) PK: one row per accepted citation (kind 0) or
+//                 in-text citation (kind 1): the input, its state and its outcome
+//   job_chunks    the work queue: unfinished chunks only, with their claim `turn`, `owner`
+//                 (a replica name, NULL while queued), fencing `token` and `deaths`
+//   job_events    (job_id, seq) PK, gap-free per job; result and failure events point at
+//                 their item, job_update events carry their snapshot
+//   processes     one row per live replica: name, incarnation, heartbeat_at
+//   queue_counts  16 shards whose sum is the number of rows of job_chunks (the queue bound)
+//   server_keys   secrets every replica shares (the page-token MAC key)
 const std::vector<Migration>& CitecheckMigrations();
 
 }  // namespace citecheck

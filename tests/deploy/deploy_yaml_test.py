@@ -79,6 +79,7 @@ def main():
     # ---- compose ----
     compose = yaml.safe_load(open(os.path.join(ROOT, "deploy/compose.yaml")))
     servers = 0
+    names = set()
     for name, service in compose["services"].items():
         environment = service.get("environment", {})
         if isinstance(environment, list):
@@ -98,7 +99,9 @@ def main():
         assert environment.get("CITECHECK_STORE") == "mysql" and "mariadb:3306" in \
             environment["CITECHECK_MYSQL_URL"], f"{where}: not on the compose MariaDB"
         assert environment["CITECHECK_LLM_BASE_URL"].startswith("http://fake-llm:8080/"), where
+        names.add(environment["CITECHECK_REPLICA_NAME"])
     assert servers == 2, f"compose.yaml: {servers} citecheck replicas, not 2"
+    assert len(names) == 2, f"compose.yaml: the replicas need distinct names, not {names}"
     assert {"mariadb", "fake-llm"} <= set(compose["services"]), "compose.yaml: services missing"
     ok("compose.yaml: two replicas, MariaDB and the fake LLM; variables are flags; ports agree")
 
@@ -118,6 +121,7 @@ def main():
     pod = deployment["spec"]["template"]["spec"]
     container = next(c for c in pod["containers"] if c["image"].startswith("localhost/citecheck:"))
     env = {e["name"]: e.get("value") for e in container["env"]}
+    assert "CITECHECK_REPLICA_NAME" in env, "deployment.yaml: replicas need distinct names"
     check_variables("deployment.yaml", env, flags)
     check_args("deployment.yaml", container.get("args"), flags)
     check_args("deployment.yaml", container.get("command"), flags)
@@ -157,8 +161,7 @@ def main():
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     ok("pdb.yaml and hpa.yaml select the Deployment (HPA on CPU)")
 
-    # --shutdown_grace arrives with the durable job work; until then the design's default (10s).
-    grace_text = env.get("CITECHECK_SHUTDOWN_GRACE") or flags.get("shutdown_grace") or "10s"
+    grace_text = env.get("CITECHECK_SHUTDOWN_GRACE") or flags["shutdown_grace"]
     grace = seconds(grace_text)
     pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
     pause = float(pre_stop[-1]) if pre_stop[0].endswith("sleep") else 0
@@ -168,13 +171,13 @@ def main():
     ok(f"terminationGracePeriodSeconds {termination} > shutdown grace {grace:g} s + preStop "
        f"{pause:g} s")
 
-    secret_keys = {ref["valueFrom"]["secretKeyRef"]["key"] for ref in container["env"]
-                   if "valueFrom" in ref}
+    from_secret = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
+    secret_keys = {e["valueFrom"]["secretKeyRef"]["key"] for e in from_secret}
     secret = next(doc for _, doc in docs if doc["kind"] == "Secret"
                   and doc["metadata"]["name"] == "citecheck")
     assert secret_keys <= set(secret["stringData"]), f"secret keys {secret_keys}"
     assert {"CITECHECK_MYSQL_URL", "CITECHECK_ADMIN_KEY", "OPENAI_API_KEY"} <= {
-        e["name"] for e in container["env"] if "valueFrom" in e}, "keys not from the Secret"
+        e["name"] for e in from_secret}, "keys not from the Secret"
     ok("secret.yaml holds the database URL, the admin key and the LLM key the pod reads")
 
     rules = next(doc for _, doc in docs if doc["kind"] == "PrometheusRule")

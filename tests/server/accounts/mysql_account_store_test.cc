@@ -21,7 +21,10 @@
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "server/storage/database.h"
+#include "server/storage/schema.h"
 #include "tests/server/accounts/account_store_conformance.h"
+#include "tests/server/storage/invariants.h"
 #include "tests/server/storage/mysql_test_database.h"
 
 // MysqlAccountStore on MariaDB: the shared AccountStore semantics (account_store_conformance.cc,
@@ -48,18 +51,20 @@ class MysqlAccountStoreTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<TestDatabase>> db = TestDatabase::Create();
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
-    absl::StatusOr<std::unique_ptr<MysqlAccountStore>> store =
-        MysqlAccountStore::Create(db_->url(), QuotaRules{kFreeLimit, kDailyLimit});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
+    absl::StatusOr<std::unique_ptr<Database>> database = Database::Open(db_->url());
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = *std::move(database);
+    store_ = std::make_unique<MysqlAccountStore>(&database_->pool(),
+                                                 QuotaRules{kFreeLimit, kDailyLimit});
   }
 
   void TearDown() override {
     if (store_ != nullptr && check_invariants_) {
-      const absl::Status invariants = store_->CheckInvariants();
+      const absl::Status invariants = CheckAccountBooks(db_->pool());
       EXPECT_TRUE(invariants.ok()) << invariants;
     }
     store_.reset();
+    database_.reset();
     db_.reset();
   }
 
@@ -144,6 +149,7 @@ class MysqlAccountStoreTest : public ::testing::Test {
   }
 
   std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<Database> database_;
   std::unique_ptr<MysqlAccountStore> store_;
   absl::Time now_ = Utc(2027, 1, 1, 12);
   bool check_invariants_ = true;
@@ -156,15 +162,16 @@ absl::StatusOr<StoreUnderTest> MakeMysqlStore(const QuotaRules& rules) {
   absl::StatusOr<std::unique_ptr<TestDatabase>> db = TestDatabase::Create();
   if (!db.ok()) return db.status();
   std::shared_ptr<TestDatabase> database = *std::move(db);
-  absl::StatusOr<std::unique_ptr<MysqlAccountStore>> store =
-      MysqlAccountStore::Create(database->url(), rules);
-  if (!store.ok()) return store.status();
-  const MysqlAccountStore* raw = store->get();
+  absl::StatusOr<std::unique_ptr<Database>> opened = Database::Open(database->url());
+  if (!opened.ok()) return opened.status();
+  std::shared_ptr<Database> storage = *std::move(opened);
   TestDatabase* sql = database.get();
   StoreUnderTest subject;
-  subject.resources = std::move(database);
-  subject.store = *std::move(store);
-  subject.check_invariants = [raw] { return raw->CheckInvariants(); };
+  subject.store = std::make_unique<MysqlAccountStore>(&storage->pool(), rules);
+  subject.resources =
+      std::make_shared<std::pair<std::shared_ptr<TestDatabase>, std::shared_ptr<Database>>>(
+          std::move(database), std::move(storage));
+  subject.check_invariants = [sql] { return CheckAccountBooks(sql->pool()); };
   subject.ledger = [sql] {
     std::vector<LedgerRow> rows;
     for (const std::string& line :
@@ -223,7 +230,7 @@ TEST_F(MysqlAccountStoreTest, TwentyThreadsReservingTenShareAHundredCreditsExact
   EXPECT_EQ(accepted.load(), 100);
   EXPECT_EQ(Credits("tok"), 0);
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM reservation_items"), 100);
-  const absl::Status invariants = store_->CheckInvariants();
+  const absl::Status invariants = CheckAccountBooks(db_->pool());
   EXPECT_TRUE(invariants.ok()) << invariants;
 }
 
@@ -295,7 +302,7 @@ TEST_F(MysqlAccountStoreTest, HostileKeysAreHarmless) {
   }
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
                           {db_->url().database}),
-            8);
+            15);
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM accounts"), 4);
 }
 
@@ -379,24 +386,26 @@ TEST_F(MysqlAccountStoreTest, ANewStoreOnTheSameDatabaseSeesEverything) {
   absl::StatusOr<Reservation> first = Reserve(Caller::ForAccount("tok"), "job", 4);
   ASSERT_TRUE(first.ok()) << first.status();
 
-  absl::StatusOr<std::unique_ptr<MysqlAccountStore>> restarted =
-      MysqlAccountStore::Create(db_->url(), QuotaRules{kFreeLimit, kDailyLimit});
-  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  absl::StatusOr<std::unique_ptr<Database>> reopened = Database::Open(db_->url());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto restarted = std::make_unique<MysqlAccountStore>(&(*reopened)->pool(),
+                                                       QuotaRules{kFreeLimit, kDailyLimit});
   absl::StatusOr<Reservation> replay =
-      (*restarted)->Reserve({Caller::ForAccount("tok"), "job", 9, now_});
+      restarted->Reserve({Caller::ForAccount("tok"), "job", 9, now_});
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->accepted, 4);
   EXPECT_EQ(replay->user_status.SerializeAsString(), first->user_status.SerializeAsString());
   Settlement release{"job", 0, Settlement::Kind::kRelease};
-  ASSERT_TRUE((*restarted)->Settle({release}).ok());
+  ASSERT_TRUE(restarted->Settle({release}).ok());
   EXPECT_EQ(Credits("tok"), 7);
-  EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM schema_migrations"),
+            static_cast<int64_t>(CitecheckMigrations().size()));
 }
 
 TEST_F(MysqlAccountStoreTest, LostConnectionsAreReplacedBetweenCalls) {
   GrantCredits("tok", 10, "o1");
   int64_t id = -1;
-  ASSERT_TRUE(store_->pool()
+  ASSERT_TRUE(database_->pool()
                   .RunInTransaction([&](Transaction& tx) {
                     absl::StatusOr<int64_t> got = tx.ConnectionId();
                     id = got.value_or(-1);
@@ -407,7 +416,7 @@ TEST_F(MysqlAccountStoreTest, LostConnectionsAreReplacedBetweenCalls) {
   absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job", 4);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Credits("tok"), 6);
-  EXPECT_GE(store_->pool().stats().reruns_after_connection_loss, 1);
+  EXPECT_GE(database_->pool().stats().reruns_after_connection_loss, 1);
 }
 
 TEST_F(MysqlAccountStoreTest, ManyCitationsInOneJob) {

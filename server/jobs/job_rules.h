@@ -1,0 +1,50 @@
+#ifndef CITECHECK_SERVER_JOBS_JOB_RULES_H_
+#define CITECHECK_SERVER_JOBS_JOB_RULES_H_
+
+// The job rules both JobStores apply (DESIGN §1 "Jobs and events"), as pure functions, so that
+// the memory and the MySQL store cannot drift apart: the initial snapshot, job_update events,
+// when and how a job ends, and the errors the job API returns.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "citecheck/v1/citecheck.pb.h"
+#include "server/accounts/account_store.h"
+#include "server/jobs/job_store.h"
+
+namespace citecheck {
+
+// The job as Submit creates it at `create_time` (PENDING, or SUCCEEDED at once when nothing
+// was accepted), without last_sequence. accepted = min(reservation.accepted, citations).
+v1::Job NewJobSnapshot(const NewJob& job, const Reservation& reservation, absl::Time create_time);
+
+// A job_update event for `job` (results, failures and inline citations cleared), stamped
+// `now`, whose last_sequence is `sequence` (the event's own sequence number, set too).
+v1::JobEvent JobUpdateEvent(const v1::Job& job, int64_t sequence, absl::Time now);
+
+// A result or failure event of item `index` at `sequence`.
+v1::JobEvent ItemEvent(const std::string& job_id, const absl::StatusOr<v1::CitationResult>& outcome,
+                       int index, int64_t sequence, absl::Time now);
+// The failure recorded for an item whose outcome is `status` (an error).
+v1::ItemFailure ItemFailureOf(int index, const absl::Status& status);
+
+// True when every accepted item of `job` has a result or a failure.
+bool AllItemsDone(const v1::Job& job);
+// Ends `job` (REQUIRES: AllItemsDone) at `now`: SUCCEEDED when anything was checked, else
+// FAILED with `last_failure` (the status of the item that failed last) as its error.
+void FinishByOutcome(v1::Job& job, const google::rpc::Status& last_failure, absl::Time now);
+// Moves `job` to terminal `state` at `now`.
+void SetTerminal(v1::Job& job, v1::JobState state, absl::Time now);
+
+// Errors of the job API.
+absl::Status JobNotFoundError();
+absl::Status QueueFullError(int queued, int wanted, int max_queued);
+absl::Status RequestIdReusedError();
+// Item failures the job layer itself decides.
+absl::Status DeadlineExceededFailure();
+absl::Status WorkerLostFailure();
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_SERVER_JOBS_JOB_RULES_H_
