@@ -1,6 +1,7 @@
 // The database families of /metrics with --store=mysql on a real MariaDB (the ctest fixture):
 // each kind of transaction call counts where it should, and the latency histogram observes
-// every call.
+// every call. The replica's own background transactions (claims, heartbeats, sweeps) commit
+// all the time, so commits are checked as lower bounds; nothing else produces a rollback.
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -33,23 +34,21 @@ TEST(MetricsMysqlTest, TransactionsAreCountedByOutcome) {
   std::unique_ptr<client::CitecheckClient> admin = server->Client(admin_options);
 
   const PrometheusText before = ScrapeMetrics(server->metrics_address());
+  EXPECT_GT(Db(before, "commit"), 0);  // migrations, registration
   EXPECT_EQ(Db(before, "error"), 0);
   EXPECT_EQ(Db(before, "retry"), 0);
-  EXPECT_EQ(before.Value("citecheck_db_transaction_seconds_count"),
-            Db(before, "commit") + Db(before, "rollback"));
 
-  // A grant is one transaction: +1 commit.
+  // A grant is one transaction: +1 commit at least.
   v1::Balance balance;
   ASSERT_TRUE(admin->GrantCredits("metrics-token", 5, "order-1", &balance).ok());
   const PrometheusText granted = ScrapeMetrics(server->metrics_address());
-  EXPECT_EQ(Db(granted, "commit"), Db(before, "commit") + 1);
+  EXPECT_GE(Db(granted, "commit"), Db(before, "commit") + 1);
   EXPECT_EQ(Db(granted, "rollback"), Db(before, "rollback"));
 
   // The same order id with other content is declined inside its transaction: +1 rollback.
   EXPECT_EQ(admin->GrantCredits("metrics-token", 7, "order-1", &balance).error_code(),
             grpc::INVALID_ARGUMENT);
   const PrometheusText reused = ScrapeMetrics(server->metrics_address());
-  EXPECT_EQ(Db(reused, "commit"), Db(granted, "commit"));
   EXPECT_EQ(Db(reused, "rollback"), Db(granted, "rollback") + 1);
 
   // A paid job reserves and charges in transactions of its own.
@@ -63,12 +62,15 @@ TEST(MetricsMysqlTest, TransactionsAreCountedByOutcome) {
   EXPECT_GE(Db(after, "commit"), Db(reused, "commit") + 2);  // reserve, charge
   EXPECT_EQ(Db(after, "error"), 0);
   EXPECT_EQ(Db(after, "retry"), 0);
-  // Every call observed once, none slower than the largest bucket.
-  EXPECT_EQ(after.Value("citecheck_db_transaction_seconds_count"),
-            Db(after, "commit") + Db(after, "rollback") + Db(after, "error"));
-  EXPECT_EQ(after.Value("citecheck_db_transaction_seconds_bucket", {{"le", "10"}}),
-            after.Value("citecheck_db_transaction_seconds_count"));
   EXPECT_GT(after.Value("citecheck_db_transaction_seconds_sum"), 0);
+  // Every call is observed once (the counter and the histogram are two atomics apart, so a
+  // scrape may fall between them while background transactions run: wait for one that agrees).
+  EXPECT_TRUE(WaitFor([&] {
+    const PrometheusText m = ScrapeMetrics(server->metrics_address());
+    const double count = m.Value("citecheck_db_transaction_seconds_count");
+    return count == Db(m, "commit") + Db(m, "rollback") + Db(m, "error") &&
+           m.Value("citecheck_db_transaction_seconds_bucket", {{"le", "10"}}) == count;
+  }));
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ TEST_F(TlsTest, CliWorksOverTlsAndPlaintextIsRefused) {
       {"--tls_cert_file=" + Cert("server.pem"), "--tls_key_file=" + Cert("server.key"),
        "--metrics_listen=127.0.0.1:0"});
   ASSERT_NE(server, nullptr);
-  EXPECT_THAT(server->Log(), HasSubstr("(TLS; checker"));
+  EXPECT_THAT(server->Log(), HasSubstr("(TLS; replica"));
   std::string out, err;
   EXPECT_EQ(Cli({"--server", server->address(), "--ca_file", Cert("ca.pem"), "--free_user_id",
                  "tls-user", "submit", "--watch", "--json"},
@@ -111,7 +111,7 @@ TEST_F(TlsTest, MutualTlsRequiresACertificateFromTheConfiguredCa) {
       {"--tls_cert_file=" + Cert("server.pem"), "--tls_key_file=" + Cert("server.key"),
        "--tls_client_ca_file=" + Cert("ca.pem")});
   ASSERT_NE(server, nullptr);
-  EXPECT_THAT(server->Log(), HasSubstr("(mTLS; checker"));
+  EXPECT_THAT(server->Log(), HasSubstr("(mTLS; replica"));
   client::ClientOptions options;
   options.ca_file = Cert("ca.pem");
   options.rpc_timeout = absl::Seconds(5);

@@ -6,8 +6,8 @@ grpc_python_plugin, see CMakeLists.txt).
     python_client_test.py SERVER_BINARY STUBS_DIR MAKE_TEST_CERTS_SCRIPT
 
 Checks submit, watch with resume (a stream dropped by the client mid-way is resumed after the
-last sequence seen: no gap, no duplicate), get, cancel, balance and an error's google.rpc
-details on a plaintext server; then submit, watch and get over mTLS (a throwaway PKI made with
+last sequence seen: no gap, no duplicate), get, cancel, balance, list (pages, filter, a foreign
+page token) and an error's google.rpc details on a plaintext server; then submit, watch and get over mTLS (a throwaway PKI made with
 openssl), with a client without a certificate and a plaintext one refused. Prints one line per
 check and "N passed, 0 failed" at the end; exits non-zero on the first failure.
 """
@@ -166,6 +166,31 @@ def check_plaintext():
         assert balance.kind == pb.USER_KIND_FREE, balance
         assert balance.free_used == 3 and balance.free_limit == 5, balance
         ok("GetBalance: FREE, 3 of 5 free citations used")
+
+        second = citations.SubmitBatch(pb.SubmitBatchRequest(text=CITATIONS[2]),
+                                       metadata=metadata(user), timeout=DEADLINE_S)
+        listed = citations.ListJobs(pb.ListJobsRequest(), metadata=metadata(user),
+                                    timeout=DEADLINE_S)
+        assert [j.job_id for j in listed.jobs] == [second.job_id, job.job_id], listed
+        assert listed.next_page_token == "" and not listed.jobs[1].results, listed
+        page = citations.ListJobs(pb.ListJobsRequest(page_size=1), metadata=metadata(user),
+                                  timeout=DEADLINE_S)
+        assert [j.job_id for j in page.jobs] == [second.job_id] and page.next_page_token, page
+        rest = citations.ListJobs(pb.ListJobsRequest(page_size=1, page_token=page.next_page_token),
+                                  metadata=metadata(user), timeout=DEADLINE_S)
+        assert [j.job_id for j in rest.jobs] == [job.job_id] and rest.next_page_token == "", rest
+        gone = citations.ListJobs(pb.ListJobsRequest(state=pb.JOB_STATE_CANCELLED),
+                                  metadata=metadata(user), timeout=DEADLINE_S)
+        assert not gone.jobs, gone
+        try:
+            citations.ListJobs(pb.ListJobsRequest(page_token=page.next_page_token),
+                               metadata=metadata(user + "-stranger"), timeout=DEADLINE_S)
+            raise AssertionError("another caller used the page token")
+        except grpc.RpcError as err:
+            assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err
+            assert error_info(err)[0] == "INVALID_PAGE_TOKEN", error_info(err)
+        ok("ListJobs: newest first, pages of 1 with a token, state filter; another caller's "
+           "token is INVALID_PAGE_TOKEN")
 
         try:
             citations.GetJob(pb.GetJobRequest(job_id=job.job_id),
