@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,8 +22,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <httplib.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/cleanup/cleanup.h"
@@ -63,6 +62,7 @@ struct Action {
   bool reset_empty = false;
   bool malformed = false;
   bool garbage_answer = false;
+  bool out_of_range = false;
   std::set<int> omit;
 };
 
@@ -135,6 +135,8 @@ bool ParseAction(const rapidjson::Value& json, Action* action, std::string* erro
       if (!ReadBool(value, "malformed", &action->malformed, error)) return false;
     } else if (name == "garbage_answer") {
       if (!ReadBool(value, "garbage_answer", &action->garbage_answer, error)) return false;
+    } else if (name == "out_of_range") {
+      if (!ReadBool(value, "out_of_range", &action->out_of_range, error)) return false;
     } else if (name == "omit") {
       if (!value.IsArray()) {
         *error = "\"omit\" must be an array of integers";
@@ -382,8 +384,7 @@ int PortOf(const sockaddr_storage& address) {
 std::string HostOf(const sockaddr_storage& address) {
   char text[INET6_ADDRSTRLEN] = {};
   if (address.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text,
-              sizeof(text));
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text, sizeof(text));
   } else if (address.ss_family == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
               sizeof(text));
@@ -465,6 +466,7 @@ struct FakeOpenAiServer::Impl {
     std::string path;
     std::string model;
     std::string authorization;
+    std::string kind;  // "references" or "inline"
     std::vector<std::string> citations;
     v1::Style style = v1::STYLE_APA7;
     int64_t received_ms = 0;
@@ -488,8 +490,8 @@ struct FakeOpenAiServer::Impl {
   }
 
   int64_t MillisSinceStart() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now() - started)
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
         .count();
   }
 
@@ -518,15 +520,14 @@ void FakeOpenAiServer::Impl::Route() {
   // httplib answers 400 to a POST without Content-Length (`curl -X POST`) before routing; a
   // bodiless reset is served here instead.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.method == "POST" && req.path == "/control/reset" &&
-        !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+    if (req.method == "POST" && req.path == "/control/reset" && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
       HandleReset(res);
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server.Post("/v1/chat/completions", [this](const httplib::Request& req,
-                                             httplib::Response& res) {
+  server.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
     HandleCompletion(Api::kChat, req, res);
   });
   server.Post("/v1/responses", [this](const httplib::Request& req, httplib::Response& res) {
@@ -548,7 +549,19 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
                                               httplib::Response& res) {
   const int64_t received_ms = MillisSinceStart();
   const CompletionRequest request = ReadCompletionRequest(api, req.body);
-  const std::vector<NumberedCitation> citations = ParseNumberedCitations(request.user);
+  const bool in_text = IsInlineMessage(request.user);
+  std::vector<NumberedCitation> citations;
+  InlineMessage inline_message;
+  std::vector<std::string> logged_citations;
+  if (in_text) {
+    inline_message = ParseInlineMessage(request.user);
+    for (const IdentifiedCitation& citation : inline_message.citations) {
+      logged_citations.push_back(citation.text);
+    }
+  } else {
+    citations = ParseNumberedCitations(request.user);
+    for (const NumberedCitation& citation : citations) logged_citations.push_back(citation.text);
+  }
   const v1::Style style = StyleFromPrompt(request.system);
 
   Action action;
@@ -576,6 +589,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
       label = "garbage";
     } else if (!request.valid) {
       label = "bad_request";
+    } else if (in_text && action.out_of_range) {
+      label = "out_of_range";
     } else if (!action.omit.empty()) {
       label = "omit";
     } else if (action.hang_ms > 0) {
@@ -587,7 +602,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     entry.path = req.path;
     entry.model = request.model;
     entry.authorization = req.get_header_value("Authorization");
-    for (const NumberedCitation& citation : citations) entry.citations.push_back(citation.text);
+    entry.kind = in_text ? "inline" : "references";
+    entry.citations = std::move(logged_citations);
     entry.style = style;
     entry.received_ms = received_ms;
     entry.action = label;
@@ -609,8 +625,7 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     if (fds.size() == 1 && AbortConnection(fds[0], /*empty=*/!action.reset)) return;
     res.status = 500;
     res.set_header("Connection", "close");
-    res.set_content(ErrorBody("fake server could not reset the connection", "fake",
-                              std::nullopt),
+    res.set_content(ErrorBody("fake server could not reset the connection", "fake", std::nullopt),
                     kJson);
     return;
   }
@@ -632,8 +647,10 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
         kJson);
   } else {
     res.status = 200;
-    res.set_content(AnswerBody(api, id, request, RenderAnswer(style, citations, action.omit)),
-                    kJson);
+    const std::string answer =
+        in_text ? RenderInlineAnswer(style, inline_message, action.omit, label == "out_of_range")
+                : RenderAnswer(style, citations, action.omit);
+    res.set_content(AnswerBody(api, id, request, answer), kJson);
   }
 }
 
@@ -717,6 +734,8 @@ void FakeOpenAiServer::Impl::HandleStats(httplib::Response& res) {
       WriteString(writer, entry.model);
       WriteKey(writer, "authorization");
       WriteString(writer, entry.authorization);
+      WriteKey(writer, "kind");
+      WriteString(writer, entry.kind);
       WriteKey(writer, "citations");
       writer.StartArray();
       for (const std::string& citation : entry.citations) WriteString(writer, citation);

@@ -6,10 +6,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "client/error_details.h"
 #include "gmock/gmock.h"
-#include "absl/synchronization/notification.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -51,17 +51,17 @@ grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
   grpc::ByteBuffer request(&slice, 1), reply;
   grpc::Status status;
   absl::Notification done;
-  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply,
-                    [&](grpc::Status s) {
-                      status = std::move(s);
-                      done.Notify();
-                    });
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
   done.WaitForNotification();
   if (response != nullptr && status.ok()) {
     std::vector<grpc::Slice> slices;
     (void)reply.Dump(&slices);
     response->clear();
-    for (const auto& s : slices) response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const auto& s : slices)
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   return status;
 }
@@ -69,7 +69,7 @@ grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
 // Every event of a watch from `after` to the end.
 struct Watched {
   grpc::Status status;
-  std::vector<v1::JobEvent> events;     // heartbeats excluded
+  std::vector<v1::JobEvent> events;  // heartbeats excluded
   int heartbeats = 0;
 };
 
@@ -172,8 +172,7 @@ TEST_F(CitationServiceTest, WatchFromASequenceReplaysExactlyTheLaterEvents) {
     ASSERT_EQ(part.events.size(), static_cast<size_t>(last - after)) << after;
     ExpectSequencesFrom(part.events, after + 1);
     for (size_t i = 0; i < part.events.size(); ++i) {
-      EXPECT_EQ(part.events[i].SerializeAsString(),
-                all.events[after + i].SerializeAsString());
+      EXPECT_EQ(part.events[i].SerializeAsString(), all.events[after + i].SerializeAsString());
     }
   }
 }
@@ -238,8 +237,7 @@ TEST_F(CitationServiceTest, EveryBadInputGetsInvalidArgumentWithReasonAndFieldAn
   const std::vector<BadInput> cases = {
       {"no input", [](auto&) {}, "EMPTY_BATCH", "input"},
       {"blank text", [](auto& r) { r.set_text(" \n\n\t\n"); }, "EMPTY_BATCH", "text"},
-      {"empty html", [](auto& r) { r.set_html("<p></p><p> &nbsp; </p>"); }, "EMPTY_BATCH",
-       "html"},
+      {"empty html", [](auto& r) { r.set_html("<p></p><p> &nbsp; </p>"); }, "EMPTY_BATCH", "html"},
       {"too many",
        [](auto& r) {
          for (int i = 0; i < 1001; ++i) r.mutable_citations()->add_items(absl::StrCat("c", i));
@@ -251,17 +249,20 @@ TEST_F(CitationServiceTest, EveryBadInputGetsInvalidArgumentWithReasonAndFieldAn
          r.mutable_citations()->add_items(std::string(4097, 'x'));
        },
        "CITATION_TOO_LONG", "citations.items[1]"},
-      {"style", [](auto& r) {
+      {"style",
+       [](auto& r) {
          r.set_text("A.");
          r.set_style(static_cast<v1::Style>(9));
        },
        "UNSUPPORTED_STYLE", "style"},
-      {"model", [](auto& r) {
+      {"model",
+       [](auto& r) {
          r.set_text("A.");
          r.set_model("gpt-99");
        },
        "UNSUPPORTED_MODEL", "model"},
-      {"request id", [](auto& r) {
+      {"request id",
+       [](auto& r) {
          r.set_text("A.");
          r.set_request_id(std::string(65, 'x'));
        },
@@ -460,8 +461,8 @@ TEST(SlowCheckerIntegrationTest, CancelEndsTheJobAtOnceAndRefundsWhatWasNotCheck
 }
 
 TEST(SlowCheckerIntegrationTest, WatchResumesAfterItsStreamDropsWithNoGapAndNoDuplicate) {
-  auto server = ServerProcess::Start({"--checker_delay=150ms", "--citations_per_call=1",
-                                      "--llm_max_inflight=1"});
+  auto server = ServerProcess::Start(
+      {"--checker_delay=150ms", "--citations_per_call=1", "--llm_max_inflight=1"});
   ASSERT_NE(server, nullptr);
   auto client = server->FreeUser("dropper");
   v1::Job job;
@@ -475,11 +476,11 @@ TEST(SlowCheckerIntegrationTest, WatchResumesAfterItsStreamDropsWithNoGapAndNoDu
   });
   EXPECT_EQ(first.error_code(), grpc::StatusCode::CANCELLED);
   ASSERT_EQ(seen.size(), 2u);
-  grpc::Status second = client->Watch(job.job_id(), seen.back().sequence(),
-                                      [&](const v1::JobEvent& event) {
-                                        if (!event.has_heartbeat()) seen.push_back(event);
-                                        return true;
-                                      });
+  grpc::Status second =
+      client->Watch(job.job_id(), seen.back().sequence(), [&](const v1::JobEvent& event) {
+        if (!event.has_heartbeat()) seen.push_back(event);
+        return true;
+      });
   ASSERT_TRUE(second.ok()) << second.error_message();
   ExpectSequencesFrom(seen, 1);
   EXPECT_EQ(seen.back().job_update().state(), v1::JOB_STATE_SUCCEEDED);
@@ -487,8 +488,8 @@ TEST(SlowCheckerIntegrationTest, WatchResumesAfterItsStreamDropsWithNoGapAndNoDu
 }
 
 TEST(SlowCheckerIntegrationTest, SigtermEndsOpenStreamsWithUnavailableAndExitsZero) {
-  auto server = ServerProcess::Start({"--checker_delay=2s", "--citations_per_call=1",
-                                      "--llm_max_inflight=1"});
+  auto server = ServerProcess::Start(
+      {"--checker_delay=2s", "--citations_per_call=1", "--llm_max_inflight=1"});
   ASSERT_NE(server, nullptr);
   auto channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
   auto stub = v1::CitationService::NewStub(channel);
@@ -509,6 +510,78 @@ TEST(SlowCheckerIntegrationTest, SigtermEndsOpenStreamsWithUnavailableAndExitsZe
   terminator.join();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(client::ErrorReason(status), "SERVER_SHUTTING_DOWN");
+}
+
+}  // namespace
+}  // namespace citecheck::testing
+
+namespace citecheck::testing {
+namespace {
+
+std::vector<std::string> ListAll(client::CitecheckClient& client, int page_size,
+                                 v1::JobState state = v1::JOB_STATE_UNSPECIFIED) {
+  std::vector<std::string> ids;
+  v1::ListJobsRequest request;
+  request.set_page_size(page_size);
+  request.set_state(state);
+  for (int page = 0; page < 100; ++page) {
+    v1::ListJobsResponse response;
+    grpc::Status status = client.ListJobs(request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) break;
+    for (const v1::Job& job : response.jobs()) {
+      EXPECT_EQ(job.results_size(), 0);
+      ids.push_back(job.job_id());
+    }
+    if (response.next_page_token().empty()) break;
+    EXPECT_EQ(response.jobs_size(), page_size);  // every page but the last is full
+    request.set_page_token(response.next_page_token());
+  }
+  return ids;
+}
+
+TEST_F(CitationServiceTest, ListJobsShowsTheCallersJobsNewestFirstInPages) {
+  auto client = server_->FreeUser("lister");
+  auto other = server_->FreeUser("someone-else");
+  std::vector<std::string> submitted;
+  for (int i = 0; i < 5; ++i) {
+    v1::Job job;
+    ASSERT_TRUE(client->SubmitBatch(TextBatch(1), &job).ok());
+    submitted.insert(submitted.begin(), job.job_id());
+  }
+  v1::Job theirs;
+  ASSERT_TRUE(other->SubmitBatch(TextBatch(1), &theirs).ok());
+  EXPECT_EQ(ListAll(*client, 2), submitted);
+  EXPECT_EQ(ListAll(*client, 0), submitted);
+  EXPECT_THAT(ListAll(*other, 10), ElementsAre(theirs.job_id()));
+
+  // A token belongs to its caller and its filter; altered tokens are refused.
+  v1::ListJobsRequest request;
+  request.set_page_size(2);
+  v1::ListJobsResponse first;
+  ASSERT_TRUE(client->ListJobs(request, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  std::string altered = first.next_page_token();
+  altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+  for (auto [who, token, state] :
+       {std::tuple{other.get(), first.next_page_token(), v1::JOB_STATE_UNSPECIFIED},
+        std::tuple{client.get(), first.next_page_token(), v1::JOB_STATE_SUCCEEDED},
+        std::tuple{client.get(), altered, v1::JOB_STATE_UNSPECIFIED}}) {
+    v1::ListJobsRequest next;
+    next.set_page_token(token);
+    next.set_state(state);
+    v1::ListJobsResponse response;
+    grpc::Status status = who->ListJobs(next, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(client::ErrorReason(status), "INVALID_PAGE_TOKEN");
+    EXPECT_THAT(client::FieldViolations(status), ElementsAre(Pair("page_token", ::testing::_)));
+  }
+  v1::ListJobsRequest negative;
+  negative.set_page_size(-1);
+  v1::ListJobsResponse response;
+  grpc::Status status = client->ListJobs(negative, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(client::FieldViolations(status), ElementsAre(Pair("page_size", ::testing::_)));
 }
 
 }  // namespace
