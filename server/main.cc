@@ -156,6 +156,10 @@ int Run() {
     return 2;
   }
   InitLogging(absl::GetFlag(FLAGS_log_level), *log_format);
+  // On every JSON log line from here on.
+  SetProcessLogField("replica", absl::GetFlag(FLAGS_replica_name).empty()
+                                    ? HostName()
+                                    : absl::GetFlag(FLAGS_replica_name));
   if (!InstallSignalHandlers()) {
     spdlog::error("cannot install signal handlers");
     return 1;
@@ -235,7 +239,6 @@ int Run() {
   options.jobs.job_retention = absl::GetFlag(FLAGS_job_retention);
   options.jobs.replica_name = absl::GetFlag(FLAGS_replica_name);
   if (options.jobs.replica_name.empty()) options.jobs.replica_name = HostName();
-  SetProcessLogField("replica", options.jobs.replica_name);  // on every JSON log line
   options.jobs.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.jobs.replica_dead_after = absl::GetFlag(FLAGS_replica_dead_after);
   options.jobs.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);

@@ -1,7 +1,7 @@
 // --log_format=json end to end: a run of the real server with secrets in play (an account
 // token, the admin key, the LLM key) writes only JSON objects, one per line, with the fields of
-// the design; no secret appears anywhere in the log, and no citation text at info level or
-// above.
+// the design (the replica's name on every line); no secret appears anywhere in the log, and no
+// citation text at info level or above.
 
 #include <rapidjson/document.h>
 
@@ -42,7 +42,8 @@ class LogsTest : public ::testing::Test {
 
 TEST_F(LogsTest, JsonLinesCarryFieldsAndNoSecrets) {
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(
-      {"--log_format=json", "--log_level=debug", "--llm_base_url=" + fake_->base_url(),
+      {"--log_format=json", "--log_level=debug", "--replica_name=logs-replica",
+       "--llm_base_url=" + fake_->base_url(),
        absl::StrCat("--llm_api_key_env=", kKeyEnv), "--llm_max_attempts=3",
        "--metrics_listen=127.0.0.1:0"});
   ASSERT_NE(server, nullptr);
@@ -95,6 +96,8 @@ TEST_F(LogsTest, JsonLinesCarryFieldsAndNoSecrets) {
     const std::string level = doc["level"].GetString();
     EXPECT_THAT(level, ::testing::AnyOf("debug", "info", "warn", "error")) << line;
     ASSERT_TRUE(doc.HasMember("msg") && doc["msg"].IsString()) << line;
+    ASSERT_TRUE(doc.HasMember("replica") && doc["replica"].IsString()) << line;
+    EXPECT_EQ(std::string(doc["replica"].GetString()), "logs-replica") << line;
     // Secrets: nowhere, at any level.
     EXPECT_FALSE(absl::StrContains(line, llm_key_)) << line;
     EXPECT_FALSE(absl::StrContains(line, admin_key_)) << line;
