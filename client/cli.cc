@@ -19,8 +19,9 @@ namespace {
 
 constexpr char kFooter[] =
     "Global flags (--server, --token, ...) may also follow the command.\n"
-    "Environment: CITECHECK_SERVER, CITECHECK_TOKEN and CITECHECK_ADMIN_KEY supply --server,\n"
-    "--token and --admin_key when the flag is not given.\n"
+    "Environment: CITECHECK_SERVER, CITECHECK_TOKEN, CITECHECK_ADMIN_KEY, CITECHECK_CA_FILE,\n"
+    "CITECHECK_CERT_FILE and CITECHECK_KEY_FILE supply --server, --token, --admin_key,\n"
+    "--ca_file, --cert_file and --key_file when the flag is not given.\n"
     "Exit codes:\n"
     "  0  the job SUCCEEDED, or the command was done\n"
     "  1  the job ended FAILED or CANCELLED (watch, submit --watch, get)\n"
@@ -77,6 +78,20 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
   CLI::Option* admin_opt =
       app.add_option("--admin_key,--admin-key", inv.client.admin_key,
                      "Admin key for the admin commands (env CITECHECK_ADMIN_KEY)");
+  app.add_flag("--tls", inv.client.tls,
+               "Connect over TLS, verifying the server with the system's roots or --ca_file");
+  CLI::Option* ca_opt =
+      app.add_option("--ca_file,--ca-file", inv.client.ca_file,
+                     "PEM CA that verifies the server's certificate (implies --tls; env "
+                     "CITECHECK_CA_FILE)");
+  CLI::Option* cert_opt =
+      app.add_option("--cert_file,--cert-file", inv.client.cert_file,
+                     "PEM client certificate for mTLS, with --key_file (implies --tls; env "
+                     "CITECHECK_CERT_FILE)");
+  CLI::Option* key_opt = app.add_option("--key_file,--key-file", inv.client.key_file,
+                                        "PEM private key of --cert_file (env CITECHECK_KEY_FILE)");
+  app.add_option("--tls_server_name,--tls-server-name", inv.client.tls_server_name,
+                 "Name to verify in the server's certificate (default: the host of --server)");
   app.add_option("--timeout", timeout_seconds, "Deadline of each unary call, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -181,6 +196,16 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
   from_env(server_opt, "CITECHECK_SERVER", &inv.client.server);
   from_env(token_opt, "CITECHECK_TOKEN", &inv.client.token);
   from_env(admin_opt, "CITECHECK_ADMIN_KEY", &inv.client.admin_key);
+  from_env(ca_opt, "CITECHECK_CA_FILE", &inv.client.ca_file);
+  from_env(cert_opt, "CITECHECK_CERT_FILE", &inv.client.cert_file);
+  from_env(key_opt, "CITECHECK_KEY_FILE", &inv.client.key_file);
+  if (inv.client.cert_file.empty() != inv.client.key_file.empty()) {
+    err << (inv.client.cert_file.empty() ? "--key_file needs --cert_file"
+                                         : "--cert_file needs --key_file")
+        << " (mTLS)\nRun with --help for more information.\n";
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
   *exit_code = kExitOk;
   return inv;
 }
@@ -350,9 +375,17 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
   int exit_code = kExitOk;
   std::optional<CliInvocation> inv = ParseCli(argc, argv, env, out, err, &exit_code);
   if (!inv) return exit_code;
-  std::unique_ptr<CitecheckClient> client = env.make_client
-                                                ? env.make_client(inv->client)
-                                                : std::make_unique<CitecheckClient>(inv->client);
+  std::unique_ptr<CitecheckClient> client;
+  if (env.make_client) {
+    client = env.make_client(inv->client);
+  } else {
+    absl::StatusOr<std::unique_ptr<CitecheckClient>> created = CitecheckClient::Create(inv->client);
+    if (!created.ok()) {
+      err << "error: " << created.status().message() << "\n";
+      return kExitUsage;
+    }
+    client = *std::move(created);
+  }
   return Execute(*inv, *client, in, out, err, stderr_is_tty);
 }
 

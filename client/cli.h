@@ -5,8 +5,10 @@
 //
 //   citecheck [global flags] COMMAND [flags]      (global flags are also accepted after COMMAND)
 //     global: --server ADDR, --token T, --free_user_id ID, --admin_key K, --timeout SECONDS,
-//             --metadata KEY=VALUE (repeatable);
-//             env CITECHECK_SERVER, CITECHECK_TOKEN, CITECHECK_ADMIN_KEY (flags win)
+//             --metadata KEY=VALUE (repeatable), --tls, --ca_file F, --cert_file F,
+//             --key_file F, --tls_server_name NAME (any file implies --tls);
+//             env CITECHECK_SERVER, CITECHECK_TOKEN, CITECHECK_ADMIN_KEY, CITECHECK_CA_FILE,
+//             CITECHECK_CERT_FILE, CITECHECK_KEY_FILE (flags win)
 //     submit [FILE|-|--document FILE] [--style apa7|mla9|chicago17] [--format text|html]
 //            [--request_id ID]
 //            [--model M] [--watch] [--json]
@@ -38,7 +40,7 @@ namespace citecheck::client {
 inline constexpr int kExitOk = 0;
 // The job ended FAILED or CANCELLED (watch, submit --watch, get).
 inline constexpr int kExitJobFailed = 1;
-// Bad flags or arguments, unreadable input file, unknown style.
+// Bad flags or arguments, unreadable input or TLS file, unknown style.
 inline constexpr int kExitUsage = 2;
 // An RPC failed (server unreachable, NOT_FOUND, INVALID_ARGUMENT, ...).
 inline constexpr int kExitRpcError = 3;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -23,6 +24,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/citecheck_server.h"
+#include "server/api/http_endpoint.h"
+#include "server/api/tls_credentials.h"
 #include "server/checking/delayed_checker.h"
 #include "server/checking/heuristic_checker.h"
 #include "server/checking/llm_checker_setup.h"
@@ -93,6 +96,17 @@ ABSL_FLAG(std::string, admin_key, "",
           "key for the admin RPCs (empty = admin RPCs refused); prefer CITECHECK_ADMIN_KEY in "
           "the environment over the command line");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error");
+ABSL_FLAG(std::string, log_format, "text",
+          "text, or json: one JSON object per line (ts, level, msg and context fields)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HTTP address serving /metrics (Prometheus text), /healthz and /readyz, e.g. "
+          "0.0.0.0:9090; empty = off");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "serve gRPC over TLS with this PEM certificate chain (with --tls_key_file); empty = "
+          "plaintext");
+ABSL_FLAG(std::string, tls_key_file, "", "the PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "require client certificates signed by this PEM CA (mTLS); needs --tls_cert_file");
 
 namespace citecheck {
 namespace {
@@ -139,7 +153,16 @@ bool InstallSignalHandlers() {
 }
 
 int Run() {
-  InitLogging(absl::GetFlag(FLAGS_log_level));
+  absl::StatusOr<LogFormat> log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) {
+    std::fprintf(stderr, "--log_format: %s\n", std::string(log_format.status().message()).c_str());
+    return 2;
+  }
+  InitLogging(absl::GetFlag(FLAGS_log_level), *log_format);
+  // On every JSON log line from here on.
+  SetProcessLogField("replica", absl::GetFlag(FLAGS_replica_name).empty()
+                                    ? HostName()
+                                    : absl::GetFlag(FLAGS_replica_name));
   if (!InstallSignalHandlers()) {
     spdlog::error("cannot install signal handlers");
     return 1;
@@ -246,6 +269,33 @@ int Run() {
     return 2;
   }
 
+  const TlsFiles tls{absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
+                     absl::GetFlag(FLAGS_tls_client_ca_file)};
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ServerCredentialsFor(tls);
+  if (!credentials.ok()) {
+    spdlog::error("{}", std::string(credentials.status().message()));
+    return 2;
+  }
+  options.credentials = *std::move(credentials);
+
+  // Up before the gRPC server so that /healthz answers during start-up (/readyz says 503).
+  std::atomic<CitecheckServer*> running{nullptr};
+  std::unique_ptr<HttpEndpoint> http;
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    HttpEndpointOptions http_options;
+    http_options.listen = absl::GetFlag(FLAGS_metrics_listen);
+    http_options.ready = [&running] {
+      CitecheckServer* server = running.load();
+      return server != nullptr && server->serving();
+    };
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> started = HttpEndpoint::Start(http_options);
+    if (!started.ok()) {
+      spdlog::error("--metrics_listen: {}", std::string(started.status().message()));
+      return 2;
+    }
+    http = *std::move(started);
+  }
+
   absl::StatusOr<ServerParts> built = BuildServerParts(setup, std::move(checker));
   if (!built.ok()) {
     spdlog::error("cannot open the {} store{}: {}", setup.kind,
@@ -265,9 +315,14 @@ int Run() {
     spdlog::error("cannot start: {}", server.status().ToString());
     return 1;
   }
-  spdlog::info("citecheck-server listening on {} (replica: {}, checker: {}, store: {})",
-               (*server)->address(), options.jobs.replica_name, checker_name, setup.kind);
-  std::printf("listening on %s\n", (*server)->address().c_str());
+  running.store(server->get());
+  spdlog::info("citecheck-server listening on {} ({}; replica: {}, checker: {}, store: {})",
+               (*server)->address(), TransportSecurityName(tls), options.jobs.replica_name,
+               checker_name, setup.kind);
+  if (http != nullptr) spdlog::info("metrics, /healthz and /readyz on http://{}", http->address());
+  // One write, so that a reader of the first line gets the second with it.
+  std::printf("listening on %s\n%s", (*server)->address().c_str(),
+              http == nullptr ? "" : absl::StrCat("metrics on ", http->address(), "\n").c_str());
   std::fflush(stdout);
 
   std::thread signal_waiter([&server] {
@@ -279,7 +334,9 @@ int Run() {
   });
   (*server)->Wait();
   signal_waiter.join();
+  running.store(nullptr);
   server->reset();
+  if (http != nullptr) http->Stop();
   return 0;
 }
 
