@@ -8,6 +8,7 @@
 #include "server/common/errors.h"
 #include "server/common/logging.h"
 #include "server/common/proto_time.h"
+#include "server/common/service_metrics.h"
 #include "server/jobs/job_rules.h"
 
 namespace citecheck {
@@ -263,7 +264,10 @@ std::vector<ItemOutcome> JobManager::CheckChunk(const Chunk& chunk,
 void JobManager::RunChunk(Chunk chunk) {
   std::shared_ptr<CancelRegistry::Entry> entry = registry_.Enter(chunk.job_id);
   std::vector<ItemOutcome> outcomes;
+  Gauge& inflight = ServiceMetrics::Get().executor_inflight_chunks();
+  inflight.Increment();
   if (!entry->stop.load()) outcomes = CheckChunk(chunk, &entry->stop);
+  inflight.Decrement();
   const StopReason reason = entry->Reason();
   registry_.Leave(chunk.job_id);
 
@@ -399,6 +403,9 @@ absl::Status JobManager::Register() {
 }
 
 void JobManager::Maintain(absl::Time now) {
+  if (absl::StatusOr<int64_t> queued = store_->QueuedChunks(); queued.ok()) {
+    ServiceMetrics::Get().queue_chunks().Set(static_cast<double>(*queued));
+  }
   for (int round = 0; round < 10; ++round) {
     absl::StatusOr<int> ended = store_->ExpireDeadlines(now, options_.maintenance_batch);
     if (!ended.ok() || *ended == 0) break;

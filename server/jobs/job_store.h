@@ -252,6 +252,9 @@ class JobStore {
   // older version that kept jobs in memory). Returns how many citations were released.
   virtual absl::StatusOr<int> ReleaseOrphanReservations(absl::Time now) = 0;
 
+  // Unfinished chunks in the whole queue (every replica's), as the queue bound counts them.
+  virtual absl::StatusOr<int64_t> QueuedChunks() = 0;
+
   // The key that MACs ListJobs page tokens: the same for every replica of one database,
   // created on first use. 32 bytes.
   virtual absl::StatusOr<std::string> PageTokenKey() = 0;

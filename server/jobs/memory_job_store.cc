@@ -7,6 +7,7 @@
 #include "server/checking/inline_matcher.h"
 #include "server/common/errors.h"
 #include "server/common/proto_time.h"
+#include "server/jobs/job_metrics.h"
 #include "server/jobs/job_protos.h"
 #include "server/jobs/job_rules.h"
 
@@ -39,6 +40,7 @@ MemoryJobStore::MemoryJobStore(JobStoreOptions options, MemoryAccountStore* acco
     : options_(options), accounts_(accounts), sink_(sink), page_token_key_(RandomKey()) {}
 
 void MemoryJobStore::Publish(Outbox outbox) {
+  CountCommittedEvents(outbox);
   for (auto& [job_id, events] : outbox) sink_->Publish(job_id, std::move(events));
 }
 
@@ -226,6 +228,7 @@ absl::StatusOr<v1::Job> MemoryJobStore::Submit(const NewJob& spec) {
     if (!spec.request_id.empty()) request_ids_[{record->owner_key, spec.request_id}] = spec.job_id;
     jobs_[spec.job_id] = std::move(record);
   }
+  CountSubmittedJob(snapshot);
   Publish(std::move(outbox));
   return snapshot;
 }
@@ -345,6 +348,7 @@ absl::StatusOr<v1::Job> MemoryJobStore::Cancel(const std::string& job_id,
   now = TruncateToMicros(now);
   Outbox outbox;
   v1::Job snapshot;
+  int released = 0;
   {
     absl::MutexLock lock(&mu_);
     JobRecord* record = FindOwned(job_id, owner_key);
@@ -360,6 +364,7 @@ absl::StatusOr<v1::Job> MemoryJobStore::Cancel(const std::string& job_id,
         if (item.state == ItemState::kPending) item.state = ItemState::kCancelled;
       }
       accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
+      released = static_cast<int>(releases.size());
       DropChunks(job_id);
       SetTerminal(record->job, v1::JOB_STATE_CANCELLED, now);
       record->finish_time = now;
@@ -367,6 +372,7 @@ absl::StatusOr<v1::Job> MemoryJobStore::Cancel(const std::string& job_id,
     }
     snapshot = Snapshot(*record);
   }
+  CountCancelReleases(released);
   Publish(std::move(outbox));
   return snapshot;
 }
@@ -566,5 +572,10 @@ absl::StatusOr<int> MemoryJobStore::ReleaseOrphanReservations(absl::Time) {
 }
 
 absl::StatusOr<std::string> MemoryJobStore::PageTokenKey() { return page_token_key_; }
+
+absl::StatusOr<int64_t> MemoryJobStore::QueuedChunks() {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(chunks_.size());
+}
 
 }  // namespace citecheck

@@ -17,6 +17,7 @@
 #include "server/common/hashing.h"
 #include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
+#include "server/jobs/job_metrics.h"
 #include "server/jobs/job_protos.h"
 #include "server/jobs/job_rules.h"
 
@@ -449,6 +450,7 @@ TransactionOptions MysqlJobStore::ReadOptions() const {
 }
 
 void MysqlJobStore::Publish(Outbox outbox) {
+  CountCommittedEvents(outbox);
   for (auto& [job_id, events] : outbox) sink_->Publish(job_id, std::move(events));
 }
 
@@ -582,6 +584,9 @@ absl::StatusOr<v1::Job> MysqlJobStore::Submit(const NewJob& spec) {
       },
       WriteOptions());
   if (!status.ok()) return status;
+  if (!outbox.empty()) {  // a new job, not a replay
+    CountSubmittedJob(result);
+  }
   Publish(std::move(outbox));
   return result;
 }
@@ -800,9 +805,11 @@ absl::StatusOr<v1::Job> MysqlJobStore::Cancel(const std::string& job_id,
   const std::string owner = StorageKey(owner_key, kMaxOwnerKeyBytes);
   v1::Job result;
   Outbox outbox;
+  int released = 0;
   const absl::Status status = pool_->RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         outbox.clear();
+        released = 0;
         ASSIGN_OR_RETURN(auto jobs, LockJobs(tx, {job_id}));
         if (jobs.empty() || jobs.begin()->second.row.owner_key != owner) {
           return JobNotFoundError();
@@ -832,6 +839,7 @@ absl::StatusOr<v1::Job> MysqlJobStore::Cancel(const std::string& job_id,
           }
           SetTerminal(job.row.job, v1::JOB_STATE_CANCELLED, now);
           AddJobUpdate(job, now);
+          released = static_cast<int>(writes.settlements.size());
           RETURN_IF_ERROR(WriteAll(tx, *accounts_, jobs, writes, now));
         }
         ASSIGN_OR_RETURN(result, WithOutcomes(tx, job.row));
@@ -840,6 +848,7 @@ absl::StatusOr<v1::Job> MysqlJobStore::Cancel(const std::string& job_id,
       },
       WriteOptions());
   if (!status.ok()) return status;
+  CountCancelReleases(released);
   Publish(std::move(outbox));
   return result;
 }
@@ -1255,6 +1264,20 @@ absl::StatusOr<int> MysqlJobStore::ReleaseOrphanReservations(absl::Time now) {
     released += count;
   }
   return released;
+}
+
+absl::StatusOr<int64_t> MysqlJobStore::QueuedChunks() {
+  int64_t queued = 0;
+  RETURN_IF_ERROR(pool_->RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<SqlRow> row,
+                         tx.QueryRow("SELECT CAST(COALESCE(SUM(chunks), 0) AS SIGNED)"
+                                     " FROM queue_counts"));
+        queued = row.has_value() ? row->Int(0) : 0;
+        return absl::OkStatus();
+      },
+      ReadOptions()));
+  return queued;
 }
 
 absl::StatusOr<std::string> MysqlJobStore::PageTokenKey() {

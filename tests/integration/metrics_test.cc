@@ -101,7 +101,8 @@ class MetricsTest : public ::testing::Test {
     grpc::Status status = client_->SubmitBatch(request, &job);
     EXPECT_TRUE(status.ok()) << status.error_message();
     v1::Job last;
-    status = client_->Watch(job.job_id(), 0, [&last](const v1::JobEvent& event) {
+    status = client_->Watch(job.job_id(), 0, [this, &last](const v1::JobEvent& event) {
+      ++events_received_;
       if (event.has_job_update()) last = event.job_update();
       return true;
     });
@@ -115,6 +116,7 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<client::CitecheckClient> client_;
   absl::Time started_before_;
   absl::Time started_after_;
+  int events_received_ = 0;  // by the watches, heartbeats included
 };
 
 TEST_F(MetricsTest, ExpositionMatchesAScriptedRun) {
@@ -147,6 +149,7 @@ TEST_F(MetricsTest, ExpositionMatchesAScriptedRun) {
                             return true;
                           })
                   .ok());
+  events_received_ += events;
   EXPECT_GE(events, 2);
   v1::Balance balance;
   ASSERT_TRUE(client_->GetBalance(&balance).ok());
@@ -224,21 +227,29 @@ TEST_F(MetricsTest, ExpositionMatchesAScriptedRun) {
   EXPECT_EQ(m.Value("citecheck_db_transaction_seconds_count"), 0);
 
   // Job pipeline families (recorded by the job pipeline; exposed with their label values).
-  // TODO(issue 7): check their values against steps 1-5 once the durable pipeline records them:
-  // jobs_submitted{apa7} 3, jobs_finished{succeeded,failed,cancelled} 1 each, citations
-  // {checked 3, failed 2, released 3}, watch_events_sent, ledger entries.
-  for (const char* style : {"apa7", "mla9", "chicago17"}) {
-    EXPECT_GE(m.Value("citecheck_jobs_submitted_total", {{"style", style}}), 0) << style;
-  }
+  // Three jobs of APA 7: one succeeded (3 checked and charged), one failed (2 failed and
+  // released), one cancelled (1 released); nothing locked (the free limit is high).
+  EXPECT_EQ(m.Value("citecheck_jobs_submitted_total", {{"style", "apa7"}}), 3);
+  EXPECT_EQ(m.Value("citecheck_jobs_submitted_total", {{"style", "mla9"}}), 0);
+  EXPECT_EQ(m.Value("citecheck_jobs_submitted_total", {{"style", "chicago17"}}), 0);
   for (const char* state : {"succeeded", "failed", "cancelled"}) {
-    EXPECT_GE(m.Value("citecheck_jobs_finished_total", {{"state", state}}), 0) << state;
+    EXPECT_EQ(m.Value("citecheck_jobs_finished_total", {{"state", state}}), 1) << state;
   }
-  for (const char* outcome : {"checked", "failed", "locked", "released"}) {
-    EXPECT_GE(m.Value("citecheck_citations_total", {{"outcome", outcome}}), 0) << outcome;
-  }
-  for (const char* kind : {"reserve", "charge", "release", "grant"}) {
-    EXPECT_GE(m.Value("citecheck_ledger_entries_total", {{"kind", kind}}), 0) << kind;
-  }
+  EXPECT_EQ(m.Value("citecheck_citations_total", {{"outcome", "checked"}}), 3);
+  EXPECT_EQ(m.Value("citecheck_citations_total", {{"outcome", "failed"}}), 2);
+  EXPECT_EQ(m.Value("citecheck_citations_total", {{"outcome", "locked"}}), 0);
+  EXPECT_EQ(m.Value("citecheck_citations_total", {{"outcome", "released"}}), 3);
+  EXPECT_EQ(m.Value("citecheck_ledger_entries_total", {{"kind", "reserve"}}), 3);
+  EXPECT_EQ(m.Value("citecheck_ledger_entries_total", {{"kind", "charge"}}), 3);
+  EXPECT_EQ(m.Value("citecheck_ledger_entries_total", {{"kind", "release"}}), 3);
+  EXPECT_EQ(m.Value("citecheck_ledger_entries_total", {{"kind", "grant"}}), 0);
+  // Every event the three watches received was counted as sent (heartbeats included).
+  EXPECT_EQ(m.Value("citecheck_watch_events_sent_total"), events_received_);
+  EXPECT_GE(events_received_, 14);  // 6 + 5 + 3 events at least
+  // The queue gauge is refreshed by the replica's maintenance (every second).
+  EXPECT_TRUE(WaitFor([&] {
+    return ScrapeMetrics(server_->metrics_address()).Value("citecheck_queue_chunks") == 0;
+  }));
   // Nothing runs or streams any more.
   EXPECT_EQ(m.Value("citecheck_executor_inflight_chunks"), 0);
   EXPECT_EQ(m.Value("citecheck_watch_streams"), 0);
