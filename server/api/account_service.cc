@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/grpc_status.h"
 #include "server/api/identity.h"
+#include "server/api/raw_call.h"
+#include "server/api/request_validation.h"
+#include "server/api/request_wire.pb.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
 #include "spdlog/spdlog.h"
@@ -15,6 +18,17 @@ namespace citecheck {
 namespace {
 
 constexpr char kAdminKeyHeader[] = "x-admin-key";
+
+// The blocking pool: threads, and calls that may wait for one.
+constexpr int kThreads = 4;
+constexpr int kMaxQueuedCalls = 1024;
+
+// The string fields of a grant must be UTF-8.
+template <typename GrantWire>
+absl::Status CheckGrantStrings(const GrantWire& wire) {
+  if (absl::Status token = CheckUtf8(wire.token(), "token"); !token.ok()) return token;
+  return CheckUtf8(wire.order_id(), "order_id");
+}
 
 }  // namespace
 
@@ -33,7 +47,7 @@ bool AdminKey::Matches(absl::string_view presented) const {
 
 AccountServiceImpl::AccountServiceImpl(AccountStore* store, const Clock* clock,
                                        absl::string_view admin_key)
-    : store_(store), clock_(clock), admin_key_(admin_key) {}
+    : store_(store), clock_(clock), admin_key_(admin_key), pool_(kThreads, kMaxQueuedCalls) {}
 
 absl::Status AccountServiceImpl::CheckAdmin(const grpc::ServerContextBase& context,
                                             absl::string_view method) const {
@@ -52,43 +66,59 @@ absl::Status AccountServiceImpl::CheckAdmin(const grpc::ServerContextBase& conte
                    absl::StrCat(method, " needs the admin key in x-admin-key metadata"));
 }
 
-grpc::Status AccountServiceImpl::GetBalance(grpc::ServerContext* context,
-                                            const v1::GetBalanceRequest* /*request*/,
-                                            v1::Balance* response) {
-  absl::StatusOr<v1::Balance> balance = store_->GetBalance(IdentifyCaller(*context), clock_->Now());
-  if (!balance.ok()) return ToGrpcStatus(balance.status());
-  *response = *std::move(balance);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountServiceImpl::GetBalance(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  internal::GetBalanceWire wire;
+  if (absl::Status parsed = ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes,
+                                         "a GetBalanceRequest", &wire);
+      !parsed.ok()) {
+    return FinishNow(context, parsed);
+  }
+  return FinishOnPool<v1::Balance>(context, response, pool_,
+                                   [this, caller = IdentifyCaller(*context)] {
+                                     return store_->GetBalance(caller, clock_->Now());
+                                   });
 }
 
-grpc::Status AccountServiceImpl::GrantCredits(grpc::ServerContext* context,
-                                              const v1::GrantCreditsRequest* request,
-                                              v1::Balance* response) {
-  if (absl::Status admin = CheckAdmin(*context, "GrantCredits"); !admin.ok()) {
-    return ToGrpcStatus(admin);
-  }
-  absl::StatusOr<v1::Balance> balance = store_->GrantCredits(request->token(), request->credits(),
-                                                             request->order_id(), clock_->Now());
-  if (!balance.ok()) return ToGrpcStatus(balance.status());
-  spdlog::info("GrantCredits: order {} for {} credits OK (a replayed order grants nothing)",
-               request->order_id(), request->credits());
-  *response = *std::move(balance);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountServiceImpl::GrantCredits(grpc::CallbackServerContext* context,
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
+  internal::GrantCreditsWire wire;
+  absl::Status valid = ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes,
+                                    "a GrantCreditsRequest", &wire);
+  if (valid.ok()) valid = CheckAdmin(*context, "GrantCredits");
+  if (valid.ok()) valid = CheckGrantStrings(wire);
+  if (!valid.ok()) return FinishNow(context, valid);
+  return FinishOnPool<v1::Balance>(
+      context, response, pool_, [this, wire = std::move(wire)]() -> absl::StatusOr<v1::Balance> {
+        absl::StatusOr<v1::Balance> balance =
+            store_->GrantCredits(wire.token(), wire.credits(), wire.order_id(), clock_->Now());
+        if (!balance.ok()) return balance.status();
+        spdlog::info("GrantCredits: order {} for {} credits OK (a replayed order grants nothing)",
+                     wire.order_id(), wire.credits());
+        return balance;
+      });
 }
 
-grpc::Status AccountServiceImpl::GrantPass(grpc::ServerContext* context,
-                                           const v1::GrantPassRequest* request,
-                                           v1::Balance* response) {
-  if (absl::Status admin = CheckAdmin(*context, "GrantPass"); !admin.ok()) {
-    return ToGrpcStatus(admin);
-  }
-  absl::StatusOr<v1::Balance> balance =
-      store_->GrantPass(request->token(), request->days(), request->order_id(), clock_->Now());
-  if (!balance.ok()) return ToGrpcStatus(balance.status());
-  spdlog::info("GrantPass: order {} for {} days OK (a replayed order grants nothing)",
-               request->order_id(), request->days());
-  *response = *std::move(balance);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountServiceImpl::GrantPass(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  internal::GrantPassWire wire;
+  absl::Status valid =
+      ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes, "a GrantPassRequest", &wire);
+  if (valid.ok()) valid = CheckAdmin(*context, "GrantPass");
+  if (valid.ok()) valid = CheckGrantStrings(wire);
+  if (!valid.ok()) return FinishNow(context, valid);
+  return FinishOnPool<v1::Balance>(
+      context, response, pool_, [this, wire = std::move(wire)]() -> absl::StatusOr<v1::Balance> {
+        absl::StatusOr<v1::Balance> balance =
+            store_->GrantPass(wire.token(), wire.days(), wire.order_id(), clock_->Now());
+        if (!balance.ok()) return balance.status();
+        spdlog::info("GrantPass: order {} for {} days OK (a replayed order grants nothing)",
+                     wire.order_id(), wire.days());
+        return balance;
+      });
 }
 
 }  // namespace citecheck

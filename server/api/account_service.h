@@ -7,7 +7,10 @@
 #include "absl/strings/string_view.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/server_callback.h"
 #include "server/accounts/account_store.h"
+#include "server/api/blocking_call_pool.h"
 #include "server/common/clock.h"
 
 namespace citecheck {
@@ -32,9 +35,11 @@ class AdminKey {
   std::string digest_;  // Sha256Hex(key); empty when not configured
 };
 
-// The gRPC face of AccountService (DESIGN §2). Every method is a sync unary RPC: the store may
-// wait on MySQL. Identity comes from metadata (api/identity.h); every error leaves through
-// ToGrpcStatus.
+// The gRPC face of AccountService (DESIGN §2). Every method is a raw callback method
+// (api/raw_call.h) that parses its request into a wire twin (MALFORMED_REQUEST for bytes that are
+// not the request, INVALID_UTF8 naming a string field that is not UTF-8) and runs on a
+// BlockingCallPool, never on a gRPC callback thread: the store may wait on MySQL. Identity comes
+// from metadata (api/identity.h); every error leaves through ToGrpcStatus.
 //
 //  - GetBalance: the caller's balance at clock->Now(), from AccountStore::GetBalance.
 //  - GrantCredits, GrantPass: need metadata `x-admin-key` equal to the configured admin key;
@@ -45,17 +50,23 @@ class AdminKey {
 //
 // Neither tokens nor keys are ever logged. Thread-safe. `store` and `clock` must outlive the
 // service.
-class AccountServiceImpl final : public v1::AccountService::Service {
+class AccountServiceImpl final
+    : public v1::AccountService::WithRawCallbackMethod_GetBalance<
+          v1::AccountService::WithRawCallbackMethod_GrantCredits<
+              v1::AccountService::WithRawCallbackMethod_GrantPass<v1::AccountService::Service>>> {
  public:
   // `admin_key` empty = the admin RPCs are refused.
   AccountServiceImpl(AccountStore* store, const Clock* clock, absl::string_view admin_key);
 
-  grpc::Status GetBalance(grpc::ServerContext* context, const v1::GetBalanceRequest* request,
-                          v1::Balance* response) override;
-  grpc::Status GrantCredits(grpc::ServerContext* context, const v1::GrantCreditsRequest* request,
-                            v1::Balance* response) override;
-  grpc::Status GrantPass(grpc::ServerContext* context, const v1::GrantPassRequest* request,
-                         v1::Balance* response) override;
+  grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GrantCredits(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GrantPass(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
 
  private:
   // OK when the call carries the admin key; else PERMISSION_DENIED ADMIN_KEY_REQUIRED.
@@ -64,6 +75,7 @@ class AccountServiceImpl final : public v1::AccountService::Service {
   AccountStore* const store_;
   const Clock* const clock_;
   const AdminKey admin_key_;
+  BlockingCallPool pool_;  // last: drained (every call finished) before the rest goes
 };
 
 }  // namespace citecheck

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/api/grpc_status.h"
+#include "server/api/raw_call.h"
 #include "server/common/errors.h"
 #include "server/common/service_metrics.h"
 #include "server/jobs/job_protos.h"
@@ -45,7 +46,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
         cursor_(after),
         last_write_(hub->clock_->Now()) {}
 
-  void Attach(grpc::ServerWriteReactor<v1::JobEvent>* reactor) {
+  void Attach(grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor) {
     reactor_ = reactor;
     ServiceMetrics::Get().watch_streams().Increment();
   }
@@ -237,7 +238,8 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
     switch (action) {
       case Action::kWrite:
         ServiceMetrics::Get().WatchEventsSent();
-        reactor_->StartWrite(&pending_);
+        pending_bytes_ = SerializeToByteBuffer(pending_);
+        reactor_->StartWrite(&pending_bytes_);
         break;
       case Action::kFinish:
         reactor_->Finish(finish_status);
@@ -290,7 +292,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
   WatchHub* const hub_;
   const std::string owner_key_;
   const std::string job_id_;
-  grpc::ServerWriteReactor<v1::JobEvent>* reactor_ = nullptr;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor_ = nullptr;
 
   absl::Mutex mu_;
   std::shared_ptr<JobFeed> feed_ ABSL_GUARDED_BY(mu_);  // set once the job was looked up
@@ -304,12 +306,13 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
   bool wrote_terminal_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
-  v1::JobEvent pending_;  // the event being written; owned by the write in flight
+  v1::JobEvent pending_;            // the event being written; owned by the write in flight
+  grpc::ByteBuffer pending_bytes_;  // pending_, serialized; owned by the write in flight
 };
 
 namespace {
 
-class WatchJobReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
+class WatchJobReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit WatchJobReactor(std::shared_ptr<WatchSession> session) : session_(std::move(session)) {
     session_->Attach(this);
@@ -326,7 +329,7 @@ class WatchJobReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
   const std::shared_ptr<WatchSession> session_;
 };
 
-class FinishedWatchReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
+class FinishedWatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit FinishedWatchReactor(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -334,7 +337,7 @@ class FinishedWatchReactor final : public grpc::ServerWriteReactor<v1::JobEvent>
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::JobEvent>* FinishedWatch(const grpc::Status& status) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FinishedWatch(const grpc::Status& status) {
   return new FinishedWatchReactor(status);
 }
 
@@ -378,9 +381,9 @@ void WatchHub::Stop() {
   }
 }
 
-grpc::ServerWriteReactor<v1::JobEvent>* WatchHub::Open(const std::string& owner_key,
-                                                       const std::string& job_id,
-                                                       int64_t after_sequence) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchHub::Open(const std::string& owner_key,
+                                                           const std::string& job_id,
+                                                           int64_t after_sequence) {
   auto session = std::make_shared<WatchSession>(this, owner_key, job_id, after_sequence);
   {
     absl::MutexLock lock(&mu_);

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/api/blocking_call_pool.h"
 #include "server/common/clock.h"
@@ -46,11 +47,12 @@ class WatchHub {
   void Stop();
 
   // Opens a stream of `job_id`'s events after `after_sequence` for `owner_key`: NOT_FOUND for
-  // a job the owner does not have, OUT_OF_RANGE beyond the job's last sequence. The reactor
-  // deletes itself when the RPC is done.
-  grpc::ServerWriteReactor<v1::JobEvent>* Open(const std::string& owner_key,
-                                               const std::string& job_id,
-                                               int64_t after_sequence);
+  // a job the owner does not have, OUT_OF_RANGE beyond the job's last sequence. Events are
+  // written serialized (WatchJob is a raw method). The reactor deletes itself when the RPC is
+  // done.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Open(const std::string& owner_key,
+                                                   const std::string& job_id,
+                                                   int64_t after_sequence);
 
   // Open streams (for tests and metrics).
   int open_streams() const;
@@ -73,7 +75,7 @@ class WatchHub {
 };
 
 // A reactor that ends the call at once with `status` (e.g. NOT_FOUND before any event).
-grpc::ServerWriteReactor<v1::JobEvent>* FinishedWatch(const grpc::Status& status);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FinishedWatch(const grpc::Status& status);
 
 }  // namespace citecheck
 

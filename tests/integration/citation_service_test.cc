@@ -10,9 +10,9 @@
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "client/error_details.h"
 #include "gmock/gmock.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/integration/raw_calls.h"
 #include "tests/integration/server_process.h"
 
 namespace citecheck::testing {
@@ -37,33 +37,6 @@ v1::SubmitBatchRequest TextBatch(int n, const std::string& request_id = "") {
   request.set_text(text);
   request.set_request_id(request_id);
   return request;
-}
-
-// Calls a unary method with raw request bytes (as a client with its own serializer would) and
-// returns the status; the response bytes go to *response when given.
-grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
-                          const std::string& request_bytes, std::string* response = nullptr) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Slice slice(request_bytes);
-  grpc::ByteBuffer request(&slice, 1), reply;
-  grpc::Status status;
-  absl::Notification done;
-  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
-    status = std::move(s);
-    done.Notify();
-  });
-  done.WaitForNotification();
-  if (response != nullptr && status.ok()) {
-    std::vector<grpc::Slice> slices;
-    (void)reply.Dump(&slices);
-    response->clear();
-    for (const auto& s : slices)
-      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return status;
 }
 
 // Every event of a watch from `after` to the end.
@@ -289,7 +262,7 @@ TEST_F(CitationServiceTest, InvalidUtf8AndOversizedRequestsGetTheirOwnReasons) {
   // The generated client would not send invalid UTF-8 in a string field; send the raw bytes a
   // sloppy client in another language could send.
   auto call = [&](const std::string& bytes) {
-    return RawUnaryCall(server_->address(), "/citecheck.v1.CitationService/SubmitBatch", bytes);
+    return RawUnaryCall(server_->address(), kSubmitBatch, bytes);
   };
   std::string bad_text = "\x22\x08Smith \xff\xfe";  // field 4 (text), 8 bytes
   grpc::Status utf8 = call(bad_text);
@@ -331,7 +304,7 @@ TEST_F(CitationServiceTest, HealthServiceReportsServing) {
   std::string request_bytes = std::string("\x0a") + static_cast<char>(service.size()) + service;
   std::string bytes;
   grpc::Status status =
-      RawUnaryCall(server_->address(), "/grpc.health.v1.Health/Check", request_bytes, &bytes);
+      RawUnaryCall(server_->address(), "/grpc.health.v1.Health/Check", request_bytes, {}, &bytes);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
 }

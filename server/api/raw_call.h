@@ -1,0 +1,66 @@
+#ifndef CITECHECK_SERVER_API_RAW_CALL_H_
+#define CITECHECK_SERVER_API_RAW_CALL_H_
+
+// The plumbing of citecheck's raw (ByteBuffer) RPC methods. Every RPC parses its request itself,
+// into a wire twin with `bytes` for `string` (server/api/*_wire.proto), so that a body that is
+// not the request, or a string that is not UTF-8, gets citecheck's own INVALID_ARGUMENT
+// (MALFORMED_REQUEST, or INVALID_UTF8 naming the field) rather than gRPC's bare INTERNAL or
+// UNIMPLEMENTED and a libprotobuf log line per request.
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message_lite.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/server_callback.h"
+#include "server/api/blocking_call_pool.h"
+
+namespace citecheck {
+
+// The bytes of a received message, in one string.
+std::string FlattenByteBuffer(const grpc::ByteBuffer& buffer);
+
+// `message` serialized into a ByteBuffer.
+grpc::ByteBuffer SerializeToByteBuffer(const google::protobuf::MessageLite& message);
+
+// Finishes a unary call: OK with `response` serialized into `*out`, or the error through
+// ToGrpcStatus.
+void FinishUnary(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* out,
+                 const absl::StatusOr<const google::protobuf::MessageLite*>& response);
+
+// RESOURCE_EXHAUSTED QUEUE_FULL with a RetryInfo: what a call gets when its pool is full.
+absl::Status CallsQueueFullError();
+
+// Runs `call` on `pool` (it may block, e.g. on the database) and finishes the RPC with its
+// result; a full pool finishes it at once with CallsQueueFullError(). The returned reactor is the
+// call's default reactor. `out` is the method's response buffer.
+template <typename Response>
+grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context, grpc::ByteBuffer* out,
+                                       BlockingCallPool& pool,
+                                       absl::AnyInvocable<absl::StatusOr<Response>() &&> call) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool scheduled = pool.Schedule([reactor, out, call = std::move(call)]() mutable {
+    absl::StatusOr<Response> result = std::move(call)();
+    if (result.ok()) {
+      FinishUnary(reactor, out, &*result);
+    } else {
+      FinishUnary(reactor, out, result.status());
+    }
+  });
+  if (!scheduled) FinishUnary(reactor, out, CallsQueueFullError());
+  return reactor;
+}
+
+// Finishes the RPC at once with `status` (an error found before any work).
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status);
+
+}  // namespace citecheck
+
+#endif  // CITECHECK_SERVER_API_RAW_CALL_H_

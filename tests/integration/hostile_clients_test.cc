@@ -1,0 +1,126 @@
+// Hostile and careless clients against the real server binary: every request that is not what
+// the API says gets an exact status with its ErrorInfo reason (and a BadRequest naming the field
+// where there is one), fails alone, costs nothing, and leaves the server and the other callers'
+// calls unharmed.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "citecheck/v1/citecheck.grpc.pb.h"
+#include "client/error_details.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/raw_calls.h"
+#include "tests/integration/server_process.h"
+
+namespace citecheck::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::Pair;
+
+constexpr char kAdminKey[] = "hostile-test-admin-key";
+constexpr char kCitation[] =
+    "Smith, J. A., & Doe, R. (2020). Deep learning for citation analysis. _Journal of "
+    "Informetrics_, _14_(2), 101–115. https://doi.org/10.1016/j.joi.2020.101015";
+
+// A length-delimited protobuf field: tag (field number, wire type 2), length, bytes.
+std::string BytesField(int number, const std::string& value) {
+  std::string out(1, static_cast<char>(number << 3 | 2));
+  size_t n = value.size();
+  while (n >= 0x80) {
+    out += static_cast<char>((n & 0x7F) | 0x80);
+    n >>= 7;
+  }
+  out += static_cast<char>(n);
+  return out + value;
+}
+
+// Bytes no request parses from: a field number 0 tag, then a truncated varint.
+const std::string kNotAProtobuf = std::string("\x00\xff\xff\xff", 4);
+// A string that is not UTF-8: a lone continuation byte and a truncated sequence.
+const std::string kNotUtf8 = "abc\x80\xe2\x82";
+
+void ExpectInvalid(const grpc::Status& status, const std::string& reason, const std::string& field,
+                   const std::string& what) {
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << what;
+  EXPECT_EQ(client::ErrorReason(status), reason) << what;
+  if (field.empty()) {
+    EXPECT_TRUE(client::FieldViolations(status).empty()) << what;
+  } else {
+    EXPECT_THAT(client::FieldViolations(status), ElementsAre(Pair(field, ::testing::_))) << what;
+  }
+}
+
+class HostileClientsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = ServerProcess::Start({absl::StrCat("--admin_key=", kAdminKey), "--free_limit=100",
+                                    "--watch_heartbeat=200ms"})
+                  .release();
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Terminate(), 0);
+    }
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+
+  static ServerProcess* server_;
+};
+ServerProcess* HostileClientsTest::server_ = nullptr;
+
+// ---- Bodies that are not the request, strings that are not UTF-8 ----------------------------
+
+struct StringField {
+  std::string method;
+  int number;         // the field's number in the request
+  std::string field;  // its name
+};
+
+TEST_F(HostileClientsTest, InvalidUtf8IsInvalidUtf8NamingTheFieldOnEveryRpc) {
+  auto channel = NewChannel(server_->address());
+  const Metadata user = {{"x-free-user-id", "utf8-user"}};
+  const Metadata admin = {{"x-admin-key", kAdminKey}};
+  const std::vector<StringField> fields = {
+      {kGetJob, 1, "job_id"},      {kCancelJob, 1, "job_id"},      {kListJobs, 2, "page_token"},
+      {kGrantCredits, 1, "token"}, {kGrantCredits, 3, "order_id"}, {kGrantPass, 1, "token"},
+      {kGrantPass, 3, "order_id"}, {kSubmitBatch, 4, "text"},      {kSubmitBatch, 5, "html"},
+  };
+  for (const StringField& f : fields) {
+    const bool admin_rpc = absl::StrContains(f.method, "Grant");
+    grpc::Status status =
+        RawUnaryCall(*channel, f.method, BytesField(f.number, kNotUtf8), admin_rpc ? admin : user);
+    ExpectInvalid(status, "INVALID_UTF8", f.field, absl::StrCat(f.method, " ", f.field));
+  }
+  grpc::Status watch = RawWatch(*channel, BytesField(1, kNotUtf8), user, 10);
+  ExpectInvalid(watch, "INVALID_UTF8", "job_id", "WatchJob job_id");
+  // One string of a list: the item is named.
+  grpc::Status item = RawUnaryCall(
+      *channel, kSubmitBatch, BytesField(3, BytesField(1, "fine") + BytesField(1, kNotUtf8)), user);
+  ExpectInvalid(item, "INVALID_UTF8", "citations.items[1]", "SubmitBatch item");
+}
+
+TEST_F(HostileClientsTest, BytesThatAreNoRequestAreMalformedOnEveryRpc) {
+  auto channel = NewChannel(server_->address());
+  const Metadata admin = {{"x-admin-key", kAdminKey}};
+  for (const char* method :
+       {kSubmitBatch, kGetJob, kCancelJob, kListJobs, kGetBalance, kGrantCredits, kGrantPass}) {
+    ExpectInvalid(RawUnaryCall(*channel, method, kNotAProtobuf, admin), "MALFORMED_REQUEST", "",
+                  method);
+  }
+  ExpectInvalid(RawWatch(*channel, kNotAProtobuf, {}, 10), "MALFORMED_REQUEST", "", "WatchJob");
+  // None of them was logged by libprotobuf, and the server still serves.
+  EXPECT_THAT(server_->Log(), Not(HasSubstr("libprotobuf")));
+  std::string balance;
+  EXPECT_TRUE(RawUnaryCall(*channel, kGetBalance, "", {}, &balance).ok());
+}
+
+}  // namespace
+}  // namespace citecheck::testing
