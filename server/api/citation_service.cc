@@ -10,6 +10,7 @@
 #include "server/api/raw_call.h"
 #include "server/api/request_wire.pb.h"
 #include "server/common/errors.h"
+#include "server/jobs/job_rules.h"
 
 namespace citecheck {
 namespace {
@@ -22,6 +23,15 @@ constexpr int kSubmitThreads = 8;
 constexpr int kCallThreads = 8;
 constexpr int kMaxQueuedCalls = 1024;
 
+// A job id as a client sent it: INVALID_UTF8 when it is not UTF-8, JOB_NOT_FOUND (the store's
+// answer for an unknown job, without the id) when it has not the shape of the ids the server
+// issues, so that no store is asked about an id that cannot exist.
+absl::Status CheckJobId(absl::string_view job_id) {
+  if (absl::Status utf8 = CheckUtf8(job_id, "job_id"); !utf8.ok()) return utf8;
+  if (!IsWellFormedJobId(job_id)) return JobNotFoundError();
+  return absl::OkStatus();
+}
+
 // Parses a job id request (GetJob, CancelJob) and checks its job_id.
 template <typename Wire>
 absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ByteBuffer& request,
@@ -32,7 +42,7 @@ absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ByteBuffer& request,
       !parsed.ok()) {
     return parsed;
   }
-  if (absl::Status utf8 = CheckUtf8(wire.job_id(), "job_id"); !utf8.ok()) return utf8;
+  if (absl::Status valid = CheckJobId(wire.job_id()); !valid.ok()) return valid;
   return std::move(*wire.mutable_job_id());
 }
 
@@ -65,7 +75,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* CitationServiceImpl::WatchJob(
   internal::WatchJobWire wire;
   absl::Status valid =
       ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes, "a WatchJobRequest", &wire);
-  if (valid.ok()) valid = CheckUtf8(wire.job_id(), "job_id");
+  if (valid.ok()) valid = CheckJobId(wire.job_id());
   if (!valid.ok()) return FinishedWatch(ToGrpcStatus(valid));
   return hub_->Open(IdentifyCaller(*context).OwnerKey(), wire.job_id(), wire.after_sequence());
 }

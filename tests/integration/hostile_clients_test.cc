@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
@@ -120,6 +121,76 @@ TEST_F(HostileClientsTest, BytesThatAreNoRequestAreMalformedOnEveryRpc) {
   EXPECT_THAT(server_->Log(), Not(HasSubstr("libprotobuf")));
   std::string balance;
   EXPECT_TRUE(RawUnaryCall(*channel, kGetBalance, "", {}, &balance).ok());
+}
+
+// ---- Job ids -----------------------------------------------------------------------------------
+
+// Submits a one-citation batch as `who` on `channel`; the job (and a test failure when refused).
+v1::Job SubmitOne(grpc::Channel& channel, const Metadata& who) {
+  v1::SubmitBatchRequest request;
+  request.mutable_citations()->add_items(kCitation);
+  std::string bytes;
+  grpc::Status status =
+      RawUnaryCall(channel, kSubmitBatch, request.SerializeAsString(), who, &bytes);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  v1::Job job;
+  EXPECT_TRUE(job.ParseFromString(bytes));
+  return job;
+}
+
+std::string JobIdRequest(const std::string& job_id) {
+  v1::GetJobRequest request;  // GetJob, CancelJob and WatchJob all carry it as field 1
+  request.set_job_id(job_id);
+  return request.SerializeAsString();
+}
+
+TEST_F(HostileClientsTest, JobIdsOfAnotherShapeAreNotFoundWithoutEchoAndTheConnectionServesOn) {
+  auto channel = NewChannel(server_->address());
+  const Metadata owner = {{"x-free-user-id", "job-id-owner"}};
+  const v1::Job job = SubmitOne(*channel, owner);
+  ASSERT_TRUE(absl::StartsWith(job.job_id(), "job_")) << job.job_id();
+  // "QQ" marks every id below, so that an echo would show.
+  const std::vector<std::string> ids = {
+      "QQ",
+      "job_QQ",
+      absl::StrCat(job.job_id(), "QQ"),            // a real id, extended
+      absl::StrCat("QQ", job.job_id().substr(2)),  // the length, not the prefix
+      absl::AsciiStrToUpper(job.job_id()).replace(0, 4, "job_") + "QQ",
+      std::string("job_QQ\n[error] forged\0line\x1b[31m", 31),  // newline, NUL, ANSI
+      absl::StrCat("job_QQ", std::string(60 * 1000, 'a')),      // 60 KB
+  };
+  for (const std::string& id : ids) {
+    const std::string what = id.substr(0, 40);
+    for (const char* method : {kGetJob, kCancelJob}) {
+      grpc::Status status = RawUnaryCall(*channel, method, JobIdRequest(id), owner);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << method << " " << what;
+      EXPECT_EQ(client::ErrorReason(status), "JOB_NOT_FOUND") << method << " " << what;
+      EXPECT_THAT(status.error_message(), Not(HasSubstr("QQ"))) << method;
+      EXPECT_THAT(status.error_details(), Not(HasSubstr("QQ"))) << method;
+    }
+    grpc::Status watch = RawWatch(*channel, JobIdRequest(id), owner, 10);
+    EXPECT_EQ(watch.error_code(), grpc::StatusCode::NOT_FOUND) << "WatchJob " << what;
+    EXPECT_EQ(client::ErrorReason(watch), "JOB_NOT_FOUND") << "WatchJob " << what;
+    EXPECT_THAT(watch.error_message(), Not(HasSubstr("QQ")));
+  }
+  // Beyond the request limit of the job RPCs (64 KiB) the request is too large, not looked at.
+  for (size_t size : {size_t{70} * 1000, size_t{1} << 20}) {
+    const std::string id = absl::StrCat("job_QQ", std::string(size, 'a'));
+    for (const char* method : {kGetJob, kCancelJob}) {
+      grpc::Status status = RawUnaryCall(*channel, method, JobIdRequest(id), owner);
+      ExpectInvalid(status, "REQUEST_TOO_LARGE", "", absl::StrCat(method, " ", size));
+      EXPECT_THAT(status.error_message(), Not(HasSubstr("QQ")));
+    }
+    ExpectInvalid(RawWatch(*channel, JobIdRequest(id), owner, 10), "REQUEST_TOO_LARGE", "",
+                  "WatchJob");
+  }
+  // The same connection still serves, and the real id still works for its owner only.
+  std::string bytes;
+  ASSERT_TRUE(RawUnaryCall(*channel, kGetJob, JobIdRequest(job.job_id()), owner, &bytes).ok());
+  EXPECT_EQ(RawUnaryCall(*channel, kGetJob, JobIdRequest(job.job_id()),
+                         {{"x-free-user-id", "someone-else"}})
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace
