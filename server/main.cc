@@ -6,10 +6,10 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -92,6 +92,10 @@ ABSL_FLAG(int, free_limit, 5, "free citations per free user");
 ABSL_FLAG(int, pass_daily_limit, 1000, "citations per UTC day on a pass");
 ABSL_FLAG(int, max_batch_citations, 1000, "citations per batch");
 ABSL_FLAG(int64_t, max_request_bytes, 4 * 1024 * 1024, "bytes per SubmitBatch request");
+ABSL_FLAG(int64_t, max_metadata_bytes, 8 * 1024,
+          "bytes of metadata per request (keys and values, plus 32 per entry); more = "
+          "INVALID_ARGUMENT REQUEST_TOO_LARGE. The transport closes the connection of a request "
+          "with 8 times this (at least 64 KiB): keep a proxy's header limit below that");
 ABSL_FLAG(std::string, admin_key, "",
           "key for the admin RPCs (empty = admin RPCs refused); prefer CITECHECK_ADMIN_KEY in "
           "the environment over the command line");
@@ -252,6 +256,12 @@ int Run() {
   options.limits.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
   options.admin_key = absl::GetFlag(FLAGS_admin_key);
+  if (absl::GetFlag(FLAGS_max_metadata_bytes) < 1024 ||
+      absl::GetFlag(FLAGS_max_metadata_bytes) > 1024 * 1024) {
+    spdlog::error("--max_metadata_bytes must be between 1024 and 1048576");
+    return 2;
+  }
+  options.max_metadata_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_metadata_bytes));
   spdlog::info("admin RPCs: {}",
                options.admin_key.empty() ? "refused (no --admin_key)" : "enabled (admin key set)");
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||

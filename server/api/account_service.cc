@@ -46,8 +46,12 @@ bool AdminKey::Matches(absl::string_view presented) const {
 }
 
 AccountServiceImpl::AccountServiceImpl(AccountStore* store, const Clock* clock,
-                                       absl::string_view admin_key)
-    : store_(store), clock_(clock), admin_key_(admin_key), pool_(kThreads, kMaxQueuedCalls) {}
+                                       absl::string_view admin_key, size_t max_metadata_bytes)
+    : store_(store),
+      clock_(clock),
+      admin_key_(admin_key),
+      max_metadata_bytes_(max_metadata_bytes),
+      pool_(kThreads, kMaxQueuedCalls) {}
 
 absl::Status AccountServiceImpl::CheckAdmin(const grpc::ServerContextBase& context,
                                             absl::string_view method) const {
@@ -70,8 +74,8 @@ grpc::ServerUnaryReactor* AccountServiceImpl::GetBalance(grpc::CallbackServerCon
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
   internal::GetBalanceWire wire;
-  if (absl::Status parsed = ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes,
-                                         "a GetBalanceRequest", &wire);
+  if (absl::Status parsed =
+          ParseCall(*context, *request, max_metadata_bytes_, "a GetBalanceRequest", &wire);
       !parsed.ok()) {
     return FinishNow(context, parsed);
   }
@@ -85,8 +89,8 @@ grpc::ServerUnaryReactor* AccountServiceImpl::GrantCredits(grpc::CallbackServerC
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
   internal::GrantCreditsWire wire;
-  absl::Status valid = ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes,
-                                    "a GrantCreditsRequest", &wire);
+  absl::Status valid =
+      ParseCall(*context, *request, max_metadata_bytes_, "a GrantCreditsRequest", &wire);
   if (valid.ok()) valid = CheckAdmin(*context, "GrantCredits");
   if (valid.ok()) valid = CheckGrantStrings(wire);
   if (!valid.ok()) return FinishNow(context, valid);
@@ -106,7 +110,7 @@ grpc::ServerUnaryReactor* AccountServiceImpl::GrantPass(grpc::CallbackServerCont
                                                         grpc::ByteBuffer* response) {
   internal::GrantPassWire wire;
   absl::Status valid =
-      ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes, "a GrantPassRequest", &wire);
+      ParseCall(*context, *request, max_metadata_bytes_, "a GrantPassRequest", &wire);
   if (valid.ok()) valid = CheckAdmin(*context, "GrantPass");
   if (valid.ok()) valid = CheckGrantStrings(wire);
   if (!valid.ok()) return FinishNow(context, valid);

@@ -35,7 +35,9 @@ class AdminKey {
   std::string digest_;  // Sha256Hex(key); empty when not configured
 };
 
-// The gRPC face of AccountService (DESIGN §2). Every method is a raw callback method
+// The gRPC face of AccountService (DESIGN §2). Every method first checks the call's metadata
+// against max_metadata_bytes (INVALID_ARGUMENT REQUEST_TOO_LARGE beyond it), and is a raw
+// callback method
 // (api/raw_call.h) that parses its request into a wire twin (MALFORMED_REQUEST for bytes that are
 // not the request, INVALID_UTF8 naming a string field that is not UTF-8) and runs on a
 // BlockingCallPool, never on a gRPC callback thread: the store may wait on MySQL. Identity comes
@@ -55,8 +57,10 @@ class AccountServiceImpl final
           v1::AccountService::WithRawCallbackMethod_GrantCredits<
               v1::AccountService::WithRawCallbackMethod_GrantPass<v1::AccountService::Service>>> {
  public:
-  // `admin_key` empty = the admin RPCs are refused.
-  AccountServiceImpl(AccountStore* store, const Clock* clock, absl::string_view admin_key);
+  // `admin_key` empty = the admin RPCs are refused. `max_metadata_bytes`: the limit of
+  // CheckMetadataSize (api/raw_call.h) on every RPC.
+  AccountServiceImpl(AccountStore* store, const Clock* clock, absl::string_view admin_key,
+                     size_t max_metadata_bytes = 8 * 1024);
 
   grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request,
@@ -75,6 +79,7 @@ class AccountServiceImpl final
   AccountStore* const store_;
   const Clock* const clock_;
   const AdminKey admin_key_;
+  const size_t max_metadata_bytes_;
   BlockingCallPool pool_;  // last: drained (every call finished) before the rest goes
 };
 

@@ -34,11 +34,11 @@ absl::Status CheckJobId(absl::string_view job_id) {
 
 // Parses a job id request (GetJob, CancelJob) and checks its job_id.
 template <typename Wire>
-absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ByteBuffer& request,
-                                              absl::string_view what) {
+absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ServerContextBase& context,
+                                              const grpc::ByteBuffer& request,
+                                              size_t max_metadata_bytes, absl::string_view what) {
   Wire wire;
-  if (absl::Status parsed =
-          ParseRequest(FlattenByteBuffer(request), kMaxSmallRequestBytes, what, &wire);
+  if (absl::Status parsed = ParseCall(context, request, max_metadata_bytes, what, &wire);
       !parsed.ok()) {
     return parsed;
   }
@@ -49,17 +49,21 @@ absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ByteBuffer& request,
 }  // namespace
 
 CitationServiceImpl::CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                                         SubmitLimits limits)
+                                         SubmitLimits limits, size_t max_metadata_bytes)
     : manager_(manager),
       checker_(checker),
       hub_(hub),
       limits_(limits),
+      max_metadata_bytes_(max_metadata_bytes),
       calls_pool_(kCallThreads, kMaxQueuedCalls),
       submit_pool_(kSubmitThreads, kMaxQueuedCalls) {}
 
 grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
+  if (absl::Status metadata = CheckMetadataSize(*context, max_metadata_bytes_); !metadata.ok()) {
+    return FinishNow(context, metadata);
+  }
   absl::StatusOr<BatchSpec> batch =
       ValidateSubmitBatch(FlattenByteBuffer(*request), limits_, *checker_);
   if (!batch.ok()) return FinishNow(context, batch.status());
@@ -74,7 +78,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* CitationServiceImpl::WatchJob(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   internal::WatchJobWire wire;
   absl::Status valid =
-      ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes, "a WatchJobRequest", &wire);
+      ParseCall(*context, *request, max_metadata_bytes_, "a WatchJobRequest", &wire);
   if (valid.ok()) valid = CheckJobId(wire.job_id());
   if (!valid.ok()) return FinishedWatch(ToGrpcStatus(valid));
   return hub_->Open(IdentifyCaller(*context).OwnerKey(), wire.job_id(), wire.after_sequence());
@@ -83,8 +87,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* CitationServiceImpl::WatchJob(
 grpc::ServerUnaryReactor* CitationServiceImpl::GetJob(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
-  absl::StatusOr<std::string> job_id =
-      ParseJobIdRequest<internal::GetJobWire>(*request, "a GetJobRequest");
+  absl::StatusOr<std::string> job_id = ParseJobIdRequest<internal::GetJobWire>(
+      *context, *request, max_metadata_bytes_, "a GetJobRequest");
   if (!job_id.ok()) return FinishNow(context, job_id.status());
   return FinishOnPool<v1::Job>(
       context, response, calls_pool_,
@@ -96,8 +100,8 @@ grpc::ServerUnaryReactor* CitationServiceImpl::GetJob(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CitationServiceImpl::CancelJob(grpc::CallbackServerContext* context,
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
-  absl::StatusOr<std::string> job_id =
-      ParseJobIdRequest<internal::CancelJobWire>(*request, "a CancelJobRequest");
+  absl::StatusOr<std::string> job_id = ParseJobIdRequest<internal::CancelJobWire>(
+      *context, *request, max_metadata_bytes_, "a CancelJobRequest");
   if (!job_id.ok()) return FinishNow(context, job_id.status());
   return FinishOnPool<v1::Job>(
       context, response, calls_pool_,
@@ -110,8 +114,8 @@ grpc::ServerUnaryReactor* CitationServiceImpl::ListJobs(grpc::CallbackServerCont
                                                         const grpc::ByteBuffer* request,
                                                         grpc::ByteBuffer* response) {
   internal::ListJobsWire wire;
-  if (absl::Status parsed = ParseRequest(FlattenByteBuffer(*request), kMaxSmallRequestBytes,
-                                         "a ListJobsRequest", &wire);
+  if (absl::Status parsed =
+          ParseCall(*context, *request, max_metadata_bytes_, "a ListJobsRequest", &wire);
       !parsed.ok()) {
     return FinishNow(context, parsed);
   }

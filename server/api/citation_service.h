@@ -13,7 +13,9 @@ namespace citecheck {
 // The gRPC face of CitationService. Identity comes from metadata (api/identity.h), every error
 // leaves through ToGrpcStatus.
 //
-// Every method is a raw callback method (api/raw_call.h): it parses its request itself into a
+// Every method first checks the call's metadata against max_metadata_bytes (INVALID_ARGUMENT
+// REQUEST_TOO_LARGE beyond it). Every method is a raw callback method (api/raw_call.h): it
+// parses its request itself into a
 // wire twin, so that bytes that are not the request get INVALID_ARGUMENT MALFORMED_REQUEST and a
 // string field that is not UTF-8 gets INVALID_ARGUMENT INVALID_UTF8 naming the field. An idle
 // watcher holds no thread (WatchJob streams live in the WatchHub). The unary methods may wait on
@@ -30,8 +32,9 @@ class CitationServiceImpl final
                       v1::CitationService::WithRawCallbackMethod_ListJobs<
                           v1::CitationService::Service>>>>> {
  public:
+  // `max_metadata_bytes`: the limit of CheckMetadataSize (api/raw_call.h) on every RPC.
   CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                      SubmitLimits limits);
+                      SubmitLimits limits, size_t max_metadata_bytes);
 
   grpc::ServerUnaryReactor* SubmitBatch(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
@@ -53,6 +56,7 @@ class CitationServiceImpl final
   const Checker* const checker_;
   WatchHub* const hub_;
   const SubmitLimits limits_;
+  const size_t max_metadata_bytes_;
   // Last: drained (every call finished) before the rest goes.
   BlockingCallPool calls_pool_;   // GetJob, CancelJob, ListJobs
   BlockingCallPool submit_pool_;  // SubmitBatch

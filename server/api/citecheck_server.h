@@ -62,6 +62,9 @@ struct ServerOptions {
   // After the drain, in-flight unary RPCs get this long before they are cancelled.
   absl::Duration rpc_grace = absl::Seconds(2);
   std::string admin_key;  // empty = admin RPCs refused
+  // A request's metadata (api/raw_call.h MetadataBytes) beyond this: INVALID_ARGUMENT
+  // REQUEST_TOO_LARGE. The transport's limit is TransportMetadataLimit() of it.
+  size_t max_metadata_bytes = 8 * 1024;
   // Transport security of the gRPC port (server/api/tls_credentials.h); null = plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
 };

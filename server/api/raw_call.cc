@@ -1,10 +1,12 @@
 #include "server/api/raw_call.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/support/slice.h"
 #include "server/api/grpc_status.h"
+#include "server/api/request_validation.h"
 #include "server/common/errors.h"
 
 namespace citecheck {
@@ -23,6 +25,36 @@ std::string FlattenByteBuffer(const grpc::ByteBuffer& buffer) {
 grpc::ByteBuffer SerializeToByteBuffer(const google::protobuf::MessageLite& message) {
   grpc::Slice slice(message.SerializeAsString());
   return grpc::ByteBuffer(&slice, 1);
+}
+
+size_t MetadataBytes(const grpc::ServerContextBase& context) {
+  size_t bytes = 0;
+  for (const auto& [key, value] : context.client_metadata())
+    bytes += key.size() + value.size() + 32;
+  return bytes;
+}
+
+absl::Status CheckMetadataSize(const grpc::ServerContextBase& context, size_t max_bytes) {
+  const size_t bytes = MetadataBytes(context);
+  if (bytes <= max_bytes) return absl::OkStatus();
+  absl::Status status = MakeError(
+      absl::StatusCode::kInvalidArgument, reason::kRequestTooLarge,
+      absl::StrCat("the request's metadata are ", bytes, " bytes; the limit is ", max_bytes));
+  AddErrorMetadata(status, "max_metadata_bytes", absl::StrCat(max_bytes));
+  return status;
+}
+
+int TransportMetadataLimit(size_t max_bytes) {
+  return static_cast<int>(std::clamp<size_t>(8 * max_bytes, 64 * 1024, 16 * 1024 * 1024));
+}
+
+absl::Status ParseCall(const grpc::ServerContextBase& context, const grpc::ByteBuffer& request,
+                       size_t max_metadata_bytes, absl::string_view what,
+                       google::protobuf::MessageLite* wire) {
+  if (absl::Status metadata = CheckMetadataSize(context, max_metadata_bytes); !metadata.ok()) {
+    return metadata;
+  }
+  return ParseRequest(FlattenByteBuffer(request), kMaxSmallRequestBytes, what, wire);
 }
 
 void FinishUnary(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* out,

@@ -29,6 +29,29 @@ std::string FlattenByteBuffer(const grpc::ByteBuffer& buffer);
 // `message` serialized into a ByteBuffer.
 grpc::ByteBuffer SerializeToByteBuffer(const google::protobuf::MessageLite& message);
 
+// A request's metadata as gRPC counts it against GRPC_ARG_MAX_METADATA_SIZE: per entry, the key,
+// the value and 32 bytes (RFC 7541 section 4.1).
+size_t MetadataBytes(const grpc::ServerContextBase& context);
+
+// OK, or INVALID_ARGUMENT REQUEST_TOO_LARGE (ErrorInfo metadata "max_metadata_bytes") when the
+// call's metadata exceed `max_bytes` (MetadataBytes). Every RPC checks this first, so that a
+// request with oversized metadata fails alone: the transport's own limit, which gRPC 1.51
+// enforces by ending the whole connection, is set far above it (TransportMetadataLimit).
+absl::Status CheckMetadataSize(const grpc::ServerContextBase& context, size_t max_bytes);
+
+// The transport's limit on a request's metadata (GRPC_ARG_MAX_METADATA_SIZE) for an API limit
+// of `max_bytes`: 8 times it, at least 64 KiB. Beyond it gRPC 1.51 answers RESOURCE_EXHAUSTED
+// "received initial metadata size exceeds limit" and closes the connection with every call on
+// it; a proxy in front should refuse such requests first (docs/OPERATIONS.md).
+int TransportMetadataLimit(size_t max_bytes);
+
+// The first checks of every RPC but SubmitBatch (which parses its larger request itself): the
+// call's metadata against `max_metadata_bytes` (CheckMetadataSize), then the request body parsed
+// into its wire twin `wire` (ParseRequest, at most kMaxSmallRequestBytes).
+absl::Status ParseCall(const grpc::ServerContextBase& context, const grpc::ByteBuffer& request,
+                       size_t max_metadata_bytes, absl::string_view what,
+                       google::protobuf::MessageLite* wire);
+
 // Finishes a unary call: OK with `response` serialized into `*out`, or the error through
 // ToGrpcStatus.
 void FinishUnary(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* out,

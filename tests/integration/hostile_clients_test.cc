@@ -193,5 +193,61 @@ TEST_F(HostileClientsTest, JobIdsOfAnotherShapeAreNotFoundWithoutEchoAndTheConne
             grpc::StatusCode::NOT_FOUND);
 }
 
+// ---- Metadata ----------------------------------------------------------------------------------
+
+TEST(HostileMetadataTest, OversizedMetadataFailItsCallAloneAndOtherStreamsOnTheConnectionGoOn) {
+  auto server = ServerProcess::Start({absl::StrCat("--admin_key=", kAdminKey),
+                                      "--checker_delay=300ms", "--citations_per_call=1",
+                                      "--llm_max_inflight=1", "--watch_heartbeat=100ms"});
+  ASSERT_NE(server, nullptr);
+  auto channel = NewChannel(server->address());
+  auto stub = v1::CitationService::NewStub(channel);
+  const Metadata owner = {{"x-free-user-id", "metadata-owner"}};
+  v1::SubmitBatchRequest batch;
+  for (int i = 0; i < 5; ++i) batch.mutable_citations()->add_items(kCitation);
+  std::string bytes;
+  ASSERT_TRUE(RawUnaryCall(*channel, kSubmitBatch, batch.SerializeAsString(), owner, &bytes).ok());
+  v1::Job job;
+  ASSERT_TRUE(job.ParseFromString(bytes));
+
+  // Another caller's stream on the same connection, open and flowing.
+  OpenWatch watch(*stub, job.job_id(), owner);
+  v1::JobEvent event;
+  ASSERT_TRUE(watch.Next(&event));
+
+  // 16 KiB of metadata (twice the limit): each RPC refuses its own call.
+  Metadata oversized = owner;
+  oversized.push_back({"x-padding", std::string(16 * 1024, 'p')});
+  oversized.push_back({"x-admin-key", kAdminKey});
+  for (const char* method :
+       {kSubmitBatch, kGetJob, kCancelJob, kListJobs, kGetBalance, kGrantCredits, kGrantPass}) {
+    grpc::Status status = RawUnaryCall(*channel, method, "", oversized);
+    ExpectInvalid(status, "REQUEST_TOO_LARGE", "", method);
+    EXPECT_EQ(client::ErrorMetadata(status)["max_metadata_bytes"], "8192") << method;
+  }
+  ExpectInvalid(RawWatch(*channel, JobIdRequest(job.job_id()), oversized, 10), "REQUEST_TOO_LARGE",
+                "", "WatchJob");
+  // Just under the limit is fine.
+  Metadata large = owner;
+  large.push_back({"x-padding", std::string(7 * 1024, 'p')});
+  EXPECT_TRUE(RawUnaryCall(*channel, kGetJob, JobIdRequest(job.job_id()), large).ok());
+
+  // The stream lives on: more events, then the end of the job, OK.
+  ASSERT_TRUE(watch.Next(&event));
+  EXPECT_TRUE(RawUnaryCall(*channel, kCancelJob, JobIdRequest(job.job_id()), owner).ok());
+  grpc::Status ended = watch.Finish();
+  EXPECT_TRUE(ended.ok()) << ended.error_message();
+
+  // Beyond the transport's limit (8 times ours: 64 KiB) gRPC itself refuses the request, ending
+  // its connection (documented in docs/OPERATIONS.md); the server serves on.
+  auto other = NewChannel(server->address());
+  Metadata huge = owner;
+  huge.push_back({"x-padding", std::string(80 * 1024, 'p')});
+  EXPECT_EQ(RawUnaryCall(*other, kGetBalance, "", huge).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(RawUnaryCall(*NewChannel(server->address()), kGetBalance, "", owner).ok());
+  EXPECT_EQ(server->Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace citecheck::testing
