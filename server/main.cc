@@ -96,6 +96,9 @@ ABSL_FLAG(int64_t, max_metadata_bytes, 8 * 1024,
           "bytes of metadata per request (keys and values, plus 32 per entry); more = "
           "INVALID_ARGUMENT REQUEST_TOO_LARGE. The transport closes the connection of a request "
           "with 8 times this (at least 64 KiB): keep a proxy's header limit below that");
+ABSL_FLAG(int64_t, max_transport_memory, int64_t{1} << 30,
+          "bytes gRPC may hold for connections and messages in transit, whole server; beyond it "
+          "calls are reset with RESOURCE_EXHAUSTED instead of the process growing");
 ABSL_FLAG(std::string, admin_key, "",
           "key for the admin RPCs (empty = admin RPCs refused); prefer CITECHECK_ADMIN_KEY in "
           "the environment over the command line");
@@ -262,6 +265,11 @@ int Run() {
     return 2;
   }
   options.max_metadata_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_metadata_bytes));
+  if (absl::GetFlag(FLAGS_max_transport_memory) < 64 * 1024 * 1024) {
+    spdlog::error("--max_transport_memory must be at least 64 MiB");
+    return 2;
+  }
+  options.max_transport_memory = static_cast<size_t>(absl::GetFlag(FLAGS_max_transport_memory));
   spdlog::info("admin RPCs: {}",
                options.admin_key.empty() ? "refused (no --admin_key)" : "enabled (admin key set)");
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||

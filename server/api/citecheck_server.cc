@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/accounts/memory_account_store.h"
@@ -87,8 +88,12 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   interceptors.push_back(MakeMetricsInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Above our own request limit, so that an oversized batch gets REQUEST_TOO_LARGE from us.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<size_t>(4 * s.options_.limits.max_request_bytes + (1 << 20), 1 << 30)));
+  builder.SetMaxReceiveMessageSize(TransportMessageLimit(s.options_.limits.max_request_bytes));
+  // gRPC 1.51 assembles a whole message before it checks its size: only the memory quota bounds
+  // what oversized requests in transit hold.
+  grpc::ResourceQuota quota("citecheck");
+  quota.Resize(s.options_.max_transport_memory);
+  builder.SetResourceQuota(quota);
   // Far above the API's own limit, so that oversized metadata fail their call alone (gRPC 1.51
   // ends the whole connection at this one).
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,

@@ -65,6 +65,10 @@ struct ServerOptions {
   // A request's metadata (api/raw_call.h MetadataBytes) beyond this: INVALID_ARGUMENT
   // REQUEST_TOO_LARGE. The transport's limit is TransportMetadataLimit() of it.
   size_t max_metadata_bytes = 8 * 1024;
+  // Memory gRPC may hold for connections and messages in transit, whole server (its resource
+  // quota). Under it, calls that need more are reset (RESOURCE_EXHAUSTED) instead of the process
+  // growing without bound.
+  size_t max_transport_memory = size_t{1} << 30;
   // Transport security of the gRPC port (server/api/tls_credentials.h); null = plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
 };

@@ -57,6 +57,10 @@ absl::Status ParseCall(const grpc::ServerContextBase& context, const grpc::ByteB
   return ParseRequest(FlattenByteBuffer(request), kMaxSmallRequestBytes, what, wire);
 }
 
+int TransportMessageLimit(size_t max_request_bytes) {
+  return static_cast<int>(std::min<size_t>(4 * max_request_bytes + (1 << 20), 1 << 30));
+}
+
 void FinishUnary(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* out,
                  const absl::StatusOr<const google::protobuf::MessageLite*>& response) {
   if (!response.ok()) {

@@ -52,6 +52,12 @@ absl::Status ParseCall(const grpc::ServerContextBase& context, const grpc::ByteB
                        size_t max_metadata_bytes, absl::string_view what,
                        google::protobuf::MessageLite* wire);
 
+// The transport's limit on one request message (gRPC's max receive message size) for a
+// SubmitBatch limit of `max_request_bytes`: 4 times it plus 1 MiB (17 MiB by default), at most
+// 1 GiB. Up to it an oversized request gets citecheck's INVALID_ARGUMENT REQUEST_TOO_LARGE;
+// beyond it gRPC's own RESOURCE_EXHAUSTED "Received message larger than max", without details.
+int TransportMessageLimit(size_t max_request_bytes);
+
 // Finishes a unary call: OK with `response` serialized into `*out`, or the error through
 // ToGrpcStatus.
 void FinishUnary(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* out,

@@ -249,5 +249,57 @@ TEST(HostileMetadataTest, OversizedMetadataFailItsCallAloneAndOtherStreamsOnTheC
   EXPECT_EQ(server->Terminate(), 0);
 }
 
+// ---- Oversized requests --------------------------------------------------------------------
+
+// A SubmitBatchRequest whose serialization is exactly `bytes` long (a text of 'a's).
+std::string SubmitOfSize(size_t bytes) {
+  for (size_t text = bytes; text > 0; --text) {
+    v1::SubmitBatchRequest request;
+    request.set_text(std::string(text, 'a'));
+    if (request.ByteSizeLong() == bytes) return request.SerializeAsString();
+  }
+  return "";
+}
+
+TEST(HostileSizesTest, OversizedRequestsGetRequestTooLargeUpToTheDocumentedTransportLimit) {
+  // With --max_request_bytes=64 KiB the transport's limit is 4 x 64 KiB + 1 MiB.
+  constexpr size_t kMaxRequest = 64 * 1024;
+  constexpr size_t kTransportLimit = 4 * kMaxRequest + (1 << 20);
+  auto server = ServerProcess::Start(
+      {absl::StrCat("--max_request_bytes=", kMaxRequest), absl::StrCat("--admin_key=", kAdminKey)});
+  ASSERT_NE(server, nullptr);
+  auto channel = NewChannel(server->address());
+  const Metadata who = {{"x-free-user-id", "big-sender"}, {"x-admin-key", kAdminKey}};
+  for (size_t size : {kMaxRequest + 1, size_t{512 * 1024}, kTransportLimit}) {
+    const std::string request = SubmitOfSize(size);
+    ASSERT_EQ(request.size(), size);
+    grpc::Status status = RawUnaryCall(*channel, kSubmitBatch, request, who);
+    ExpectInvalid(status, "REQUEST_TOO_LARGE", "", absl::StrCat("SubmitBatch of ", size));
+    EXPECT_EQ(client::ErrorMetadata(status)["max_request_bytes"], absl::StrCat(kMaxRequest));
+  }
+  // Every other RPC: 64 KiB, the same answer.
+  const std::string job_id_request = JobIdRequest(std::string(70 * 1000, 'j'));
+  for (const char* method :
+       {kGetJob, kCancelJob, kListJobs, kGetBalance, kGrantCredits, kGrantPass}) {
+    grpc::Status status = RawUnaryCall(*channel, method, job_id_request, who);
+    ExpectInvalid(status, "REQUEST_TOO_LARGE", "", method);
+    EXPECT_EQ(client::ErrorMetadata(status)["max_request_bytes"], "65536") << method;
+  }
+  ExpectInvalid(RawWatch(*channel, job_id_request, who, 10), "REQUEST_TOO_LARGE", "", "WatchJob");
+  // One byte beyond the transport's limit: gRPC's own RESOURCE_EXHAUSTED, without details
+  // (README and OPERATIONS say so).
+  grpc::Status beyond =
+      RawUnaryCall(*channel, kSubmitBatch, SubmitOfSize(kTransportLimit + 1), who);
+  EXPECT_EQ(beyond.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(client::ErrorReason(beyond), "");
+  // None of them cost anything: the free allowance is untouched.
+  std::string bytes;
+  ASSERT_TRUE(RawUnaryCall(*channel, kGetBalance, "", who, &bytes).ok());
+  v1::Balance balance;
+  ASSERT_TRUE(balance.ParseFromString(bytes));
+  EXPECT_EQ(balance.free_used(), 0);
+  EXPECT_EQ(server->Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace citecheck::testing
