@@ -89,6 +89,9 @@ ABSL_FLAG(absl::Duration, job_retention, absl::Hours(168),
           "how long finished jobs and their request ids are kept");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(5), "heartbeat on idle WatchJob streams");
 ABSL_FLAG(int, free_limit, 5, "free citations per free user");
+ABSL_FLAG(int, max_watch_streams_per_caller, 100,
+          "open WatchJob streams per caller (token, free user id or anonymous address); more = "
+          "RESOURCE_EXHAUSTED TOO_MANY_STREAMS; 0 = no limit");
 ABSL_FLAG(int, pass_daily_limit, 1000, "citations per UTC day on a pass");
 ABSL_FLAG(int, max_batch_citations, 1000, "citations per batch");
 ABSL_FLAG(int64_t, max_request_bytes, 4 * 1024 * 1024, "bytes per SubmitBatch request");
@@ -258,6 +261,7 @@ int Run() {
   options.limits.max_batch_citations = absl::GetFlag(FLAGS_max_batch_citations);
   options.limits.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  options.watch.max_streams_per_caller = absl::GetFlag(FLAGS_max_watch_streams_per_caller);
   options.admin_key = absl::GetFlag(FLAGS_admin_key);
   if (absl::GetFlag(FLAGS_max_metadata_bytes) < 1024 ||
       absl::GetFlag(FLAGS_max_metadata_bytes) > 1024 * 1024) {
@@ -275,14 +279,16 @@ int Run() {
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||
       options.jobs.inline_per_call < 1 || options.limits.max_inline_citations < 0 ||
       options.limits.max_batch_citations < 1 || setup.quota.free_limit < 0 ||
+      options.watch.max_streams_per_caller < 0 ||
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
       options.watch_poll <= absl::ZeroDuration() ||
       options.jobs.shutdown_grace < absl::ZeroDuration()) {
     spdlog::error(
         "--citations_per_call, --llm_max_inflight, --max_batch_citations, "
-        "--heartbeat_interval and --watch_poll must be positive, --free_limit and "
-        "--shutdown_grace not negative, and --replica_dead_after more than twice "
+        "--heartbeat_interval and --watch_poll must be positive, --free_limit, "
+        "--max_watch_streams_per_caller and --shutdown_grace not negative, and "
+        "--replica_dead_after more than twice "
         "--heartbeat_interval");
     return 2;
   }

@@ -19,6 +19,18 @@ bool IsTerminalEvent(const v1::JobEvent& event) {
   return event.has_job_update() && IsTerminalState(event.job_update().state());
 }
 
+grpc::Status TooManyStreamsStatus(int max_streams) {
+  absl::Status status =
+      MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyStreams,
+                absl::StrCat("this caller has ", max_streams,
+                             " WatchJob streams open, the most allowed; "
+                             "close one (or resume it later) before opening another"));
+  AddErrorMetadata(status, "max_streams", absl::StrCat(max_streams));
+  AddQuotaFailure(status, "watch_streams",
+                  absl::StrCat("at most ", max_streams, " open WatchJob streams per caller"));
+  return ToGrpcStatus(status);
+}
+
 grpc::Status ShuttingDownStatus() {
   return ToGrpcStatus(MakeError(absl::StatusCode::kUnavailable, reason::kServerShuttingDown,
                                 "the server is shutting down; resume the watch"));
@@ -133,7 +145,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
       listener = listener_id_;
     }
     if (feed != nullptr) feed->Unsubscribe(listener);
-    hub_->Unregister(this);
+    hub_->Unregister(this, owner_key_);
     ServiceMetrics::Get().watch_streams().Decrement();
   }
 
@@ -388,6 +400,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchHub::Open(const std::string& ow
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return FinishedWatch(ShuttingDownStatus());
+    const int limit = options_.max_streams_per_caller;
+    auto open = streams_by_owner_.try_emplace(owner_key, 0).first;
+    if (limit > 0 && open->second >= limit) return FinishedWatch(TooManyStreamsStatus(limit));
+    ++open->second;
     sessions_.push_back(session);
   }
   auto* reactor = new WatchJobReactor(session);
@@ -395,8 +411,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchHub::Open(const std::string& ow
   return reactor;
 }
 
-void WatchHub::Unregister(const WatchSession* session) {
+void WatchHub::Unregister(const WatchSession* session, const std::string& owner_key) {
   absl::MutexLock lock(&mu_);
+  if (auto open = streams_by_owner_.find(owner_key);
+      open != streams_by_owner_.end() && --open->second <= 0) {
+    streams_by_owner_.erase(open);
+  }
   sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
                                  [session](const std::weak_ptr<WatchSession>& weak) {
                                    auto locked = weak.lock();

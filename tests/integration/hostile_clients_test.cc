@@ -301,5 +301,51 @@ TEST(HostileSizesTest, OversizedRequestsGetRequestTooLargeUpToTheDocumentedTrans
   EXPECT_EQ(server->Terminate(), 0);
 }
 
+// ---- Stream floods ------------------------------------------------------------------------
+
+TEST(HostileStreamsTest, ACallerHasAtMostAHundredWatchStreamsOpenAndOthersAreUnaffected) {
+  auto server = ServerProcess::Start({"--checker_delay=60s", "--citations_per_call=1",
+                                      "--llm_max_inflight=1", "--shutdown_grace=0s"});
+  ASSERT_NE(server, nullptr);
+  auto channel = NewChannel(server->address());
+  auto stub = v1::CitationService::NewStub(channel);
+  const Metadata flooder = {{"x-free-user-id", "flooder"}};
+  const Metadata other = {{"x-free-user-id", "bystander"}};
+  const v1::Job job = SubmitOne(*channel, flooder);
+  const v1::Job other_job = SubmitOne(*channel, other);
+
+  // The default limit: 100 streams open at once, all on one connection.
+  std::vector<std::unique_ptr<OpenWatch>> open;
+  for (int i = 0; i < 100; ++i) {
+    open.push_back(std::make_unique<OpenWatch>(*stub, job.job_id(), flooder));
+    v1::JobEvent event;
+    ASSERT_TRUE(open.back()->Next(&event)) << "stream " << i;
+  }
+  OpenWatch refused(*stub, job.job_id(), flooder);
+  grpc::Status status = refused.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(client::ErrorReason(status), "TOO_MANY_STREAMS");
+  EXPECT_EQ(client::ErrorMetadata(status)["max_streams"], "100");
+  EXPECT_THAT(client::QuotaViolations(status), ElementsAre(Pair("watch_streams", ::testing::_)));
+
+  // Another caller on the same connection is not affected.
+  OpenWatch bystander(*stub, other_job.job_id(), other);
+  v1::JobEvent event;
+  EXPECT_TRUE(bystander.Next(&event));
+
+  // A closed stream frees its place (the server sees the cancellation asynchronously).
+  open.pop_back();
+  bool reopened = false;
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(20);
+       !reopened && absl::Now() < give_up;) {
+    OpenWatch again(*stub, job.job_id(), flooder);
+    reopened = again.Next(&event);
+    if (!reopened) absl::SleepFor(absl::Milliseconds(20));  // poll again
+  }
+  EXPECT_TRUE(reopened);
+  open.clear();
+  EXPECT_EQ(server->Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace citecheck::testing
