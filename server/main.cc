@@ -89,6 +89,12 @@ ABSL_FLAG(absl::Duration, job_retention, absl::Hours(168),
           "how long finished jobs and their request ids are kept");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(5), "heartbeat on idle WatchJob streams");
 ABSL_FLAG(int, free_limit, 5, "free citations per free user");
+ABSL_FLAG(int, free_address_daily_limit, 50,
+          "free citations per client address per UTC day, across all free user ids (stops "
+          "rotating x-free-user-id); 0 = no cap");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "comma-separated CIDRs of reverse proxies whose x-forwarded-for names the client "
+          "address (e.g. 10.0.0.0/8); empty = the peer's address always");
 ABSL_FLAG(int, max_watch_streams_per_caller, 100,
           "open WatchJob streams per caller (token, free user id or anonymous address); more = "
           "RESOURCE_EXHAUSTED TOO_MANY_STREAMS; 0 = no limit");
@@ -220,6 +226,7 @@ int Run() {
   setup.kind = absl::GetFlag(FLAGS_store);
   setup.quota.free_limit = absl::GetFlag(FLAGS_free_limit);
   setup.quota.pass_daily_limit = absl::GetFlag(FLAGS_pass_daily_limit);
+  setup.quota.free_address_daily_limit = absl::GetFlag(FLAGS_free_address_daily_limit);
   setup.jobs.max_queued_chunks = absl::GetFlag(FLAGS_max_queued_chunks);
   setup.pool.connect_timeout = absl::Seconds(2);
   if (setup.kind == "memory") {
@@ -268,7 +275,14 @@ int Run() {
     spdlog::error("--max_metadata_bytes must be between 1024 and 1048576");
     return 2;
   }
-  options.max_metadata_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_metadata_bytes));
+  options.calls.max_metadata_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_metadata_bytes));
+  absl::StatusOr<TrustedProxies> proxies =
+      TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
+  if (!proxies.ok()) {
+    spdlog::error("--trusted_proxies: {}", std::string(proxies.status().message()));
+    return 2;
+  }
+  options.calls.trusted_proxies = *std::move(proxies);
   if (absl::GetFlag(FLAGS_max_transport_memory) < 64 * 1024 * 1024) {
     spdlog::error("--max_transport_memory must be at least 64 MiB");
     return 2;
@@ -279,7 +293,7 @@ int Run() {
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||
       options.jobs.inline_per_call < 1 || options.limits.max_inline_citations < 0 ||
       options.limits.max_batch_citations < 1 || setup.quota.free_limit < 0 ||
-      options.watch.max_streams_per_caller < 0 ||
+      options.watch.max_streams_per_caller < 0 || setup.quota.free_address_daily_limit < 0 ||
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
       options.watch_poll <= absl::ZeroDuration() ||
@@ -287,7 +301,8 @@ int Run() {
     spdlog::error(
         "--citations_per_call, --llm_max_inflight, --max_batch_citations, "
         "--heartbeat_interval and --watch_poll must be positive, --free_limit, "
-        "--max_watch_streams_per_caller and --shutdown_grace not negative, and "
+        "--free_address_daily_limit, --max_watch_streams_per_caller and --shutdown_grace not "
+        "negative, and "
         "--replica_dead_after more than twice "
         "--heartbeat_interval");
     return 2;

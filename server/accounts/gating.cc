@@ -18,6 +18,18 @@ Admission AdmitFree(int requested, int free_limit, int used) {
   return a;
 }
 
+Admission AdmitFreeFromAddress(int requested, int free_limit, int used, int address_limit,
+                               int address_used) {
+  Admission a = AdmitFree(requested, free_limit, used);
+  if (address_limit <= 0) return a;
+  const int address_left = std::max(address_limit - std::max(address_used, 0), 0);
+  if (a.accepted <= address_left) return a;
+  a.locked += a.accepted - address_left;
+  a.accepted = address_left;
+  a.limit_type = v1::LIMIT_TYPE_FREE_LIMIT;
+  return a;
+}
+
 Admission AdmitCredits(int requested, int64_t credits) {
   const int64_t wanted = std::max(requested, 0);
   const int64_t left = std::max<int64_t>(credits, 0);

@@ -28,6 +28,11 @@ struct Admission {
 // `requested` counts as 0. Locked citations are LIMIT_TYPE_FREE_LIMIT.
 Admission AdmitFree(int requested, int free_limit, int used);
 
+// The free allowance of a caller whose client address is also capped: AdmitFree, further
+// limited to `address_limit - address_used` (never negative). `address_limit` 0 = no cap.
+Admission AdmitFreeFromAddress(int requested, int free_limit, int used, int address_limit,
+                               int address_used);
+
 // Credits, one per citation: accepted = min(requested, credits), never negative. Locked
 // citations are LIMIT_TYPE_CREDITS_EXHAUSTED.
 Admission AdmitCredits(int requested, int64_t credits);

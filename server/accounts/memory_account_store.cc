@@ -81,8 +81,29 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
     ledger_owner = job.quota_key;
     int& stored = free_used_[job.quota_key];
     stored = EffectiveFreeUsed(stored, caller.free_used_floor);  // a floor raises it for good
-    const Admission admission = AdmitFree(n, rules_.free_limit, stored);
+    const bool capped = rules_.free_address_daily_limit > 0 && !caller.address_key.empty();
+    const absl::CivilDay today = UtcDay(now);
+    int* address_used = nullptr;
+    if (capped) {
+      // Keep today and the day before; older days can only receive releases, which are moot.
+      while (!address_used_.empty() && address_used_.begin()->first < today - 1) {
+        address_used_.erase(address_used_.begin());
+      }
+      address_used = &address_used_[today][caller.address_key];
+    }
+    const Admission admission = AdmitFreeFromAddress(n, rules_.free_limit, stored,
+                                                     capped ? rules_.free_address_daily_limit : 0,
+                                                     capped ? *address_used : 0);
     stored += admission.accepted;
+    if (capped) {
+      *address_used += admission.accepted;
+      if (admission.accepted > 0) {
+        job.address_key = caller.address_key;
+        job.address_day = today;
+      } else if (*address_used == 0) {
+        address_used_[today].erase(caller.address_key);
+      }
+    }
     out = FreeReservation(admission, stored, rules_.free_limit);
   }
   job.states.assign(out.accepted, IndexState::kReserved);
@@ -138,6 +159,7 @@ absl::Status MemoryAccountStore::Settle(absl::Span<const Settlement> settlements
         case QuotaSource::kFree: {
           int& used = free_used_[job.quota_key];
           if (used > 0) --used;
+          if (!job.address_key.empty()) ReleaseAddressCitation(job.address_day, job.address_key);
           break;
         }
       }
@@ -264,6 +286,7 @@ absl::Status MemoryAccountStore::CheckInvariants() const {
   absl::flat_hash_map<std::string, int64_t> open_credits;  // by token hash
   absl::flat_hash_map<std::string, std::map<absl::CivilDay, int>> pass_counted;
   absl::flat_hash_map<std::string, int> free_counted;  // by free usage key
+  std::map<absl::CivilDay, absl::flat_hash_map<std::string, int>> address_counted;
   for (const auto& [job_id, job] : reservations_) {
     int open = 0, charges = 0, releases = 0;
     for (IndexState state : job.states) {
@@ -286,7 +309,31 @@ absl::Status MemoryAccountStore::CheckInvariants() const {
         break;
       case QuotaSource::kFree:
         free_counted[job.quota_key] += open + charges;
+        if (!job.address_key.empty() && open + charges > 0 &&
+            address_used_.count(job.address_day) > 0) {
+          address_counted[job.address_day][job.address_key] += open + charges;
+        }
         break;
+    }
+  }
+  for (const auto& [day, used_by_address] : address_used_) {
+    for (const auto& [address, used] : used_by_address) {
+      auto day_it = address_counted.find(day);
+      const int want = day_it == address_counted.end() || !day_it->second.contains(address)
+                           ? 0
+                           : day_it->second.at(address);
+      if (used != want) {
+        return absl::InternalError(absl::StrCat("free usage of an address on ",
+                                                absl::FormatCivilTime(day), ": ", used,
+                                                " != ", want, " reserved"));
+      }
+    }
+  }
+  for (const auto& [day, counted_by_address] : address_counted) {
+    for (const auto& [address, counted] : counted_by_address) {
+      if (!address_used_.at(day).contains(address)) {
+        return absl::InternalError("free citations reserved from an address but not counted");
+      }
     }
   }
   if (moves.size() != reservations_.size()) {
@@ -376,5 +423,14 @@ absl::StatusOr<bool> MemoryAccountStore::CheckOrder(const std::string& order_id,
 }
 
 void MemoryAccountStore::AppendLedger(LedgerEntry entry) { ledger_.push_back(std::move(entry)); }
+
+void MemoryAccountStore::ReleaseAddressCitation(absl::CivilDay day, const std::string& address) {
+  auto day_it = address_used_.find(day);
+  if (day_it == address_used_.end()) return;  // a day no longer kept
+  auto it = day_it->second.find(address);
+  if (it == day_it->second.end()) return;
+  if (--it->second <= 0) day_it->second.erase(it);
+  if (day_it->second.empty()) address_used_.erase(day_it);
+}
 
 }  // namespace citecheck

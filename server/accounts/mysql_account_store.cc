@@ -133,6 +133,31 @@ absl::StatusOr<v1::Balance> AccountBalance(Session& tx, const std::string& token
 
 // ---- Reservations ----------------------------------------------------------------------------
 
+SqlValue OrNull(const std::optional<std::string>& value) {
+  return value.has_value() ? SqlValue(*value) : SqlValue(nullptr);
+}
+
+// Locks (creating it at 0) the free count of `address_key` on `day` and returns it. The day's
+// first reservation from an address also deletes that address's counts of days before
+// yesterday (nothing refers to them any more but late releases, which they no longer need).
+absl::StatusOr<int> LockAddressDay(Session& tx, const std::string& address_key,
+                                   absl::CivilDay day) {
+  ASSIGN_OR_RETURN(int64_t inserted,
+                   tx.Execute("INSERT INTO free_address_usage (address_key, day, used)"
+                              " VALUES (?, ?, 0) ON DUPLICATE KEY UPDATE used = used",
+                              {address_key, DayText(day)}));
+  if (inserted == 1) {
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM free_address_usage WHERE address_key = ? AND day < ?",
+                               {address_key, DayText(day - 1)})
+                        .status());
+  }
+  ASSIGN_OR_RETURN(std::optional<SqlRow> row,
+                   tx.QueryRow("SELECT used FROM free_address_usage"
+                               " WHERE address_key = ? AND day = ? FOR UPDATE",
+                               {address_key, DayText(day)}));
+  return row.has_value() ? static_cast<int>(row->Int(0)) : 0;
+}
+
 struct StoredReservation {
   std::string owner_key;
   Reservation reservation;
@@ -286,6 +311,8 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   Reservation out;
   std::string ledger_owner;
   std::optional<std::string> pass_day;
+  std::optional<std::string> address_key;  // free, capped by address: its storage key
+  std::optional<std::string> address_day;  // and the UTC day of the count
   if (!caller.is_free()) {
     ledger_owner = AccountOwner(quota_key);
     if (account.has_value() && PassActive(*account, now)) {
@@ -318,14 +345,32 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   } else {
     source = kSourceFree;
     ledger_owner = quota_key;
+    // The client address's count of today, after the free key's (the lock order).
+    const bool capped = rules_.free_address_daily_limit > 0 && !caller.address_key.empty();
+    int address_used = 0;
+    if (capped) {
+      address_key = StorageKey(caller.address_key, kMaxKeyBytes);
+      address_day = DayText(UtcDay(now));
+      ASSIGN_OR_RETURN(address_used, LockAddressDay(tx, *address_key, UtcDay(now)));
+    }
     // A floor raises the stored count for good.
     int stored = EffectiveFreeUsed(free_stored, caller.free_used_floor);
-    const Admission admission = AdmitFree(n, rules_.free_limit, stored);
+    const Admission admission = AdmitFreeFromAddress(
+        n, rules_.free_limit, stored, capped ? rules_.free_address_daily_limit : 0, address_used);
     stored += admission.accepted;
     if (stored != free_stored) {
       RETURN_IF_ERROR(
           tx.Execute("UPDATE free_usage SET used = ? WHERE free_key = ?", {stored, quota_key})
               .status());
+    }
+    if (capped && admission.accepted > 0) {
+      RETURN_IF_ERROR(tx.Execute("UPDATE free_address_usage SET used = used + ?"
+                                 " WHERE address_key = ? AND day = ?",
+                                 {admission.accepted, *address_key, *address_day})
+                          .status());
+    } else {
+      address_key.reset();  // the reservation used no address count
+      address_day.reset();
     }
     out = FreeReservation(admission, stored, rules_.free_limit);
   }
@@ -333,12 +378,13 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   ASSIGN_OR_RETURN(bool inserted,
                    tx.InsertUnlessDuplicate(
                        "INSERT INTO reservations (job_id, owner_key, quota_key, source, pass_day,"
-                       " requested, accepted, locked, limit_type, user_status, created_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UNHEX(?), ?)",
-                       {job_key, owner_key, quota_key, source,
-                        pass_day.has_value() ? SqlValue(*pass_day) : SqlValue(nullptr), n,
-                        out.accepted, out.locked, static_cast<int>(out.limit_type),
-                        absl::BytesToHexString(out.user_status.SerializeAsString()), now_text}));
+                       " requested, accepted, locked, limit_type, user_status, created_at,"
+                       " address_key, address_day)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UNHEX(?), ?, ?, ?)",
+                       {job_key, owner_key, quota_key, source, OrNull(pass_day), n, out.accepted,
+                        out.locked, static_cast<int>(out.limit_type),
+                        absl::BytesToHexString(out.user_status.SerializeAsString()), now_text,
+                        OrNull(address_key), OrNull(address_day)}));
   if (!inserted) return RetryTransaction("the job was reserved concurrently");
   RETURN_IF_ERROR(InsertReservedItems(tx, job_key, out.accepted));
   RETURN_IF_ERROR(AppendLedger(tx, absl::StrCat("reserve:", job_key), "reserve", source,
@@ -365,16 +411,18 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
   const std::string now_text = ToSqlDatetime(now);
 
   // What releases give back, applied after the items in key order.
-  std::map<std::string, int64_t> credits_back;                       // by token hash
-  std::map<std::pair<std::string, std::string>, int64_t> pass_back;  // (hash, day)
-  std::map<std::string, int64_t> free_back;                          // by free key
+  std::map<std::string, int64_t> credits_back;                          // by token hash
+  std::map<std::pair<std::string, std::string>, int64_t> pass_back;     // (hash, day)
+  std::map<std::string, int64_t> free_back;                             // by free key
+  std::map<std::pair<std::string, std::string>, int64_t> address_back;  // (address, day)
   std::vector<SqlValue> ledger_rows;
   std::vector<SqlValue> item_rows;
 
   for (const auto& [job_key, items] : decided) {
     ASSIGN_OR_RETURN(
         std::optional<SqlRow> reservation,
-        tx.QueryRow("SELECT quota_key, source, DATE_FORMAT(pass_day, '%Y-%m-%d'), accepted"
+        tx.QueryRow("SELECT quota_key, source, DATE_FORMAT(pass_day, '%Y-%m-%d'), accepted,"
+                    " address_key, DATE_FORMAT(address_day, '%Y-%m-%d')"
                     " FROM reservations WHERE job_id = ?",
                     {job_key}));
     if (!reservation.has_value()) continue;  // never reserved
@@ -413,6 +461,9 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
         ++pass_back[{quota_key, reservation->String(2)}];
       } else {
         ++free_back[quota_key];
+        if (!reservation->IsNull(4)) {
+          ++address_back[{reservation->String(4), reservation->String(5)}];
+        }
       }
     }
     RETURN_IF_ERROR(ExecuteMultiRow(tx, "INSERT INTO reservation_items (job_id, item_index, state)",
@@ -439,6 +490,12 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
         tx.Execute("UPDATE free_usage SET used = GREATEST(used - ?, 0) WHERE free_key = ?",
                    {count, free_key})
             .status());
+  }
+  for (const auto& [key, count] : address_back) {
+    RETURN_IF_ERROR(tx.Execute("UPDATE free_address_usage SET used = GREATEST(used - ?, 0)"
+                               " WHERE address_key = ? AND day = ?",
+                               {count, key.first, key.second})
+                        .status());
   }
   return absl::OkStatus();
 }

@@ -46,11 +46,11 @@ bool AdminKey::Matches(absl::string_view presented) const {
 }
 
 AccountServiceImpl::AccountServiceImpl(AccountStore* store, const Clock* clock,
-                                       absl::string_view admin_key, size_t max_metadata_bytes)
+                                       absl::string_view admin_key, CallPolicy policy)
     : store_(store),
       clock_(clock),
       admin_key_(admin_key),
-      max_metadata_bytes_(max_metadata_bytes),
+      policy_(std::move(policy)),
       pool_(kThreads, kMaxQueuedCalls) {}
 
 absl::Status AccountServiceImpl::CheckAdmin(const grpc::ServerContextBase& context,
@@ -74,23 +74,21 @@ grpc::ServerUnaryReactor* AccountServiceImpl::GetBalance(grpc::CallbackServerCon
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
   internal::GetBalanceWire wire;
-  if (absl::Status parsed =
-          ParseCall(*context, *request, max_metadata_bytes_, "a GetBalanceRequest", &wire);
+  if (absl::Status parsed = ParseCall(*context, *request, policy_, "a GetBalanceRequest", &wire);
       !parsed.ok()) {
     return FinishNow(context, parsed);
   }
-  return FinishOnPool<v1::Balance>(context, response, pool_,
-                                   [this, caller = IdentifyCaller(*context)] {
-                                     return store_->GetBalance(caller, clock_->Now());
-                                   });
+  return FinishOnPool<v1::Balance>(
+      context, response, pool_, [this, caller = IdentifyCaller(*context, policy_.trusted_proxies)] {
+        return store_->GetBalance(caller, clock_->Now());
+      });
 }
 
 grpc::ServerUnaryReactor* AccountServiceImpl::GrantCredits(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
   internal::GrantCreditsWire wire;
-  absl::Status valid =
-      ParseCall(*context, *request, max_metadata_bytes_, "a GrantCreditsRequest", &wire);
+  absl::Status valid = ParseCall(*context, *request, policy_, "a GrantCreditsRequest", &wire);
   if (valid.ok()) valid = CheckAdmin(*context, "GrantCredits");
   if (valid.ok()) valid = CheckGrantStrings(wire);
   if (!valid.ok()) return FinishNow(context, valid);
@@ -109,8 +107,7 @@ grpc::ServerUnaryReactor* AccountServiceImpl::GrantPass(grpc::CallbackServerCont
                                                         const grpc::ByteBuffer* request,
                                                         grpc::ByteBuffer* response) {
   internal::GrantPassWire wire;
-  absl::Status valid =
-      ParseCall(*context, *request, max_metadata_bytes_, "a GrantPassRequest", &wire);
+  absl::Status valid = ParseCall(*context, *request, policy_, "a GrantPassRequest", &wire);
   if (valid.ok()) valid = CheckAdmin(*context, "GrantPass");
   if (valid.ok()) valid = CheckGrantStrings(wire);
   if (!valid.ok()) return FinishNow(context, valid);

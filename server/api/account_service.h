@@ -11,6 +11,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "server/accounts/account_store.h"
 #include "server/api/blocking_call_pool.h"
+#include "server/api/raw_call.h"
 #include "server/common/clock.h"
 
 namespace citecheck {
@@ -36,12 +37,11 @@ class AdminKey {
 };
 
 // The gRPC face of AccountService (DESIGN §2). Every method first checks the call's metadata
-// against max_metadata_bytes (INVALID_ARGUMENT REQUEST_TOO_LARGE beyond it), and is a raw
-// callback method
-// (api/raw_call.h) that parses its request into a wire twin (MALFORMED_REQUEST for bytes that are
-// not the request, INVALID_UTF8 naming a string field that is not UTF-8) and runs on a
-// BlockingCallPool, never on a gRPC callback thread: the store may wait on MySQL. Identity comes
-// from metadata (api/identity.h); every error leaves through ToGrpcStatus.
+// against the policy's max_metadata_bytes (INVALID_ARGUMENT REQUEST_TOO_LARGE beyond it), and is a
+// raw callback method (api/raw_call.h) that parses its request into a wire twin (MALFORMED_REQUEST
+// for bytes that are not the request, INVALID_UTF8 naming a string field that is not UTF-8) and
+// runs on a BlockingCallPool, never on a gRPC callback thread: the store may wait on MySQL.
+// Identity comes from metadata (api/identity.h); every error leaves through ToGrpcStatus.
 //
 //  - GetBalance: the caller's balance at clock->Now(), from AccountStore::GetBalance.
 //  - GrantCredits, GrantPass: need metadata `x-admin-key` equal to the configured admin key;
@@ -57,10 +57,10 @@ class AccountServiceImpl final
           v1::AccountService::WithRawCallbackMethod_GrantCredits<
               v1::AccountService::WithRawCallbackMethod_GrantPass<v1::AccountService::Service>>> {
  public:
-  // `admin_key` empty = the admin RPCs are refused. `max_metadata_bytes`: the limit of
-  // CheckMetadataSize (api/raw_call.h) on every RPC.
+  // `admin_key` empty = the admin RPCs are refused. `policy`: what every RPC applies first
+  // (api/raw_call.h).
   AccountServiceImpl(AccountStore* store, const Clock* clock, absl::string_view admin_key,
-                     size_t max_metadata_bytes = 8 * 1024);
+                     CallPolicy policy = CallPolicy());
 
   grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request,
@@ -79,7 +79,7 @@ class AccountServiceImpl final
   AccountStore* const store_;
   const Clock* const clock_;
   const AdminKey admin_key_;
-  const size_t max_metadata_bytes_;
+  const CallPolicy policy_;
   BlockingCallPool pool_;  // last: drained (every call finished) before the rest goes
 };
 

@@ -36,10 +36,9 @@ absl::Status CheckJobId(absl::string_view job_id) {
 template <typename Wire>
 absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ServerContextBase& context,
                                               const grpc::ByteBuffer& request,
-                                              size_t max_metadata_bytes, absl::string_view what) {
+                                              const CallPolicy& policy, absl::string_view what) {
   Wire wire;
-  if (absl::Status parsed = ParseCall(context, request, max_metadata_bytes, what, &wire);
-      !parsed.ok()) {
+  if (absl::Status parsed = ParseCall(context, request, policy, what, &wire); !parsed.ok()) {
     return parsed;
   }
   if (absl::Status valid = CheckJobId(wire.job_id()); !valid.ok()) return valid;
@@ -49,19 +48,20 @@ absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ServerContextBase& con
 }  // namespace
 
 CitationServiceImpl::CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                                         SubmitLimits limits, size_t max_metadata_bytes)
+                                         SubmitLimits limits, CallPolicy policy)
     : manager_(manager),
       checker_(checker),
       hub_(hub),
       limits_(limits),
-      max_metadata_bytes_(max_metadata_bytes),
+      policy_(std::move(policy)),
       calls_pool_(kCallThreads, kMaxQueuedCalls),
       submit_pool_(kSubmitThreads, kMaxQueuedCalls) {}
 
 grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
-  if (absl::Status metadata = CheckMetadataSize(*context, max_metadata_bytes_); !metadata.ok()) {
+  if (absl::Status metadata = CheckMetadataSize(*context, policy_.max_metadata_bytes);
+      !metadata.ok()) {
     return FinishNow(context, metadata);
   }
   absl::StatusOr<BatchSpec> batch =
@@ -69,53 +69,49 @@ grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerC
   if (!batch.ok()) return FinishNow(context, batch.status());
   return FinishOnPool<v1::Job>(
       context, response, submit_pool_,
-      [this, caller = IdentifyCaller(*context), batch = *std::move(batch)]() mutable {
-        return manager_->Submit(caller, std::move(batch));
-      });
+      [this, caller = IdentifyCaller(*context, policy_.trusted_proxies),
+       batch = *std::move(batch)]() mutable { return manager_->Submit(caller, std::move(batch)); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* CitationServiceImpl::WatchJob(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   internal::WatchJobWire wire;
-  absl::Status valid =
-      ParseCall(*context, *request, max_metadata_bytes_, "a WatchJobRequest", &wire);
+  absl::Status valid = ParseCall(*context, *request, policy_, "a WatchJobRequest", &wire);
   if (valid.ok()) valid = CheckJobId(wire.job_id());
   if (!valid.ok()) return FinishedWatch(ToGrpcStatus(valid));
-  return hub_->Open(IdentifyCaller(*context).OwnerKey(), wire.job_id(), wire.after_sequence());
+  return hub_->Open(IdentifyCaller(*context, policy_.trusted_proxies).OwnerKey(), wire.job_id(),
+                    wire.after_sequence());
 }
 
 grpc::ServerUnaryReactor* CitationServiceImpl::GetJob(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
-  absl::StatusOr<std::string> job_id = ParseJobIdRequest<internal::GetJobWire>(
-      *context, *request, max_metadata_bytes_, "a GetJobRequest");
+  absl::StatusOr<std::string> job_id =
+      ParseJobIdRequest<internal::GetJobWire>(*context, *request, policy_, "a GetJobRequest");
   if (!job_id.ok()) return FinishNow(context, job_id.status());
   return FinishOnPool<v1::Job>(
       context, response, calls_pool_,
-      [this, caller = IdentifyCaller(*context), job_id = *std::move(job_id)] {
-        return manager_->Get(caller, job_id);
-      });
+      [this, caller = IdentifyCaller(*context, policy_.trusted_proxies),
+       job_id = *std::move(job_id)] { return manager_->Get(caller, job_id); });
 }
 
 grpc::ServerUnaryReactor* CitationServiceImpl::CancelJob(grpc::CallbackServerContext* context,
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
-  absl::StatusOr<std::string> job_id = ParseJobIdRequest<internal::CancelJobWire>(
-      *context, *request, max_metadata_bytes_, "a CancelJobRequest");
+  absl::StatusOr<std::string> job_id =
+      ParseJobIdRequest<internal::CancelJobWire>(*context, *request, policy_, "a CancelJobRequest");
   if (!job_id.ok()) return FinishNow(context, job_id.status());
   return FinishOnPool<v1::Job>(
       context, response, calls_pool_,
-      [this, caller = IdentifyCaller(*context), job_id = *std::move(job_id)] {
-        return manager_->Cancel(caller, job_id);
-      });
+      [this, caller = IdentifyCaller(*context, policy_.trusted_proxies),
+       job_id = *std::move(job_id)] { return manager_->Cancel(caller, job_id); });
 }
 
 grpc::ServerUnaryReactor* CitationServiceImpl::ListJobs(grpc::CallbackServerContext* context,
                                                         const grpc::ByteBuffer* request,
                                                         grpc::ByteBuffer* response) {
   internal::ListJobsWire wire;
-  if (absl::Status parsed =
-          ParseCall(*context, *request, max_metadata_bytes_, "a ListJobsRequest", &wire);
+  if (absl::Status parsed = ParseCall(*context, *request, policy_, "a ListJobsRequest", &wire);
       !parsed.ok()) {
     return FinishNow(context, parsed);
   }
@@ -131,7 +127,7 @@ grpc::ServerUnaryReactor* CitationServiceImpl::ListJobs(grpc::CallbackServerCont
   }
   return FinishOnPool<v1::ListJobsResponse>(
       context, response, calls_pool_,
-      [this, caller = IdentifyCaller(*context),
+      [this, caller = IdentifyCaller(*context, policy_.trusted_proxies),
        wire = std::move(wire)]() -> absl::StatusOr<v1::ListJobsResponse> {
         JobListQuery query;
         query.state = static_cast<v1::JobState>(wire.state());

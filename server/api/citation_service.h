@@ -3,6 +3,7 @@
 
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "server/api/blocking_call_pool.h"
+#include "server/api/raw_call.h"
 #include "server/api/request_validation.h"
 #include "server/api/watch_job_reactor.h"
 #include "server/checking/checker.h"
@@ -13,8 +14,9 @@ namespace citecheck {
 // The gRPC face of CitationService. Identity comes from metadata (api/identity.h), every error
 // leaves through ToGrpcStatus.
 //
-// Every method first checks the call's metadata against max_metadata_bytes (INVALID_ARGUMENT
-// REQUEST_TOO_LARGE beyond it). Every method is a raw callback method (api/raw_call.h): it
+// Every method first checks the call's metadata against the policy's max_metadata_bytes
+// (INVALID_ARGUMENT REQUEST_TOO_LARGE beyond it); callers are identified with its trusted
+// proxies. Every method is a raw callback method (api/raw_call.h): it
 // parses its request itself into a
 // wire twin, so that bytes that are not the request get INVALID_ARGUMENT MALFORMED_REQUEST and a
 // string field that is not UTF-8 gets INVALID_ARGUMENT INVALID_UTF8 naming the field. An idle
@@ -32,9 +34,9 @@ class CitationServiceImpl final
                       v1::CitationService::WithRawCallbackMethod_ListJobs<
                           v1::CitationService::Service>>>>> {
  public:
-  // `max_metadata_bytes`: the limit of CheckMetadataSize (api/raw_call.h) on every RPC.
+  // `policy`: what every RPC applies first (api/raw_call.h).
   CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                      SubmitLimits limits, size_t max_metadata_bytes);
+                      SubmitLimits limits, CallPolicy policy);
 
   grpc::ServerUnaryReactor* SubmitBatch(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
@@ -56,7 +58,7 @@ class CitationServiceImpl final
   const Checker* const checker_;
   WatchHub* const hub_;
   const SubmitLimits limits_;
-  const size_t max_metadata_bytes_;
+  const CallPolicy policy_;
   // Last: drained (every call finished) before the rest goes.
   BlockingCallPool calls_pool_;   // GetJob, CancelJob, ListJobs
   BlockingCallPool submit_pool_;  // SubmitBatch

@@ -69,11 +69,10 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
                                             s.options_.watch_poll);
   s.hub_ = std::make_unique<WatchHub>(s.options_.watch, s.parts_.jobs.get(), s.parts_.events.get(),
                                       s.parts_.clock);
-  s.citation_service_ =
-      std::make_unique<CitationServiceImpl>(s.manager_.get(), s.parts_.checker.get(), s.hub_.get(),
-                                            s.options_.limits, s.options_.max_metadata_bytes);
-  s.account_service_ = std::make_unique<AccountServiceImpl>(
-      s.parts_.accounts.get(), s.parts_.clock, s.options_.admin_key, s.options_.max_metadata_bytes);
+  s.citation_service_ = std::make_unique<CitationServiceImpl>(
+      s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits, s.options_.calls);
+  s.account_service_ = std::make_unique<AccountServiceImpl>(s.parts_.accounts.get(), s.parts_.clock,
+                                                            s.options_.admin_key, s.options_.calls);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -97,7 +96,7 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   // Far above the API's own limit, so that oversized metadata fail their call alone (gRPC 1.51
   // ends the whole connection at this one).
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
-                             TransportMetadataLimit(s.options_.max_metadata_bytes));
+                             TransportMetadataLimit(s.options_.calls.max_metadata_bytes));
   builder.RegisterService(s.citation_service_.get());
   builder.RegisterService(s.account_service_.get());
   s.server_ = builder.BuildAndStart();

@@ -13,6 +13,7 @@
 #include "server/accounts/account_store.h"
 #include "server/api/account_service.h"
 #include "server/api/citation_service.h"
+#include "server/api/raw_call.h"
 #include "server/api/request_validation.h"
 #include "server/api/watch_job_reactor.h"
 #include "server/checking/checker.h"
@@ -62,9 +63,7 @@ struct ServerOptions {
   // After the drain, in-flight unary RPCs get this long before they are cancelled.
   absl::Duration rpc_grace = absl::Seconds(2);
   std::string admin_key;  // empty = admin RPCs refused
-  // A request's metadata (api/raw_call.h MetadataBytes) beyond this: INVALID_ARGUMENT
-  // REQUEST_TOO_LARGE. The transport's limit is TransportMetadataLimit() of it.
-  size_t max_metadata_bytes = 8 * 1024;
+  CallPolicy calls;       // what every RPC applies first: metadata limit, trusted proxies
   // Memory gRPC may hold for connections and messages in transit, whole server (its resource
   // quota). Under it, calls that need more are reset (RESOURCE_EXHAUSTED) instead of the process
   // growing without bound.

@@ -49,9 +49,10 @@ int TransportMetadataLimit(size_t max_bytes) {
 }
 
 absl::Status ParseCall(const grpc::ServerContextBase& context, const grpc::ByteBuffer& request,
-                       size_t max_metadata_bytes, absl::string_view what,
+                       const CallPolicy& policy, absl::string_view what,
                        google::protobuf::MessageLite* wire) {
-  if (absl::Status metadata = CheckMetadataSize(context, max_metadata_bytes); !metadata.ok()) {
+  if (absl::Status metadata = CheckMetadataSize(context, policy.max_metadata_bytes);
+      !metadata.ok()) {
     return metadata;
   }
   return ParseRequest(FlattenByteBuffer(request), kMaxSmallRequestBytes, what, wire);

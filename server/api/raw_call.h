@@ -20,8 +20,18 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/api/blocking_call_pool.h"
+#include "server/api/client_address.h"
 
 namespace citecheck {
+
+// What every RPC applies to its call before its own work. main() fills it from flags.
+struct CallPolicy {
+  // A request's metadata (MetadataBytes) beyond this: INVALID_ARGUMENT REQUEST_TOO_LARGE. The
+  // transport's limit is TransportMetadataLimit() of it.
+  size_t max_metadata_bytes = 8 * 1024;
+  // Whose x-forwarded-for names the client (api/client_address.h); none by default.
+  TrustedProxies trusted_proxies;
+};
 
 // The bytes of a received message, in one string.
 std::string FlattenByteBuffer(const grpc::ByteBuffer& buffer);
@@ -46,10 +56,10 @@ absl::Status CheckMetadataSize(const grpc::ServerContextBase& context, size_t ma
 int TransportMetadataLimit(size_t max_bytes);
 
 // The first checks of every RPC but SubmitBatch (which parses its larger request itself): the
-// call's metadata against `max_metadata_bytes` (CheckMetadataSize), then the request body parsed
-// into its wire twin `wire` (ParseRequest, at most kMaxSmallRequestBytes).
+// call's metadata against policy.max_metadata_bytes (CheckMetadataSize), then the request body
+// parsed into its wire twin `wire` (ParseRequest, at most kMaxSmallRequestBytes).
 absl::Status ParseCall(const grpc::ServerContextBase& context, const grpc::ByteBuffer& request,
-                       size_t max_metadata_bytes, absl::string_view what,
+                       const CallPolicy& policy, absl::string_view what,
                        google::protobuf::MessageLite* wire);
 
 // The transport's limit on one request message (gRPC's max receive message size) for a

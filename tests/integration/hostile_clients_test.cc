@@ -125,10 +125,10 @@ TEST_F(HostileClientsTest, BytesThatAreNoRequestAreMalformedOnEveryRpc) {
 
 // ---- Job ids -----------------------------------------------------------------------------------
 
-// Submits a one-citation batch as `who` on `channel`; the job (and a test failure when refused).
-v1::Job SubmitOne(grpc::Channel& channel, const Metadata& who) {
+// Submits `n` citations as `who` on `channel`; the job (and a test failure when refused).
+v1::Job SubmitCitations(grpc::Channel& channel, const Metadata& who, int n) {
   v1::SubmitBatchRequest request;
-  request.mutable_citations()->add_items(kCitation);
+  for (int i = 0; i < n; ++i) request.mutable_citations()->add_items(kCitation);
   std::string bytes;
   grpc::Status status =
       RawUnaryCall(channel, kSubmitBatch, request.SerializeAsString(), who, &bytes);
@@ -136,6 +136,11 @@ v1::Job SubmitOne(grpc::Channel& channel, const Metadata& who) {
   v1::Job job;
   EXPECT_TRUE(job.ParseFromString(bytes));
   return job;
+}
+
+// Submits a one-citation batch as `who` on `channel`.
+v1::Job SubmitOne(grpc::Channel& channel, const Metadata& who) {
+  return SubmitCitations(channel, who, 1);
 }
 
 std::string JobIdRequest(const std::string& job_id) {
@@ -344,6 +349,101 @@ TEST(HostileStreamsTest, ACallerHasAtMostAHundredWatchStreamsOpenAndOthersAreUna
   }
   EXPECT_TRUE(reopened);
   open.clear();
+  EXPECT_EQ(server->Terminate(), 0);
+}
+
+// ---- Free allowance per client address ---------------------------------------------------------
+
+struct Totals {
+  int accepted = 0;
+  int locked = 0;
+};
+
+// `ids` new free user ids, each submitting `per_id` citations with the extra metadata `extra`.
+Totals SubmitFromRotatedIds(grpc::Channel& channel, const std::string& prefix, int ids, int per_id,
+                            const Metadata& extra = {}) {
+  Totals totals;
+  for (int i = 0; i < ids; ++i) {
+    Metadata who = extra;
+    who.push_back({"x-free-user-id", absl::StrCat(prefix, "-", i)});
+    const v1::Job job = SubmitCitations(channel, who, per_id);
+    totals.accepted += job.accepted();
+    totals.locked += job.locked();
+    if (job.locked() > 0) {
+      EXPECT_EQ(job.limit_type(), v1::LIMIT_TYPE_FREE_LIMIT) << i;
+    }
+  }
+  return totals;
+}
+
+TEST(HostileFreeIdsTest, RotatingFreeUserIdsFromOneAddressGetOnlyTheAddressDailyLimit) {
+  // The defaults: 5 free citations per id, 50 per client address per UTC day; no trusted proxy.
+  auto server = ServerProcess::Start(
+      {absl::StrCat("--admin_key=", kAdminKey), "--free_address_daily_limit=50"});
+  ASSERT_NE(server, nullptr);
+  auto channel = NewChannel(server->address());
+  // 50 new ids x 5 citations, each claiming another address in x-forwarded-for (not believed:
+  // the peer is no trusted proxy).
+  Totals totals;
+  for (int i = 0; i < 50; ++i) {
+    const v1::Job job = SubmitCitations(*channel,
+                                        {{"x-free-user-id", absl::StrCat("rotated-", i)},
+                                         {"x-forwarded-for", absl::StrCat("198.51.100.", i)}},
+                                        5);
+    EXPECT_EQ(job.accepted(), i < 10 ? 5 : 0) << i;
+    EXPECT_EQ(job.locked(), i < 10 ? 0 : 5) << i;
+    if (i >= 10) {
+      EXPECT_EQ(job.limit_type(), v1::LIMIT_TYPE_FREE_LIMIT) << i;
+    }
+    totals.accepted += job.accepted();
+    totals.locked += job.locked();
+  }
+  EXPECT_EQ(totals.accepted, 50);
+  EXPECT_EQ(totals.locked, 200);
+  // Anonymous callers of that address, on another connection: nothing left either.
+  const v1::Job anonymous = SubmitCitations(*NewChannel(server->address()), {}, 1);
+  EXPECT_EQ(anonymous.accepted(), 0);
+  EXPECT_EQ(anonymous.locked(), 1);
+  // A paying account from the same address is not capped.
+  v1::GrantCreditsRequest grant;
+  grant.set_token("address-test-account");
+  grant.set_credits(7);
+  grant.set_order_id("address-test-order");
+  ASSERT_TRUE(
+      RawUnaryCall(*channel, kGrantCredits, grant.SerializeAsString(), {{"x-admin-key", kAdminKey}})
+          .ok());
+  const v1::Job paid = SubmitCitations(*channel, {{"x-user-token", "address-test-account"}}, 7);
+  EXPECT_EQ(paid.accepted(), 7);
+  EXPECT_EQ(paid.locked(), 0);
+  EXPECT_EQ(server->Terminate(), 0);
+}
+
+TEST(HostileFreeIdsTest, BehindATrustedProxyEachForwardedClientHasItsOwnAddressLimit) {
+  // The test client plays the proxy: loopback is trusted.
+  auto server =
+      ServerProcess::Start({"--trusted_proxies=127.0.0.0/8,::1", "--free_address_daily_limit=10"});
+  ASSERT_NE(server, nullptr);
+  auto channel = NewChannel(server->address());
+  // Client A: 4 ids x 5 → 10.
+  Totals a = SubmitFromRotatedIds(*channel, "a", 4, 5, {{"x-forwarded-for", "198.51.100.1"}});
+  EXPECT_EQ(a.accepted, 10);
+  EXPECT_EQ(a.locked, 10);
+  // Client B writes A's address... and another in front of what the proxy appended: B is the
+  // right-most untrusted hop, with a limit of its own.
+  Totals b = SubmitFromRotatedIds(*channel, "b", 4, 5,
+                                  {{"x-forwarded-for", "198.51.100.1, 198.51.100.2"}});
+  EXPECT_EQ(b.accepted, 10);
+  EXPECT_EQ(b.locked, 10);
+  // Two IPv6 clients of one /64 share one limit; another /64 has its own.
+  Totals c1 = SubmitFromRotatedIds(*channel, "c1", 1, 5, {{"x-forwarded-for", "2001:db8:0:1::1"}});
+  Totals c2 = SubmitFromRotatedIds(*channel, "c2", 2, 5,
+                                   {{"x-forwarded-for", "[2001:db8:0:1:ffff::2]:443"}});
+  EXPECT_EQ(c1.accepted + c2.accepted, 10);
+  Totals d = SubmitFromRotatedIds(*channel, "d", 1, 5, {{"x-forwarded-for", "2001:db8:0:2::1"}});
+  EXPECT_EQ(d.accepted, 5);
+  // Without x-forwarded-for the proxy itself is the client.
+  Totals proxy = SubmitFromRotatedIds(*channel, "p", 3, 5);
+  EXPECT_EQ(proxy.accepted, 10);
   EXPECT_EQ(server->Terminate(), 0);
 }
 

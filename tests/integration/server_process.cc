@@ -71,8 +71,11 @@ std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::strin
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> flags) {
+  // Every test client calls from 127.0.0.1, so the free allowance per client address is off
+  // unless a test sets it (a later flag wins).
   std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0",
-                                   "--log_level=debug", "--store=memory"};
+                                   "--log_level=debug", "--store=memory",
+                                   "--free_address_daily_limit=0"};
   args.insert(args.end(), flags.begin(), flags.end());
   std::unique_ptr<ListeningProcess> process = ListeningProcess::Start(std::move(args));
   if (process == nullptr) return nullptr;

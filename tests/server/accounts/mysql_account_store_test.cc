@@ -291,7 +291,9 @@ TEST_F(MysqlAccountStoreTest, HostileKeysAreHarmless) {
     GrantPass(token, 1, id + "-pass", now_);
     EXPECT_EQ(DailyUsed(token, now_), 0);
 
-    absl::StatusOr<Reservation> free = Reserve(Caller::ForFreeUser(evil), id + "-free", 4);
+    Caller free_caller = Caller::ForFreeUser(evil);
+    free_caller.address_key = evil;
+    absl::StatusOr<Reservation> free = Reserve(free_caller, id + "-free", 4);
     ASSERT_TRUE(free.ok()) << free.status();
     EXPECT_EQ(free->accepted, 4);
     EXPECT_EQ(FreeUsed(Caller::ForFreeUser(evil)), 4);
@@ -302,7 +304,7 @@ TEST_F(MysqlAccountStoreTest, HostileKeysAreHarmless) {
   }
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
                           {db_->url().database}),
-            15);
+            16);
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM accounts"), 4);
 }
 
