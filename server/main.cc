@@ -111,6 +111,12 @@ ABSL_FLAG(int64_t, max_transport_memory, int64_t{1} << 30,
 ABSL_FLAG(std::string, admin_key, "",
           "key for the admin RPCs (empty = admin RPCs refused); prefer CITECHECK_ADMIN_KEY in "
           "the environment over the command line");
+ABSL_FLAG(int, admin_failures_per_minute, 10,
+          "wrong or missing x-admin-key attempts allowed per client address per minute; beyond "
+          "it admin calls from that address get RESOURCE_EXHAUSTED TOO_MANY_ADMIN_ATTEMPTS "
+          "without the key being compared; 0 = no limit");
+ABSL_FLAG(absl::Duration, admin_failure_log_interval, absl::Minutes(1),
+          "refused admin calls are logged in one warning line per interval, not one per call");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error");
 ABSL_FLAG(std::string, log_format, "text",
           "text, or json: one JSON object per line (ts, level, msg and context fields)");
@@ -270,6 +276,8 @@ int Run() {
   options.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
   options.watch.max_streams_per_caller = absl::GetFlag(FLAGS_max_watch_streams_per_caller);
   options.admin_key = absl::GetFlag(FLAGS_admin_key);
+  options.admin_attempts.max_failures_per_minute = absl::GetFlag(FLAGS_admin_failures_per_minute);
+  options.admin_attempts.log_interval = absl::GetFlag(FLAGS_admin_failure_log_interval);
   if (absl::GetFlag(FLAGS_max_metadata_bytes) < 1024 ||
       absl::GetFlag(FLAGS_max_metadata_bytes) > 1024 * 1024) {
     spdlog::error("--max_metadata_bytes must be between 1024 and 1048576");
@@ -294,15 +302,17 @@ int Run() {
       options.jobs.inline_per_call < 1 || options.limits.max_inline_citations < 0 ||
       options.limits.max_batch_citations < 1 || setup.quota.free_limit < 0 ||
       options.watch.max_streams_per_caller < 0 || setup.quota.free_address_daily_limit < 0 ||
+      options.admin_attempts.max_failures_per_minute < 0 ||
+      options.admin_attempts.log_interval <= absl::ZeroDuration() ||
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
       options.watch_poll <= absl::ZeroDuration() ||
       options.jobs.shutdown_grace < absl::ZeroDuration()) {
     spdlog::error(
         "--citations_per_call, --llm_max_inflight, --max_batch_citations, "
-        "--heartbeat_interval and --watch_poll must be positive, --free_limit, "
-        "--free_address_daily_limit, --max_watch_streams_per_caller and --shutdown_grace not "
-        "negative, and "
+        "--heartbeat_interval, --watch_poll and --admin_failure_log_interval must be positive, "
+        "--free_limit, --free_address_daily_limit, --max_watch_streams_per_caller, "
+        "--admin_failures_per_minute and --shutdown_grace not negative, and "
         "--replica_dead_after more than twice "
         "--heartbeat_interval");
     return 2;

@@ -46,26 +46,33 @@ bool AdminKey::Matches(absl::string_view presented) const {
 }
 
 AccountServiceImpl::AccountServiceImpl(AccountStore* store, const Clock* clock,
-                                       absl::string_view admin_key, CallPolicy policy)
+                                       absl::string_view admin_key, CallPolicy policy,
+                                       AdminAttemptOptions admin_attempts)
     : store_(store),
       clock_(clock),
       admin_key_(admin_key),
       policy_(std::move(policy)),
+      admin_attempts_(admin_attempts, clock),
       pool_(kThreads, kMaxQueuedCalls) {}
 
 absl::Status AccountServiceImpl::CheckAdmin(const grpc::ServerContextBase& context,
-                                            absl::string_view method) const {
+                                            absl::string_view method) {
+  const std::string address = ClientAddressKey(context, policy_.trusted_proxies);
+  if (absl::Status admitted = admin_attempts_.Admit(address); !admitted.ok()) return admitted;
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kAdminKeyHeader);
   const absl::string_view presented = it == metadata.end()
                                           ? absl::string_view()
                                           : absl::string_view(it->second.data(), it->second.size());
-  if (admin_key_.Matches(presented)) return absl::OkStatus();
-  // Why, for the operator; never the key itself.
+  if (admin_key_.Matches(presented)) {
+    admin_attempts_.Succeeded(address);
+    return absl::OkStatus();
+  }
+  // Why, for the operator's summary (AdminAttemptLimiter); never the key itself.
   const char* why = !admin_key_.configured() ? "no admin key configured"
                     : presented.empty()      ? "no x-admin-key"
                                              : "wrong x-admin-key";
-  spdlog::warn("{} refused for {}: {}", std::string(method), PeerAddress(context.peer()), why);
+  admin_attempts_.Failed(address, method, why);
   return MakeError(absl::StatusCode::kPermissionDenied, reason::kAdminKeyRequired,
                    absl::StrCat(method, " needs the admin key in x-admin-key metadata"));
 }

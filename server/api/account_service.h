@@ -10,6 +10,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/accounts/account_store.h"
+#include "server/api/admin_attempts.h"
 #include "server/api/blocking_call_pool.h"
 #include "server/api/raw_call.h"
 #include "server/common/clock.h"
@@ -46,9 +47,11 @@ class AdminKey {
 //  - GetBalance: the caller's balance at clock->Now(), from AccountStore::GetBalance.
 //  - GrantCredits, GrantPass: need metadata `x-admin-key` equal to the configured admin key;
 //    otherwise (missing, wrong, or no key configured) PERMISSION_DENIED ADMIN_KEY_REQUIRED and
-//    the store is not called. Then the store's grant; its errors (INVALID_ARGUMENT
-//    INVALID_GRANT / ORDER_ID_REUSED with their BadRequest) pass through unchanged. The reply
-//    is the granted account's balance.
+//    the store is not called. Wrong keys are throttled per client address (AdminAttemptLimiter:
+//    beyond the limit RESOURCE_EXHAUSTED TOO_MANY_ADMIN_ATTEMPTS with RetryInfo, the key not
+//    even compared) and logged in one summary line per interval. Then the store's grant; its errors
+//    (INVALID_ARGUMENT INVALID_GRANT / ORDER_ID_REUSED with their BadRequest) pass through
+//    unchanged. The reply is the granted account's balance.
 //
 // Neither tokens nor keys are ever logged. Thread-safe. `store` and `clock` must outlive the
 // service.
@@ -59,8 +62,10 @@ class AccountServiceImpl final
  public:
   // `admin_key` empty = the admin RPCs are refused. `policy`: what every RPC applies first
   // (api/raw_call.h).
+  // `admin_attempts`: how wrong admin keys are throttled and logged (per client address).
   AccountServiceImpl(AccountStore* store, const Clock* clock, absl::string_view admin_key,
-                     CallPolicy policy = CallPolicy());
+                     CallPolicy policy = CallPolicy(),
+                     AdminAttemptOptions admin_attempts = AdminAttemptOptions());
 
   grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request,
@@ -74,12 +79,13 @@ class AccountServiceImpl final
 
  private:
   // OK when the call carries the admin key; else PERMISSION_DENIED ADMIN_KEY_REQUIRED.
-  absl::Status CheckAdmin(const grpc::ServerContextBase& context, absl::string_view method) const;
+  absl::Status CheckAdmin(const grpc::ServerContextBase& context, absl::string_view method);
 
   AccountStore* const store_;
   const Clock* const clock_;
   const AdminKey admin_key_;
   const CallPolicy policy_;
+  AdminAttemptLimiter admin_attempts_;
   BlockingCallPool pool_;  // last: drained (every call finished) before the rest goes
 };
 

@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   s.citation_service_ = std::make_unique<CitationServiceImpl>(
       s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits, s.options_.calls);
   s.account_service_ = std::make_unique<AccountServiceImpl>(s.parts_.accounts.get(), s.parts_.clock,
-                                                            s.options_.admin_key, s.options_.calls);
+                                                            s.options_.admin_key, s.options_.calls,
+                                                            s.options_.admin_attempts);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

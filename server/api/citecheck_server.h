@@ -62,8 +62,9 @@ struct ServerOptions {
   absl::Duration watch_poll = absl::Milliseconds(100);  // other replicas' events, for watchers
   // After the drain, in-flight unary RPCs get this long before they are cancelled.
   absl::Duration rpc_grace = absl::Seconds(2);
-  std::string admin_key;  // empty = admin RPCs refused
-  CallPolicy calls;       // what every RPC applies first: metadata limit, trusted proxies
+  std::string admin_key;               // empty = admin RPCs refused
+  AdminAttemptOptions admin_attempts;  // wrong admin keys: throttled per address, logged
+  CallPolicy calls;  // what every RPC applies first: metadata limit, trusted proxies
   // Memory gRPC may hold for connections and messages in transit, whole server (its resource
   // quota). Under it, calls that need more are reset (RESOURCE_EXHAUSTED) instead of the process
   // growing without bound.

@@ -104,6 +104,11 @@ std::multimap<std::string, std::string> CallMetadata(const grpc::ServerContextBa
   return metadata;
 }
 
+std::string ClientAddressKey(const grpc::ServerContextBase& context,
+                             const TrustedProxies& proxies) {
+  return AddressQuotaKey(ClientAddress(CallMetadata(context), context.peer(), proxies));
+}
+
 Caller IdentifyCaller(const grpc::ServerContextBase& context, const TrustedProxies& proxies) {
   return IdentifyCaller(CallMetadata(context), context.peer(), proxies);
 }

@@ -28,6 +28,9 @@ Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
 Caller IdentifyCaller(const grpc::ServerContextBase& context,
                       const TrustedProxies& proxies = TrustedProxies());
 
+// AddressQuotaKey (api/client_address.h) of a live call's client address.
+std::string ClientAddressKey(const grpc::ServerContextBase& context, const TrustedProxies& proxies);
+
 // The metadata of a live call as a map with std::string keys and values.
 std::multimap<std::string, std::string> CallMetadata(const grpc::ServerContextBase& context);
 

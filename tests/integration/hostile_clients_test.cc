@@ -3,6 +3,9 @@
 // where there is one), fails alone, costs nothing, and leaves the server and the other callers'
 // calls unharmed.
 
+#include <cstdlib>
+#include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -444,6 +447,93 @@ TEST(HostileFreeIdsTest, BehindATrustedProxyEachForwardedClientHasItsOwnAddressL
   // Without x-forwarded-for the proxy itself is the client.
   Totals proxy = SubmitFromRotatedIds(*channel, "p", 3, 5);
   EXPECT_EQ(proxy.accepted, 10);
+  EXPECT_EQ(server->Terminate(), 0);
+}
+
+// ---- Admin key guessing --------------------------------------------------------------------
+
+// The sum of the numbers `pattern`'s first group matches in `log`.
+int64_t SumOf(const std::string& log, const std::string& pattern) {
+  int64_t sum = 0;
+  const std::regex re(pattern);
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
+       ++it) {
+    sum += std::stoll((*it)[1].str());
+  }
+  return sum;
+}
+
+TEST(HostileAdminTest, WrongAdminKeysAreThrottledPerAddressAndLoggedInAggregate) {
+  // The test client plays a trusted proxy so that x-forwarded-for gives each guesser its address.
+  auto server = ServerProcess::Start({absl::StrCat("--admin_key=", kAdminKey),
+                                      "--trusted_proxies=127.0.0.0/8,::1",
+                                      "--admin_failure_log_interval=200ms"});
+  ASSERT_NE(server, nullptr);
+  auto channel = NewChannel(server->address());
+  v1::GrantCreditsRequest grant;
+  grant.set_token("admin-test-account");
+  grant.set_credits(1);
+  grant.set_order_id("admin-test-order");
+  const std::string request = grant.SerializeAsString();
+
+  // 200 guesses from one address: 10 compared (the default per minute), 190 refused unseen.
+  int denied = 0, throttled = 0;
+  for (int i = 0; i < 200; ++i) {
+    grpc::Status status = RawUnaryCall(
+        *channel, kGrantCredits, request,
+        {{"x-admin-key", absl::StrCat("guess-", i)}, {"x-forwarded-for", "198.51.100.7"}});
+    if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      EXPECT_EQ(client::ErrorReason(status), "ADMIN_KEY_REQUIRED");
+      EXPECT_EQ(throttled, 0) << "a guess compared after the limit, at " << i;
+      ++denied;
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << i;
+      EXPECT_EQ(client::ErrorReason(status), "TOO_MANY_ADMIN_ATTEMPTS") << i;
+      std::optional<absl::Duration> retry = client::RetryDelay(status);
+      ASSERT_TRUE(retry.has_value()) << i;
+      EXPECT_GT(*retry, absl::ZeroDuration());
+      EXPECT_LE(*retry, absl::Seconds(6));  // one token: 60 s / 10
+      ++throttled;
+    }
+  }
+  EXPECT_EQ(denied, 10);
+  EXPECT_EQ(throttled, 190);
+  // Now even the right key from that address waits (it is not compared) ...
+  grpc::Status locked =
+      RawUnaryCall(*channel, kGrantCredits, request,
+                   {{"x-admin-key", kAdminKey}, {"x-forwarded-for", "198.51.100.7"}});
+  EXPECT_EQ(client::ErrorReason(locked), "TOO_MANY_ADMIN_ATTEMPTS");
+  // ... while another address, on the same connection, is served.
+  std::string bytes;
+  ASSERT_TRUE(RawUnaryCall(*channel, kGrantCredits, request,
+                           {{"x-admin-key", kAdminKey}, {"x-forwarded-for", "198.51.100.8"}},
+                           &bytes)
+                  .ok());
+  v1::Balance balance;
+  ASSERT_TRUE(balance.ParseFromString(bytes));
+  EXPECT_EQ(balance.credits(), 1);
+
+  // The log sums them up in a line per interval, not a line per guess: wait for the totals.
+  const std::string kRefused = "admin key refused ([0-9]+) times";
+  const std::string kThrottled = "([0-9]+) more calls throttled";
+  std::string log;
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(20); absl::Now() < give_up;
+       absl::SleepFor(absl::Milliseconds(50))) {  // poll the log file
+    log = server->Log();
+    if (SumOf(log, kRefused) >= 10 && SumOf(log, kThrottled) >= 191) break;
+  }
+  EXPECT_EQ(SumOf(log, kRefused), 10) << log;
+  EXPECT_EQ(SumOf(log, "wrong x-admin-key x([0-9]+)"), 10) << log;
+  EXPECT_EQ(SumOf(log, kThrottled), 191) << log;  // the right key's call too
+  EXPECT_EQ(SumOf(log, "most from ip4:198\\.51\\.100\\.7 x([0-9]+)"), 201) << log;
+  int lines = 0;
+  for (size_t at = log.find("x-admin-key"); at != std::string::npos;
+       at = log.find("x-admin-key", at + 1)) {
+    ++lines;
+  }
+  EXPECT_LE(lines, 3) << log;  // a summary holds the whole run unless it straddles intervals
+  EXPECT_THAT(log, Not(HasSubstr("guess-")));
+  EXPECT_THAT(log, Not(HasSubstr(kAdminKey)));
   EXPECT_EQ(server->Terminate(), 0);
 }
 
