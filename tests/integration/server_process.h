@@ -24,6 +24,7 @@ class ListeningProcess {
   const std::string& address() const { return address_; }
   // "http://HOST:PORT", for HTTP servers.
   std::string url() const { return "http://" + address_; }
+  pid_t pid() const { return pid_; }
 
   // Sends SIGTERM and waits up to `timeout`; returns the exit code, or -1 when it did not exit
   // normally (killed by a signal, or still running: then it is killed).
@@ -59,6 +60,7 @@ class ServerProcess {
     return process_->Terminate(timeout);
   }
   std::string Log() const { return process_->Log(); }
+  ListeningProcess& process() { return *process_; }
 
  private:
   explicit ServerProcess(std::unique_ptr<ListeningProcess> process)
