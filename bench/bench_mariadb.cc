@@ -21,11 +21,22 @@ namespace citecheck::bench {
 namespace {
 
 // The global counters every snapshot reads.
-constexpr const char* kGlobalCounters[] = {
-    "QUESTIONS",        "COM_COMMIT",           "COM_ROLLBACK",        "COM_SELECT",
-    "COM_INSERT",       "COM_UPDATE",           "COM_DELETE",          "COM_STMT_EXECUTE",
-    "HANDLER_COMMIT",   "INNODB_ROWS_INSERTED", "INNODB_ROWS_UPDATED", "INNODB_ROWS_DELETED",
-    "INNODB_ROWS_READ", "INNODB_OS_LOG_WRITTEN"};
+constexpr const char* kGlobalCounters[] = {"QUESTIONS",
+                                           "COM_COMMIT",
+                                           "COM_ROLLBACK",
+                                           "COM_SELECT",
+                                           "COM_INSERT",
+                                           "COM_UPDATE",
+                                           "COM_DELETE",
+                                           "COM_STMT_EXECUTE",
+                                           "HANDLER_COMMIT",
+                                           "INNODB_ROWS_INSERTED",
+                                           "INNODB_ROWS_UPDATED",
+                                           "INNODB_ROWS_DELETED",
+                                           "INNODB_ROWS_READ",
+                                           "INNODB_OS_LOG_WRITTEN",
+                                           "INNODB_ROW_LOCK_WAITS",
+                                           "INNODB_DEADLOCKS"};
 
 // Runs deploy/mariadb.sh with `args`; returns its exit code, its stdout in *out.
 int RunScript(const std::string& args, std::string* out) {
