@@ -7,7 +7,7 @@
 // Phases (--phases, comma-separated, in this order):
 //   count       one run of the throughput workload per replica count with the general query
 //               log on: every transaction the replicas sent, by kind (submit, claim, record,
-//               reads, ...), with its statements; gives the recorder's mean batch.
+//               reads, ...), with its statements; gives the recorder's batches.
 //   throughput  --repeat rounds of: --jobs x --citations submitted at once on 1 replica, then
 //               on 2 replicas (jobs spread over both), time from the first submit to every job
 //               terminal as seen by a watcher; then the database's own ceiling for the same
@@ -65,8 +65,8 @@ ABSL_FLAG(int, ceiling_jobs, 32,
           "ceiling: jobs of --citations citations written (more rows than the pipeline's, so "
           "that the timed window is long enough)");
 ABSL_FLAG(int, ceiling_batch, 0,
-          "ceiling: citations per transaction (0 = the recorder's mean batch measured by the "
-          "count phase; 80 without it)");
+          "ceiling: citations per transaction (0 = the sizes of the recorder's transactions in "
+          "the count phase, in turn; 80 without it)");
 ABSL_FLAG(absl::Duration, watch_poll, absl::Milliseconds(100), "the replicas' --watch_poll");
 ABSL_FLAG(int, latency_jobs, 4, "latency: jobs");
 ABSL_FLAG(int, latency_citations, 250, "latency: citations per job");
@@ -434,7 +434,6 @@ absl::StatusOr<ThroughputRun> RunThroughput(BenchMariaDb& db, const std::string&
 // ---- The database's own ceiling --------------------------------------------------------------
 
 struct CeilingRun {
-  int batch = 0;
   int connections = 0;
   int64_t citations = 0;
   absl::Duration elapsed;
@@ -490,7 +489,8 @@ absl::Status WriteRecordedRows(Transaction& tx, const std::string& job, int firs
 
 absl::StatusOr<CeilingRun> RunCeiling(BenchMariaDb& db, const std::string& database,
                                       const std::vector<std::string>& outcomes, int jobs,
-                                      int citations, int batch, int connections) {
+                                      int citations, const std::vector<int>& batches,
+                                      int connections) {
   ASSIGN_OR_RETURN(MysqlUrl url, db.CreateDatabase(database, kCeilingUser));
   ASSIGN_OR_RETURN(std::unique_ptr<Database> target, Database::Open(url));
   MysqlPool& pool = target->pool();
@@ -527,10 +527,11 @@ absl::StatusOr<CeilingRun> RunCeiling(BenchMariaDb& db, const std::string& datab
       absl::Status warm =
           pool.RunInTransaction([](Transaction& tx) { return tx.Query("SELECT 1").status(); });
       go.WaitForNotification();
+      size_t next_batch = static_cast<size_t>(c);  // writers start at different sizes
       for (int j = c; j < jobs && warm.ok(); j += connections) {
         const std::string job = absl::StrCat("job_ceiling_", j);
-        for (int first = 0; first < citations; first += batch) {
-          const int count = std::min(batch, citations - first);
+        for (int first = 0, count = 0; first < citations; first += count) {
+          count = std::min(std::max(1, batches[next_batch++ % batches.size()]), citations - first);
           absl::Status written = pool.RunInTransaction([&](Transaction& tx) {
             return WriteRecordedRows(tx, job, first, count, outcomes, now);
           });
@@ -560,7 +561,6 @@ absl::StatusOr<CeilingRun> RunCeiling(BenchMariaDb& db, const std::string& datab
   for (const std::string& error : errors) {
     if (!error.empty()) return absl::InternalError("ceiling writer: " + error);
   }
-  run.batch = batch;
   run.connections = connections;
   run.citations = int64_t{jobs} * citations;
   run.rate = static_cast<double>(run.citations) / absl::ToDoubleSeconds(run.elapsed);
@@ -587,7 +587,8 @@ absl::StatusOr<CeilingRun> RunCeiling(BenchMariaDb& db, const std::string& datab
 struct CountRun {
   ThroughputRun run;
   std::map<TransactionKind, KindTally> tally;
-  double record_batch = 0;  // citations per recording transaction
+  double record_batch = 0;   // citations per recording transaction, mean
+  std::vector<int> batches;  // citations of each recording, in the order they ended
 };
 
 absl::StatusOr<CountRun> RunCount(BenchMariaDb& db, int replicas, int jobs, int citations,
@@ -604,6 +605,12 @@ absl::StatusOr<CountRun> RunCount(BenchMariaDb& db, int replicas, int jobs, int 
   if (record.transactions > 0) {
     count.record_batch =
         static_cast<double>(record.recorded_items) / static_cast<double>(record.transactions);
+  }
+  for (const LoggedTransaction& t : log) {
+    if (t.end_offset >= offset && absl::StartsWith(t.user, "bench_") &&
+        Classify(t) == TransactionKind::kRecord) {
+      count.batches.push_back(RecordedItems(t));
+    }
   }
   if (!absl::GetFlag(FLAGS_keep_logs)) {
     std::remove(path.c_str());
@@ -884,22 +891,26 @@ absl::Status Run() {
       LoadAverage1(), absl::StrJoin(absl::GetFlag(FLAGS_server_flags), " ").c_str());
   fflush(stdout);
 
-  int ceiling_batch = absl::GetFlag(FLAGS_ceiling_batch);
+  // The ceiling writes batches of the sizes the recorder's transactions had (count phase).
+  std::vector<int> ceiling_batches;
+  if (absl::GetFlag(FLAGS_ceiling_batch) > 0)
+    ceiling_batches = {absl::GetFlag(FLAGS_ceiling_batch)};
   if (wants("count")) {
     printf("\n## Transactions by kind (general query log)\n");
     char dir_template[] = "/tmp/citecheck-bench-log.XXXXXX";
     if (mkdtemp(dir_template) == nullptr) return absl::InternalError("mkdtemp failed");
-    double batch = 0;
     for (int replicas : {1, 2}) {
       ASSIGN_OR_RETURN(CountRun count, RunCount(*db, replicas, jobs, citations, dir_template));
       PrintCount(count);
-      if (replicas == 1) batch = count.record_batch;
+      if (replicas == 1 && ceiling_batches.empty()) ceiling_batches = count.batches;
       fflush(stdout);
     }
     if (!absl::GetFlag(FLAGS_keep_logs)) rmdir(dir_template);
-    if (ceiling_batch == 0) ceiling_batch = std::max(1, static_cast<int>(std::lround(batch)));
   }
-  if (ceiling_batch == 0) ceiling_batch = 80;
+  if (ceiling_batches.empty()) ceiling_batches = {80};
+  const double ceiling_mean_batch =
+      std::accumulate(ceiling_batches.begin(), ceiling_batches.end(), 0.0) /
+      static_cast<double>(ceiling_batches.size());
 
   if (wants("throughput")) {
     printf("\n## Throughput: %d jobs x %d citations submitted at once\n\n", jobs, citations);
@@ -938,12 +949,12 @@ absl::Status Run() {
       for (int connections : connection_counts) {
         ASSIGN_OR_RETURN(CeilingRun c, RunCeiling(*db, "citecheck_bench_ceiling", outcomes,
                                                   absl::GetFlag(FLAGS_ceiling_jobs), citations,
-                                                  ceiling_batch, connections));
+                                                  ceiling_batches, connections));
         const double per_k = static_cast<double>(c.citations) / 1000.0;
         printf(
-            "| %d | ceiling: %d per transaction, %d connection%s | **%.0f** | %.3f s | — | — "
+            "| %d | ceiling: %.1f per transaction, %d connection%s | **%.0f** | %.3f s | — | — "
             "| — / %.0f / %.0f | %.2f | %.3f | — | %.1f | %s |\n",
-            round, c.batch, c.connections, c.connections > 1 ? "s" : "", c.rate,
+            round, ceiling_mean_batch, c.connections, c.connections > 1 ? "s" : "", c.rate,
             absl::ToDoubleSeconds(c.elapsed), Ms(c.mariadbd_cpu) / per_k, Ms(c.bench_cpu) / per_k,
             c.statements / static_cast<double>(c.citations),
             c.commits / static_cast<double>(c.citations), c.load, c.check.c_str());
