@@ -448,7 +448,9 @@ struct CeilingRun {
 
 // The rows a recording writes for `count` citations of `job` from `first`, as multi-row
 // statements: the items' outcomes, the reservation items charged, the ledger's charge rows and
-// the result events. Nothing is read; no job or chunk row is touched.
+// the result events. Nothing is read; no job or chunk row is touched. The statements are those
+// of MysqlJobStore's recording and MysqlAccountStore::SettleIn, restated on purpose: the
+// ceiling must send the database what the pipeline sends it.
 absl::Status WriteRecordedRows(Transaction& tx, const std::string& job, int first, int count,
                                const std::vector<std::string>& outcomes, const std::string& now) {
   std::vector<SqlValue> items;
