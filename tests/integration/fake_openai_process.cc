@@ -55,6 +55,7 @@ FakeOpenAiStats FakeOpenAi::Stats() {
     request.model = text("model");
     request.authorization = text("authorization");
     request.action = text("action");
+    request.kind = text("kind");
     if (entry.HasMember("received_ms")) request.received_ms = entry["received_ms"].GetInt64();
     if (entry.HasMember("citations") && entry["citations"].IsArray()) {
       for (const auto& c : entry["citations"].GetArray()) request.citations.push_back(c.GetString());

@@ -18,6 +18,7 @@ struct FakeOpenAiStats {
     std::vector<std::string> citations;
     int64_t received_ms = 0;
     std::string action;
+    std::string kind;  // "references" or "inline"
   };
   int requests = 0;
   int in_flight = 0;
