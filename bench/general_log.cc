@@ -171,7 +171,7 @@ const char* KindName(TransactionKind kind) {
     case TransactionKind::kReplica:
       return "replica (register, heartbeat, sweep)";
     case TransactionKind::kMaintenance:
-      return "maintenance (deadlines, retention, orphans)";
+      return "maintenance (deadlines, retention, orphans, queue size)";
     case TransactionKind::kAccount:
       return "accounts (grants, balances)";
     case TransactionKind::kConnectionSetup:
@@ -187,16 +187,15 @@ TransactionKind Classify(const LoggedTransaction& t) {
   if (Any(t, "SKIP LOCKED") || Any(t, "AND claim_id = ")) {
     return Any(t, "token = token + 1") ? TransactionKind::kClaim : TransactionKind::kClaimEmpty;
   }
-  if (Any(t, "first_index, item_count, owner, token FROM job_chunks")) {
-    return TransactionKind::kRecord;
-  }
+  if (Any(t, "first_index, item_count, owner, token")) return TransactionKind::kRecord;
   if (Any(t, "SELECT chunk_id FROM job_chunks WHERE job_id =")) return TransactionKind::kEndJob;
   if (Any(t, "UPDATE job_chunks SET owner = NULL")) return TransactionKind::kHandBack;
   if (Any(t, "processes") || Any(t, "_LOCK(")) return TransactionKind::kReplica;
   if (Any(t, "UPDATE jobs SET state")) return TransactionKind::kMarkRunning;
   if (Any(t, "FROM job_events e")) return TransactionKind::kEventRead;
   if (Any(t, "SELECT job_id, last_sequence, state FROM jobs")) return TransactionKind::kHeadRead;
-  if (Any(t, "AND deadline <") || Any(t, "WHERE finish_time <") || Any(t, "LEFT JOIN jobs j")) {
+  if (Any(t, "AND deadline <") || Any(t, "WHERE finish_time <") || Any(t, "LEFT JOIN jobs j") ||
+      Any(t, "FROM queue_counts")) {
     return TransactionKind::kMaintenance;
   }
   if (Any(t, "FROM accounts") || Any(t, "INTO orders") || Any(t, "INTO ledger")) {

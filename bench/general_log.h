@@ -46,7 +46,7 @@ enum class TransactionKind {
   kHeadRead,         // the heads of watched or running jobs (poller, cancel watch)
   kJobRead,          // GetJob, ListJobs, WatchJob's first look at the job
   kReplica,          // registration, heartbeat, dead-replica sweep, the name's lock
-  kMaintenance,      // deadline and retention scans, orphan reservations
+  kMaintenance,      // deadline and retention scans, orphan reservations, the queue's size
   kAccount,          // grants and balances
   kConnectionSetup,  // session variables set on a new connection
   kOther,

@@ -91,8 +91,8 @@ TEST(GeneralLogTest, ClassifiesTheServersTransactionsByTheirStatements) {
 
   LoggedTransaction record;
   record.statements = {
-      "SELECT chunk_id, job_id, first_index, item_count, owner, token FROM job_chunks WHERE"
-      " chunk_id IN (1, 2) ORDER BY chunk_id FOR UPDATE",
+      "SELECT chunk_id, job_id, first_index, item_count, owner, token, kind FROM job_chunks"
+      " WHERE chunk_id IN (1, 2) ORDER BY chunk_id FOR UPDATE",
       "INSERT INTO job_items (job_id, kind, item_index, state, input, outcome) VALUES"
       " ('j', 0, 0, 1, '', UNHEX('0a01')), ('j', 0, 1, 2, '', UNHEX('0b02'))"
       " ON DUPLICATE KEY UPDATE state = VALUES(state), outcome = VALUES(outcome)",
@@ -109,6 +109,11 @@ TEST(GeneralLogTest, ClassifiesTheServersTransactionsByTheirStatements) {
       "COMMIT"};
   EXPECT_EQ(Classify(cancel), TransactionKind::kEndJob);
   EXPECT_EQ(RecordedItems(cancel), 0);  // cancelled items carry no outcome
+
+  LoggedTransaction queue_size;
+  queue_size.statements = {"SELECT CAST(COALESCE(SUM(chunks), 0) AS SIGNED) FROM queue_counts",
+                           "COMMIT"};
+  EXPECT_EQ(Classify(queue_size), TransactionKind::kMaintenance);
 
   LoggedTransaction submit;
   submit.statements = {"INSERT INTO jobs (job_id) VALUES ('j')", "COMMIT"};
