@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,8 +22,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <httplib.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/cleanup/cleanup.h"
@@ -153,6 +152,47 @@ bool ParseAction(const rapidjson::Value& json, Action* action, std::string* erro
     }
   }
   return true;
+}
+
+// A standing rule: completion requests any of whose citations contains `contains` take
+// `action` instead of the next scripted one (the script is not consumed), `times` times at most
+// (-1: every time).
+struct Rule {
+  std::string contains;
+  int times = -1;
+  Action action;
+};
+
+// Reads one RULE object: "contains" (a non-empty string), optional "times" (int >= 0) and the
+// fields of an ACTION.
+bool ParseRule(const rapidjson::Value& json, Rule* rule, std::string* error) {
+  if (!json.IsObject()) {
+    *error = "every rule must be an object";
+    return false;
+  }
+  rapidjson::Document scratch;
+  rapidjson::Value action(rapidjson::kObjectType);
+  for (const auto& member : json.GetObject()) {
+    const std::string name(member.name.GetString(), member.name.GetStringLength());
+    if (name == "contains") {
+      if (!member.value.IsString() || member.value.GetStringLength() == 0) {
+        *error = "\"contains\" must be a non-empty string";
+        return false;
+      }
+      rule->contains = std::string(member.value.GetString(), member.value.GetStringLength());
+    } else if (name == "times") {
+      if (!ReadNonNegativeInt(member.value, "times", &rule->times, error)) return false;
+    } else {
+      action.AddMember(rapidjson::Value(member.name, scratch.GetAllocator()),
+                       rapidjson::Value(member.value, scratch.GetAllocator()),
+                       scratch.GetAllocator());
+    }
+  }
+  if (rule->contains.empty()) {
+    *error = "a rule needs \"contains\"";
+    return false;
+  }
+  return ParseAction(action, &rule->action, error);
 }
 
 // ---- completion requests -----------------------------------------------------------------------
@@ -382,8 +422,7 @@ int PortOf(const sockaddr_storage& address) {
 std::string HostOf(const sockaddr_storage& address) {
   char text[INET6_ADDRSTRLEN] = {};
   if (address.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text,
-              sizeof(text));
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text, sizeof(text));
   } else if (address.ss_family == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
               sizeof(text));
@@ -474,6 +513,7 @@ struct FakeOpenAiServer::Impl {
   void Route();
   void HandleCompletion(Api api, const httplib::Request& req, httplib::Response& res);
   void HandleScript(const httplib::Request& req, httplib::Response& res);
+  void HandleRules(const httplib::Request& req, httplib::Response& res);
   void HandleDefault(const httplib::Request& req, httplib::Response& res);
   void HandleStats(httplib::Response& res);
   void HandleReset(httplib::Response& res);
@@ -488,8 +528,8 @@ struct FakeOpenAiServer::Impl {
   }
 
   int64_t MillisSinceStart() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now() - started)
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
         .count();
   }
 
@@ -506,6 +546,7 @@ struct FakeOpenAiServer::Impl {
 
   absl::Mutex mu;
   std::deque<Action> script ABSL_GUARDED_BY(mu);
+  std::vector<Rule> rules ABSL_GUARDED_BY(mu);
   int default_latency_ms ABSL_GUARDED_BY(mu);
   int64_t requests ABSL_GUARDED_BY(mu) = 0;
   int64_t next_id ABSL_GUARDED_BY(mu) = 0;  // never reset: ids stay unique
@@ -518,15 +559,14 @@ void FakeOpenAiServer::Impl::Route() {
   // httplib answers 400 to a POST without Content-Length (`curl -X POST`) before routing; a
   // bodiless reset is served here instead.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.method == "POST" && req.path == "/control/reset" &&
-        !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+    if (req.method == "POST" && req.path == "/control/reset" && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
       HandleReset(res);
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server.Post("/v1/chat/completions", [this](const httplib::Request& req,
-                                             httplib::Response& res) {
+  server.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
     HandleCompletion(Api::kChat, req, res);
   });
   server.Post("/v1/responses", [this](const httplib::Request& req, httplib::Response& res) {
@@ -534,6 +574,9 @@ void FakeOpenAiServer::Impl::Route() {
   });
   server.Post("/control/script", [this](const httplib::Request& req, httplib::Response& res) {
     HandleScript(req, res);
+  });
+  server.Post("/control/rules", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleRules(req, res);
   });
   server.Post("/control/default", [this](const httplib::Request& req, httplib::Response& res) {
     HandleDefault(req, res);
@@ -561,7 +604,18 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     max_concurrency = std::max(max_concurrency, in_flight);
     ++requests;
     id = ++next_id;
-    if (!script.empty()) {
+    Rule* rule = nullptr;
+    for (Rule& candidate : rules) {
+      if (candidate.times == 0) continue;
+      for (const NumberedCitation& citation : citations) {
+        if (citation.text.find(candidate.contains) != std::string::npos) rule = &candidate;
+      }
+      if (rule != nullptr) break;
+    }
+    if (rule != nullptr) {
+      action = rule->action;
+      if (rule->times > 0) --rule->times;
+    } else if (!script.empty()) {
       action = std::move(script.front());
       script.pop_front();
     }
@@ -609,8 +663,7 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     if (fds.size() == 1 && AbortConnection(fds[0], /*empty=*/!action.reset)) return;
     res.status = 500;
     res.set_header("Connection", "close");
-    res.set_content(ErrorBody("fake server could not reset the connection", "fake",
-                              std::nullopt),
+    res.set_content(ErrorBody("fake server could not reset the connection", "fake", std::nullopt),
                     kJson);
     return;
   }
@@ -669,6 +722,32 @@ void FakeOpenAiServer::Impl::HandleScript(const httplib::Request& req, httplib::
   writer.Uint64(queued);
   writer.EndObject();
   res.set_content(std::string(buffer.GetString(), buffer.GetSize()), kJson);
+}
+
+void FakeOpenAiServer::Impl::HandleRules(const httplib::Request& req, httplib::Response& res) {
+  rapidjson::Document doc;
+  doc.Parse(req.body.data(), req.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return ControlError(res, "the body must be a JSON object {\"rules\": [...]}");
+  }
+  auto json_rules = doc.FindMember("rules");
+  if (json_rules == doc.MemberEnd() || !json_rules->value.IsArray()) {
+    return ControlError(res, "\"rules\" must be an array");
+  }
+  std::vector<Rule> parsed;
+  for (const auto& json : json_rules->value.GetArray()) {
+    Rule rule;
+    std::string error;
+    if (!ParseRule(json, &rule, &error)) {
+      return ControlError(res, absl::StrCat("rule #", parsed.size() + 1, ": ", error));
+    }
+    parsed.push_back(std::move(rule));
+  }
+  {
+    absl::MutexLock lock(&mu);
+    rules = std::move(parsed);
+  }
+  ControlOk(res);
 }
 
 void FakeOpenAiServer::Impl::HandleDefault(const httplib::Request& req, httplib::Response& res) {
@@ -739,6 +818,7 @@ void FakeOpenAiServer::Impl::HandleReset(httplib::Response& res) {
   {
     absl::MutexLock lock(&mu);
     script.clear();
+    rules.clear();
     log.clear();
     requests = 0;
     max_concurrency = in_flight;

@@ -47,6 +47,12 @@
 //          "garbage_answer": bool  200, the normal envelope, content "I cannot help with that."
 //          "omit": [int...]        leave out these citation numbers' blocks
 //        Precedence: reset/reset_empty > status > malformed > garbage_answer > omit.
+//   POST /control/rules    {"rules":[RULE...]} replaces the standing rules, all or nothing.
+//        RULE: {"contains": "TEXT", "times": int>=0 (optional), ACTION fields}. A completion
+//        request any of whose citations contains TEXT takes the first such rule's action
+//        instead of the next scripted one (the script is not consumed); a rule with "times"
+//        applies to that many requests, then no more. E.g. {"contains":"POISON",
+//        "hang_ms":60000} hangs every request asking about a marked citation. → {"ok":true}
 //   POST /control/default  {"latency_ms": int>=0}: the default latency. → {"ok":true}
 //   GET  /control/stats    → {"requests":R,"in_flight":K,"max_concurrency":M,"queued":Q,
 //        "default_latency_ms":D,"log":[{"path","model","authorization" (the header as sent, ""
@@ -54,7 +60,7 @@
 //        since the server started),"action":"ok|hang|omit|status|reset|malformed|garbage|
 //        bad_request"}...]}. R counts completion requests (scripted and failed ones included);
 //        K those being handled now; M the most handled at once since the last reset.
-//   POST /control/reset    (body optional) clears the script, the log, R and the default
+//   POST /control/reset    (body optional) clears the script, the rules, the log, R and the default
 //        latency (back to Options::default_latency_ms); M restarts from K. → {"ok":true}
 //
 // How "reset" works: after the latency, the handler finds its connection's socket (the fd

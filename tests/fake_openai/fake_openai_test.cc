@@ -2,6 +2,7 @@
 // pure answer functions, and the fake_openai binary's start/stop contract.
 
 #include <curl/curl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +14,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -50,8 +49,7 @@ void Str(JsonWriter& writer, const std::string& text) {
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
-std::string ChatBody(const std::string& model, const std::string& system,
-                     const std::string& user) {
+std::string ChatBody(const std::string& model, const std::string& system, const std::string& user) {
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);
   writer.StartObject();
@@ -274,8 +272,8 @@ TEST_F(FakeOpenAiTest, StyleComesFromSystemPrompt) {
   httplib::Result res = Post("/v1/chat/completions", body);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
-  EXPECT_TRUE(absl::StrContains(ChatContent(Json(res->body)),
-                                "✓ No MLA 9 formatting errors detected"));
+  EXPECT_TRUE(
+      absl::StrContains(ChatContent(Json(res->body)), "✓ No MLA 9 formatting errors detected"));
   EXPECT_STREQ(Stats()["log"][0]["style"].GetString(), "MLA9");
 }
 
@@ -405,8 +403,8 @@ TEST_F(FakeOpenAiTest, CountsConcurrency) {
     threads.emplace_back([this, i, &statuses] {
       httplib::Client client("127.0.0.1", server_->port());
       client.set_read_timeout(10, 0);
-      httplib::Result res = client.Post("/v1/chat/completions", TwoCitationsChat(),
-                                        "application/json");
+      httplib::Result res =
+          client.Post("/v1/chat/completions", TwoCitationsChat(), "application/json");
       statuses[i] = res ? res->status : -1;
     });
   }
@@ -456,10 +454,44 @@ TEST_F(FakeOpenAiTest, ResetClearsEverything) {
   EXPECT_EQ(Actions(), (std::vector<std::string>{"ok"}));
 }
 
+TEST_F(FakeOpenAiTest, RulesMatchMarkedCitationsAheadOfTheScript) {
+  Script(R"([{"status":500}])");
+  ASSERT_TRUE(Post("/control/rules", R"({"rules":[{"contains":"MARKED","times":2,"status":503},
+                                                   {"contains":"Smith","omit":[1]}]})"));
+  const std::string marked = ChatBody("gpt-fake", std::string(SystemPrompt(v1::STYLE_APA7)),
+                                      NumberedCitations({"Doe, J. (2020). MARKED study."}));
+  // The marked citation takes its rule twice, leaving the script alone; then the script's turn.
+  for (int status : {503, 503, 500, 200}) {
+    httplib::Result res = Post("/v1/chat/completions", marked);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, status);
+  }
+  EXPECT_EQ(Stats()["queued"].GetInt(), 0);
+  // Any citation of the request may match.
+  httplib::Result res = Post("/v1/chat/completions", TwoCitationsChat());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Count(ChatContent(Json(res->body)), "CITATION #"), 1);
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"status", "status", "status", "ok", "omit"}));
+
+  // Replaced all or nothing; reset clears them.
+  for (const char* rules : {R"({"rules":[{"status":500}]})", R"({"rules":[{"contains":""}]})",
+                            R"({"rules":[{"contains":"x","times":-1}]})",
+                            R"({"rules":[{"contains":"x","sttaus":1}]})", R"({"rules":{}})"}) {
+    SCOPED_TRACE(rules);
+    httplib::Result bad = Post("/control/rules", rules);
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
+  }
+  ASSERT_TRUE(Post("/control/reset", ""));
+  res = Post("/v1/chat/completions", TwoCitationsChat());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Count(ChatContent(Json(res->body)), "CITATION #"), 2);
+}
+
 TEST_F(FakeOpenAiTest, ScriptRejectsBadActionsAllOrNothing) {
-  for (const char* actions : {R"([{},{"sttaus":500}])", R"([{"status":"500"}])",
-                              R"([{"latency_ms":-1}])", R"([{"omit":["2"]}])", R"({"a":1})",
-                              R"([{"headers":{"retry-after":1}}])", R"([5])"}) {
+  for (const char* actions :
+       {R"([{},{"sttaus":500}])", R"([{"status":"500"}])", R"([{"latency_ms":-1}])",
+        R"([{"omit":["2"]}])", R"({"a":1})", R"([{"headers":{"retry-after":1}}])", R"([5])"}) {
     SCOPED_TRACE(actions);
     httplib::Result res = Post("/control/script", absl::StrCat("{\"actions\":", actions, "}"));
     ASSERT_TRUE(res);
@@ -608,8 +640,7 @@ TEST(FakeOpenAiBinaryTest, PrintsAddressAndExitsZeroOnSigterm) {
 
   // A kept-alive idle connection must not delay the exit.
   httplib::Client client("127.0.0.1", port);
-  httplib::Result res =
-      client.Post("/v1/chat/completions", TwoCitationsChat(), "application/json");
+  httplib::Result res = client.Post("/v1/chat/completions", TwoCitationsChat(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
 
