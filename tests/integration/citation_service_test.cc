@@ -9,8 +9,6 @@
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "client/error_details.h"
 #include "gmock/gmock.h"
-#include "absl/synchronization/notification.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
@@ -39,37 +37,10 @@ v1::SubmitBatchRequest TextBatch(int n, const std::string& request_id = "") {
   return request;
 }
 
-// Calls a unary method with raw request bytes (as a client with its own serializer would) and
-// returns the status; the response bytes go to *response when given.
-grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
-                          const std::string& request_bytes, std::string* response = nullptr) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Slice slice(request_bytes);
-  grpc::ByteBuffer request(&slice, 1), reply;
-  grpc::Status status;
-  absl::Notification done;
-  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply,
-                    [&](grpc::Status s) {
-                      status = std::move(s);
-                      done.Notify();
-                    });
-  done.WaitForNotification();
-  if (response != nullptr && status.ok()) {
-    std::vector<grpc::Slice> slices;
-    (void)reply.Dump(&slices);
-    response->clear();
-    for (const auto& s : slices) response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return status;
-}
-
 // Every event of a watch from `after` to the end.
 struct Watched {
   grpc::Status status;
-  std::vector<v1::JobEvent> events;     // heartbeats excluded
+  std::vector<v1::JobEvent> events;  // heartbeats excluded
   int heartbeats = 0;
 };
 
@@ -172,8 +143,7 @@ TEST_F(CitationServiceTest, WatchFromASequenceReplaysExactlyTheLaterEvents) {
     ASSERT_EQ(part.events.size(), static_cast<size_t>(last - after)) << after;
     ExpectSequencesFrom(part.events, after + 1);
     for (size_t i = 0; i < part.events.size(); ++i) {
-      EXPECT_EQ(part.events[i].SerializeAsString(),
-                all.events[after + i].SerializeAsString());
+      EXPECT_EQ(part.events[i].SerializeAsString(), all.events[after + i].SerializeAsString());
     }
   }
 }
@@ -238,8 +208,7 @@ TEST_F(CitationServiceTest, EveryBadInputGetsInvalidArgumentWithReasonAndFieldAn
   const std::vector<BadInput> cases = {
       {"no input", [](auto&) {}, "EMPTY_BATCH", "input"},
       {"blank text", [](auto& r) { r.set_text(" \n\n\t\n"); }, "EMPTY_BATCH", "text"},
-      {"empty html", [](auto& r) { r.set_html("<p></p><p> &nbsp; </p>"); }, "EMPTY_BATCH",
-       "html"},
+      {"empty html", [](auto& r) { r.set_html("<p></p><p> &nbsp; </p>"); }, "EMPTY_BATCH", "html"},
       {"too many",
        [](auto& r) {
          for (int i = 0; i < 1001; ++i) r.mutable_citations()->add_items(absl::StrCat("c", i));
@@ -251,17 +220,20 @@ TEST_F(CitationServiceTest, EveryBadInputGetsInvalidArgumentWithReasonAndFieldAn
          r.mutable_citations()->add_items(std::string(4097, 'x'));
        },
        "CITATION_TOO_LONG", "citations.items[1]"},
-      {"style", [](auto& r) {
+      {"style",
+       [](auto& r) {
          r.set_text("A.");
          r.set_style(static_cast<v1::Style>(9));
        },
        "UNSUPPORTED_STYLE", "style"},
-      {"model", [](auto& r) {
+      {"model",
+       [](auto& r) {
          r.set_text("A.");
          r.set_model("gpt-99");
        },
        "UNSUPPORTED_MODEL", "model"},
-      {"request id", [](auto& r) {
+      {"request id",
+       [](auto& r) {
          r.set_text("A.");
          r.set_request_id(std::string(65, 'x'));
        },
@@ -324,15 +296,8 @@ TEST_F(CitationServiceTest, ThreeJobsAtOnceAllComplete) {
 }
 
 TEST_F(CitationServiceTest, HealthServiceReportsServing) {
-  // grpc.health.v1.Health/Check {service: "citecheck.v1.CitationService"} in raw bytes, so the
-  // test needs no health stubs.
-  std::string service = "citecheck.v1.CitationService";
-  std::string request_bytes = std::string("\x0a") + static_cast<char>(service.size()) + service;
-  std::string bytes;
-  grpc::Status status =
-      RawUnaryCall(server_->address(), "/grpc.health.v1.Health/Check", request_bytes, &bytes);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+  EXPECT_EQ(CheckHealth(server_->address(), "citecheck.v1.CitationService"), Health::kServing);
+  EXPECT_EQ(CheckHealth(server_->address()), Health::kServing);
 }
 
 // ---- Quota -----------------------------------------------------------------------------
@@ -460,8 +425,8 @@ TEST(SlowCheckerIntegrationTest, CancelEndsTheJobAtOnceAndRefundsWhatWasNotCheck
 }
 
 TEST(SlowCheckerIntegrationTest, WatchResumesAfterItsStreamDropsWithNoGapAndNoDuplicate) {
-  auto server = ServerProcess::Start({"--checker_delay=150ms", "--citations_per_call=1",
-                                      "--llm_max_inflight=1"});
+  auto server = ServerProcess::Start(
+      {"--checker_delay=150ms", "--citations_per_call=1", "--llm_max_inflight=1"});
   ASSERT_NE(server, nullptr);
   auto client = server->FreeUser("dropper");
   v1::Job job;
@@ -475,11 +440,11 @@ TEST(SlowCheckerIntegrationTest, WatchResumesAfterItsStreamDropsWithNoGapAndNoDu
   });
   EXPECT_EQ(first.error_code(), grpc::StatusCode::CANCELLED);
   ASSERT_EQ(seen.size(), 2u);
-  grpc::Status second = client->Watch(job.job_id(), seen.back().sequence(),
-                                      [&](const v1::JobEvent& event) {
-                                        if (!event.has_heartbeat()) seen.push_back(event);
-                                        return true;
-                                      });
+  grpc::Status second =
+      client->Watch(job.job_id(), seen.back().sequence(), [&](const v1::JobEvent& event) {
+        if (!event.has_heartbeat()) seen.push_back(event);
+        return true;
+      });
   ASSERT_TRUE(second.ok()) << second.error_message();
   ExpectSequencesFrom(seen, 1);
   EXPECT_EQ(seen.back().job_update().state(), v1::JOB_STATE_SUCCEEDED);
@@ -487,8 +452,8 @@ TEST(SlowCheckerIntegrationTest, WatchResumesAfterItsStreamDropsWithNoGapAndNoDu
 }
 
 TEST(SlowCheckerIntegrationTest, SigtermEndsOpenStreamsWithUnavailableAndExitsZero) {
-  auto server = ServerProcess::Start({"--checker_delay=2s", "--citations_per_call=1",
-                                      "--llm_max_inflight=1"});
+  auto server = ServerProcess::Start(
+      {"--checker_delay=2s", "--citations_per_call=1", "--llm_max_inflight=1"});
   ASSERT_NE(server, nullptr);
   auto channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
   auto stub = v1::CitationService::NewStub(channel);
