@@ -178,8 +178,8 @@ TEST_F(AccountsMysqlTest, ParallelSubmitsNeverSpendMoreThanTheBalance) {
 TEST_F(AccountsMysqlTest, FailedCitationsAreRefunded) {
   auto fake = FakeOpenAi::Start();
   ASSERT_NE(fake, nullptr);
-  auto server = StartServer(
-      {"--llm_base_url=" + fake->base_url(), "--llm_model=fake-model", "--citations_per_call=5"});
+  auto server = StartServer({"--llm_base_url=" + fake->base_url(), "--llm_model=fake-model",
+                             "--citations_per_call=5"});
   ASSERT_NE(server, nullptr);
   v1::Balance balance;
   ASSERT_TRUE(Admin(*server)->GrantCredits("refund", 5, "order-r", &balance).ok());

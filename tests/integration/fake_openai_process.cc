@@ -57,8 +57,7 @@ FakeOpenAiStats FakeOpenAi::Stats() {
     request.action = text("action");
     if (entry.HasMember("received_ms")) request.received_ms = entry["received_ms"].GetInt64();
     if (entry.HasMember("citations") && entry["citations"].IsArray()) {
-      for (const auto& c : entry["citations"].GetArray())
-        request.citations.push_back(c.GetString());
+      for (const auto& c : entry["citations"].GetArray()) request.citations.push_back(c.GetString());
     }
     stats.log.push_back(std::move(request));
   }
