@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -508,7 +510,34 @@ struct FakeOpenAiServer::Impl {
     v1::Style style = v1::STYLE_APA7;
     int64_t received_ms = 0;
     std::string action;
+    int64_t gone_ms = -1;  // when the client closed the connection before the answer
   };
+
+  // Sleeps `ms` or until Stop() (then false), watching connection `fd` (-1: none): when the
+  // client closes it meanwhile, `on_client_gone` is called once (the sleep goes on: a handler
+  // keeps counting as in flight for its whole latency, as a slow upstream would).
+  bool SleepWatching(int ms, int fd, const std::function<void()>& on_client_gone) {
+    const absl::Time end = absl::Now() + absl::Milliseconds(ms);
+    while (true) {
+      {
+        absl::MutexLock lock(&stop_mu);
+        if (stopping) return false;
+      }
+      const absl::Duration left = end - absl::Now();
+      if (left <= absl::ZeroDuration()) return true;
+      const int step = static_cast<int>(
+          std::min<int64_t>(10, std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
+      if (fd < 0) {
+        absl::SleepFor(absl::Milliseconds(step));
+        continue;
+      }
+      pollfd watched = {fd, POLLRDHUP, 0};
+      if (poll(&watched, 1, step) > 0 && (watched.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        on_client_gone();
+        fd = -1;
+      }
+    }
+  }
 
   void Route();
   void HandleCompletion(Api api, const httplib::Request& req, httplib::Response& res);
@@ -517,15 +546,6 @@ struct FakeOpenAiServer::Impl {
   void HandleDefault(const httplib::Request& req, httplib::Response& res);
   void HandleStats(httplib::Response& res);
   void HandleReset(httplib::Response& res);
-
-  // Sleeps `ms` or until Stop(); false when stopping.
-  bool Sleep(int ms) {
-    absl::MutexLock lock(&stop_mu);
-    if (ms > 0 && !stopping) {
-      stop_mu.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(ms));
-    }
-    return !stopping;
-  }
 
   int64_t MillisSinceStart() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -553,6 +573,7 @@ struct FakeOpenAiServer::Impl {
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   int max_concurrency ABSL_GUARDED_BY(mu) = 0;
   std::vector<LogEntry> log ABSL_GUARDED_BY(mu);
+  int64_t log_generation ABSL_GUARDED_BY(mu) = 0;  // counts resets of the log
 };
 
 void FakeOpenAiServer::Impl::Route() {
@@ -597,6 +618,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
   Action action;
   int64_t id = 0;
   int latency_ms = 0;
+  size_t entry_index = 0;
+  int64_t generation = 0;
   std::string label;
   {
     absl::MutexLock lock(&mu);
@@ -645,6 +668,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     entry.style = style;
     entry.received_ms = received_ms;
     entry.action = label;
+    entry_index = log.size();
+    generation = log_generation;
     log.push_back(std::move(entry));
   }
   absl::Cleanup done = [this] {
@@ -652,7 +677,18 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     --in_flight;
   };
 
-  if (!Sleep(latency_ms) || !Sleep(action.hang_ms)) {
+  // Watch the client while waiting: a client that gives up (closes) is logged with the time.
+  const std::vector<int> watched = latency_ms + action.hang_ms > 0
+                                       ? ServerConnections(port, req.remote_addr, req.remote_port)
+                                       : std::vector<int>();
+  const bool slept =
+      SleepWatching(latency_ms + action.hang_ms, watched.size() == 1 ? watched[0] : -1, [&] {
+        absl::MutexLock lock(&mu);
+        if (log_generation == generation && entry_index < log.size()) {
+          log[entry_index].gone_ms = MillisSinceStart();
+        }
+      });
+  if (!slept) {
     res.status = 503;
     res.set_content(ErrorBody("fake server shutting down", "fake", std::nullopt), kJson);
     return;
@@ -806,6 +842,8 @@ void FakeOpenAiServer::Impl::HandleStats(httplib::Response& res) {
       writer.Int64(entry.received_ms);
       WriteKey(writer, "action");
       WriteString(writer, entry.action);
+      WriteKey(writer, "gone_ms");
+      writer.Int64(entry.gone_ms);
       writer.EndObject();
     }
     writer.EndArray();
@@ -820,6 +858,7 @@ void FakeOpenAiServer::Impl::HandleReset(httplib::Response& res) {
     script.clear();
     rules.clear();
     log.clear();
+    ++log_generation;
     requests = 0;
     max_concurrency = in_flight;
     default_latency_ms = options.default_latency_ms;

@@ -58,7 +58,8 @@
 //        "default_latency_ms":D,"log":[{"path","model","authorization" (the header as sent, ""
 //        when absent),"citations":[text...],"style":"APA7|MLA9|CHICAGO17","received_ms" (ms
 //        since the server started),"action":"ok|hang|omit|status|reset|malformed|garbage|
-//        bad_request"}...]}. R counts completion requests (scripted and failed ones included);
+//        bad_request","gone_ms" (ms since start when the client closed the connection while
+//        the fake was still sleeping before its answer; -1 when it did not)}...]}. R counts completion requests (scripted and failed ones included);
 //        K those being handled now; M the most handled at once since the last reset.
 //   POST /control/reset    (body optional) clears the script, the rules, the log, R and the default
 //        latency (back to Options::default_latency_ms); M restarts from K. → {"ok":true}

@@ -514,6 +514,12 @@ TEST_F(FakeOpenAiTest, HangOutlastsClientTimeoutAndStopCutsItShort) {
   rapidjson::Document stats = Stats();
   EXPECT_EQ(stats["in_flight"].GetInt(), 1);
   EXPECT_STREQ(stats["log"][0]["action"].GetString(), "hang");
+  // The client's giving up is logged (within the fake's 10 ms watch of the connection).
+  const int64_t received = stats["log"][0]["received_ms"].GetInt64();
+  for (int i = 0; i < 100 && Stats()["log"][0]["gone_ms"].GetInt64() < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(Stats()["log"][0]["gone_ms"].GetInt64(), received + 300);
   const auto start = std::chrono::steady_clock::now();
   server_->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
@@ -529,6 +535,7 @@ TEST_F(FakeOpenAiTest, HangThenAnswersAPatientClient) {
   EXPECT_EQ(res->get_header_value("retry-after-ms"), "200");
   EXPECT_EQ(Count(ChatContent(Json(res->body)), "CITATION #"), 2);
   EXPECT_EQ(Actions(), (std::vector<std::string>{"hang"}));
+  EXPECT_EQ(Stats()["log"][0]["gone_ms"].GetInt64(), -1);
 }
 
 // ---- reset, as libcurl sees it -----------------------------------------------------------------

@@ -56,8 +56,10 @@ FakeOpenAiStats FakeOpenAi::Stats() {
     request.authorization = text("authorization");
     request.action = text("action");
     if (entry.HasMember("received_ms")) request.received_ms = entry["received_ms"].GetInt64();
+    if (entry.HasMember("gone_ms")) request.gone_ms = entry["gone_ms"].GetInt64();
     if (entry.HasMember("citations") && entry["citations"].IsArray()) {
-      for (const auto& c : entry["citations"].GetArray()) request.citations.push_back(c.GetString());
+      for (const auto& c : entry["citations"].GetArray())
+        request.citations.push_back(c.GetString());
     }
     stats.log.push_back(std::move(request));
   }
