@@ -822,6 +822,8 @@ void FakeOpenAiServer::Impl::HandleStats(httplib::Response& res) {
     writer.Uint64(script.size());
     WriteKey(writer, "default_latency_ms");
     writer.Int(default_latency_ms);
+    WriteKey(writer, "now_ms");
+    writer.Int64(MillisSinceStart());
     WriteKey(writer, "log");
     writer.StartArray();
     for (const LogEntry& entry : log) {

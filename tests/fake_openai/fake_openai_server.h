@@ -55,12 +55,14 @@
 //        "hang_ms":60000} hangs every request asking about a marked citation. → {"ok":true}
 //   POST /control/default  {"latency_ms": int>=0}: the default latency. → {"ok":true}
 //   GET  /control/stats    → {"requests":R,"in_flight":K,"max_concurrency":M,"queued":Q,
-//        "default_latency_ms":D,"log":[{"path","model","authorization" (the header as sent, ""
-//        when absent),"citations":[text...],"style":"APA7|MLA9|CHICAGO17","received_ms" (ms
-//        since the server started),"action":"ok|hang|omit|status|reset|malformed|garbage|
+//        "default_latency_ms":D,"now_ms" (ms since the server started, the clock of the
+//        log),"log":[{"path","model","authorization" (the header as sent, "" when
+//        absent),"citations":[text...],"style":"APA7|MLA9|CHICAGO17","received_ms" (ms since the
+//        server started),"action":"ok|hang|omit|status|reset|malformed|garbage|
 //        bad_request","gone_ms" (ms since start when the client closed the connection while
-//        the fake was still sleeping before its answer; -1 when it did not)}...]}. R counts completion requests (scripted and failed ones included);
-//        K those being handled now; M the most handled at once since the last reset.
+//        the fake was still sleeping before its answer; -1 when it did not)}...]}. R counts
+//        completion requests (scripted and failed ones included); K those being handled now; M the
+//        most handled at once since the last reset.
 //   POST /control/reset    (body optional) clears the script, the rules, the log, R and the default
 //        latency (back to Options::default_latency_ms); M restarts from K. → {"ok":true}
 //

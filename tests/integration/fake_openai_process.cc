@@ -24,6 +24,10 @@ void FakeOpenAi::Script(const std::string& actions_json) {
   Post("/control/script", "{\"actions\":" + actions_json + "}");
 }
 
+void FakeOpenAi::Rules(const std::string& rules_json) {
+  Post("/control/rules", "{\"rules\":" + rules_json + "}");
+}
+
 void FakeOpenAi::SetDefaultLatency(int latency_ms) {
   Post("/control/default", "{\"latency_ms\":" + std::to_string(latency_ms) + "}");
 }
@@ -45,6 +49,7 @@ FakeOpenAiStats FakeOpenAi::Stats() {
   stats.requests = doc["requests"].GetInt();
   stats.in_flight = doc["in_flight"].GetInt();
   stats.max_concurrency = doc["max_concurrency"].GetInt();
+  if (doc.HasMember("now_ms")) stats.now_ms = doc["now_ms"].GetInt64();
   for (const auto& entry : doc["log"].GetArray()) {
     FakeOpenAiStats::Request request;
     auto text = [&entry](const char* key) -> std::string {

@@ -24,6 +24,7 @@ struct FakeOpenAiStats {
   };
   int requests = 0;
   int in_flight = 0;
+  int64_t now_ms = 0;  // the fake's clock (ms since it started) when it answered
   int max_concurrency = 0;
   std::vector<Request> log;
 };
@@ -40,6 +41,9 @@ class FakeOpenAi {
   // Appends scripted actions (a JSON array of objects, see tests/fake_openai) for the next
   // completion requests. ADD_FAILUREs when the fake refuses them.
   void Script(const std::string& actions_json);
+  // Replaces the standing rules (a JSON array of rule objects, see tests/fake_openai): requests
+  // about a marked citation get their own action.
+  void Rules(const std::string& rules_json);
   void SetDefaultLatency(int latency_ms);
   FakeOpenAiStats Stats();
 

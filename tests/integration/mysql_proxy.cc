@@ -76,7 +76,8 @@ struct MysqlProxy::Connection {
   std::map<uint32_t, std::string> prepared ABSL_GUARDED_BY(mu);  // statement id -> SQL
   std::optional<std::string> preparing ABSL_GUARDED_BY(mu);      // awaiting its statement id
   std::vector<std::string> transaction ABSL_GUARDED_BY(mu);      // SQL run since the last end
-  bool cut_at_answer ABSL_GUARDED_BY(mu) = false;                // a COMMIT to cut was forwarded
+  // A COMMIT to cut (for this pattern) was forwarded: its answer is not.
+  std::string cut_for ABSL_GUARDED_BY(mu);
 };
 
 std::unique_ptr<MysqlProxy> MysqlProxy::Start(const std::string& upstream_host, int upstream_port) {
@@ -117,25 +118,51 @@ MysqlProxy::~MysqlProxy() {
 
 void MysqlProxy::CutAfterCommit(const std::string& pattern, int times) {
   absl::MutexLock lock(&mu_);
-  cut_pattern_ = pattern;
-  cuts_armed_ = times;
-}
-
-int MysqlProxy::armed() const {
-  absl::MutexLock lock(&mu_);
-  return cuts_armed_;
-}
-
-bool MysqlProxy::TakeCut(const std::vector<std::string>& statements) {
-  absl::MutexLock lock(&mu_);
-  if (cuts_armed_ <= 0) return false;
-  for (const std::string& sql : statements) {
-    if (absl::StrContains(sql, cut_pattern_)) {
-      --cuts_armed_;
-      return true;
+  for (Armed& armed : armed_) {
+    if (armed.pattern == pattern) {
+      armed.remaining += times;
+      return;
     }
   }
-  return false;
+  armed_.push_back({pattern, times, 0});
+}
+
+int MysqlProxy::armed(const std::string& pattern) const {
+  absl::MutexLock lock(&mu_);
+  for (const Armed& armed : armed_) {
+    if (armed.pattern == pattern) return armed.remaining;
+  }
+  return 0;
+}
+
+int MysqlProxy::cuts(const std::string& pattern) const {
+  absl::MutexLock lock(&mu_);
+  for (const Armed& armed : armed_) {
+    if (armed.pattern == pattern) return armed.cut;
+  }
+  return 0;
+}
+
+std::string MysqlProxy::TakeCut(const std::vector<std::string>& statements) {
+  absl::MutexLock lock(&mu_);
+  for (Armed& armed : armed_) {
+    if (armed.remaining <= 0) continue;
+    for (const std::string& sql : statements) {
+      if (absl::StrContains(sql, armed.pattern)) {
+        --armed.remaining;
+        return armed.pattern;
+      }
+    }
+  }
+  return "";
+}
+
+void MysqlProxy::CountCut(const std::string& pattern) {
+  ++cuts_;
+  absl::MutexLock lock(&mu_);
+  for (Armed& armed : armed_) {
+    if (armed.pattern == pattern) ++armed.cut;
+  }
 }
 
 void MysqlProxy::AcceptLoop() {
@@ -185,7 +212,7 @@ void MysqlProxy::ClientToServer(std::shared_ptr<Connection> connection) {
         const std::string word = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
         if (word == "COMMIT") {
           ++commits_;
-          if (TakeCut(connection->transaction)) connection->cut_at_answer = true;
+          connection->cut_for = TakeCut(connection->transaction);
           connection->transaction.clear();
         } else if (word == "ROLLBACK") {
           connection->transaction.clear();
@@ -216,13 +243,13 @@ void MysqlProxy::ServerToClient(std::shared_ptr<Connection> connection) {
     buffer.append(chunk, static_cast<size_t>(n));
     std::string raw;
     std::vector<std::pair<uint8_t, std::string>> packets = TakePackets(buffer, &raw);
-    bool cut = false;
+    bool committed = false;
     {
       absl::MutexLock lock(&connection->mu);
       for (const auto& [sequence, payload] : packets) {
-        if (connection->cut_at_answer) {
+        if (!connection->cut_for.empty()) {
           // The answer to the armed COMMIT: 0x00 = OK, the transaction is committed.
-          cut = !payload.empty() && static_cast<uint8_t>(payload[0]) == 0x00;
+          committed = !payload.empty() && static_cast<uint8_t>(payload[0]) == 0x00;
           break;
         }
         if (connection->preparing.has_value() && !payload.empty()) {
@@ -232,9 +259,9 @@ void MysqlProxy::ServerToClient(std::shared_ptr<Connection> connection) {
           connection->preparing.reset();
         }
       }
-      if (connection->cut_at_answer && !packets.empty()) {
-        connection->cut_at_answer = false;
-        if (cut) ++cuts_;
+      if (!connection->cut_for.empty() && !packets.empty()) {
+        if (committed) CountCut(connection->cut_for);
+        connection->cut_for.clear();
         // Nothing of the answer reaches the client: the connection dies under its COMMIT.
         break;
       }

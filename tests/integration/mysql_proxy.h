@@ -18,7 +18,8 @@ namespace citecheck::testing {
 //
 // CutAfterCommit(pattern, n) arms the next n COMMITs (COM_QUERY, byte 0x03, "COMMIT") of
 // transactions that ran a statement whose SQL text contains `pattern` (text queries, and
-// prepared statements by their COM_STMT_PREPARE text): the COMMIT is forwarded, MariaDB's answer
+// prepared statements by their COM_STMT_PREPARE text; several patterns may be armed at once,
+// each with its own count): the COMMIT is forwarded, MariaDB's answer
 // (the OK: the transaction is committed) is read and thrown away, and both sides of the
 // connection are closed. The client sees its connection lost during COMMIT: the outcome is
 // unknown to it, and its rerun of the transaction must change nothing.
@@ -33,11 +34,13 @@ class MysqlProxy {
 
   int port() const { return port_; }
 
+  // Arms `times` more cuts for `pattern` (added to what is armed for it).
   void CutAfterCommit(const std::string& pattern, int times);
-  // COMMITs cut so far (each after MariaDB acknowledged it).
+  // COMMITs cut so far (each after MariaDB acknowledged it), in all and for `pattern`.
   int cuts() const { return cuts_.load(); }
-  // COMMITs armed but not cut yet.
-  int armed() const;
+  int cuts(const std::string& pattern) const;
+  // COMMITs armed for `pattern` and not cut yet.
+  int armed(const std::string& pattern) const;
   // COMMITs forwarded so far (cut ones included).
   int commits() const { return commits_.load(); }
 
@@ -48,8 +51,11 @@ class MysqlProxy {
   void AcceptLoop();
   void ClientToServer(std::shared_ptr<Connection> connection);
   void ServerToClient(std::shared_ptr<Connection> connection);
-  // Decides, for a COMMIT of a transaction that ran `statements`, whether to cut it.
-  bool TakeCut(const std::vector<std::string>& statements);
+  // Decides, for a COMMIT of a transaction that ran `statements`, whether to cut it: the
+  // pattern it is cut for, or "".
+  std::string TakeCut(const std::vector<std::string>& statements);
+  // Counts a cut made for `pattern`.
+  void CountCut(const std::string& pattern);
 
   int listen_fd_ = -1;
   int port_ = 0;
@@ -61,8 +67,12 @@ class MysqlProxy {
   std::thread acceptor_;
 
   mutable absl::Mutex mu_;
-  std::string cut_pattern_ ABSL_GUARDED_BY(mu_);
-  int cuts_armed_ ABSL_GUARDED_BY(mu_) = 0;
+  struct Armed {
+    std::string pattern;
+    int remaining = 0;
+    int cut = 0;
+  };
+  std::vector<Armed> armed_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };

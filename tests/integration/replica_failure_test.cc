@@ -31,6 +31,46 @@ bool IsTerminal(v1::JobState state) {
 // Citations of the test's jobs with a result or a failure, in the database.
 constexpr char kItemsDone[] = "SELECT COUNT(*) FROM job_items WHERE state <> 0";
 
+// Every page of the caller's ListJobs on `address`, `page_size` jobs a page; a page token
+// from `tokens_from` (when given) is used instead of the one `address` returned, so that the
+// pages show whether replicas accept each other's tokens.
+std::vector<v1::ListJobsResponse> ListAllPages(const std::string& address, const std::string& token,
+                                               int page_size) {
+  auto stub = v1::CitationService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  std::vector<v1::ListJobsResponse> pages;
+  v1::ListJobsRequest request;
+  request.set_page_size(page_size);
+  do {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::ListJobsResponse page;
+    const grpc::Status status = stub->ListJobs(&context, request, &page);
+    if (!status.ok()) {
+      ADD_FAILURE() << "ListJobs on " << address << ": " << status.error_message();
+      break;
+    }
+    request.set_page_token(page.next_page_token());
+    pages.push_back(std::move(page));
+  } while (!request.page_token().empty() && pages.size() < 100);
+  return pages;
+}
+
+// ListJobs on `address` with `page_token` (e.g. one another replica returned).
+grpc::Status ListPage(const std::string& address, const std::string& token, int page_size,
+                      const std::string& page_token, v1::ListJobsResponse* page) {
+  auto stub = v1::CitationService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::ListJobsRequest request;
+  request.set_page_size(page_size);
+  request.set_page_token(page_token);
+  return stub->ListJobs(&context, request, page);
+}
+
 class ReplicaFailureTest : public ReplicaFixture {};
 
 // kill -9 at ten seeded random instants while three jobs run; after each kill the replica is
@@ -112,5 +152,355 @@ TEST_F(ReplicaFailureTest, KillNineAtTenSeededPointsAndRestartUnderTheSameName) 
   EXPECT_EQ(replica.Terminate(), 0);
 }
 
+// Submit on A and watch on B, and the reverse: each watcher sees every event exactly once (B
+// learns A's events through its poller). Then any replica answers GetJob and ListJobs alike,
+// and accepts the other's page tokens.
+TEST_F(ReplicaFailureTest, TwoReplicasServeEachOthersJobs) {
+  fake_->SetDefaultLatency(60);
+  Replica& a = AddReplica("a");
+  Replica& b = AddReplica("b");
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(b.Start());
+  Grant(a, "two-user", 100);
+
+  v1::Job on_a;
+  v1::Job on_b;
+  ASSERT_TRUE(a.Account("two-user")->SubmitBatch(Batch(12, "two-a"), &on_a).ok());
+  JobFollower watch_a_on_b(on_a.job_id(), "two-user", [&b] { return b.address(); });
+  watch_a_on_b.Start(absl::Seconds(60));
+  ASSERT_TRUE(b.Account("two-user")->SubmitBatch(Batch(12, "two-b"), &on_b).ok());
+  JobFollower watch_b_on_a(on_b.job_id(), "two-user", [&a] { return a.address(); });
+  watch_b_on_a.Start(absl::Seconds(60));
+  ASSERT_TRUE(watch_a_on_b.Join());
+  ASSERT_TRUE(watch_b_on_a.Join());
+  EXPECT_TRUE(watch_a_on_b.Complete());
+  EXPECT_TRUE(watch_b_on_a.Complete());
+  // One stream each: nothing dropped them.
+  EXPECT_EQ(watch_a_on_b.streams().size(), 1u);
+  EXPECT_EQ(watch_b_on_a.streams().size(), 1u);
+
+  // A few more jobs, so that ListJobs pages.
+  for (int i = 0; i < 3; ++i) {
+    v1::Job job;
+    ASSERT_TRUE((i % 2 == 0 ? a : b)
+                    .Account("two-user")
+                    ->SubmitBatch(Batch(2, absl::StrCat("two-more-", i)), &job)
+                    .ok());
+    ASSERT_TRUE(WaitJobEnded(job.job_id(), absl::Seconds(30)));
+  }
+  for (const v1::Job* job : {&on_a, &on_b}) {
+    v1::Job from_a;
+    v1::Job from_b;
+    ASSERT_TRUE(a.Account("two-user")->GetJob(job->job_id(), &from_a).ok());
+    ASSERT_TRUE(b.Account("two-user")->GetJob(job->job_id(), &from_b).ok());
+    EXPECT_EQ(from_a.SerializeAsString(), from_b.SerializeAsString());
+    EXPECT_EQ(from_a.state(), v1::JOB_STATE_SUCCEEDED);
+    EXPECT_EQ(from_a.results_size(), 12);
+    // The watcher's last event is the snapshot's terminal job_update.
+    const JobFollower& follower = job == &on_a ? watch_a_on_b : watch_b_on_a;
+    EXPECT_EQ(follower.events().back().job_update().last_sequence(), from_a.last_sequence());
+  }
+  const std::vector<v1::ListJobsResponse> pages_a = ListAllPages(a.address(), "two-user", 2);
+  const std::vector<v1::ListJobsResponse> pages_b = ListAllPages(b.address(), "two-user", 2);
+  ASSERT_EQ(pages_a.size(), 3u);
+  ASSERT_EQ(pages_b.size(), pages_a.size());
+  for (size_t i = 0; i < pages_a.size(); ++i) {
+    EXPECT_EQ(pages_a[i].SerializeAsString(), pages_b[i].SerializeAsString()) << "page " << i;
+    if (pages_a[i].next_page_token().empty()) continue;
+    v1::ListJobsResponse crossed;  // A's token, asked of B
+    ASSERT_TRUE(ListPage(b.address(), "two-user", 2, pages_a[i].next_page_token(), &crossed).ok());
+    EXPECT_EQ(crossed.SerializeAsString(), pages_a[i + 1].SerializeAsString());
+  }
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(a.Terminate(), 0);
+  EXPECT_EQ(b.Terminate(), 0);
+}
+
+// A runs a job's chunks (B starts only once A holds them all); B cancels the job while some of
+// A's LLM answers are still to come, staggered around the cancel. CancelJob's answer is final:
+// A's late answers are fenced out or dropped, never charged; both replicas then report what
+// CancelJob returned; A abandons its LLM calls within 250 ms of the cancel.
+TEST_F(ReplicaFailureTest, CancelOnBWhileARunsTheJob) {
+  Replica& a = AddReplica("a", {"--llm_max_inflight=8"});
+  Replica& b = AddReplica("b");
+  ASSERT_TRUE(a.Start());
+  Grant(a, "cancel-user", 100);
+  // The 8 requests answer at 1000, 1100, ..., 1700 ms.
+  std::string script = "[";
+  for (int i = 0; i < 8; ++i)
+    absl::StrAppend(&script, i ? "," : "", "{\"latency_ms\":", 1000 + 100 * i, "}");
+  fake_->Script(script + "]");
+  v1::Job job;
+  ASSERT_TRUE(a.Account("cancel-user")->SubmitBatch(Batch(8, "cancel"), &job).ok());
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] { return fake_->Stats().requests == 8; }));
+  ASSERT_TRUE(b.Start());
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM job_chunks WHERE job_id = ? AND owner = 'a'", {job.job_id()}), 8);
+
+  // Cancel once A recorded two answers: the next ones arrive 100 ms apart from now on.
+  ASSERT_TRUE(WaitUntil(
+      absl::Seconds(10),
+      [&] {
+        return Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 1",
+                     {job.job_id()}) >= 2;
+      },
+      absl::Milliseconds(5)));
+  // The fake's clock, to place the cancel among its log's times.
+  const absl::Time asked = absl::Now();
+  const int64_t fake_ms = fake_->Stats().now_ms;
+  const absl::Time clock_mark = asked + (absl::Now() - asked) / 2;
+  v1::Job cancelled;
+  ASSERT_TRUE(b.Account("cancel-user")->CancelJob(job.job_id(), &cancelled).ok());
+  const int64_t cancelled_ms = fake_ms + absl::ToInt64Milliseconds(absl::Now() - clock_mark);
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_GE(cancelled.succeeded(), 2);
+  EXPECT_LT(cancelled.succeeded(), 8);
+
+  // Every request is answered or abandoned by now.
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] { return fake_->Stats().in_flight == 0; }));
+  for (Replica* replica : {&a, &b}) {
+    v1::Job later;
+    ASSERT_TRUE(replica->Account("cancel-user")->GetJob(job.job_id(), &later).ok());
+    EXPECT_EQ(later.SerializeAsString(), cancelled.SerializeAsString()) << replica->name();
+  }
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM ledger WHERE kind = 'charge' AND job_id = ?", {job.job_id()}),
+      cancelled.succeeded());
+  v1::Balance balance;
+  ASSERT_TRUE(a.Account("cancel-user")->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.credits(), 100 - cancelled.succeeded());
+
+  // A's calls whose answers were due more than 250 ms after the cancel were abandoned within
+  // 250 ms of it (+ 20 ms: the fake watches connections every 10 ms, and the clocks' mapping).
+  const FakeOpenAiStats stats = fake_->Stats();
+  ASSERT_EQ(stats.log.size(), 8u);
+  int abandoned = 0;
+  int answered_late = 0;
+  for (size_t i = 0; i < stats.log.size(); ++i) {
+    const FakeOpenAiStats::Request& request = stats.log[i];
+    const int64_t due_ms = request.received_ms + 1000 + 100 * static_cast<int64_t>(i);
+    if (due_ms <= cancelled_ms) continue;
+    if (request.gone_ms >= 0) {
+      ++abandoned;
+    } else {
+      ++answered_late;
+    }
+    if (due_ms <= cancelled_ms + 250) continue;
+    EXPECT_GE(request.gone_ms, cancelled_ms - 20) << "request " << i;
+    EXPECT_LE(request.gone_ms, cancelled_ms + 270)
+        << "request " << i << " (due " << due_ms - cancelled_ms
+        << " ms after the cancel) was not abandoned within 250 ms";
+  }
+  std::cout << "[cancel] " << cancelled.succeeded() << " results before the cancel; of A's "
+            << abandoned + answered_late << " later answers " << abandoned << " were abandoned and "
+            << answered_late << " came and were discarded ("
+            << (absl::StrContains(a.Logs(), "fenced out") ? "some" : "none")
+            << " fenced out by the database)" << std::endl;
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(a.Terminate(), 0);
+  EXPECT_EQ(b.Terminate(), 0);
+}
+
+// Maps the test's clock to the fake OpenAI server's (ms since it started), the clock of its log.
+class FakeClock {
+ public:
+  explicit FakeClock(FakeOpenAi& fake) {
+    const absl::Time asked = absl::Now();
+    const int64_t fake_ms = fake.Stats().now_ms;
+    mark_ = asked + (absl::Now() - asked) / 2;
+    fake_ms_ = fake_ms;
+  }
+  int64_t At(absl::Time t) const { return fake_ms_ + absl::ToInt64Milliseconds(t - mark_); }
+
+ private:
+  absl::Time mark_;
+  int64_t fake_ms_ = 0;
+};
+
+// A holds every chunk of a job (B starts afterwards, so none is B's) when it is killed with
+// SIGKILL. B sweeps A once A's heartbeat is --replica_dead_after old, takes the chunks back and
+// finishes the job; each citation is asked once by A and once by B, and never charged twice.
+TEST_F(ReplicaFailureTest, KillNineAHoldingClaimsAndBFinishesAfterDeadAfter) {
+  fake_->SetDefaultLatency(5000);  // A's calls are still waiting when A dies
+  Replica& a = AddReplica("a", {"--llm_max_inflight=8"});
+  Replica& b = AddReplica("b");
+  ASSERT_TRUE(a.Start());
+  Grant(a, "takeover-user", 100);
+  v1::Job job;
+  ASSERT_TRUE(a.Account("takeover-user")->SubmitBatch(Batch(6, "takeover"), &job).ok());
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] { return fake_->Stats().requests == 6; }));
+  ASSERT_TRUE(b.Start());
+  fake_->SetDefaultLatency(50);
+  JobFollower follower(job.job_id(), "takeover-user", [&b] { return b.address(); });
+  follower.Start(absl::Seconds(60));
+
+  const FakeClock clock(*fake_);
+  const absl::Time killed_at = absl::Now();
+  a.Kill();
+  ASSERT_TRUE(follower.Join());
+  std::cout << "[takeover] B finished A's job " << absl::Now() - killed_at << " after the kill"
+            << std::endl;
+  EXPECT_TRUE(follower.Complete());
+
+  const FakeOpenAiStats stats = fake_->Stats();
+  int64_t first_b_ms = -1;
+  for (const FakeOpenAiStats::Request& request : stats.log) {
+    if (request.authorization == b.authorization() && first_b_ms < 0) {
+      first_b_ms = request.received_ms;
+    }
+  }
+  // A's last heartbeat was at most --heartbeat_interval before the kill: B may not take over
+  // before --replica_dead_after - --heartbeat_interval = 1.3 s after it.
+  EXPECT_GE(first_b_ms - clock.At(killed_at), 1300);
+  std::cout << "[takeover] B's first call came " << first_b_ms - clock.At(killed_at)
+            << " ms after the kill" << std::endl;
+  for (int i = 0; i < 6; ++i) {
+    auto asked = RequestsByCitation(stats)[BatchCitation("takeover", i)];
+    EXPECT_EQ(asked[a.authorization()], 1) << i;
+    EXPECT_EQ(asked[b.authorization()], 1) << i;
+  }
+  v1::Job done;
+  ASSERT_TRUE(b.Account("takeover-user")->GetJob(job.job_id(), &done).ok());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.succeeded(), 6);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM processes WHERE name = 'a'"), 0);
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+
+  // A comes back under its name: the database freed the name with A's connections.
+  ASSERT_TRUE(a.Start());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM processes"), 2);
+  EXPECT_EQ(a.Terminate(), 0);
+  EXPECT_EQ(b.Terminate(), 0);
+}
+
+// A is frozen (SIGSTOP) holding a job's chunks while its LLM answers arrive; B sweeps it after
+// --replica_dead_after and claims the chunks; A is thawed (SIGCONT) while B's calls are still
+// out. A's answers are fenced out (B owns the chunks under a newer token): nothing is recorded or
+// charged twice, A notices its lost lease and registers again, and B's answers are the ones kept.
+TEST_F(ReplicaFailureTest, FrozenAIsTakenOverAndItsLateResultsAreFencedOut) {
+  fake_->SetDefaultLatency(1500);
+  Replica& a = AddReplica("a");
+  Replica& b = AddReplica("b");
+  ASSERT_TRUE(a.Start());
+  Grant(a, "frozen-user", 100);
+  v1::Job job;
+  ASSERT_TRUE(a.Account("frozen-user")->SubmitBatch(Batch(4, "frozen"), &job).ok());
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] { return fake_->Stats().requests == 4; }));
+  ASSERT_TRUE(b.Start());
+  a.Freeze();
+  const absl::Time frozen_at = absl::Now();
+
+  // B sweeps A and claims the 4 chunks (its calls take 1.5 s too).
+  ASSERT_TRUE(WaitUntil(absl::Seconds(15), [&] {
+    return Count("SELECT COUNT(*) FROM job_chunks WHERE job_id = ? AND owner = 'b'",
+                 {job.job_id()}) == 4;
+  }));
+  const absl::Duration frozen_for = absl::Now() - frozen_at;
+  EXPECT_GE(frozen_for, absl::Milliseconds(1500));  // longer than --replica_dead_after
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state <> 0", {job.job_id()}),
+            0);
+  a.Thaw();
+  // A records its 4 answers (which came while it was frozen): the store refuses them.
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] {
+    return absl::StrContains(a.Logs(), "fenced out");
+  })) << "A never tried to record its late answers";
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state <> 0", {job.job_id()}),
+            0)
+      << "A's late answers were recorded";
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), absl::Seconds(15)));
+  // A lost its lease and registered again; it serves.
+  EXPECT_TRUE(absl::StrContains(a.Logs(), "lease lost"));
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] { return a.health() == Health::kServing; }));
+
+  v1::Job done;
+  ASSERT_TRUE(a.Account("frozen-user")->GetJob(job.job_id(), &done).ok());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.succeeded(), 4);
+  EXPECT_EQ(done.last_sequence(), 7);  // created, running, 4 results, succeeded
+  for (int i = 0; i < 4; ++i) {
+    auto asked = RequestsByCitation(fake_->Stats())[BatchCitation("frozen", i)];
+    EXPECT_EQ(asked[a.authorization()], 1) << i;
+    EXPECT_EQ(asked[b.authorization()], 1) << i;
+  }
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM ledger WHERE kind = 'charge' AND job_id = ?", {job.job_id()}), 4);
+
+  // A takes new work again.
+  fake_->SetDefaultLatency(20);
+  b.Kill();
+  v1::Job after;
+  ASSERT_TRUE(a.Account("frozen-user")->SubmitBatch(Batch(2, "frozen-after"), &after).ok());
+  ASSERT_TRUE(WaitJobEnded(after.job_id(), absl::Seconds(15)));
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(a.Terminate(), 0);
+}
+
+// The fake LLM hangs on a marked citation ("POISON"); the test kills the replica each time that
+// call is in flight and starts it again. After the third death the chunk fails with WORKER_LOST
+// (released, not charged). A chunk whose replica died on it twice ("TWICE": the fake hangs on
+// its first two calls) still succeeds on its third claim.
+TEST_F(ReplicaFailureTest, PoisonChunkEndsWorkerLostAfterThreeDeaths) {
+  fake_->SetDefaultLatency(30);
+  fake_->Rules(R"([{"contains":"POISON","hang_ms":60000},
+                   {"contains":"TWICE","times":2,"hang_ms":60000}])");
+  Replica& replica = AddReplica("poisoned");
+  ASSERT_TRUE(replica.Start());
+  Grant(replica, "poison-user", 100);
+  v1::SubmitBatchRequest batch = Batch(6, "poison");
+  const std::string poison = "Doe, J. (2020). POISON study. _Journal_, _1_(2), 1–9.";
+  const std::string twice = "Roe, R. (2021). TWICE study. _Journal_, _2_(1), 3–8.";
+  batch.mutable_citations()->set_items(0, poison);
+  batch.mutable_citations()->set_items(1, twice);
+  v1::Job job;
+  ASSERT_TRUE(replica.Account("poison-user")->SubmitBatch(batch, &job).ok());
+  auto asked = [&](const std::string& citation) {
+    int count = 0;
+    const auto requests = RequestsByCitation(fake_->Stats());
+    auto it = requests.find(citation);
+    if (it == requests.end()) return 0;
+    for (const auto& [authorization, n] : it->second) count += n;
+    return count;
+  };
+  auto item_state = [&](int index) {
+    return Count("SELECT state FROM job_items WHERE job_id = ? AND item_index = ?",
+                 {job.job_id(), index});
+  };
+
+  for (int death = 1; death <= 3; ++death) {
+    SCOPED_TRACE(absl::StrCat("death ", death));
+    // The poisoned call is in flight (and the twice-hanging one, while it still hangs), and
+    // nothing else is: the other citations are done.
+    ASSERT_TRUE(WaitUntil(absl::Seconds(15), [&] {
+      return asked(poison) == death && (death == 3 ? item_state(1) == 1 : asked(twice) == death) &&
+             Count(
+                 "SELECT COUNT(*) FROM job_items WHERE job_id = ? AND item_index >= 2"
+                 " AND state = 0",
+                 {job.job_id()}) == 0;
+    }));
+    replica.Kill();
+    ASSERT_TRUE(replica.Start());
+  }
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), absl::Seconds(15)));
+  EXPECT_TRUE(absl::StrContains(replica.Logs(), "1 failed: WORKER_LOST"));
+
+  v1::Job done;
+  ASSERT_TRUE(replica.Account("poison-user")->GetJob(job.job_id(), &done).ok());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.succeeded(), 5);
+  ASSERT_EQ(done.failures_size(), 1);
+  EXPECT_EQ(done.failures(0).index(), 0);
+  EXPECT_EQ(client::ErrorReason(done.failures(0).status()), "WORKER_LOST");
+  EXPECT_EQ(asked(poison), 3);  // never a fourth time
+  EXPECT_EQ(asked(twice), 3);   // claimed twice by replicas that died, then checked
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger WHERE job_id = ? AND item_index = 0"
+                  " AND kind = 'release'",
+                  {job.job_id()}),
+            1);
+  v1::Balance balance;
+  ASSERT_TRUE(replica.Account("poison-user")->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.credits(), 100 - 5);
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(replica.Terminate(), 0);
+}
 }  // namespace
 }  // namespace citecheck::testing
