@@ -18,6 +18,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/integration/job_follower.h"
+#include "tests/integration/mysql_proxy.h"
 #include "tests/integration/replica_test_support.h"
 
 namespace citecheck::testing {
@@ -502,5 +503,282 @@ TEST_F(ReplicaFailureTest, PoisonChunkEndsWorkerLostAfterThreeDeaths) {
   EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
   EXPECT_EQ(replica.Terminate(), 0);
 }
+// Four replicas, 20 parallel submits on each (80 jobs of 4 accounts, each account on every
+// replica), each job followed on the next replica. Every job finishes with every event once; no
+// citation is checked twice unless a replica logged a takeover; the books balance.
+TEST_F(ReplicaFailureTest, FourReplicasTwentyParallelSubmitsEach) {
+  fake_->SetDefaultLatency(20);
+  std::vector<Replica*> replicas;
+  for (int r = 0; r < 4; ++r) {
+    replicas.push_back(&AddReplica(absl::StrCat("r", r), {"--citations_per_call=2"}));
+    ASSERT_TRUE(replicas.back()->Start());
+  }
+  for (int u = 0; u < 4; ++u) Grant(*replicas[0], absl::StrCat("four-user-", u), 1000);
+
+  constexpr int kPerReplica = 20;
+  constexpr int kCitations = 6;
+  std::vector<std::thread> threads;
+  std::vector<std::string> job_ids(4 * kPerReplica);
+  std::vector<std::string> tokens(4 * kPerReplica);
+  std::vector<std::unique_ptr<JobFollower>> followers(4 * kPerReplica);
+  std::atomic<int> submitted{0};
+  for (int r = 0; r < 4; ++r) {
+    for (int t = 0; t < kPerReplica; ++t) {
+      threads.emplace_back([&, r, t] {
+        const int n = r * kPerReplica + t;
+        tokens[n] = absl::StrCat("four-user-", (r + t) % 4);
+        v1::Job job;
+        const grpc::Status status = replicas[r]->Account(tokens[n])->SubmitBatch(
+            Batch(kCitations, absl::StrCat("four-", n)), &job);
+        if (!status.ok()) {
+          ADD_FAILURE() << "submit " << n << " on r" << r << ": " << status.error_message();
+          return;
+        }
+        ++submitted;
+        job_ids[n] = job.job_id();
+        Replica* next = replicas[(r + 1) % 4];
+        followers[n] = std::make_unique<JobFollower>(job.job_id(), tokens[n],
+                                                     [next] { return next->address(); });
+        followers[n]->Run(absl::Seconds(120));
+      });
+    }
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_EQ(submitted.load(), 4 * kPerReplica);
+
+  int checked = 0;
+  for (int n = 0; n < 4 * kPerReplica; ++n) {
+    ASSERT_NE(followers[n], nullptr);
+    EXPECT_TRUE(followers[n]->Complete()) << "job " << n;
+    checked += followers[n]->events().back().job_update().succeeded();
+  }
+  EXPECT_EQ(checked, 4 * kPerReplica * kCitations);
+
+  bool takeover = false;
+  for (Replica* replica : replicas) {
+    takeover = takeover || absl::StrContains(replica->Logs(), "took over") ||
+               absl::StrContains(replica->Logs(), "took back");
+  }
+  const auto requests = RequestsByCitation(fake_->Stats());
+  int twice = 0;
+  std::map<std::string, int> by_replica;
+  for (int n = 0; n < 4 * kPerReplica; ++n) {
+    for (int i = 0; i < kCitations; ++i) {
+      auto it = requests.find(BatchCitation(absl::StrCat("four-", n), i));
+      ASSERT_NE(it, requests.end()) << "job " << n << " citation " << i << " never checked";
+      int asked = 0;
+      for (const auto& [authorization, count] : it->second) {
+        asked += count;
+        by_replica[authorization] += count;
+      }
+      if (asked > 1) ++twice;
+    }
+  }
+  std::cout << "[four] citations checked per replica:";
+  for (const auto& [authorization, count] : by_replica) std::cout << " " << count;
+  std::cout << "; checked twice: " << twice << (takeover ? " (after a takeover)" : "") << std::endl;
+  EXPECT_TRUE(twice == 0 || takeover) << twice << " citations checked twice without a takeover";
+  for (const auto& [authorization, count] : by_replica) EXPECT_GT(count, 0) << authorization;
+
+  for (int u = 0; u < 4; ++u) {
+    const std::string token = absl::StrCat("four-user-", u);
+    v1::Balance balance;
+    ASSERT_TRUE(replicas[u]->Account(token)->GetBalance(&balance).ok());
+    EXPECT_EQ(balance.credits(),
+              1000 - Count("SELECT COUNT(*) FROM ledger l JOIN jobs j ON j.job_id = l.job_id"
+                           " WHERE l.kind = 'charge' AND l.owner = (SELECT owner FROM ledger"
+                           " WHERE kind = 'grant' AND order_id = ?)",
+                           {absl::StrCat("order-", token, "-1000")}));
+  }
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  for (Replica* replica : replicas) EXPECT_EQ(replica->Terminate(), 0);
+}
+
+// A job's deadline passes while the replica running its chunks is frozen: the other replica
+// ends the job (the pending citations fail with JOB_DEADLINE_EXCEEDED, released; what was
+// checked before stays). When the frozen replica wakes, its late work is fenced out.
+TEST_F(ReplicaFailureTest, DeadlineAppliedByAnotherReplica) {
+  fake_->SetDefaultLatency(20);
+  fake_->Rules(R"([{"contains":"SLOW","hang_ms":60000}])");
+  // dead_after well beyond the deadline: B expires the job, it does not take it over.
+  const std::vector<std::string> flags = {"--job_deadline=3s", "--replica_dead_after=20s"};
+  Replica& a = AddReplica("a", flags);
+  Replica& b = AddReplica("b", flags);
+  ASSERT_TRUE(a.Start());
+  Grant(a, "deadline-user", 100);
+  v1::SubmitBatchRequest batch = Batch(4, "deadline");
+  batch.mutable_citations()->set_items(2, "Doe, J. (2020). SLOW one. _Journal_, _1_(2), 1–9.");
+  batch.mutable_citations()->set_items(3, "Roe, R. (2021). SLOW two. _Journal_, _2_(1), 3–8.");
+  v1::Job job;
+  ASSERT_TRUE(a.Account("deadline-user")->SubmitBatch(batch, &job).ok());
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] {
+    return Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 1", {job.job_id()}) ==
+               2 &&
+           fake_->Stats().requests == 4;
+  }));
+  ASSERT_TRUE(b.Start());
+  a.Freeze();
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), absl::Seconds(15)));
+  EXPECT_TRUE(absl::StrContains(b.Logs(), "deadlines: 1 jobs ended"));
+  a.Thaw();
+
+  v1::Job done;
+  ASSERT_TRUE(b.Account("deadline-user")->GetJob(job.job_id(), &done).ok());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.succeeded(), 2);
+  ASSERT_EQ(done.failures_size(), 2);
+  for (const v1::ItemFailure& failure : done.failures()) {
+    EXPECT_EQ(client::ErrorReason(failure.status()), "JOB_DEADLINE_EXCEEDED");
+  }
+  // A wakes with its two calls past the deadline: whatever it reports is fenced out.
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] { return a.health() == Health::kServing; }));
+  v1::Job later;
+  ASSERT_TRUE(WaitUntil(absl::Seconds(5), [&] {
+    return a.Account("deadline-user")->GetJob(job.job_id(), &later).ok() &&
+           later.SerializeAsString() == done.SerializeAsString();
+  }));
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM ledger WHERE kind = 'charge' AND job_id = ?", {job.job_id()}), 2);
+  v1::Balance balance;
+  ASSERT_TRUE(a.Account("deadline-user")->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.credits(), 98);
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(a.Terminate(), 0);
+  EXPECT_EQ(b.Terminate(), 0);
+}
+
+// Jobs finished on A are removed by B once --job_retention passed, while A is down: items,
+// events and the request id go (GetJob answers NOT_FOUND on any replica, the request id makes a
+// new job), the ledger stays and still balances.
+TEST_F(ReplicaFailureTest, RetentionAppliedByAnotherReplica) {
+  fake_->SetDefaultLatency(20);
+  const std::vector<std::string> flags = {"--job_retention=2s"};
+  Replica& a = AddReplica("a", flags);
+  Replica& b = AddReplica("b", flags);
+  ASSERT_TRUE(a.Start());
+  Grant(a, "retention-user", 100);
+  v1::Job job;
+  ASSERT_TRUE(a.Account("retention-user")
+                  ->SubmitBatch(Batch(3, "retention", "retained-request"), &job)
+                  .ok());
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), absl::Seconds(15)));
+  v1::Job finished;
+  ASSERT_TRUE(a.Account("retention-user")->GetJob(job.job_id(), &finished).ok());
+  EXPECT_EQ(a.Terminate(), 0);
+  ASSERT_TRUE(b.Start());
+  ASSERT_TRUE(WaitUntil(absl::Seconds(15), [&] {
+    return Count("SELECT COUNT(*) FROM jobs WHERE job_id = ?", {job.job_id()}) == 0;
+  }));
+  EXPECT_TRUE(absl::StrContains(b.Logs(), "retention: removed 1 finished jobs"));
+  const absl::Time finished_at = absl::FromUnixSeconds(finished.finish_time().seconds());
+  EXPECT_GE(absl::Now() - finished_at, absl::Seconds(2));
+  for (const char* table : {"job_items", "job_events", "job_chunks"}) {
+    EXPECT_EQ(
+        Count(absl::StrCat("SELECT COUNT(*) FROM ", table, " WHERE job_id = ?"), {job.job_id()}), 0)
+        << table;
+  }
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM ledger WHERE job_id = ? AND kind = 'charge'", {job.job_id()}), 3);
+  v1::Job gone;
+  EXPECT_EQ(b.Account("retention-user")->GetJob(job.job_id(), &gone).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(a.Start());
+  EXPECT_EQ(a.Account("retention-user")->GetJob(job.job_id(), &gone).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::Job again;
+  ASSERT_TRUE(a.Account("retention-user")
+                  ->SubmitBatch(Batch(3, "retention", "retained-request"), &again)
+                  .ok());
+  EXPECT_NE(again.job_id(), job.job_id());
+  ASSERT_TRUE(WaitJobEnded(again.job_id(), absl::Seconds(15)));
+  v1::Balance balance;
+  ASSERT_TRUE(a.Account("retention-user")->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.credits(), 94);
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(a.Terminate(), 0);
+  EXPECT_EQ(b.Terminate(), 0);
+}
+
+// Every kind of transaction loses its connection right after its COMMIT took effect (a proxy
+// between the replica and MariaDB forwards the COMMIT, swallows the OK and closes the
+// connection): grant, submit, claim, recording, cancel, registration. The replica reruns each
+// one; the rerun changes nothing: one job per submit, each citation recorded and charged once,
+// the watcher sees each event once, the books balance.
+TEST_F(ReplicaFailureTest, CommitWithUnknownOutcomeIsReplayedWithoutEffect) {
+  fake_->SetDefaultLatency(30);
+  std::unique_ptr<MysqlProxy> proxy = MysqlProxy::Start(db_->url().host, db_->url().port);
+  ASSERT_NE(proxy, nullptr);
+  MysqlUrl through_proxy = db_->url();
+  through_proxy.port = proxy->port();
+  replicas_.push_back(std::make_unique<Replica>(
+      "proxied", ReplicaFlags(MysqlUrlText(through_proxy), fake_->base_url())));
+  Replica& replica = *replicas_.back();
+  ASSERT_TRUE(replica.Start());
+
+  const std::string kGrant = "INSERT INTO orders";
+  const std::string kSubmit = "INSERT INTO jobs (";
+  const std::string kClaim = "token = token + 1";
+  const std::string kRecord = "SELECT chunk_id, job_id, first_index, item_count, owner, token";
+  const std::string kCancel = "SELECT chunk_id FROM job_chunks WHERE job_id = ? ORDER BY";
+  const std::string kRegister = "INSERT INTO processes";
+
+  proxy->CutAfterCommit(kGrant, 1);
+  Grant(replica, "unknown-user", 50);
+  EXPECT_EQ(proxy->cuts(kGrant), 1);
+  v1::Balance balance;
+  ASSERT_TRUE(replica.Account("unknown-user")->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.credits(), 50);
+
+  proxy->CutAfterCommit(kSubmit, 1);
+  proxy->CutAfterCommit(kClaim, 2);
+  proxy->CutAfterCommit(kRecord, 3);
+  v1::Job job;
+  ASSERT_TRUE(
+      replica.Account("unknown-user")->SubmitBatch(Batch(10, "unknown", "unknown-1"), &job).ok());
+  EXPECT_EQ(proxy->cuts(kSubmit), 1);
+  EXPECT_EQ(job.accepted(), 10);
+  EXPECT_EQ(job.user_status().credits_remaining(), 40);
+  JobFollower follower(job.job_id(), "unknown-user", [&replica] { return replica.address(); });
+  ASSERT_TRUE(follower.Run(absl::Seconds(60)));
+  EXPECT_TRUE(follower.Complete());
+  EXPECT_EQ(proxy->cuts(kClaim), 2);
+  EXPECT_EQ(proxy->cuts(kRecord), 3);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE request_id = 'unknown-1'"), 1);
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM ledger WHERE kind = 'reserve' AND job_id = ?", {job.job_id()}),
+      1);
+  v1::Job done;
+  ASSERT_TRUE(replica.Account("unknown-user")->GetJob(job.job_id(), &done).ok());
+  EXPECT_EQ(done.succeeded(), 10);
+  EXPECT_EQ(done.last_sequence(), 13);  // created, running, 10 results, succeeded
+  ASSERT_TRUE(replica.Account("unknown-user")->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.credits(), 40);
+
+  // A cancel whose commit is cut answers the cancelled job all the same.
+  fake_->Rules(R"([{"contains":"unknown-slow","hang_ms":60000}])");
+  v1::Job slow;
+  ASSERT_TRUE(replica.Account("unknown-user")->SubmitBatch(Batch(3, "unknown-slow"), &slow).ok());
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] { return fake_->Stats().in_flight == 3; }));
+  proxy->CutAfterCommit(kCancel, 1);
+  v1::Job cancelled;
+  ASSERT_TRUE(replica.Account("unknown-user")->CancelJob(slow.job_id(), &cancelled).ok());
+  EXPECT_EQ(proxy->cuts(kCancel), 1);
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(cancelled.last_sequence(), 3);  // created, running, cancelled
+  ASSERT_TRUE(replica.Account("unknown-user")->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.credits(), 40);
+
+  // A registration whose commit is cut: the replica still comes up, registered once.
+  EXPECT_EQ(replica.Terminate(), 0);
+  proxy->CutAfterCommit(kRegister, 1);
+  ASSERT_TRUE(replica.Start());
+  EXPECT_EQ(proxy->cuts(kRegister), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM processes WHERE name = 'proxied'"), 1);
+  std::cout << "[unknown] " << proxy->cuts() << " commits cut of " << proxy->commits()
+            << " forwarded" << std::endl;
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(replica.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace citecheck::testing
