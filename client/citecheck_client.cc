@@ -77,6 +77,13 @@ grpc::Status CitecheckClient::CancelJob(const std::string& job_id, v1::Job* job)
   return citations_->CancelJob(&context, request, job);
 }
 
+grpc::Status CitecheckClient::ListJobs(const v1::ListJobsRequest& request,
+                                       v1::ListJobsResponse* response) {
+  grpc::ClientContext context;
+  PrepareContext(&context, /*deadline=*/true);
+  return citations_->ListJobs(&context, request, response);
+}
+
 grpc::Status CitecheckClient::GetBalance(v1::Balance* balance) {
   grpc::ClientContext context;
   PrepareContext(&context, /*deadline=*/true);

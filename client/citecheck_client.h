@@ -69,6 +69,7 @@ class CitecheckClient {
   grpc::Status SubmitBatch(const v1::SubmitBatchRequest& request, v1::Job* job);
   grpc::Status GetJob(const std::string& job_id, v1::Job* job);
   grpc::Status CancelJob(const std::string& job_id, v1::Job* job);
+  grpc::Status ListJobs(const v1::ListJobsRequest& request, v1::ListJobsResponse* response);
   grpc::Status GetBalance(v1::Balance* balance);
   grpc::Status GrantCredits(const std::string& token, int64_t credits, const std::string& order_id,
                             v1::Balance* balance);

@@ -115,6 +115,17 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
   cancel->add_option("job_id", inv.job_id, "The job id")->required();
   AddJsonFlag(cancel, &inv.json);
 
+  std::string state;
+  CLI::App* list = app.add_subcommand("list", "List the caller's jobs, newest first");
+  list->add_option("--state", state, "Only jobs in this state")
+      ->check(CLI::IsMember({"pending", "running", "succeeded", "failed", "cancelled"},
+                            CLI::ignore_case));
+  list->add_option("--page_size,--page-size", inv.page_size, "Jobs per page (server default 50)")
+      ->check(CLI::Range(1, 1000));
+  list->add_option("--page_token,--page-token", inv.page_token, "Continue after a previous page");
+  list->add_flag("--all", inv.all_pages, "Follow every page");
+  AddJsonFlag(list, &inv.json);
+
   CLI::App* balance = app.add_subcommand("balance", "Print the caller's balance");
   AddJsonFlag(balance, &inv.json);
 
@@ -141,10 +152,13 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
     return std::nullopt;
   }
 
-  for (CLI::App* sub : {submit, watch, get, cancel, balance, grant_credits, grant_pass}) {
+  for (CLI::App* sub : {submit, watch, get, cancel, list, balance, grant_credits, grant_pass}) {
     if (sub->parsed()) inv.command = sub->get_name();
   }
   inv.style = ParseStyle(style);
+  if (!state.empty()) {
+    v1::JobState_Parse(absl::StrCat("JOB_STATE_", absl::AsciiStrToUpper(state)), &inv.state);
+  }
   inv.format = absl::AsciiStrToLower(inv.format);
   inv.client.rpc_timeout = absl::Seconds(timeout_seconds);
   for (const std::string& entry : metadata) {
@@ -271,6 +285,28 @@ int Execute(const CliInvocation& inv, CitecheckClient& client, std::istream& in,
     }
     out << std::flush;
     return inv.command == "get" ? ExitCodeForJob(job) : kExitOk;
+  }
+  if (inv.command == "list") {
+    v1::ListJobsRequest request;
+    request.set_state(inv.state);
+    request.set_page_size(inv.page_size);
+    request.set_page_token(inv.page_token);
+    while (true) {
+      v1::ListJobsResponse page;
+      grpc::Status status = client.ListJobs(request, &page);
+      if (!status.ok()) return ReportRpcError(status, err);
+      for (const v1::Job& job : page.jobs()) {
+        out << (inv.json ? JobJsonLine(job) + "\n" : FormatJobListLine(job));
+      }
+      out << std::flush;
+      if (page.next_page_token().empty()) break;
+      if (!inv.all_pages) {
+        if (!inv.json) out << "more: --page_token " << page.next_page_token() << "\n";
+        break;
+      }
+      request.set_page_token(page.next_page_token());
+    }
+    return kExitOk;
   }
   if (inv.command == "balance" || inv.command == "grant-credits" || inv.command == "grant-pass") {
     v1::Balance balance;

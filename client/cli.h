@@ -12,6 +12,8 @@
 //     watch JOB_ID [--after N] [--json]
 //     get JOB_ID [--json]
 //     cancel JOB_ID [--json]
+//     list [--state pending|running|succeeded|failed|cancelled] [--page_size N]
+//          [--page_token T] [--all] [--json]
 //     balance [--json]
 //     admin grant-credits --token T --credits N --order ID [--json]
 //     admin grant-pass --token T --days 1|7|30 --order ID [--json]
@@ -52,7 +54,7 @@ struct CliEnvironment {
 // A parsed command line.
 struct CliInvocation {
   ClientOptions client;
-  // "submit", "watch", "get", "cancel", "balance", "grant-credits" or "grant-pass".
+  // "submit", "watch", "get", "cancel", "list", "balance", "grant-credits" or "grant-pass".
   std::string command;
   bool json = false;
   // submit
@@ -65,6 +67,11 @@ struct CliInvocation {
   // watch, get, cancel
   std::string job_id;
   int64_t after = 0;
+  // list
+  v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
+  int page_size = 0;
+  std::string page_token;
+  bool all_pages = false;
   // admin
   std::string grant_token;
   int64_t credits = 0;

@@ -280,6 +280,12 @@ std::string FormatBalance(const v1::Balance& balance) {
   return out;
 }
 
+std::string FormatJobListLine(const v1::Job& job) {
+  return absl::StrCat(job.job_id(), "  ", JobStateName(job.state()), "  ", StyleName(job.style()),
+                      "  ", job.succeeded(), "/", job.accepted(), " checked, ", job.failed(),
+                      " failed, ", job.locked(), " locked  ", FormatTime(job.create_time()), "\n");
+}
+
 std::string FormatRpcError(const grpc::Status& status) {
   std::string out = absl::StrCat("error: ", StatusCodeName(status.error_code()));
   std::string reason = ErrorReason(status);

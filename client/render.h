@@ -59,6 +59,8 @@ std::string FormatJob(const v1::Job& job);
 std::string FormatFinalLine(const v1::Job& job);
 // The balance fields that apply, one "Name: value" per line.
 std::string FormatBalance(const v1::Balance& balance);
+// One line of `citecheck list`: id, state, style, counts and creation time.
+std::string FormatJobListLine(const v1::Job& job);
 // "error: <CODE> <REASON>: <message>" then "  - <field>: <description>" per field violation,
 // "  - quota <subject>: <description>" per quota violation and "  retry after <delay>" when the
 // status carries a RetryInfo. The reason is omitted when absent.

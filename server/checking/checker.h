@@ -8,8 +8,16 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
+#include "server/common/errors.h"
 
 namespace citecheck {
+
+// The status of a citation (or in-text citation) whose job's deadline passed before it could
+// be checked: DEADLINE_EXCEEDED, reason JOB_DEADLINE_EXCEEDED.
+inline absl::Status JobDeadlineExceededError() {
+  return MakeError(absl::StatusCode::kDeadlineExceeded, reason::kJobDeadlineExceeded,
+                   "the job's deadline passed while this citation was being checked");
+}
 
 // One chunk of citations to check, all of one job.
 struct CheckRequest {
@@ -26,10 +34,35 @@ struct CheckRequest {
   const std::atomic<bool>* cancelled = nullptr;
 };
 
-// Checks chunks of citations. Implementations: HeuristicChecker (offline rules) and, later, an
-// LLM checker over HTTP.
+// One in-text citation of a document to match (see inline_extractor.h).
+struct InlineQuery {
+  // InlineCitation.index: its position among the document's in-text citations. The LLM knows it
+  // by the id "c" + (index + 1).
+  int index = 0;
+  // InlineCitation.text, as the extractor wrote it.
+  std::string text;
+};
+
+// One chunk of a document's in-text citations, matched against the document's whole reference
+// list. All of one job.
+struct InlineCheckRequest {
+  // The style; never STYLE_UNSPECIFIED.
+  v1::Style style = v1::STYLE_APA7;
+  // The whole reference list (reference i is the job's citation i, CitationResult.index i).
+  std::vector<std::string> references;
+  // The in-text citations to match, in document order.
+  std::vector<InlineQuery> citations;
+  // As in CheckRequest.
+  std::string model;
+  absl::Time deadline = absl::InfiniteFuture();
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+// Checks chunks of citations, and matches documents' in-text citations against their reference
+// lists. Implementations: HeuristicChecker (offline rules), LlmChecker (an OpenAI-compatible
+// endpoint), DelayedChecker (a slowed-down wrapper) and, in tests, FakeChecker.
 //
-// Thread-safe: Check() is called concurrently from the executor's workers.
+// Thread-safe: Check() and MatchInline() are called concurrently from the executor's workers.
 class Checker {
  public:
   virtual ~Checker() = default;
@@ -38,6 +71,14 @@ class Checker {
   // `index` left 0; the caller sets it) or, for a citation that could not be checked, an error
   // status whose ErrorInfo reason says why (e.g. LLM_UNAVAILABLE, JOB_DEADLINE_EXCEEDED).
   virtual std::vector<absl::StatusOr<v1::CitationResult>> Check(const CheckRequest& request) = 0;
+
+  // Returns exactly one entry per in-text citation of `request`, in the same order: its verdict
+  // (index and text copied from the query; match, reference_indices — 0-based indices into
+  // request.references —, problem and correction filled; offset left 0 for the caller) or, for
+  // one that could not be checked, an error status whose ErrorInfo reason says why (the same
+  // reasons as Check()).
+  virtual std::vector<absl::StatusOr<v1::InlineCitation>> MatchInline(
+      const InlineCheckRequest& request) = 0;
 
   // The model name reported in Job.model ("heuristic" for the built-in checker).
   virtual std::string ModelName() const = 0;

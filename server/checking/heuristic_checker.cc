@@ -47,6 +47,38 @@ std::vector<absl::StatusOr<v1::CitationResult>> HeuristicChecker::Check(
   return results;
 }
 
+std::vector<absl::StatusOr<v1::InlineCitation>> HeuristicChecker::MatchInline(
+    const InlineCheckRequest& request) {
+  std::shared_ptr<const InlineMatcher> matcher = MatcherFor(request.style, request.references);
+  std::vector<absl::StatusOr<v1::InlineCitation>> verdicts;
+  verdicts.reserve(request.citations.size());
+  for (const InlineQuery& query : request.citations) {
+    v1::InlineCitation verdict = matcher->Match(query.text);
+    verdict.set_index(query.index);
+    verdict.set_text(query.text);
+    verdicts.emplace_back(std::move(verdict));
+  }
+  return verdicts;
+}
+
+std::shared_ptr<const InlineMatcher> HeuristicChecker::MatcherFor(
+    v1::Style style, const std::vector<std::string>& references) {
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = matchers_.begin(); it != matchers_.end(); ++it) {
+      if (it->style == style && it->references == references) {
+        matchers_.splice(matchers_.begin(), matchers_, it);
+        return it->matcher;
+      }
+    }
+  }
+  auto matcher = std::make_shared<const InlineMatcher>(style, references);
+  absl::MutexLock lock(&mu_);
+  matchers_.push_front(CachedMatcher{style, references, matcher});
+  if (matchers_.size() > kCachedReferenceLists) matchers_.pop_back();
+  return matcher;
+}
+
 std::string HeuristicChecker::ModelName() const { return std::string(kModelName); }
 
 bool HeuristicChecker::SupportsModel(const std::string& model) const {

@@ -17,14 +17,22 @@
 // They are only good at well-formed-ish entries; anything they cannot make sense of is left
 // alone rather than guessed at.
 //
-// Thread-safe; Check() never returns an error status and ignores the deadline and cancellation
-// (it takes microseconds per citation).
+// In-text citations are matched by InlineMatcher (inline_matcher.h). The matcher of a reference
+// list is kept for the next chunks of the same document (a few lists at once, most recently
+// used first), so a document's reference list is read once, not once per chunk.
+//
+// Thread-safe; Check() and MatchInline() never return an error status and ignore the deadline
+// and cancellation (they take microseconds per citation).
 
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "server/checking/checker.h"
+#include "server/checking/inline_matcher.h"
 
 namespace citecheck {
 
@@ -35,6 +43,8 @@ class HeuristicChecker final : public Checker {
   HeuristicChecker() = default;
 
   std::vector<absl::StatusOr<v1::CitationResult>> Check(const CheckRequest& request) override;
+  std::vector<absl::StatusOr<v1::InlineCitation>> MatchInline(
+      const InlineCheckRequest& request) override;
 
   // "heuristic".
   std::string ModelName() const override;
@@ -44,6 +54,24 @@ class HeuristicChecker final : public Checker {
 
   // Checks one citation against `style` (STYLE_UNSPECIFIED means APA 7). `index` is left 0.
   static v1::CitationResult CheckCitation(v1::Style style, const std::string& citation);
+
+ private:
+  // Reference lists whose matchers are kept.
+  static constexpr size_t kCachedReferenceLists = 8;
+
+  struct CachedMatcher {
+    v1::Style style;
+    std::vector<std::string> references;
+    std::shared_ptr<const InlineMatcher> matcher;
+  };
+
+  // The matcher for `references`, read now or kept from an earlier call. Reading happens outside
+  // the lock.
+  std::shared_ptr<const InlineMatcher> MatcherFor(v1::Style style,
+                                                  const std::vector<std::string>& references);
+
+  absl::Mutex mu_;
+  std::list<CachedMatcher> matchers_ ABSL_GUARDED_BY(mu_);  // most recently used first
 };
 
 // A HeuristicChecker, for callers that want the Checker interface only.

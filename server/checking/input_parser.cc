@@ -1,10 +1,11 @@
 #include "server/checking/input_parser.h"
 
-#include <cstdint>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "server/checking/html_entities.h"
+#include "server/checking/html_text.h"
+#include "server/checking/unicode_text.h"
 
 namespace citecheck {
 namespace {
@@ -13,160 +14,9 @@ bool IsAsciiWhitespace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// Width of the whitespace character at text[i]: ASCII whitespace or U+00A0 (no-break space,
-// common in text pasted from word processors); 0 when text[i] is not whitespace.
-size_t WhitespaceWidth(absl::string_view text, size_t i) {
-  if (IsAsciiWhitespace(text[i])) return 1;
-  if (text[i] == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') return 2;
-  return 0;
-}
-
-// Trims `text` and collapses each internal whitespace run to one space.
-std::string NormalizeWhitespace(absl::string_view text) {
-  std::string normalized;
-  normalized.reserve(text.size());
-  bool space_pending = false;
-  for (size_t i = 0; i < text.size();) {
-    if (size_t width = WhitespaceWidth(text, i); width > 0) {
-      space_pending = !normalized.empty();
-      i += width;
-      continue;
-    }
-    if (space_pending) normalized.push_back(' ');
-    space_pending = false;
-    normalized.push_back(text[i++]);
-  }
-  return normalized;
-}
-
 void AddIfNotEmpty(absl::string_view raw, std::vector<std::string>* citations) {
-  std::string citation = NormalizeWhitespace(raw);
+  std::string citation = CollapseWhitespace(raw);
   if (!citation.empty()) citations->push_back(std::move(citation));
-}
-
-void AppendUtf8(uint32_t code_point, std::string* out) {
-  if (code_point == 0 || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    code_point = 0xFFFD;  // The replacement character, as browsers do.
-  }
-  if (code_point < 0x80) {
-    out->push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  }
-}
-
-struct NamedEntity {
-  absl::string_view name;
-  uint32_t code_point;
-};
-
-// The named references citations plausibly contain. nbsp maps to a plain space.
-constexpr NamedEntity kNamedEntities[] = {
-    {"amp", '&'},       {"lt", '<'},        {"gt", '>'},        {"quot", '"'},
-    {"apos", '\''},     {"nbsp", ' '},      {"ndash", 0x2013},  {"mdash", 0x2014},
-    {"hellip", 0x2026}, {"lsquo", 0x2018},  {"rsquo", 0x2019},  {"ldquo", 0x201C},
-    {"rdquo", 0x201D},  {"sbquo", 0x201A},  {"bdquo", 0x201E},  {"laquo", 0xAB},
-    {"raquo", 0xBB},    {"copy", 0xA9},     {"reg", 0xAE},      {"trade", 0x2122},
-    {"sect", 0xA7},     {"para", 0xB6},     {"middot", 0xB7},   {"bull", 0x2022},
-    {"deg", 0xB0},      {"times", 0xD7},    {"minus", 0x2212},  {"shy", 0xAD},
-    {"thinsp", 0x2009}, {"ensp", 0x2002},   {"emsp", 0x2003},   {"prime", 0x2032},
-    {"aacute", 0xE1},   {"Aacute", 0xC1},   {"agrave", 0xE0},   {"Agrave", 0xC0},
-    {"acirc", 0xE2},    {"auml", 0xE4},     {"Auml", 0xC4},     {"atilde", 0xE3},
-    {"aring", 0xE5},    {"Aring", 0xC5},    {"aelig", 0xE6},    {"ccedil", 0xE7},
-    {"Ccedil", 0xC7},   {"eacute", 0xE9},   {"Eacute", 0xC9},   {"egrave", 0xE8},
-    {"ecirc", 0xEA},    {"euml", 0xEB},     {"iacute", 0xED},   {"igrave", 0xEC},
-    {"icirc", 0xEE},    {"iuml", 0xEF},     {"ntilde", 0xF1},   {"Ntilde", 0xD1},
-    {"oacute", 0xF3},   {"Oacute", 0xD3},   {"ograve", 0xF2},   {"ocirc", 0xF4},
-    {"ouml", 0xF6},     {"Ouml", 0xD6},     {"otilde", 0xF5},   {"oslash", 0xF8},
-    {"Oslash", 0xD8},   {"uacute", 0xFA},   {"Uacute", 0xDA},   {"ugrave", 0xF9},
-    {"ucirc", 0xFB},    {"uuml", 0xFC},     {"Uuml", 0xDC},     {"yacute", 0xFD},
-    {"szlig", 0xDF},    {"scaron", 0x0161}, {"Scaron", 0x0160}, {"zcaron", 0x017E},
-};
-
-// Decodes the character reference starting at text[i] == '&' into `out` and returns its length,
-// or returns 0 (leaving `out` alone) when there is no known, well-formed reference there.
-size_t DecodeCharacterReference(absl::string_view text, size_t i, std::string* out) {
-  constexpr size_t kLongestReference = 32;
-  size_t semicolon = text.substr(0, i + kLongestReference).find(';', i + 1);
-  if (semicolon == absl::string_view::npos) return 0;
-  absl::string_view body = text.substr(i + 1, semicolon - i - 1);
-  if (body.empty()) return 0;
-  size_t length = semicolon - i + 1;
-  if (body[0] == '#') {
-    absl::string_view digits = body.substr(1);
-    int base = 10;
-    if (!digits.empty() && (digits[0] == 'x' || digits[0] == 'X')) {
-      base = 16;
-      digits.remove_prefix(1);
-    }
-    if (digits.empty() || digits.size() > 8) return 0;
-    uint32_t code_point = 0;
-    for (char c : digits) {
-      int digit;
-      if (absl::ascii_isdigit(c)) {
-        digit = c - '0';
-      } else if (base == 16 && absl::ascii_isxdigit(c)) {
-        digit = absl::ascii_tolower(c) - 'a' + 10;
-      } else {
-        return 0;
-      }
-      code_point = code_point * base + digit;
-    }
-    AppendUtf8(code_point, out);
-    return length;
-  }
-  for (const NamedEntity& entity : kNamedEntities) {
-    if (entity.name == body) {
-      AppendUtf8(entity.code_point, out);
-      return length;
-    }
-  }
-  return 0;
-}
-
-std::string DecodeCharacterReferences(absl::string_view text) {
-  std::string decoded;
-  decoded.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] == '&') {
-      if (size_t length = DecodeCharacterReference(text, i, &decoded); length > 0) {
-        i += length;
-        continue;
-      }
-    }
-    decoded.push_back(text[i++]);
-  }
-  return decoded;
-}
-
-// Case-insensitive search for `needle` (lower case) in `haystack` from `from`.
-size_t FindIgnoringCase(absl::string_view haystack, absl::string_view needle, size_t from) {
-  for (size_t i = from; i + needle.size() <= haystack.size(); ++i) {
-    if (absl::EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return i;
-  }
-  return absl::string_view::npos;
-}
-
-// Tags that end a block of text: outside <p>, each becomes a citation boundary.
-bool IsBlockTag(absl::string_view name) {
-  static constexpr absl::string_view kBlockTags[] = {
-      "div",     "li",      "ul",     "ol",     "dl",   "dt",         "dd",    "h1",
-      "h2",      "h3",      "h4",     "h5",     "h6",   "blockquote", "table", "tr",
-      "section", "article", "header", "footer", "body", "html",       "hr"};
-  for (absl::string_view tag : kBlockTags) {
-    if (tag == name) return true;
-  }
-  return false;
 }
 
 // Walks HTML once, collecting paragraphs (<p> elements) and the text outside them.
@@ -175,18 +25,15 @@ class HtmlCitationExtractor {
   explicit HtmlCitationExtractor(absl::string_view html) : html_(html) {}
 
   std::vector<std::string> Extract() {
-    size_t i = 0;
-    while (i < html_.size()) {
-      size_t tag_start = html_.find('<', i);
-      if (tag_start == absl::string_view::npos) tag_start = html_.size();
-      if (tag_start > i) AppendText(DecodeCharacterReferences(html_.substr(i, tag_start - i)));
-      if (tag_start == html_.size()) break;
-      size_t next = ConsumeMarkup(tag_start);
-      if (next == tag_start) {  // A lone '<' is text.
-        AppendText("<");
-        next = tag_start + 1;
+    HtmlScanner scanner(html_);
+    HtmlToken token;
+    while (scanner.Next(&token)) {
+      if (token.kind == HtmlToken::Kind::kText) {
+        // A no-break space is whitespace here, so that it goes outside italic/bold markers.
+        AppendText(absl::StrReplaceAll(DecodeHtmlEntities(token.raw), {{"\xC2\xA0", " "}}));
+      } else {
+        HandleTag(token.name, token.kind == HtmlToken::Kind::kEndTag);
       }
-      i = next;
     }
     FinishBlock();
 
@@ -209,60 +56,6 @@ class HtmlCitationExtractor {
     bool is_paragraph;
   };
 
-  // Handles the markup at html_[start] == '<' and returns where text resumes, or `start` when
-  // the '<' does not begin markup.
-  size_t ConsumeMarkup(size_t start) {
-    absl::string_view rest = html_.substr(start);
-    if (absl::StartsWith(rest, "<!--")) {
-      size_t end = html_.find("-->", start + 4);
-      return end == absl::string_view::npos ? html_.size() : end + 3;
-    }
-    if (rest.size() < 2) return start;
-    char first = rest[1];
-    if (first == '!' || first == '?') {  // <!DOCTYPE ...>, <![CDATA[...]]>, <?xml ...?>
-      size_t end = html_.find('>', start);
-      return end == absl::string_view::npos ? html_.size() : end + 1;
-    }
-    bool closing = first == '/';
-    size_t name_start = start + (closing ? 2 : 1);
-    if (name_start >= html_.size() || !absl::ascii_isalpha(html_[name_start])) return start;
-    size_t name_end = name_start;
-    while (name_end < html_.size() && absl::ascii_isalnum(html_[name_end])) ++name_end;
-    size_t end = FindTagEnd(name_end);
-    // A tag still open at the end of the input is dropped with what follows, as browsers do
-    // (and so nothing is scanned twice).
-    if (end == absl::string_view::npos) return html_.size();
-    std::string name = absl::AsciiStrToLower(html_.substr(name_start, name_end - name_start));
-    if (!closing && (name == "script" || name == "style")) return SkipRawText(name, end + 1);
-    HandleTag(name, closing);
-    return end + 1;
-  }
-
-  // The position of the '>' closing a tag whose attributes start at `from`; quoted attribute
-  // values may hold '>'.
-  size_t FindTagEnd(size_t from) const {
-    char quote = 0;
-    for (size_t i = from; i < html_.size(); ++i) {
-      char c = html_[i];
-      if (quote != 0) {
-        if (c == quote) quote = 0;
-      } else if (c == '"' || c == '\'') {
-        quote = c;
-      } else if (c == '>') {
-        return i;
-      }
-    }
-    return absl::string_view::npos;
-  }
-
-  // Skips the content of <script>/<style> and its end tag.
-  size_t SkipRawText(const std::string& name, size_t from) const {
-    size_t end_tag = FindIgnoringCase(html_, "</" + name, from);
-    if (end_tag == absl::string_view::npos) return html_.size();
-    size_t end = html_.find('>', end_tag);
-    return end == absl::string_view::npos ? html_.size() : end + 1;
-  }
-
   void HandleTag(const std::string& name, bool closing) {
     if (name == "p") {
       FinishBlock();
@@ -273,7 +66,7 @@ class HtmlCitationExtractor {
       closing ? CloseMarker(&bold_) : OpenMarker(&bold_);
     } else if (name == "br") {
       AppendText(" ");
-    } else if (IsBlockTag(name)) {
+    } else if (IsHtmlBlockTag(name)) {
       FinishBlock();
       in_paragraph_ = false;
     }
@@ -370,7 +163,7 @@ std::vector<std::string> ParseCitationText(absl::string_view text) {
     size_t line_end = text.find_first_of("\r\n", line_start);
     if (line_end == absl::string_view::npos) line_end = text.size();
     absl::string_view line = text.substr(line_start, line_end - line_start);
-    if (NormalizeWhitespace(line).empty()) {
+    if (CollapseWhitespace(line).empty()) {
       AddIfNotEmpty(current, &citations);
       current.clear();
     } else {

@@ -7,8 +7,9 @@
 // a citation's index is its position among the citations that remain.
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace citecheck {
 
@@ -21,8 +22,8 @@ std::vector<std::string> ParseCitationText(absl::string_view text);
 
 // One citation per <p> element (text outside any <p> is also taken, split like text when no
 // <p> exists at all). <i>/<em>/<u> become _x_; <b>/<strong> become **x**; <br> is a space;
-// other tags are dropped (the content of <script> and <style> with them); named, decimal and
-// hex character references are decoded.
+// other tags are dropped (the content of <script> and <style> with them; see HtmlScanner);
+// character references are decoded as html_entities.h says, a no-break space becoming a space.
 std::vector<std::string> ParseCitationHtml(absl::string_view html);
 
 }  // namespace citecheck

@@ -1,8 +1,9 @@
 #ifndef CITECHECK_SERVER_CHECKING_LLM_CHECKER_H_
 #define CITECHECK_SERVER_CHECKING_LLM_CHECKER_H_
 
-// The Checker that asks an OpenAI-compatible LLM (through an LlmClient) to check citations,
-// with the official OpenAI client's retry rules (server/llm/retry_policy.h).
+// The Checker that asks an OpenAI-compatible LLM (through an LlmClient) to check citations and
+// to match in-text citations (MatchInline, below), with the official OpenAI client's retry rules
+// (server/llm/retry_policy.h).
 //
 // One Check() call:
 //   1. Sends the chunk as one request: system SystemPrompt(style), user
@@ -76,6 +77,8 @@ struct LlmCheckerOptions {
   // The completion tokens a request is assumed to use per citation, for the rate limiter's
   // token estimate (prompt bytes / 4 + this * citations).
   int64_t completion_tokens_per_citation = 400;
+  // The same for one in-text citation (MatchInline).
+  int64_t completion_tokens_per_inline_citation = 80;
   // Null = RealClock::Get().
   Clock* clock = nullptr;
   // Uniform values in [0, 1) for the backoff jitter; empty = absl::BitGen per thread.
@@ -95,6 +98,15 @@ class LlmChecker final : public Checker {
 
   std::vector<absl::StatusOr<v1::CitationResult>> Check(const CheckRequest& request) override;
 
+  // The same machinery for a chunk of in-text citations: one request with InlineSystemPrompt and
+  // InlineUserMessage (the whole reference list and the chunk), the answer read with
+  // ParseInlineAnswer (an unusable answer — no JSON, no valid entry, a reference number out of
+  // range — is a failed attempt, retried like a 5xx), ids missing from a usable answer asked
+  // again on their own, the same attempts, budget, pauses, rate limits, fallback and failure
+  // statuses as Check().
+  std::vector<absl::StatusOr<v1::InlineCitation>> MatchInline(
+      const InlineCheckRequest& request) override;
+
   // The primary model.
   std::string ModelName() const override;
 
@@ -102,8 +114,6 @@ class LlmChecker final : public Checker {
   bool SupportsModel(const std::string& model) const override;
 
  private:
-  class Run;  // the state of one Check() call
-
   LlmCheckerOptions options_;
 };
 

@@ -43,6 +43,10 @@ class OwningLlmChecker final : public Checker {
   std::vector<absl::StatusOr<v1::CitationResult>> Check(const CheckRequest& request) override {
     return checker_.Check(request);
   }
+  std::vector<absl::StatusOr<v1::InlineCitation>> MatchInline(
+      const InlineCheckRequest& request) override {
+    return checker_.MatchInline(request);
+  }
   std::string ModelName() const override { return checker_.ModelName(); }
   bool SupportsModel(const std::string& model) const override {
     return checker_.SupportsModel(model);
@@ -68,7 +72,8 @@ std::string FallbackApiKey(absl::string_view primary_url, absl::string_view fall
 
 absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) {
   absl::StatusOr<LlmApi> api = ParseLlmApi(setup.api);
-  if (!api.ok()) return absl::InvalidArgumentError(absl::StrCat("--llm_api: ", api.status().message()));
+  if (!api.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--llm_api: ", api.status().message()));
   const std::string& model = setup.model;
   const int max_attempts = setup.max_attempts;
   const absl::Duration attempt_timeout = setup.attempt_timeout;
@@ -96,8 +101,7 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
   client_options.api_key = key;
   absl::StatusOr<std::unique_ptr<HttpLlmClient>> client = HttpLlmClient::Create(client_options);
   if (!client.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--llm_base_url: ", client.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("--llm_base_url: ", client.status().message()));
   }
   parts.client = std::move(*client);
   parts.budget = std::make_unique<RetryBudget>(budget_tokens, budget_ratio);
@@ -113,11 +117,12 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
   options.primary.label = UrlHostForLog(base_url);
   options.retry.max_attempts = max_attempts;
   options.attempt_timeout = attempt_timeout;
-  spdlog::info("checker: LLM model {} at {} ({} API, {} attempts, {} per attempt); API key from "
-               "${}: {}",
-               model, options.primary.label, std::string(LlmApiName(*api)), max_attempts,
-               absl::FormatDuration(attempt_timeout), key_env.empty() ? "(none)" : key_env,
-               key.empty() ? "not set, no Authorization header" : "set");
+  spdlog::info(
+      "checker: LLM model {} at {} ({} API, {} attempts, {} per attempt); API key from "
+      "${}: {}",
+      model, options.primary.label, std::string(LlmApiName(*api)), max_attempts,
+      absl::FormatDuration(attempt_timeout), key_env.empty() ? "(none)" : key_env,
+      key.empty() ? "not set, no Authorization header" : "set");
 
   const std::string& fallback_url = setup.fallback_base_url;
   std::string fallback_model = setup.fallback_model;
@@ -130,14 +135,15 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
     if (fallback_model.empty()) fallback_model = model;
     const std::string fallback_host = UrlHostForLog(fallback_url);
     const std::string& fallback_key_env = setup.fallback_api_key_env;
-    const std::string fallback_key = FallbackApiKey(
-        base_url, fallback_url, key,
-        fallback_key_env.empty() ? std::nullopt
-                                 : std::optional<std::string>(KeyFromEnvironment(fallback_key_env)));
-    const std::string key_source =
-        !fallback_key_env.empty()  ? absl::StrCat("$", fallback_key_env)
-        : !fallback_key.empty()    ? "the primary's key (same host)"
-                                   : "none (other host; set --llm_fallback_api_key_env)";
+    const std::string fallback_key =
+        FallbackApiKey(base_url, fallback_url, key,
+                       fallback_key_env.empty()
+                           ? std::nullopt
+                           : std::optional<std::string>(KeyFromEnvironment(fallback_key_env)));
+    const std::string key_source = !fallback_key_env.empty() ? absl::StrCat("$", fallback_key_env)
+                                   : !fallback_key.empty()
+                                       ? "the primary's key (same host)"
+                                       : "none (other host; set --llm_fallback_api_key_env)";
     HttpLlmClientOptions fallback_options = client_options;
     fallback_options.base_url = fallback_url;
     fallback_options.api_key = fallback_key;
@@ -165,6 +171,5 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
   return std::unique_ptr<Checker>(
       std::make_unique<OwningLlmChecker>(std::move(parts_owner), std::move(options)));
 }
-
 
 }  // namespace citecheck

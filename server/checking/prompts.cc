@@ -129,32 +129,37 @@ Rules for the blocks:
 absl::string_view SystemPrompt(v1::Style style) {
   switch (style) {
     case v1::STYLE_MLA9: {
-      static const std::string* const kPrompt = new std::string(
-          BuildPrompt("MLA 9", "works-cited entries", kMla9Rules, SuccessLine(style)));
+      static const std::string* const kPrompt = new std::string(BuildPrompt(
+          StyleDisplayName(style), "works-cited entries", kMla9Rules, SuccessLine(style)));
       return *kPrompt;
     }
     case v1::STYLE_CHICAGO17: {
-      static const std::string* const kPrompt = new std::string(
-          BuildPrompt("Chicago 17", "bibliography entries", kChicago17Rules, SuccessLine(style)));
+      static const std::string* const kPrompt = new std::string(BuildPrompt(
+          StyleDisplayName(style), "bibliography entries", kChicago17Rules, SuccessLine(style)));
       return *kPrompt;
     }
     default: {
-      static const std::string* const kPrompt = new std::string(
-          BuildPrompt("APA 7", "reference-list entries", kApa7Rules, SuccessLine(v1::STYLE_APA7)));
+      static const std::string* const kPrompt =
+          new std::string(BuildPrompt(StyleDisplayName(v1::STYLE_APA7), "reference-list entries",
+                                      kApa7Rules, SuccessLine(v1::STYLE_APA7)));
       return *kPrompt;
     }
   }
 }
 
-std::string SuccessLine(v1::Style style) {
+absl::string_view StyleDisplayName(v1::Style style) {
   switch (style) {
     case v1::STYLE_MLA9:
-      return "✓ No MLA 9 formatting errors detected";
+      return "MLA 9";
     case v1::STYLE_CHICAGO17:
-      return "✓ No Chicago 17 formatting errors detected";
+      return "Chicago 17";
     default:
-      return "✓ No APA 7 formatting errors detected";
+      return "APA 7";
   }
+}
+
+std::string SuccessLine(v1::Style style) {
+  return absl::StrCat("✓ No ", StyleDisplayName(style), " formatting errors detected");
 }
 
 std::string NumberedCitations(const std::vector<std::string>& citations) {

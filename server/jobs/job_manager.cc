@@ -388,7 +388,18 @@ void JobManager::LeaseLoop() {
         // start over under a new lease.
         spdlog::warn("replica {}: lease lost ({}); abandoning running checks, registering again",
                      options_.replica_name, std::string(beat.message()));
+        {
+          absl::MutexLock lock(&mu_);
+          registered_ = false;  // no claims under a lost lease
+        }
         registry_.StopAll(StopReason::kAbandon);
+        {
+          // Let the abandoned checks return and their chunks go back first, so that the new
+          // registration does not count this live process as having died holding them.
+          absl::MutexLock lock(&mu_);
+          auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return inflight_ <= 0; };
+          mu_.AwaitWithTimeout(absl::Condition(&idle), absl::Seconds(5));
+        }
         beat = Register();
       }
       if (beat.ok()) {

@@ -118,6 +118,9 @@ absl::StatusOr<v1::Job> MemoryJobStore::Submit(const NewJob& spec) {
   v1::Job snapshot;
   {
     absl::MutexLock lock(&mu_);
+    if (JobRecord* same = FindOwned(spec.job_id, spec.caller.OwnerKey())) {
+      return Snapshot(*same);  // submitted before (a retried call)
+    }
     if (!spec.request_id.empty()) {
       auto it = request_ids_.find({spec.caller.OwnerKey(), spec.request_id});
       if (it != request_ids_.end()) {

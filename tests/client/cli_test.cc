@@ -376,6 +376,41 @@ TEST_F(CliServerTest, GetPrintsTheJobAndItsResults) {
   EXPECT_EQ(Run({"get", "job-1"}).code, kExitJobFailed);
 }
 
+TEST_F(CliServerTest, ListPrintsOnePageOrEveryPage) {
+  for (int i = 0; i < 3; ++i) {
+    v1::Job job;
+    job.set_job_id("job-" + std::to_string(i));
+    job.set_state(i == 0 ? v1::JOB_STATE_RUNNING : v1::JOB_STATE_SUCCEEDED);
+    job.set_style(v1::STYLE_MLA9);
+    job.set_total(4);
+    job.set_accepted(3);
+    job.set_locked(1);
+    job.set_succeeded(i);
+    job.mutable_create_time()->set_seconds(1798804800 + i);
+    server_.citations.listed.push_back(job);
+  }
+  CliRun run = Run({"list", "--state", "Succeeded"});
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_EQ(run.out,
+            "job-0  RUNNING  MLA 9  0/3 checked, 0 failed, 1 locked  2027-01-01 12:00:00 UTC\n"
+            "job-1  SUCCEEDED  MLA 9  1/3 checked, 0 failed, 1 locked  2027-01-01 12:00:01 UTC\n"
+            "more: --page_token 2\n");
+  ASSERT_EQ(server_.citations.list_requests.size(), 1u);
+  EXPECT_EQ(server_.citations.list_requests[0].state(), v1::JOB_STATE_SUCCEEDED);
+
+  run = Run({"list", "--all", "--json", "--page_size", "1"});
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 3);
+  EXPECT_THAT(run.out, StartsWith("{\"job\":{\"job_id\":\"job-0\""));
+  ASSERT_EQ(server_.citations.list_requests.size(), 4u);
+  EXPECT_EQ(server_.citations.list_requests[3].page_token(), "2");
+  EXPECT_EQ(server_.citations.list_requests[3].page_size(), 1);
+
+  run = Run({"list", "--page_token", "2"});
+  EXPECT_EQ(run.out.substr(0, 6), "job-2 ");
+  EXPECT_EQ(Run({"list", "--state", "done"}).code, kExitUsage);
+}
+
 TEST_F(CliServerTest, CancelPrintsTheCancelledJob) {
   CliRun run = Run({"cancel", "job-1"});
   EXPECT_EQ(run.code, kExitOk);

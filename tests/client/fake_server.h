@@ -189,6 +189,23 @@ class FakeCitationService final : public v1::CitationService::Service {
     return grpc::Status::OK;
   }
 
+  // Serves `listed` in pages of the request's page_size (default 2); the page token is the
+  // decimal offset of the next page.
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override {
+    absl::MutexLock lock(&mu);
+    Record(context, "ListJobs");
+    list_requests.push_back(*request);
+    if (!unary_status.ok()) return unary_status;
+    const size_t begin = request->page_token().empty() ? 0 : std::stoul(request->page_token());
+    const size_t size = request->page_size() > 0 ? request->page_size() : 2;
+    for (size_t i = begin; i < listed.size() && i < begin + size; ++i) {
+      *response->add_jobs() = listed[i];
+    }
+    if (begin + size < listed.size()) response->set_next_page_token(std::to_string(begin + size));
+    return grpc::Status::OK;
+  }
+
   // Metadata of the last call of `method` (keys lowercase).
   std::multimap<std::string, std::string> MetadataOf(const std::string& method) {
     absl::MutexLock lock(&mu);
@@ -207,7 +224,9 @@ class FakeCitationService final : public v1::CitationService::Service {
   absl::Duration get_delay;
   std::vector<v1::JobEvent> events;
   std::vector<WatchStep> watch_script;
+  std::vector<v1::Job> listed;
   // Records.
+  std::vector<v1::ListJobsRequest> list_requests;
   v1::SubmitBatchRequest last_submit;
   std::string last_job_id;
   std::vector<int64_t> watch_after;

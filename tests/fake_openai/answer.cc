@@ -2,11 +2,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 #include "server/checking/checker.h"
 #include "server/checking/heuristic_checker.h"
+#include "server/checking/inline_matcher.h"
 #include "server/checking/prompts.h"
 
 namespace citecheck::fake_openai {
@@ -103,6 +107,96 @@ std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& c
                     "\n");
   }
   return answer;
+}
+
+bool IsInlineMessage(absl::string_view message) {
+  return absl::StartsWith(absl::StripLeadingAsciiWhitespace(message), "REFERENCES:");
+}
+
+InlineMessage ParseInlineMessage(absl::string_view message) {
+  InlineMessage parsed;
+  absl::string_view references = message;
+  absl::string_view citations;
+  if (size_t start = message.find("REFERENCES:"); start != absl::string_view::npos) {
+    references = message.substr(start + absl::string_view("REFERENCES:").size());
+  }
+  if (size_t split = references.find("IN-TEXT CITATIONS:"); split != absl::string_view::npos) {
+    citations = references.substr(split + absl::string_view("IN-TEXT CITATIONS:").size());
+    references = references.substr(0, split);
+  }
+  parsed.references = ParseNumberedCitations(references);
+  for (absl::string_view raw : absl::StrSplit(citations, '\n')) {
+    absl::string_view line = absl::StripAsciiWhitespace(raw);
+    if (line.size() < 3 || absl::ascii_tolower(static_cast<unsigned char>(line[0])) != 'c') {
+      continue;
+    }
+    const size_t colon = line.find(':');
+    int number = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(line.substr(1, colon - 1), &number)) {
+      continue;
+    }
+    parsed.citations.push_back(IdentifiedCitation{
+        number, std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)))});
+  }
+  return parsed;
+}
+
+std::string RenderInlineAnswer(v1::Style style, const InlineMessage& message,
+                               const std::set<int>& omit, bool out_of_range) {
+  std::vector<std::string> references;
+  for (const NumberedCitation& reference : message.references) {
+    references.push_back(reference.text);
+  }
+  const InlineMatcher matcher(style, references);
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  auto string = [&writer](absl::string_view text) {
+    writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  };
+  writer.StartObject();
+  writer.Key("results");
+  writer.StartArray();
+  bool first = true;
+  for (const IdentifiedCitation& citation : message.citations) {
+    if (omit.count(citation.number) > 0) continue;
+    const v1::InlineCitation verdict = matcher.Match(citation.text);
+    writer.StartObject();
+    writer.Key("id");
+    string(absl::StrCat("c", citation.number));
+    writer.Key("match");
+    switch (verdict.match()) {
+      case v1::MATCH_STATUS_MATCHED:
+        string("matched");
+        break;
+      case v1::MATCH_STATUS_MISMATCH:
+        string("mismatch");
+        break;
+      case v1::MATCH_STATUS_AMBIGUOUS:
+        string("ambiguous");
+        break;
+      default:
+        string("not_found");
+        break;
+    }
+    writer.Key("references");
+    writer.StartArray();
+    if (out_of_range && first) {
+      writer.Int(static_cast<int>(references.size()) + 1);
+    } else {
+      for (int index : verdict.reference_indices()) writer.Int(index + 1);
+    }
+    writer.EndArray();
+    writer.Key("problem");
+    string(verdict.problem());
+    writer.Key("correction");
+    string(verdict.correction());
+    writer.EndObject();
+    first = false;
+  }
+  writer.EndArray();
+  writer.EndObject();
+  return absl::StrCat("```json\n", absl::string_view(buffer.GetString(), buffer.GetSize()),
+                      "\n```");
 }
 
 }  // namespace citecheck::fake_openai

@@ -2,9 +2,11 @@
 #define CITECHECK_TESTS_FAKE_OPENAI_ANSWER_H_
 
 // What the fake OpenAI server answers, as pure functions: reading the prompts citecheck sends
-// (server/checking/prompts.h) and writing the block-format answer an LLM would give
-// (read back by server/checking/llm_answer_parser.h). The findings come from citecheck's own
-// offline HeuristicChecker, so the fake's answers are deterministic and realistic.
+// (server/checking/prompts.h for reference checks, server/checking/inline_prompts.h for in-text
+// matching) and writing the answer an LLM would give (the block format read back by
+// server/checking/llm_answer_parser.h; the JSON read back by inline_answer_parser.h). The
+// findings come from citecheck's own offline HeuristicChecker and InlineMatcher, so the fake's
+// answers are deterministic and realistic.
 
 #include <set>
 #include <string>
@@ -44,6 +46,36 @@ std::string HtmlToMarkdown(absl::string_view text);
 // the original when it has none. Empty when no block is left.
 std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
                          const std::set<int>& omit);
+
+// ---- in-text matching --------------------------------------------------------------------------
+
+// One in-text citation of an in-text request: "c3: (Smith, 2020)" → {3, "(Smith, 2020)"}.
+struct IdentifiedCitation {
+  int number = 0;  // the id's number (the id is "c" + number)
+  std::string text;
+};
+
+// The parts of an in-text request's user message.
+struct InlineMessage {
+  // The numbered references, in message order (numbers as written).
+  std::vector<NumberedCitation> references;
+  std::vector<IdentifiedCitation> citations;
+};
+
+// True when `message` is an in-text request: it starts (after whitespace) with "REFERENCES:".
+bool IsInlineMessage(absl::string_view message);
+
+// Reads an in-text request: the lines between "REFERENCES:" and "IN-TEXT CITATIONS:" as in
+// ParseNumberedCitations; after it, each line "c<N>: <text>" (case-insensitive c, whitespace
+// trimmed) is a citation. Other lines are ignored. CRLF or LF.
+InlineMessage ParseInlineMessage(absl::string_view message);
+
+// The JSON answer: {"results": [...]} with one entry per citation, except those whose number is
+// in `omit`, each {"id", "match", "references" (1-based), "problem", "correction"} from
+// InlineMatcher's verdict against the references; with `out_of_range` the first entry names
+// reference count + 1 instead. Wrapped in a ```json code fence, as chat models tend to write it.
+std::string RenderInlineAnswer(v1::Style style, const InlineMessage& message,
+                               const std::set<int>& omit, bool out_of_range);
 
 }  // namespace citecheck::fake_openai
 

@@ -64,6 +64,7 @@ struct Action {
   bool reset_empty = false;
   bool malformed = false;
   bool garbage_answer = false;
+  bool out_of_range = false;
   std::set<int> omit;
 };
 
@@ -136,6 +137,8 @@ bool ParseAction(const rapidjson::Value& json, Action* action, std::string* erro
       if (!ReadBool(value, "malformed", &action->malformed, error)) return false;
     } else if (name == "garbage_answer") {
       if (!ReadBool(value, "garbage_answer", &action->garbage_answer, error)) return false;
+    } else if (name == "out_of_range") {
+      if (!ReadBool(value, "out_of_range", &action->out_of_range, error)) return false;
     } else if (name == "omit") {
       if (!value.IsArray()) {
         *error = "\"omit\" must be an array of integers";
@@ -506,6 +509,7 @@ struct FakeOpenAiServer::Impl {
     std::string path;
     std::string model;
     std::string authorization;
+    std::string kind;  // "references" or "inline"
     std::vector<std::string> citations;
     v1::Style style = v1::STYLE_APA7;
     int64_t received_ms = 0;
@@ -612,7 +616,19 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
                                               httplib::Response& res) {
   const int64_t received_ms = MillisSinceStart();
   const CompletionRequest request = ReadCompletionRequest(api, req.body);
-  const std::vector<NumberedCitation> citations = ParseNumberedCitations(request.user);
+  const bool in_text = IsInlineMessage(request.user);
+  std::vector<NumberedCitation> citations;
+  InlineMessage inline_message;
+  std::vector<std::string> logged_citations;
+  if (in_text) {
+    inline_message = ParseInlineMessage(request.user);
+    for (const IdentifiedCitation& citation : inline_message.citations) {
+      logged_citations.push_back(citation.text);
+    }
+  } else {
+    citations = ParseNumberedCitations(request.user);
+    for (const NumberedCitation& citation : citations) logged_citations.push_back(citation.text);
+  }
   const v1::Style style = StyleFromPrompt(request.system);
 
   Action action;
@@ -630,8 +646,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     Rule* rule = nullptr;
     for (Rule& candidate : rules) {
       if (candidate.times == 0) continue;
-      for (const NumberedCitation& citation : citations) {
-        if (citation.text.find(candidate.contains) != std::string::npos) rule = &candidate;
+      for (const std::string& text : logged_citations) {
+        if (text.find(candidate.contains) != std::string::npos) rule = &candidate;
       }
       if (rule != nullptr) break;
     }
@@ -653,6 +669,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
       label = "garbage";
     } else if (!request.valid) {
       label = "bad_request";
+    } else if (in_text && action.out_of_range) {
+      label = "out_of_range";
     } else if (!action.omit.empty()) {
       label = "omit";
     } else if (action.hang_ms > 0) {
@@ -664,7 +682,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     entry.path = req.path;
     entry.model = request.model;
     entry.authorization = req.get_header_value("Authorization");
-    for (const NumberedCitation& citation : citations) entry.citations.push_back(citation.text);
+    entry.kind = in_text ? "inline" : "references";
+    entry.citations = std::move(logged_citations);
     entry.style = style;
     entry.received_ms = received_ms;
     entry.action = label;
@@ -721,8 +740,10 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
         kJson);
   } else {
     res.status = 200;
-    res.set_content(AnswerBody(api, id, request, RenderAnswer(style, citations, action.omit)),
-                    kJson);
+    const std::string answer =
+        in_text ? RenderInlineAnswer(style, inline_message, action.omit, label == "out_of_range")
+                : RenderAnswer(style, citations, action.omit);
+    res.set_content(AnswerBody(api, id, request, answer), kJson);
   }
 }
 
@@ -834,6 +855,8 @@ void FakeOpenAiServer::Impl::HandleStats(httplib::Response& res) {
       WriteString(writer, entry.model);
       WriteKey(writer, "authorization");
       WriteString(writer, entry.authorization);
+      WriteKey(writer, "kind");
+      WriteString(writer, entry.kind);
       WriteKey(writer, "citations");
       writer.StartArray();
       for (const std::string& citation : entry.citations) WriteString(writer, citation);

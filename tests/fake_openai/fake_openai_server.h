@@ -9,23 +9,26 @@
 // Completion endpoints. Every request counts in the stats, is logged on arrival and consumes
 // the next scripted action, if any:
 //   POST /v1/chat/completions  {"model", "messages":[{"role","content"}...]}: the system and
-//        developer messages give the style (answer.h StyleFromPrompt), the last user message the
-//        numbered citations (answer.h ParseNumberedCitations). A content is a string or an
-//        array of {"text": ...} parts.
+//        developer messages give the style (answer.h StyleFromPrompt), the last user message what
+//        is asked: the numbered citations of a reference check (answer.h
+//        ParseNumberedCitations) or, when it starts with "REFERENCES:", an in-text request
+//        (answer.h ParseInlineMessage). A content is a string or an array of {"text": ...} parts.
 //     → {"id":"chatcmpl-fake-N","object":"chat.completion","created":<unix s>,"model":<model>,
 //        "choices":[{"index":0,"message":{"role":"assistant","content":<text>},
 //        "finish_reason":"stop"}],"usage":{"prompt_tokens":P,"completion_tokens":C,
 //        "total_tokens":P+C}}
 //   POST /v1/responses  {"model", "instructions", "input"}: `instructions` gives the style,
-//        `input` (a string, or an array of messages as above) the citations.
+//        `input` (a string, or an array of messages as above) what is asked.
 //     → {"id":"resp-fake-N","object":"response","created_at":<unix s>,"status":"completed",
 //        "model":<model>,"output":[{"type":"message","role":"assistant","content":[
 //        {"type":"output_text","text":<text>}]}],"output_text":<text>,"usage":{
 //        "input_tokens":P,"output_tokens":C,"total_tokens":P+C}}
-//   <text> is answer.h RenderAnswer(); N counts completion requests since start (never reset);
-//   token counts are bytes/4 rounded up (P: system + user text). A body that is not a JSON
-//   object gets 400 {"error":{...,"type":"invalid_request_error"}} unless the action fails the
-//   request anyway (reset, status, malformed, garbage_answer).
+//   <text> is answer.h RenderAnswer() for a reference check and RenderInlineAnswer() (JSON in a
+//   code fence, verdicts from InlineMatcher) for an in-text request; N counts completion
+//   requests since start (never reset); token counts are bytes/4 rounded up (P: system + user
+//   text). A body that is not a JSON object gets 400 {"error":{...,"type":
+//   "invalid_request_error"}} unless the action fails the request anyway (reset, status,
+//   malformed, garbage_answer).
 //
 // Control endpoints (JSON in and out; a bad body is 400 {"error": "<why>"}):
 //   POST /control/script   {"actions":[ACTION...]} appends to the FIFO script, all or nothing;
@@ -45,8 +48,12 @@
 //          "reset_empty": bool     the same without any response byte (see below)
 //          "malformed": bool       200, Content-Type application/json, body not JSON
 //          "garbage_answer": bool  200, the normal envelope, content "I cannot help with that."
-//          "omit": [int...]        leave out these citation numbers' blocks
-//        Precedence: reset/reset_empty > status > malformed > garbage_answer > omit.
+//          "omit": [int...]        leave out these citation numbers' blocks (in-text requests:
+//                                  the entries of these ids' numbers, 3 for "c3")
+//          "out_of_range": bool    in-text requests only: the first entry names a reference
+//                                  number past the list (a bad answer for citecheck)
+//        Precedence: reset/reset_empty > status > malformed > garbage_answer > out_of_range >
+//        omit.
 //   POST /control/rules    {"rules":[RULE...]} replaces the standing rules, all or nothing.
 //        RULE: {"contains": "TEXT", "times": int>=0 (optional), ACTION fields}. A completion
 //        request any of whose citations contains TEXT takes the first such rule's action
@@ -55,16 +62,18 @@
 //        "hang_ms":60000} hangs every request asking about a marked citation. → {"ok":true}
 //   POST /control/default  {"latency_ms": int>=0}: the default latency. → {"ok":true}
 //   GET  /control/stats    → {"requests":R,"in_flight":K,"max_concurrency":M,"queued":Q,
-//        "default_latency_ms":D,"now_ms" (ms since the server started, the clock of the
-//        log),"log":[{"path","model","authorization" (the header as sent, "" when
-//        absent),"citations":[text...],"style":"APA7|MLA9|CHICAGO17","received_ms" (ms since the
-//        server started),"action":"ok|hang|omit|status|reset|malformed|garbage|
+//        "default_latency_ms":D,"now_ms" (ms since the server started, the clock of the log),
+//        "log":[{"path","model","authorization" (the header as sent, "" when absent),
+//        "kind":"references|inline","citations":[text...] (the in-text citations of an
+//        in-text request),"style":"APA7|MLA9|CHICAGO17","received_ms" (ms since the server
+//        started),"action":"ok|hang|omit|status|reset|malformed|garbage|out_of_range|
 //        bad_request","gone_ms" (ms since start when the client closed the connection while
 //        the fake was still sleeping before its answer; -1 when it did not)}...]}. R counts
-//        completion requests (scripted and failed ones included); K those being handled now; M the
-//        most handled at once since the last reset.
-//   POST /control/reset    (body optional) clears the script, the rules, the log, R and the default
-//        latency (back to Options::default_latency_ms); M restarts from K. → {"ok":true}
+//        completion requests (scripted and failed ones included); K those being handled now;
+//        M the most handled at once since the last reset.
+//   POST /control/reset    (body optional) clears the script, the rules, the log, R and the
+//        default latency (back to Options::default_latency_ms); M restarts from K.
+//        → {"ok":true}
 //
 // How "reset" works: after the latency, the handler finds its connection's socket (the fd
 // whose local port is the server's and whose peer is the request's remote address and port, by

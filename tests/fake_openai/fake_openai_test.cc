@@ -24,6 +24,9 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "server/checking/heuristic_checker.h"
+#include "server/checking/inline_answer_parser.h"
+#include "server/checking/inline_matcher.h"
+#include "server/checking/inline_prompts.h"
 #include "server/checking/llm_answer_parser.h"
 #include "server/checking/prompts.h"
 #include "tests/fake_openai/answer.h"
@@ -184,6 +187,58 @@ TEST(AnswerTest, OmitLeavesBlocksOut) {
       RenderAnswer(v1::STYLE_APA7, {{1, kValidApa}, {2, kBadApa}, {3, kValidApa}}, {2, 3});
   EXPECT_EQ(Count(answer, "CITATION #"), 1);
   EXPECT_EQ(ParseLlmAnswer(answer, v1::STYLE_APA7, 3).missing, (std::vector<int>{2, 3}));
+}
+
+const std::vector<std::string> kReferences = {
+    "Lee, K. (2019). Reading habits. _Reading Research Quarterly_, _54_(1), 1–20.",
+    "Smith, J. (2020a). Writing. Routledge.", "Smith, J. (2020b). Speaking. Routledge."};
+const std::vector<InlineQuery> kInTextCitations = {
+    {0, "(Lee, 2019)"}, {1, "(Lee, 2018)"}, {2, "(Smith, 2020)"}, {4, "(Brown, 2001)"}};
+
+std::string InlineUser() { return InlineUserMessage(kReferences, kInTextCitations); }
+
+TEST(AnswerTest, ParsesAnInlineMessage) {
+  EXPECT_TRUE(IsInlineMessage("  REFERENCES:\n1. x"));
+  EXPECT_FALSE(IsInlineMessage("1. REFERENCES:"));
+  InlineMessage message = ParseInlineMessage(InlineUser());
+  ASSERT_EQ(message.references.size(), 3u);
+  EXPECT_EQ(message.references[1].number, 2);
+  EXPECT_EQ(message.references[1].text, kReferences[1]);
+  ASSERT_EQ(message.citations.size(), 4u);
+  EXPECT_EQ(message.citations[3].number, 5);
+  EXPECT_EQ(message.citations[3].text, "(Brown, 2001)");
+}
+
+TEST(AnswerTest, InlineAnswerReadsBackThroughCitecheckParser) {
+  const std::string answer =
+      RenderInlineAnswer(v1::STYLE_APA7, ParseInlineMessage(InlineUser()), {}, false);
+  EXPECT_TRUE(absl::StartsWith(answer, "```json\n")) << answer;
+  ParsedInlineAnswer parsed = ParseInlineAnswer(answer, {"c1", "c2", "c3", "c5"}, 3);
+  ASSERT_TRUE(parsed.usable) << parsed.defect;
+  EXPECT_TRUE(parsed.missing.empty());
+  const InlineMatcher matcher(v1::STYLE_APA7, kReferences);
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE(kInTextCitations[i].text);
+    const v1::InlineCitation direct = matcher.Match(kInTextCitations[i].text);
+    EXPECT_EQ(parsed.results[i].match(), direct.match());
+    EXPECT_EQ(parsed.results[i].reference_indices().size(), direct.reference_indices().size());
+    EXPECT_EQ(parsed.results[i].correction(), direct.correction());
+  }
+  EXPECT_EQ(parsed.results[0].match(), v1::MATCH_STATUS_MATCHED);
+  EXPECT_EQ(parsed.results[1].match(), v1::MATCH_STATUS_MISMATCH);
+  EXPECT_EQ(parsed.results[2].match(), v1::MATCH_STATUS_AMBIGUOUS);
+  EXPECT_EQ(parsed.results[3].match(), v1::MATCH_STATUS_NOT_FOUND);
+}
+
+TEST(AnswerTest, InlineOmitAndOutOfRange) {
+  const InlineMessage message = ParseInlineMessage(InlineUser());
+  ParsedInlineAnswer omitted = ParseInlineAnswer(
+      RenderInlineAnswer(v1::STYLE_APA7, message, {2, 5}, false), {"c1", "c2", "c3", "c5"}, 3);
+  ASSERT_TRUE(omitted.usable);
+  EXPECT_EQ(omitted.missing, (std::vector<int>{1, 3}));
+  ParsedInlineAnswer out_of_range = ParseInlineAnswer(
+      RenderInlineAnswer(v1::STYLE_APA7, message, {}, true), {"c1", "c2", "c3", "c5"}, 3);
+  EXPECT_FALSE(out_of_range.usable);
 }
 
 // ---- the server --------------------------------------------------------------------------------
@@ -392,6 +447,87 @@ TEST_F(FakeOpenAiTest, BadRequestBodyIs400) {
   EXPECT_EQ(res->status, 400);
   EXPECT_STREQ(Json(res->body)["error"]["type"].GetString(), "invalid_request_error");
   EXPECT_EQ(Actions(), (std::vector<std::string>{"bad_request"}));
+}
+
+TEST_F(FakeOpenAiTest, AnswersInTextRequestsWithJsonVerdicts) {
+  httplib::Result res =
+      Post("/v1/chat/completions",
+           ChatBody("gpt-fake", std::string(InlineSystemPrompt(v1::STYLE_APA7)), InlineUser()));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  ParsedInlineAnswer parsed =
+      ParseInlineAnswer(ChatContent(Json(res->body)), {"c1", "c2", "c3", "c5"}, 3);
+  ASSERT_TRUE(parsed.usable) << parsed.defect;
+  EXPECT_EQ(parsed.results[0].match(), v1::MATCH_STATUS_MATCHED);
+  EXPECT_EQ(parsed.results[1].correction(), "(Lee, 2019)");
+  rapidjson::Document stats = Stats();
+  const auto& entry = stats["log"][0];
+  EXPECT_STREQ(entry["kind"].GetString(), "inline");
+  ASSERT_EQ(entry["citations"].Size(), 4u);
+  EXPECT_STREQ(entry["citations"][2].GetString(), "(Smith, 2020)");
+  EXPECT_STREQ(entry["action"].GetString(), "ok");
+}
+
+TEST_F(FakeOpenAiTest, InTextStyleComesFromTheInTextPrompt) {
+  httplib::Result res =
+      Post("/v1/responses",
+           ResponsesBody("m", std::string(InlineSystemPrompt(v1::STYLE_MLA9)),
+                         InlineUserMessage({"Smith, John. _Reading Minds_. Penguin, 2018."},
+                                           {{0, "(Smith 45)"}})));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  rapidjson::Document doc = Json(res->body);
+  ParsedInlineAnswer parsed = ParseInlineAnswer(doc["output_text"].GetString(), {"c1"}, 1);
+  ASSERT_TRUE(parsed.usable);
+  EXPECT_EQ(parsed.results[0].match(), v1::MATCH_STATUS_MATCHED);
+  EXPECT_STREQ(Stats()["log"][0]["style"].GetString(), "MLA9");
+}
+
+TEST_F(FakeOpenAiTest, InTextRequestsHaveTheSameFaultSwitches) {
+  Script(R"([{"status":429,"headers":{"retry-after":"1"}},{"status":503},{"malformed":true},
+             {"garbage_answer":true},{"omit":[2,3]},{"out_of_range":true},{"latency_ms":1}])");
+  const std::string body =
+      ChatBody("gpt-fake", std::string(InlineSystemPrompt(v1::STYLE_APA7)), InlineUser());
+  const std::vector<std::string> ids = {"c1", "c2", "c3", "c5"};
+
+  httplib::Result res = Post("/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 429);
+  EXPECT_EQ(res->get_header_value("retry-after"), "1");
+  res = Post("/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  res = Post("/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  rapidjson::Document malformed;
+  malformed.Parse(res->body.c_str());
+  EXPECT_TRUE(malformed.HasParseError());
+  res = Post("/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  EXPECT_FALSE(ParseInlineAnswer(ChatContent(Json(res->body)), ids, 3).usable);
+  res = Post("/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(ParseInlineAnswer(ChatContent(Json(res->body)), ids, 3).missing,
+            (std::vector<int>{1, 2}));
+  res = Post("/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  ParsedInlineAnswer out_of_range = ParseInlineAnswer(ChatContent(Json(res->body)), ids, 3);
+  EXPECT_FALSE(out_of_range.usable);
+  EXPECT_TRUE(absl::StrContains(out_of_range.defect, "outside 1..3")) << out_of_range.defect;
+  res = Post("/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  EXPECT_TRUE(ParseInlineAnswer(ChatContent(Json(res->body)), ids, 3).usable);
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"status", "status", "malformed", "garbage", "omit",
+                                                 "out_of_range", "ok"}));
+}
+
+TEST_F(FakeOpenAiTest, OutOfRangeLeavesReferenceChecksAlone) {
+  Script(R"([{"out_of_range":true}])");
+  httplib::Result res = Post("/v1/chat/completions", TwoCitationsChat());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Count(ChatContent(Json(res->body)), "CITATION #"), 2);
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"ok"}));
+  EXPECT_STREQ(Stats()["log"][0]["kind"].GetString(), "references");
 }
 
 TEST_F(FakeOpenAiTest, CountsConcurrency) {

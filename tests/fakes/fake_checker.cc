@@ -5,27 +5,50 @@
 #include "server/common/errors.h"
 
 namespace citecheck {
+namespace {
+
+// The reason of the first failure switch whose needle `text` contains, or nullptr.
+const std::string* FailureFor(const std::vector<std::pair<std::string, std::string>>& failures,
+                              const std::string& text) {
+  for (const auto& [needle, reason] : failures) {
+    if (text.find(needle) != std::string::npos) return &reason;
+  }
+  return nullptr;
+}
+
+absl::Status FakeFailure(const std::string& reason) {
+  return MakeError(absl::StatusCode::kUnavailable, reason, "fake failure");
+}
+
+}  // namespace
+
+FakeChecker::Failures FakeChecker::Enter(bool inline_call, std::vector<std::string> texts,
+                                         const std::atomic<bool>* cancelled) {
+  absl::MutexLock lock(&mu_);
+  ++calls_;
+  if (inline_call) ++inline_calls_;
+  ++running_;
+  max_concurrent_ = std::max(max_concurrent_, running_);
+  std::vector<std::string>& seen = inline_call ? seen_inline_ : seen_;
+  for (std::string& text : texts) seen.push_back(std::move(text));
+  // Held calls wait for Release(), or return early when their job is cancelled (as the LLM
+  // checker does; its results are then discarded by the caller).
+  auto stopped = [cancelled] { return cancelled != nullptr && cancelled->load(); };
+  while (held_ && !stopped()) {
+    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
+    mu_.AwaitWithTimeout(absl::Condition(&released), absl::Milliseconds(5));
+  }
+  if (stopped()) ++cancelled_calls_;
+  --running_;
+  return inline_call ? inline_failures_ : failures_;
+}
 
 std::vector<absl::StatusOr<v1::CitationResult>> FakeChecker::Check(const CheckRequest& request) {
-  std::vector<std::pair<std::string, std::string>> failures;
-  {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    ++running_;
-    max_concurrent_ = std::max(max_concurrent_, running_);
-    for (const auto& c : request.citations) seen_.push_back(c);
-    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
-    mu_.Await(absl::Condition(&released));
-    --running_;
-    failures = failures_;
-  }
+  const Failures failures = Enter(/*inline_call=*/false, request.citations, request.cancelled);
   std::vector<absl::StatusOr<v1::CitationResult>> out;
   for (const std::string& citation : request.citations) {
-    auto failure = std::find_if(failures.begin(), failures.end(), [&](const auto& f) {
-      return citation.find(f.first) != std::string::npos;
-    });
-    if (failure != failures.end()) {
-      out.push_back(MakeError(absl::StatusCode::kUnavailable, failure->second, "fake failure"));
+    if (const std::string* reason = FailureFor(failures, citation); reason != nullptr) {
+      out.push_back(FakeFailure(*reason));
       continue;
     }
     v1::CitationResult result;
@@ -33,6 +56,21 @@ std::vector<absl::StatusOr<v1::CitationResult>> FakeChecker::Check(const CheckRe
     result.set_source_type("fake");
     result.set_valid(true);
     out.push_back(std::move(result));
+  }
+  return out;
+}
+
+std::vector<absl::StatusOr<v1::InlineCitation>> FakeChecker::MatchInline(
+    const InlineCheckRequest& request) {
+  std::vector<std::string> texts;
+  for (const InlineQuery& query : request.citations) texts.push_back(query.text);
+  const Failures failures = Enter(/*inline_call=*/true, std::move(texts), request.cancelled);
+  std::vector<absl::StatusOr<v1::InlineCitation>> out = heuristic_.MatchInline(request);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (const std::string* reason = FailureFor(failures, request.citations[i].text);
+        reason != nullptr) {
+      out[i] = FakeFailure(*reason);
+    }
   }
   return out;
 }
@@ -52,9 +90,24 @@ void FakeChecker::FailCitationsContaining(std::string needle, std::string reason
   failures_.emplace_back(std::move(needle), std::move(reason));
 }
 
+void FakeChecker::FailInlineContaining(std::string needle, std::string reason) {
+  absl::MutexLock lock(&mu_);
+  inline_failures_.emplace_back(std::move(needle), std::move(reason));
+}
+
+int FakeChecker::cancelled_calls() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_calls_;
+}
+
 int FakeChecker::calls() const {
   absl::MutexLock lock(&mu_);
   return calls_;
+}
+
+int FakeChecker::inline_calls() const {
+  absl::MutexLock lock(&mu_);
+  return inline_calls_;
 }
 
 int FakeChecker::max_concurrent() const {
@@ -70,6 +123,11 @@ int FakeChecker::running() const {
 std::vector<std::string> FakeChecker::seen() const {
   absl::MutexLock lock(&mu_);
   return seen_;
+}
+
+std::vector<std::string> FakeChecker::seen_inline() const {
+  absl::MutexLock lock(&mu_);
+  return seen_inline_;
 }
 
 bool FakeChecker::AwaitRunning(int n, absl::Duration timeout) const {

@@ -1,23 +1,30 @@
 #ifndef CITECHECK_TESTS_FAKES_FAKE_CHECKER_H_
 #define CITECHECK_TESTS_FAKES_FAKE_CHECKER_H_
 
+#include <atomic>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "server/checking/checker.h"
+#include "server/checking/heuristic_checker.h"
 
 namespace citecheck {
 
-// A Checker with switches: every citation is valid ("fake" source type) unless told otherwise.
-//  - Hold(): calls block until Release() (to observe concurrency and order);
+// A Checker with switches: every citation is valid ("fake" source type) unless told otherwise;
+// in-text citations get the heuristic matcher's verdicts (deterministic and realistic).
+//  - Hold(): calls (Check and MatchInline alike) block until Release() or until their job is
+//    cancelled (to observe concurrency, order and cancellation);
 //  - FailCitationsContaining(s, reason): citations containing `s` fail with that reason;
+//  - FailInlineContaining(s, reason): in-text citations whose text contains `s` fail so;
 //  - counts calls, citations seen, and the largest number of calls running at once.
 // Thread-safe.
 class FakeChecker final : public Checker {
  public:
   std::vector<absl::StatusOr<v1::CitationResult>> Check(const CheckRequest& request) override;
+  std::vector<absl::StatusOr<v1::InlineCitation>> MatchInline(
+      const InlineCheckRequest& request) override;
   std::string ModelName() const override { return "fake"; }
   bool SupportsModel(const std::string& model) const override {
     return model.empty() || model == "fake" || model == "fake-fallback";
@@ -26,23 +33,41 @@ class FakeChecker final : public Checker {
   void Hold();
   void Release();
   void FailCitationsContaining(std::string needle, std::string reason);
+  void FailInlineContaining(std::string needle, std::string reason);
 
+  // Calls of Check and MatchInline together; running() and max_concurrent() count both too.
   int calls() const;
+  // Calls that saw their job cancelled.
+  int cancelled_calls() const;
+  int inline_calls() const;
   int max_concurrent() const;
   int running() const;
   // Every citation passed to Check, in call order.
   std::vector<std::string> seen() const;
+  // Every in-text citation text passed to MatchInline, in call order.
+  std::vector<std::string> seen_inline() const;
   // Blocks until `n` calls are running (held) or `timeout` passes; true if reached.
   bool AwaitRunning(int n, absl::Duration timeout) const;
 
  private:
+  using Failures = std::vector<std::pair<std::string, std::string>>;  // needle, reason
+
+  // Counts a call, waits while held; returns the failure switches as they are then.
+  Failures Enter(bool inline_call, std::vector<std::string> texts,
+                 const std::atomic<bool>* cancelled) ABSL_LOCKS_EXCLUDED(mu_);
+
+  HeuristicChecker heuristic_;
   mutable absl::Mutex mu_;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int cancelled_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int inline_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   int max_concurrent_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::pair<std::string, std::string>> failures_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> seen_inline_ ABSL_GUARDED_BY(mu_);
+  Failures failures_ ABSL_GUARDED_BY(mu_);
+  Failures inline_failures_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace citecheck

@@ -478,3 +478,75 @@ TEST(SlowCheckerIntegrationTest, SigtermEndsOpenStreamsWithUnavailableAndExitsZe
 
 }  // namespace
 }  // namespace citecheck::testing
+
+namespace citecheck::testing {
+namespace {
+
+std::vector<std::string> ListAll(client::CitecheckClient& client, int page_size,
+                                 v1::JobState state = v1::JOB_STATE_UNSPECIFIED) {
+  std::vector<std::string> ids;
+  v1::ListJobsRequest request;
+  request.set_page_size(page_size);
+  request.set_state(state);
+  for (int page = 0; page < 100; ++page) {
+    v1::ListJobsResponse response;
+    grpc::Status status = client.ListJobs(request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) break;
+    for (const v1::Job& job : response.jobs()) {
+      EXPECT_EQ(job.results_size(), 0);
+      ids.push_back(job.job_id());
+    }
+    if (response.next_page_token().empty()) break;
+    EXPECT_EQ(response.jobs_size(), page_size);  // every page but the last is full
+    request.set_page_token(response.next_page_token());
+  }
+  return ids;
+}
+
+TEST_F(CitationServiceTest, ListJobsShowsTheCallersJobsNewestFirstInPages) {
+  auto client = server_->FreeUser("lister");
+  auto other = server_->FreeUser("someone-else");
+  std::vector<std::string> submitted;
+  for (int i = 0; i < 5; ++i) {
+    v1::Job job;
+    ASSERT_TRUE(client->SubmitBatch(TextBatch(1), &job).ok());
+    submitted.insert(submitted.begin(), job.job_id());
+  }
+  v1::Job theirs;
+  ASSERT_TRUE(other->SubmitBatch(TextBatch(1), &theirs).ok());
+  EXPECT_EQ(ListAll(*client, 2), submitted);
+  EXPECT_EQ(ListAll(*client, 0), submitted);
+  EXPECT_THAT(ListAll(*other, 10), ElementsAre(theirs.job_id()));
+
+  // A token belongs to its caller and its filter; altered tokens are refused.
+  v1::ListJobsRequest request;
+  request.set_page_size(2);
+  v1::ListJobsResponse first;
+  ASSERT_TRUE(client->ListJobs(request, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  std::string altered = first.next_page_token();
+  altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+  for (auto [who, token, state] :
+       {std::tuple{other.get(), first.next_page_token(), v1::JOB_STATE_UNSPECIFIED},
+        std::tuple{client.get(), first.next_page_token(), v1::JOB_STATE_SUCCEEDED},
+        std::tuple{client.get(), altered, v1::JOB_STATE_UNSPECIFIED}}) {
+    v1::ListJobsRequest next;
+    next.set_page_token(token);
+    next.set_state(state);
+    v1::ListJobsResponse response;
+    grpc::Status status = who->ListJobs(next, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(client::ErrorReason(status), "INVALID_PAGE_TOKEN");
+    EXPECT_THAT(client::FieldViolations(status), ElementsAre(Pair("page_token", ::testing::_)));
+  }
+  v1::ListJobsRequest negative;
+  negative.set_page_size(-1);
+  v1::ListJobsResponse response;
+  grpc::Status status = client->ListJobs(negative, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(client::FieldViolations(status), ElementsAre(Pair("page_size", ::testing::_)));
+}
+
+}  // namespace
+}  // namespace citecheck::testing

@@ -125,8 +125,19 @@ TEST(ParseCitationHtmlTest, DecodesDecimalAndHexReferences) {
 }
 
 TEST(ParseCitationHtmlTest, LeavesUnknownOrMalformedEntitiesAsIs) {
-  EXPECT_THAT(ParseCitationHtml("<p>&bogus; AT&T &#xZZ; &amp</p>"),
-              ElementsAre("&bogus; AT&T &#xZZ; &amp"));
+  EXPECT_THAT(ParseCitationHtml("<p>&bogus; AT&T &#xZZ; R&D &</p>"),
+              ElementsAre("&bogus; AT&T &#xZZ; R&D &"));
+}
+
+TEST(ParseCitationHtmlTest, DecodesLegacyNamesWithoutSemicolonAsBrowsersDo) {
+  EXPECT_THAT(ParseCitationHtml("<p>Smith &amp Lee &copy2020</p>"),
+              ElementsAre("Smith & Lee \xC2\xA9"
+                          "2020"));
+}
+
+TEST(ParseCitationHtmlTest, KeepsNoBreakSpacesOutsideMarkers) {
+  EXPECT_THAT(ParseCitationHtml("<p>Smith.<i>&nbsp;Title</i>.</p>"),
+              ElementsAre("Smith. _Title_."));
 }
 
 TEST(ParseCitationHtmlTest, DropsWhitespaceOnlyParagraphs) {

@@ -13,11 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/checking/inline_prompts.h"
 #include "server/checking/prompts.h"
 #include "server/common/errors.h"
 #include "tests/fakes/fake_clock.h"
@@ -61,9 +64,24 @@ LlmResponse Failed(AttemptOutcome outcome) {
   return response;
 }
 
+// The JSON answer to an in-text request that matches every id of its user message to
+// reference 1.
+std::string MatchEveryInlineId(const std::string& user_message) {
+  std::vector<std::string> entries;
+  const size_t start = user_message.find("IN-TEXT CITATIONS:");
+  for (absl::string_view line : absl::StrSplit(user_message.substr(start), '\n')) {
+    const size_t colon = line.find(':');
+    if (line.empty() || line[0] != 'c' || colon == absl::string_view::npos) continue;
+    entries.push_back(absl::StrCat("{\"id\": \"", line.substr(0, colon),
+                                   "\", \"match\": \"matched\", \"references\": [1]}"));
+  }
+  return absl::StrCat("{\"results\": [", absl::StrJoin(entries, ", "), "]}");
+}
+
 // An LlmClient with switches: scripted responses in call order; once the script is used up,
-// every citation of the user message is answered as valid. Records every request; `on_call`
-// runs at the start of each call. Thread-safe.
+// every citation of the user message is answered as valid (every in-text citation of an
+// in-text request as matched to reference 1). Records every request; `on_call` runs at the
+// start of each call. Thread-safe.
 class FakeLlmClient final : public LlmClient {
  public:
   LlmResponse Complete(const LlmRequest& request) override {
@@ -79,6 +97,9 @@ class FakeLlmClient final : public LlmClient {
       LlmResponse response = std::move(script_.front());
       script_.pop_front();
       return response;
+    }
+    if (absl::StartsWith(request.user_message, "REFERENCES:")) {
+      return Ok(MatchEveryInlineId(request.user_message));
     }
     std::vector<int> numbers;
     const int count = static_cast<int>(
@@ -232,9 +253,9 @@ TEST_F(LlmCheckerTest, ServerErrorsAreRetriedWithBackoff) {
   ASSERT_THAT(results, SizeIs(2));
   EXPECT_TRUE(results[0].ok());
   EXPECT_TRUE(results[1].ok());
-  EXPECT_EQ(slept_, absl::Milliseconds(1500));  // 0.5 s + 1 s at full jitter
+  EXPECT_EQ(slept_, absl::Milliseconds(1500));   // 0.5 s + 1 s at full jitter
   EXPECT_LE(max_step_, absl::Milliseconds(50));  // slept in small steps
-  EXPECT_DOUBLE_EQ(budget_.Tokens(), 98.1);        // two failures, one success
+  EXPECT_DOUBLE_EQ(budget_.Tokens(), 98.1);      // two failures, one success
 }
 
 TEST_F(LlmCheckerTest, TransportFailuresAreRetried) {
@@ -574,6 +595,158 @@ TEST_F(LlmCheckerTest, ConcurrentChecksShareTheClient) {
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(ok.load(), 4 * 20 * 3);
   EXPECT_EQ(primary_.calls(), 80);
+}
+
+// ---- in-text citations (MatchInline) ------------------------------------------------------
+
+InlineCheckRequest InlineRequest(int count) {
+  InlineCheckRequest request;
+  request.style = v1::STYLE_APA7;
+  request.references = {"Lee, K. (2019). Reading. Routledge.",
+                        "Smith, J. (2020). Writing. Routledge."};
+  for (int i = 0; i < count; ++i) {
+    request.citations.push_back({i * 2, absl::StrCat("(Smith, ", 2000 + i, ")")});
+  }
+  return request;
+}
+
+// The JSON answer for the ids `ids`, each matched to reference `reference` (1-based).
+std::string InlineAnswer(const std::vector<std::string>& ids, int reference = 2) {
+  std::vector<std::string> entries;
+  for (const std::string& id : ids) {
+    entries.push_back(absl::StrCat("{\"id\": \"", id, "\", \"match\": \"matched\", ",
+                                   "\"references\": [", reference, "]}"));
+  }
+  return absl::StrCat("```json\n{\"results\": [", absl::StrJoin(entries, ", "), "]}\n```");
+}
+
+TEST_F(LlmCheckerTest, InlineHappyPathSendsTheWholeListAndReadsTheJson) {
+  primary_.Push(Ok(
+      R"json({"results": [{"id": "c1", "match": "mismatch", "references": [2],
+                   "problem": "the year is 2020", "correction": "(Smith, 2020)"},
+                  {"id": "c3", "match": "not_found", "references": []}]})json"));
+  LlmChecker checker(Options());
+  const InlineCheckRequest request = InlineRequest(2);
+
+  const auto results = checker.MatchInline(request);
+
+  ASSERT_THAT(results, SizeIs(2));
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ(results[0]->index(), 0);
+  EXPECT_EQ(results[0]->text(), "(Smith, 2000)");
+  EXPECT_EQ(results[0]->offset(), 0);
+  EXPECT_EQ(results[0]->match(), v1::MATCH_STATUS_MISMATCH);
+  EXPECT_THAT(results[0]->reference_indices(), ElementsAre(1));
+  EXPECT_EQ(results[0]->correction(), "(Smith, 2020)");
+  ASSERT_TRUE(results[1].ok());
+  EXPECT_EQ(results[1]->index(), 2);
+  EXPECT_EQ(results[1]->match(), v1::MATCH_STATUS_NOT_FOUND);
+
+  const std::vector<LlmRequest> sent = primary_.requests();
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].model, "model-a");
+  EXPECT_EQ(sent[0].system_prompt, std::string(InlineSystemPrompt(v1::STYLE_APA7)));
+  EXPECT_EQ(sent[0].user_message, InlineUserMessage(request.references, request.citations));
+  EXPECT_EQ(slept_, absl::ZeroDuration());
+  EXPECT_EQ(budget_.Tokens(), 100);
+}
+
+TEST_F(LlmCheckerTest, InlineIdMissingFromAnAnswerIsAskedAgainAlone) {
+  primary_.Push(Ok(InlineAnswer({"c1", "c5"})));
+  primary_.Push(Ok(InlineAnswer({"c3"}, /*reference=*/1)));
+  LlmChecker checker(Options());
+  const InlineCheckRequest request = InlineRequest(3);
+
+  const auto results = checker.MatchInline(request);
+
+  const std::vector<LlmRequest> sent = primary_.requests();
+  ASSERT_THAT(sent, SizeIs(2));
+  EXPECT_EQ(sent[1].user_message, InlineUserMessage(request.references, {request.citations[1]}));
+  ASSERT_THAT(results, SizeIs(3));
+  for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_THAT(results[0]->reference_indices(), ElementsAre(1));
+  EXPECT_THAT(results[1]->reference_indices(), ElementsAre(0));
+  EXPECT_EQ(results[1]->index(), 2);
+  EXPECT_EQ(slept_, absl::ZeroDuration());  // the endpoint answered: no backoff
+}
+
+TEST_F(LlmCheckerTest, InlineMalformedAnswerIsRetriedWithBackoff) {
+  primary_.Push(Ok("{\"results\": [{\"id\": \"c1\", \"match\":"));
+  LlmChecker checker(Options());
+
+  const auto results = checker.MatchInline(InlineRequest(1));
+
+  EXPECT_EQ(primary_.calls(), 2);
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ(results[0]->match(), v1::MATCH_STATUS_MATCHED);
+  EXPECT_EQ(slept_, absl::Milliseconds(500));
+  EXPECT_DOUBLE_EQ(budget_.Tokens(), 99.1);  // counted like a 5xx, then a success
+}
+
+TEST_F(LlmCheckerTest, InlineReferenceOutOfRangeIsABadAnswerUntilAttemptsRunOut) {
+  primary_.PushTimes(3, Ok(InlineAnswer({"c1"}, /*reference=*/3)));
+  LlmChecker checker(Options());
+
+  const auto results = checker.MatchInline(InlineRequest(1));
+
+  EXPECT_EQ(primary_.calls(), 3);
+  ASSERT_FALSE(results[0].ok());
+  EXPECT_EQ(ErrorReason(results[0].status()), reason::kLlmBadAnswer);
+  EXPECT_EQ(slept_, absl::Milliseconds(1500));
+}
+
+TEST_F(LlmCheckerTest, InlineRateLimitWithRetryAfterPausesTheEndpoint) {
+  const absl::Time start = clock_.Now();
+  primary_.Push(Failed(AttemptOutcome::Http(429, {{"retry-after", "2"}})));
+  LlmChecker checker(Options());
+
+  const auto results = checker.MatchInline(InlineRequest(2));
+
+  EXPECT_EQ(primary_.calls(), 2);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].ok());
+  EXPECT_GE(slept_, absl::Seconds(2));
+  EXPECT_EQ(pause_.ReadyAt(), start + absl::Seconds(2));
+}
+
+TEST_F(LlmCheckerTest, InlineGoesToTheFallbackWhenThePrimaryIsExhausted) {
+  primary_.PushTimes(3, Failed(AttemptOutcome::Http(503)));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+
+  const auto results = checker.MatchInline(InlineRequest(2));
+
+  EXPECT_EQ(primary_.calls(), 3);
+  const std::vector<LlmRequest> sent = fallback_.requests();
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].model, "model-b");
+  EXPECT_EQ(sent[0].system_prompt, std::string(InlineSystemPrompt(v1::STYLE_APA7)));
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].ok());
+}
+
+TEST_F(LlmCheckerTest, InlineFailuresCarryTheReferenceChecksReasons) {
+  primary_.Push(Failed(AttemptOutcome::Http(400)));
+  LlmChecker checker(Options());
+  const auto rejected = checker.MatchInline(InlineRequest(1));
+  ASSERT_FALSE(rejected[0].ok());
+  EXPECT_EQ(ErrorReason(rejected[0].status()), reason::kLlmRejected);
+
+  InlineCheckRequest late = InlineRequest(1);
+  late.deadline = clock_.Now();
+  const auto deadline = checker.MatchInline(late);
+  ASSERT_FALSE(deadline[0].ok());
+  EXPECT_EQ(ErrorReason(deadline[0].status()), reason::kJobDeadlineExceeded);
+  EXPECT_EQ(primary_.calls(), 1);
+}
+
+TEST_F(LlmCheckerTest, InlineAndReferenceChecksShareTheRetryBudget) {
+  primary_.PushTimes(2, Failed(AttemptOutcome::Http(500)));
+  LlmChecker checker(Options());
+  EXPECT_TRUE(checker.MatchInline(InlineRequest(1))[0].ok());
+  EXPECT_DOUBLE_EQ(budget_.Tokens(), 98.1);
+  primary_.Push(Failed(AttemptOutcome::Http(500)));
+  EXPECT_TRUE(checker.Check(Request(1))[0].ok());
+  EXPECT_DOUBLE_EQ(budget_.Tokens(), 97.2);
 }
 
 }  // namespace

@@ -1,0 +1,203 @@
+#include "server/checking/unicode_text.h"
+
+#include "absl/strings/ascii.h"
+
+namespace citecheck {
+namespace {
+
+constexpr uint32_t kReplacement = 0xFFFD;
+
+// Base letters of U+00C0..U+00FF ('*': a letter folding to two letters, '-': not a letter).
+constexpr char kLatin1Base[] =
+    "aaaaaa*ceeeeiiii"   // C0..CF (C6 Æ)
+    "dnooooo-ouuuuy**"   // D0..DF (D7 ×, DE Þ, DF ß)
+    "aaaaaa*ceeeeiiii"   // E0..EF (E6 æ)
+    "dnooooo-ouuuuy*y";  // F0..FF (F7 ÷, FE þ)
+
+// Base letters of U+0100..U+017F ('*': a letter folding to two letters).
+constexpr char kLatinExtendedABase[] =
+    "aaaaaaccccccccdd"   // 100..10F
+    "ddeeeeeeeeeegggg"   // 110..11F
+    "gggghhhhiiiiiiii"   // 120..12F
+    "ii**jjkkklllllll"   // 130..13F (132 Ĳ, 133 ĳ)
+    "lllnnnnnnnnnoooo"   // 140..14F
+    "oo**rrrrrrssssss"   // 150..15F (152 Œ, 153 œ)
+    "ssttttttuuuuuuuu"   // 160..16F
+    "uuuuwwyyyzzzzzzs";  // 170..17F
+
+// The two-letter folds of the '*' entries above.
+absl::string_view DigraphFold(uint32_t code_point) {
+  switch (code_point) {
+    case 0xC6:
+    case 0xE6:
+      return "ae";
+    case 0xDE:
+    case 0xFE:
+      return "th";
+    case 0xDF:
+      return "ss";
+    case 0x132:
+    case 0x133:
+      return "ij";
+    case 0x152:
+    case 0x153:
+      return "oe";
+    default:
+      return "";
+  }
+}
+
+// The lower-case form of a Greek or Cyrillic capital; other code points unchanged.
+uint32_t LowerGreekOrCyrillic(uint32_t c) {
+  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;
+  if (c >= 0x410 && c <= 0x42F) return c + 0x20;
+  if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+  return c;
+}
+
+}  // namespace
+
+uint32_t DecodeUtf8At(absl::string_view text, size_t pos, size_t* width) {
+  const unsigned char lead = static_cast<unsigned char>(text[pos]);
+  *width = 1;
+  if (lead < 0x80) return lead;
+  size_t length;
+  uint32_t code_point;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2;
+    code_point = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3;
+    code_point = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4;
+    code_point = lead & 0x07;
+  } else {
+    return kReplacement;
+  }
+  if (pos + length > text.size()) return kReplacement;
+  for (size_t i = 1; i < length; ++i) {
+    const unsigned char next = static_cast<unsigned char>(text[pos + i]);
+    if ((next & 0xC0) != 0x80) return kReplacement;
+    code_point = (code_point << 6) | (next & 0x3F);
+  }
+  *width = length;
+  return code_point;
+}
+
+uint32_t DecodeUtf8Before(absl::string_view text, size_t end, size_t* width) {
+  size_t start = end - 1;
+  // At most three continuation bytes precede a lead byte.
+  while (start > 0 && end - start < 4 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) {
+    --start;
+  }
+  size_t decoded_width = 0;
+  uint32_t code_point = DecodeUtf8At(text, start, &decoded_width);
+  if (start + decoded_width != end) {
+    *width = 1;
+    return kReplacement;
+  }
+  *width = decoded_width;
+  return code_point;
+}
+
+void AppendUtf8(uint32_t code_point, std::string* out) {
+  if (code_point == 0 || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    code_point = kReplacement;
+  }
+  if (code_point < 0x80) {
+    out->push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else if (code_point < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  }
+}
+
+bool IsLetter(uint32_t c) {
+  if (c < 0x80) return absl::ascii_isalpha(static_cast<unsigned char>(c));
+  if (c >= 0xC0 && c <= 0xFF) return c != 0xD7 && c != 0xF7;
+  if (c >= 0x100 && c <= 0x24F) return true;                    // Latin Extended-A and -B
+  if (c >= 0x386 && c <= 0x3FF) return c != 0x387;              // Greek
+  if (c >= 0x400 && c <= 0x52F) return c < 0x482 || c > 0x489;  // Cyrillic
+  return c >= 0x1E00 && c <= 0x1EFF;                            // Latin Extended Additional
+}
+
+bool IsUppercaseLetter(uint32_t c) {
+  if (c < 0x80) return absl::ascii_isupper(static_cast<unsigned char>(c));
+  if (c >= 0xC0 && c <= 0xDE) return c != 0xD7;
+  if (c >= 0x100 && c <= 0x137) return c % 2 == 0;
+  if (c >= 0x139 && c <= 0x148) return c % 2 == 1;
+  if (c >= 0x14A && c <= 0x177) return c % 2 == 0;
+  if (c == 0x178) return true;
+  if (c >= 0x179 && c <= 0x17E) return c % 2 == 1;
+  if (c >= 0x1E00 && c <= 0x1EFF) return c % 2 == 0;
+  if (c == 0x386 || (c >= 0x388 && c <= 0x38F)) return true;
+  if (c >= 0x391 && c <= 0x3AB) return c != 0x3A2;
+  if (c >= 0x400 && c <= 0x42F) return true;
+  if (c >= 0x460 && c <= 0x4FF) return c % 2 == 0 && (c < 0x482 || c > 0x489);
+  return false;
+}
+
+bool IsSpace(uint32_t c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x202F;
+}
+
+std::string CollapseWhitespace(absl::string_view text) {
+  std::string collapsed;
+  collapsed.reserve(text.size());
+  bool space_pending = false;
+  for (size_t i = 0; i < text.size();) {
+    size_t width = 0;
+    if (IsSpace(DecodeUtf8At(text, i, &width))) {
+      space_pending = !collapsed.empty();
+    } else {
+      if (space_pending) collapsed.push_back(' ');
+      space_pending = false;
+      collapsed.append(text.data() + i, width);
+    }
+    i += width;
+  }
+  return collapsed;
+}
+
+std::string FoldForComparison(absl::string_view text) {
+  const std::string collapsed = CollapseWhitespace(text);
+  std::string folded;
+  folded.reserve(collapsed.size());
+  for (size_t i = 0; i < collapsed.size();) {
+    size_t width = 0;
+    const uint32_t c = DecodeUtf8At(collapsed, i, &width);
+    i += width;
+    if (c < 0x80) {
+      folded.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    } else if (c == 0x2018 || c == 0x2019 || c == 0x02BC || c == 0x2032) {
+      folded.push_back('\'');
+    } else if (c >= 0x2010 && c <= 0x2015) {
+      folded.push_back('-');
+    } else if (c >= 0xC0 && c <= 0x17F) {
+      const char base = c <= 0xFF ? kLatin1Base[c - 0xC0] : kLatinExtendedABase[c - 0x100];
+      if (base == '*') {
+        folded.append(DigraphFold(c).data(), DigraphFold(c).size());
+      } else if (base == '-') {
+        AppendUtf8(c, &folded);
+      } else {
+        folded.push_back(base);
+      }
+    } else {
+      AppendUtf8(LowerGreekOrCyrillic(c), &folded);
+    }
+  }
+  return folded;
+}
+
+}  // namespace citecheck
