@@ -295,9 +295,12 @@ void Run<Result>::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<
     const absl::Duration left = limits_.deadline - clock_->Now();
     if (left <= absl::ZeroDuration()) return Halt(group, Stop::kDeadline);
     llm_request.timeout = std::min(options_.attempt_timeout, left);
+    llm_request.cancelled = limits_.cancelled;
 
     LlmResponse response = endpoint.client->Complete(llm_request);
     ++group.attempts;
+    // Abandoned, or answered too late to matter: the job ended or the work is handed back.
+    if (Cancelled()) return Halt(group, Stop::kCancelled);
     AttemptOutcome outcome = std::move(response.outcome);
 
     if (outcome.kind == AttemptOutcome::Kind::kSuccess) {
