@@ -119,49 +119,71 @@ MysqlProxy::~MysqlProxy() {
 void MysqlProxy::CutAfterCommit(const std::string& pattern, int times) {
   absl::MutexLock lock(&mu_);
   for (Armed& armed : armed_) {
-    if (armed.pattern == pattern) {
+    if (armed.pattern == pattern && !armed.fail) {
       armed.remaining += times;
       return;
     }
   }
-  armed_.push_back({pattern, times, 0});
+  armed_.push_back({pattern, false, times, 0});
+}
+
+void MysqlProxy::FailCommit(const std::string& pattern, int times) {
+  absl::MutexLock lock(&mu_);
+  for (Armed& armed : armed_) {
+    if (armed.pattern == pattern && armed.fail) {
+      armed.remaining += times;
+      return;
+    }
+  }
+  armed_.push_back({pattern, true, times, 0});
 }
 
 int MysqlProxy::armed(const std::string& pattern) const {
   absl::MutexLock lock(&mu_);
+  int remaining = 0;
   for (const Armed& armed : armed_) {
-    if (armed.pattern == pattern) return armed.remaining;
+    if (armed.pattern == pattern) remaining += armed.remaining;
   }
-  return 0;
+  return remaining;
 }
 
 int MysqlProxy::cuts(const std::string& pattern) const {
   absl::MutexLock lock(&mu_);
   for (const Armed& armed : armed_) {
-    if (armed.pattern == pattern) return armed.cut;
+    if (armed.pattern == pattern && !armed.fail) return armed.cut;
   }
   return 0;
 }
 
-std::string MysqlProxy::TakeCut(const std::vector<std::string>& statements) {
+int MysqlProxy::failed(const std::string& pattern) const {
+  absl::MutexLock lock(&mu_);
+  for (const Armed& armed : armed_) {
+    if (armed.pattern == pattern && armed.fail) return armed.cut;
+  }
+  return 0;
+}
+
+MysqlProxy::CommitFate MysqlProxy::TakeCut(const std::vector<std::string>& statements) {
   absl::MutexLock lock(&mu_);
   for (Armed& armed : armed_) {
     if (armed.remaining <= 0) continue;
     for (const std::string& sql : statements) {
       if (absl::StrContains(sql, armed.pattern)) {
         --armed.remaining;
-        return armed.pattern;
+        if (!armed.fail) return {armed.pattern, false};
+        ++armed.cut;
+        return {"", true};
       }
     }
   }
-  return "";
+  return {};
 }
 
 void MysqlProxy::CountCut(const std::string& pattern) {
   ++cuts_;
   absl::MutexLock lock(&mu_);
   for (Armed& armed : armed_) {
-    if (armed.pattern == pattern) ++armed.cut;
+    if (armed.pattern == pattern && !armed.fail) ++armed.cut;
   }
 }
 
@@ -202,6 +224,7 @@ void MysqlProxy::ClientToServer(std::shared_ptr<Connection> connection) {
     buffer.append(chunk, static_cast<size_t>(n));
     std::string raw;
     bool forwarded = true;
+    bool fail_commit = false;
     for (auto& [sequence, payload] : TakePackets(buffer, &raw)) {
       // Commands open a new exchange (sequence id 0); the handshake's packets do not.
       if (sequence != 0 || payload.empty()) continue;
@@ -212,8 +235,13 @@ void MysqlProxy::ClientToServer(std::shared_ptr<Connection> connection) {
         const std::string word = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
         if (word == "COMMIT") {
           ++commits_;
-          connection->cut_for = TakeCut(connection->transaction);
+          const CommitFate fate = TakeCut(connection->transaction);
+          connection->cut_for = fate.cut_for;
           connection->transaction.clear();
+          if (fate.fail) {
+            fail_commit = true;
+            break;
+          }
         } else if (word == "ROLLBACK") {
           connection->transaction.clear();
         } else {
@@ -228,6 +256,8 @@ void MysqlProxy::ClientToServer(std::shared_ptr<Connection> connection) {
         connection->prepared.erase(ReadUint32(payload, 1));
       }
     }
+    // A failed COMMIT is the last packet of its batch (the client waits for its answer).
+    if (fail_commit) break;
     if (!raw.empty()) forwarded = SendAll(connection->server_fd, raw.data(), raw.size());
     if (!forwarded) break;
   }

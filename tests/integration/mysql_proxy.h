@@ -22,7 +22,8 @@ namespace citecheck::testing {
 // each with its own count): the COMMIT is forwarded, MariaDB's answer
 // (the OK: the transaction is committed) is read and thrown away, and both sides of the
 // connection are closed. The client sees its connection lost during COMMIT: the outcome is
-// unknown to it, and its rerun of the transaction must change nothing.
+// unknown to it, and its rerun of the transaction must change nothing. FailCommit(pattern, n)
+// makes such COMMITs fail instead (not forwarded: the transaction rolls back).
 //
 // Thread-safe. Threads: one accepting, two per connection.
 class MysqlProxy {
@@ -36,6 +37,11 @@ class MysqlProxy {
 
   // Arms `times` more cuts for `pattern` (added to what is armed for it).
   void CutAfterCommit(const std::string& pattern, int times);
+  // Arms `times` COMMITs of transactions that ran `pattern` to fail: the COMMIT is not
+  // forwarded and both sides of the connection are closed, so MariaDB rolls the transaction
+  // back and the client sees its connection lost during COMMIT. Counted by failed().
+  void FailCommit(const std::string& pattern, int times);
+  int failed(const std::string& pattern) const;
   // COMMITs cut so far (each after MariaDB acknowledged it), in all and for `pattern`.
   int cuts() const { return cuts_.load(); }
   int cuts(const std::string& pattern) const;
@@ -51,9 +57,12 @@ class MysqlProxy {
   void AcceptLoop();
   void ClientToServer(std::shared_ptr<Connection> connection);
   void ServerToClient(std::shared_ptr<Connection> connection);
-  // Decides, for a COMMIT of a transaction that ran `statements`, whether to cut it: the
-  // pattern it is cut for, or "".
-  std::string TakeCut(const std::vector<std::string>& statements);
+  // What to do with the COMMIT of a transaction that ran `statements`.
+  struct CommitFate {
+    std::string cut_for;  // cut after MariaDB's OK, for this pattern ("" = not)
+    bool fail = false;    // not forwarded at all (FailCommit)
+  };
+  CommitFate TakeCut(const std::vector<std::string>& statements);
   // Counts a cut made for `pattern`.
   void CountCut(const std::string& pattern);
 
@@ -69,6 +78,7 @@ class MysqlProxy {
   mutable absl::Mutex mu_;
   struct Armed {
     std::string pattern;
+    bool fail = false;  // FailCommit rather than CutAfterCommit
     int remaining = 0;
     int cut = 0;
   };

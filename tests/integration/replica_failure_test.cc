@@ -783,5 +783,56 @@ TEST_F(ReplicaFailureTest, CommitWithUnknownOutcomeIsReplayedWithoutEffect) {
   EXPECT_EQ(replica.Terminate(), 0);
 }
 
+// A replica drains on SIGTERM but cannot hand its abandoned chunk back (the database refuses
+// every hand-back COMMIT; it accepts the rest). It exits anyway after the grace; the chunk it
+// still holds must not stay claimed for ever by a name that no process will use again: another
+// replica takes it over and the job finishes.
+TEST_F(ReplicaFailureTest, ChunkLeftClaimedByADrainedReplicaIsTakenOver) {
+  fake_->SetDefaultLatency(20);
+  fake_->Rules(R"([{"contains":"LEFTOVER","times":1,"latency_ms":30000}])");
+  std::unique_ptr<MysqlProxy> proxy = MysqlProxy::Start(db_->url().host, db_->url().port);
+  ASSERT_NE(proxy, nullptr);
+  MysqlUrl through_proxy = db_->url();
+  through_proxy.port = proxy->port();
+  std::vector<std::string> flags = ReplicaFlags(MysqlUrlText(through_proxy), fake_->base_url());
+  flags.push_back("--shutdown_grace=1s");
+  replicas_.push_back(std::make_unique<Replica>("a", flags));
+  Replica& a = *replicas_.back();
+  Replica& b = AddReplica("b");
+  ASSERT_TRUE(a.Start());
+  Grant(a, "leftover-user", 10);
+  v1::SubmitBatchRequest batch = Batch(2, "leftover");
+  batch.mutable_citations()->set_items(1, "Doe, J. (2020). LEFTOVER. _Journal_, _1_(2), 1–9.");
+  v1::Job job;
+  ASSERT_TRUE(a.Account("leftover-user")->SubmitBatch(batch, &job).ok());
+  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] {
+    return Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 1", {job.job_id()}) ==
+               1 &&
+           fake_->Stats().in_flight == 1;
+  }));
+  ASSERT_TRUE(b.Start());
+
+  const std::string kHandBack = "SET owner = NULL, claim_id = NULL WHERE chunk_id";
+  proxy->FailCommit(kHandBack, 1000);
+  a.SendTerm();
+  const std::optional<int> exit_code = a.WaitExit(absl::Seconds(20));
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_GE(proxy->failed(kHandBack), 1);
+  std::cout << "[leftover] A's hand-back failed " << proxy->failed(kHandBack)
+            << " times; chunks still A's after it exited: "
+            << Count("SELECT COUNT(*) FROM job_chunks WHERE owner = 'a'")
+            << ", A's process row: " << Count("SELECT COUNT(*) FROM processes WHERE name = 'a'")
+            << std::endl;
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), absl::Seconds(20)))
+      << "the chunk A could not hand back is still claimed by 'a'";
+  v1::Job done;
+  ASSERT_TRUE(b.Account("leftover-user")->GetJob(job.job_id(), &done).ok());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.succeeded(), 2);
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAllEnded));
+  EXPECT_EQ(b.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace citecheck::testing
