@@ -249,6 +249,7 @@ TEST_F(DurabilityRegressionTest, SubmitJustAfterSigterm) {
     const std::string request_id = absl::StrCat("late-", round);
     const grpc::Status status =
         client->SubmitBatch(Batch(2, absl::StrCat("late-", round), request_id), &job);
+    client.reset();  // an open connection would hold A's exit for its --rpc_grace
     ASSERT_TRUE(a.WaitExit(absl::Seconds(15)).has_value());
     std::cout << "[late submit] " << delays_ms[round] << " ms after SIGTERM"
               << (busy ? " (busy)" : " (idle)") << ": "
