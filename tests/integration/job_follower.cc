@@ -31,23 +31,28 @@ JobFollower::~JobFollower() {
 void JobFollower::FollowOnce(const std::string& address) {
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + token_);
-  WatchStream stream;
-  stream.address = address;
+  size_t index = 0;  // of this stream in streams_, which it updates as events come
+  int64_t after = 0;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
     open_ = &context;
-    stream.after_sequence = last_sequence_;
+    after = last_sequence_;
+    index = streams_.size();
+    streams_.emplace_back();
+    streams_.back().address = address;
+    streams_.back().after_sequence = after;
   }
   auto stub = v1::CitationService::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   v1::WatchJobRequest request;
   request.set_job_id(job_id_);
-  request.set_after_sequence(stream.after_sequence);
+  request.set_after_sequence(after);
   std::unique_ptr<grpc::ClientReader<v1::JobEvent>> reader = stub->WatchJob(&context, request);
   v1::JobEvent event;
   while (reader->Read(&event)) {
     absl::MutexLock lock(&mu_);
+    WatchStream& stream = streams_[index];
     if (event.has_heartbeat()) {
       ++stream.heartbeats;
       continue;
@@ -56,10 +61,11 @@ void JobFollower::FollowOnce(const std::string& address) {
     last_sequence_ = std::max(last_sequence_, event.sequence());
     if (IsTerminalUpdate(event)) ended_ = true;
   }
-  stream.status = reader->Finish();
+  const grpc::Status status = reader->Finish();
   absl::MutexLock lock(&mu_);
   open_ = nullptr;
-  streams_.push_back(std::move(stream));
+  streams_[index].status = status;
+  streams_[index].ended = true;
 }
 
 bool JobFollower::Run(absl::Duration timeout) {
@@ -69,7 +75,7 @@ bool JobFollower::Run(absl::Duration timeout) {
       absl::MutexLock lock(&mu_);
       if (stopped_) break;
       // The stream that brought the terminal event has ended too.
-      if (ended_ && !streams_.empty() && open_ == nullptr) return true;
+      if (ended_ && !streams_.empty() && streams_.back().ended) return true;
     }
     const std::string address = where_();
     if (address.empty()) {

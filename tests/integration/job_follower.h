@@ -23,6 +23,7 @@ struct WatchStream {
   int64_t after_sequence = 0;
   std::vector<v1::JobEvent> events;  // heartbeats excluded, exactly as received
   int heartbeats = 0;
+  bool ended = false;  // the stream is over; `status` is its final status
   grpc::Status status;
 };
 
@@ -49,6 +50,7 @@ class JobFollower {
 
   // The events received so far, across streams, in arrival order (heartbeats excluded).
   std::vector<v1::JobEvent> events() const;
+  // Every stream so far, the open one last (not `ended` yet).
   std::vector<WatchStream> streams() const;
   int64_t last_sequence() const;
   bool ended() const;
