@@ -10,6 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "citecheck/v1/citecheck.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/integration/job_follower.h"
 #include "tests/integration/replica_test_support.h"
@@ -340,5 +343,134 @@ TEST_F(DurabilityRegressionTest, FortySecondAnswerWithTwoSecondGrace) {
   EXPECT_EQ(b.Terminate(), 0);
 }
 
+// WatchJob streams whose clients stopped reading, at SIGTERM (the old build ended them with a
+// bare "Cancelling all calls"). What a client sees when it reads again, measured (gRPC 1.51):
+//  - a C++ client with default channel settings keeps receiving into its buffers (BDP probing
+//    grows the windows; here ~370 KiB unread, in a trial ~4 MB): nothing blocks the replica's
+//    writes, and the client reads every event sent before the shutdown, then UNAVAILABLE
+//    SERVER_SHUTTING_DOWN;
+//  - a client whose window stays small (BDP probing off, 64 KiB lookahead) blocks the
+//    replica's write, and the status cannot overtake a blocked write (HTTP/2 sends the
+//    trailers after the data): the replica's gRPC shutdown cancels the stream after
+//    --rpc_grace, and the client reads a gap-free prefix of the events (what its window took),
+//    then UNAVAILABLE "Cancelling all calls" without an ErrorInfo (gRPC's own status; "Broken
+//    pipe" when the process is gone first). Both are retryable: resuming after its last
+//    sequence on another replica loses nothing.
+TEST_F(DurabilityRegressionTest, WatchersThatStoppedReadingAtShutdown) {
+  fake_->SetDefaultLatency(0);
+  fake_->Rules(R"([{"contains":"STUCK","hang_ms":60000}])");
+  Replica& a =
+      AddReplica("a", {"--llm_max_inflight=8", "--citations_per_call=10", "--shutdown_grace=1s"});
+  ASSERT_TRUE(a.Start());
+  Grant(a, "reader-user", 1000);
+  // 120 citations of ~3 KiB (~370 KiB of result events, far beyond a 64 KiB window) and a last
+  // chunk whose LLM call never answers: the job stays RUNNING, its streams open.
+  v1::SubmitBatchRequest big;
+  for (int i = 0; i < 120; ++i) {
+    big.mutable_citations()->add_items(
+        absl::StrCat(BatchCitation("big", i), " ", std::string(3000, 'a' + i % 26)));
+  }
+  big.mutable_citations()->add_items("Roe, R. (2021). STUCK as well. _J_, _2_(1), 3–8.");
+  v1::Job big_job;
+  ASSERT_TRUE(a.Account("reader-user")->SubmitBatch(big, &big_job).ok());
+
+  // A stream never read until after the shutdown, on a channel with `args`.
+  struct Stalled {
+    std::unique_ptr<v1::CitationService::Stub> stub;
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::JobEvent>> reader;
+  };
+  auto open = [&](const grpc::ChannelArguments& args) {
+    auto stalled = std::make_unique<Stalled>();
+    stalled->stub = v1::CitationService::NewStub(
+        grpc::CreateCustomChannel(a.address(), grpc::InsecureChannelCredentials(), args));
+    stalled->context.AddMetadata("authorization", "Bearer reader-user");
+    v1::WatchJobRequest request;
+    request.set_job_id(big_job.job_id());
+    stalled->reader = stalled->stub->WatchJob(&stalled->context, request);
+    return stalled;
+  };
+  grpc::ChannelArguments small_window;
+  small_window.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  small_window.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+  std::unique_ptr<Stalled> buffering = open(grpc::ChannelArguments());
+  std::unique_ptr<Stalled> blocked = open(small_window);
+  ASSERT_TRUE(WaitUntil(absl::Seconds(60), [&] {
+    return Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 1",
+                 {big_job.job_id()}) == 120;
+  }));
+  const int64_t sent = Count("SELECT last_sequence FROM jobs WHERE job_id = ?", {big_job.job_id()});
+  // The replica pushes the events as the windows allow: the buffering client has them all.
+  // (Nothing to poll on the blocked side: give its window the same chance.)
+  absl::SleepFor(absl::Milliseconds(300));
+
+  const absl::Time term_at = absl::Now();
+  a.SendTerm();
+  const std::optional<int> exit_code = a.WaitExit(absl::Seconds(30));
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 0);
+  const absl::Duration exit_took = absl::Now() - term_at;
+
+  auto drain = [](Stalled& stalled, std::vector<int64_t>* sequences) {
+    v1::JobEvent event;
+    while (stalled.reader->Read(&event)) {
+      if (!event.has_heartbeat()) sequences->push_back(event.sequence());
+    }
+    return stalled.reader->Finish();
+  };
+  std::vector<int64_t> buffered_seen;
+  const grpc::Status buffered_status = drain(*buffering, &buffered_seen);
+  std::vector<int64_t> blocked_seen;
+  const grpc::Status blocked_status = drain(*blocked, &blocked_seen);
+  auto describe = [](const grpc::Status& status) {
+    return absl::StrCat(client::StatusCodeName(status.error_code()), " ",
+                        client::ErrorReason(status), " \"", status.error_message(), "\"");
+  };
+  std::cout << "[stalled] A exited " << exit_took << " after SIGTERM; " << sent
+            << " events were due; default window: " << buffered_seen.size() << " events, then "
+            << describe(buffered_status) << "; small window: " << blocked_seen.size()
+            << " events, then " << describe(blocked_status) << std::endl;
+
+  ASSERT_EQ(buffered_seen.size(), static_cast<size_t>(sent));
+  for (size_t i = 0; i < buffered_seen.size(); ++i) {
+    EXPECT_EQ(buffered_seen[i], static_cast<int64_t>(i) + 1);
+  }
+  EXPECT_EQ(buffered_status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(client::ErrorReason(buffered_status), "SERVER_SHUTTING_DOWN");
+
+  ASSERT_FALSE(blocked_seen.empty());
+  EXPECT_LT(blocked_seen.size(), static_cast<size_t>(sent));
+  for (size_t i = 0; i < blocked_seen.size(); ++i) {
+    EXPECT_EQ(blocked_seen[i], static_cast<int64_t>(i) + 1);
+  }
+  // gRPC's own status ("Cancelling all calls", or the transport's error when the process is
+  // gone first): retryable, but without SERVER_SHUTTING_DOWN.
+  EXPECT_EQ(blocked_status.error_code(), grpc::StatusCode::UNAVAILABLE) << describe(blocked_status);
+  EXPECT_EQ(client::ErrorReason(blocked_status), "");
+
+  // Resuming after its last sequence on another replica, the blocked client gets the rest.
+  Replica& b = AddReplica("b", {"--shutdown_grace=1s"});
+  ASSERT_TRUE(b.Start());
+  auto stub = v1::CitationService::NewStub(
+      grpc::CreateChannel(b.address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext resumed;
+  resumed.AddMetadata("authorization", "Bearer reader-user");
+  v1::WatchJobRequest request;
+  request.set_job_id(big_job.job_id());
+  request.set_after_sequence(blocked_seen.back());
+  std::unique_ptr<grpc::ClientReader<v1::JobEvent>> reader = stub->WatchJob(&resumed, request);
+  v1::JobEvent event;
+  while (blocked_seen.back() < sent && reader->Read(&event)) {
+    if (!event.has_heartbeat()) blocked_seen.push_back(event.sequence());
+  }
+  resumed.TryCancel();
+  reader->Finish().IgnoreError();
+  ASSERT_EQ(blocked_seen.size(), static_cast<size_t>(sent));
+  for (size_t i = 0; i < blocked_seen.size(); ++i) {
+    EXPECT_EQ(blocked_seen[i], static_cast<int64_t>(i) + 1);
+  }
+  EXPECT_TRUE(BooksBalance(JobsExpected::kAnyState));
+  EXPECT_EQ(b.Terminate(), 0);
+}
 }  // namespace
 }  // namespace citecheck::testing
