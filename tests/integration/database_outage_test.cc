@@ -37,7 +37,7 @@ class DatabaseOutageTest : public ReplicaFixture {
   }
 
   // Two replicas with three jobs of `citations` each, submitted on either, and a watcher per
-  // job on each replica.
+  // job on each replica; returns once 10 citations are checked.
   void StartJobs(int citations) {
     for (const char* name : {"a", "b"}) ASSERT_TRUE(AddReplica(name).Start());
     Grant(*replicas_[0], "outage-user", 1000);
@@ -55,6 +55,9 @@ class DatabaseOutageTest : public ReplicaFixture {
         followers_.back()->Start(absl::Seconds(150));
       }
     }
+    ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] {
+      return Count("SELECT COUNT(*) FROM job_items WHERE state = 1") >= 10;
+    }));
   }
 
   // Every job ended with every citation checked, each watcher saw every event once on the
@@ -102,9 +105,6 @@ class DatabaseOutageTest : public ReplicaFixture {
 TEST_F(DatabaseOutageTest, MariadbRestartedMidRun) {
   fake_->SetDefaultLatency(100);
   ASSERT_NO_FATAL_FAILURE(StartJobs(40));
-  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] {
-    return Count("SELECT COUNT(*) FROM job_items WHERE state = 1") >= 10;
-  }));
   const absl::Time restart_at = absl::Now();
   ASSERT_TRUE(mariadb_->Restart());
   std::cout << "[outage] MariaDB restarted in " << absl::Now() - restart_at << std::endl;
@@ -118,9 +118,6 @@ TEST_F(DatabaseOutageTest, MariadbRestartedMidRun) {
 TEST_F(DatabaseOutageTest, FortySecondOutage) {
   fake_->SetDefaultLatency(200);
   ASSERT_NO_FATAL_FAILURE(StartJobs(60));
-  ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] {
-    return Count("SELECT COUNT(*) FROM job_items WHERE state = 1") >= 10;
-  }));
   const absl::Time down_at = absl::Now();
   ASSERT_TRUE(mariadb_->StopKeepingData());
   for (const auto& replica : replicas_) {

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 
@@ -69,6 +70,12 @@ FakeOpenAiStats FakeOpenAi::Stats() {
     stats.log.push_back(std::move(request));
   }
   return stats;
+}
+
+FakeOpenAiClock::FakeOpenAiClock(FakeOpenAi& fake) {
+  const absl::Time asked = absl::Now();
+  fake_ms_ = fake.Stats().now_ms;
+  mark_ = asked + (absl::Now() - asked) / 2;
 }
 
 }  // namespace citecheck::testing

@@ -53,6 +53,19 @@ class FakeOpenAi {
   std::unique_ptr<ListeningProcess> process_;
 };
 
+// Maps the test's clock to the fake's (ms since it started, the clock of its log), measured
+// once at construction (to within half a /control/stats round trip).
+class FakeOpenAiClock {
+ public:
+  explicit FakeOpenAiClock(FakeOpenAi& fake);
+  // The fake's time at `t`.
+  int64_t At(absl::Time t) const { return fake_ms_ + absl::ToInt64Milliseconds(t - mark_); }
+
+ private:
+  absl::Time mark_;
+  int64_t fake_ms_ = 0;
+};
+
 }  // namespace citecheck::testing
 
 #endif  // CITECHECK_TESTS_INTEGRATION_FAKE_OPENAI_PROCESS_H_

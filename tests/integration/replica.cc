@@ -113,9 +113,7 @@ int Replica::Terminate(absl::Duration timeout) {
 bool Replica::running() { return process_ != nullptr && process_->process().Running(); }
 
 std::unique_ptr<client::CitecheckClient> Replica::Client(client::ClientOptions options) const {
-  options.server = address_;
-  options.rpc_timeout = absl::Seconds(10);
-  return std::make_unique<client::CitecheckClient>(std::move(options));
+  return ClientOf(address_, std::move(options));
 }
 
 std::unique_ptr<client::CitecheckClient> Replica::Account(const std::string& token) const {

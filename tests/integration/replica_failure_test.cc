@@ -250,12 +250,10 @@ TEST_F(ReplicaFailureTest, CancelOnBWhileARunsTheJob) {
       },
       absl::Milliseconds(5)));
   // The fake's clock, to place the cancel among its log's times.
-  const absl::Time asked = absl::Now();
-  const int64_t fake_ms = fake_->Stats().now_ms;
-  const absl::Time clock_mark = asked + (absl::Now() - asked) / 2;
+  const FakeOpenAiClock clock(*fake_);
   v1::Job cancelled;
   ASSERT_TRUE(b.Account("cancel-user")->CancelJob(job.job_id(), &cancelled).ok());
-  const int64_t cancelled_ms = fake_ms + absl::ToInt64Milliseconds(absl::Now() - clock_mark);
+  const int64_t cancelled_ms = clock.At(absl::Now());
   EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
   EXPECT_GE(cancelled.succeeded(), 2);
   EXPECT_LT(cancelled.succeeded(), 8);
@@ -305,22 +303,6 @@ TEST_F(ReplicaFailureTest, CancelOnBWhileARunsTheJob) {
   EXPECT_EQ(b.Terminate(), 0);
 }
 
-// Maps the test's clock to the fake OpenAI server's (ms since it started), the clock of its log.
-class FakeClock {
- public:
-  explicit FakeClock(FakeOpenAi& fake) {
-    const absl::Time asked = absl::Now();
-    const int64_t fake_ms = fake.Stats().now_ms;
-    mark_ = asked + (absl::Now() - asked) / 2;
-    fake_ms_ = fake_ms;
-  }
-  int64_t At(absl::Time t) const { return fake_ms_ + absl::ToInt64Milliseconds(t - mark_); }
-
- private:
-  absl::Time mark_;
-  int64_t fake_ms_ = 0;
-};
-
 // A holds every chunk of a job (B starts afterwards, so none is B's) when it is killed with
 // SIGKILL. B sweeps A once A's heartbeat is --replica_dead_after old, takes the chunks back and
 // finishes the job; each citation is asked once by A and once by B, and never charged twice.
@@ -338,7 +320,7 @@ TEST_F(ReplicaFailureTest, KillNineAHoldingClaimsAndBFinishesAfterDeadAfter) {
   JobFollower follower(job.job_id(), "takeover-user", [&b] { return b.address(); });
   follower.Start(absl::Seconds(60));
 
-  const FakeClock clock(*fake_);
+  const FakeOpenAiClock clock(*fake_);
   const absl::Time killed_at = absl::Now();
   a.Kill();
   ASSERT_TRUE(follower.Join());
@@ -709,13 +691,9 @@ TEST_F(ReplicaFailureTest, RetentionAppliedByAnotherReplica) {
 // the watcher sees each event once, the books balance.
 TEST_F(ReplicaFailureTest, CommitWithUnknownOutcomeIsReplayedWithoutEffect) {
   fake_->SetDefaultLatency(30);
-  std::unique_ptr<MysqlProxy> proxy = MysqlProxy::Start(db_->url().host, db_->url().port);
+  std::unique_ptr<MysqlProxy> proxy = StartProxy();
   ASSERT_NE(proxy, nullptr);
-  MysqlUrl through_proxy = db_->url();
-  through_proxy.port = proxy->port();
-  replicas_.push_back(std::make_unique<Replica>(
-      "proxied", ReplicaFlags(MysqlUrlText(through_proxy), fake_->base_url())));
-  Replica& replica = *replicas_.back();
+  Replica& replica = AddReplicaThrough(*proxy, "proxied");
   ASSERT_TRUE(replica.Start());
 
   const std::string kGrant = "INSERT INTO orders";
@@ -790,14 +768,9 @@ TEST_F(ReplicaFailureTest, CommitWithUnknownOutcomeIsReplayedWithoutEffect) {
 TEST_F(ReplicaFailureTest, ChunkLeftClaimedByADrainedReplicaIsTakenOver) {
   fake_->SetDefaultLatency(20);
   fake_->Rules(R"([{"contains":"LEFTOVER","times":1,"latency_ms":30000}])");
-  std::unique_ptr<MysqlProxy> proxy = MysqlProxy::Start(db_->url().host, db_->url().port);
+  std::unique_ptr<MysqlProxy> proxy = StartProxy();
   ASSERT_NE(proxy, nullptr);
-  MysqlUrl through_proxy = db_->url();
-  through_proxy.port = proxy->port();
-  std::vector<std::string> flags = ReplicaFlags(MysqlUrlText(through_proxy), fake_->base_url());
-  flags.push_back("--shutdown_grace=1s");
-  replicas_.push_back(std::make_unique<Replica>("a", flags));
-  Replica& a = *replicas_.back();
+  Replica& a = AddReplicaThrough(*proxy, "a", {"--shutdown_grace=1s"});
   Replica& b = AddReplica("b");
   ASSERT_TRUE(a.Start());
   Grant(a, "leftover-user", 10);

@@ -37,9 +37,26 @@ void ReplicaFixture::SetUp() {
 void ReplicaFixture::TearDown() { replicas_.clear(); }
 
 std::vector<std::string> ReplicaFixture::Flags(const std::vector<std::string>& extra) const {
-  std::vector<std::string> flags = ReplicaFlags(MysqlUrlText(db_->url()), fake_->base_url());
+  return Flags(db_->url(), extra);
+}
+
+std::vector<std::string> ReplicaFixture::Flags(const MysqlUrl& mysql_url,
+                                               const std::vector<std::string>& extra) const {
+  std::vector<std::string> flags = ReplicaFlags(MysqlUrlText(mysql_url), fake_->base_url());
   flags.insert(flags.end(), extra.begin(), extra.end());
   return flags;
+}
+
+std::unique_ptr<MysqlProxy> ReplicaFixture::StartProxy() {
+  return MysqlProxy::Start(db_->url().host, db_->url().port);
+}
+
+Replica& ReplicaFixture::AddReplicaThrough(const MysqlProxy& proxy, const std::string& name,
+                                           const std::vector<std::string>& extra) {
+  MysqlUrl through_proxy = db_->url();
+  through_proxy.port = proxy.port();
+  replicas_.push_back(std::make_unique<Replica>(name, Flags(through_proxy, extra)));
+  return *replicas_.back();
 }
 
 Replica& ReplicaFixture::AddReplica(const std::string& name,

@@ -16,6 +16,7 @@
 #include "citecheck/v1/citecheck.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/fake_openai_process.h"
+#include "tests/integration/mysql_proxy.h"
 #include "tests/integration/replica.h"
 #include "tests/server/storage/invariants.h"
 #include "tests/server/storage/mysql_test_database.h"
@@ -55,10 +56,18 @@ class ReplicaFixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // The flags of a replica here (ReplicaFlags), followed by `extra`.
+  // The flags of a replica here (ReplicaFlags on `mysql_url`, by default this test's
+  // database), followed by `extra`.
   std::vector<std::string> Flags(const std::vector<std::string>& extra = {}) const;
+  std::vector<std::string> Flags(const MysqlUrl& mysql_url,
+                                 const std::vector<std::string>& extra) const;
   // A replica named `name` (not started).
   Replica& AddReplica(const std::string& name, const std::vector<std::string>& extra = {});
+  // A MySQL proxy in front of this test's MariaDB (ADD_FAILURE and nullptr when it cannot
+  // listen), and a replica that reaches the database through it.
+  std::unique_ptr<MysqlProxy> StartProxy();
+  Replica& AddReplicaThrough(const MysqlProxy& proxy, const std::string& name,
+                             const std::vector<std::string>& extra = {});
 
   // Grants `credits` to account `token` through `replica`'s AccountService.
   void Grant(Replica& replica, const std::string& token, int64_t credits);

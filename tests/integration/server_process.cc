@@ -93,11 +93,16 @@ ListeningProcess::~ListeningProcess() {
   }
 }
 
-std::unique_ptr<client::CitecheckClient> ServerProcess::Client(
-    client::ClientOptions options) const {
-  options.server = address();
+std::unique_ptr<client::CitecheckClient> ClientOf(const std::string& address,
+                                                  client::ClientOptions options) {
+  options.server = address;
   options.rpc_timeout = absl::Seconds(10);
   return std::make_unique<client::CitecheckClient>(std::move(options));
+}
+
+std::unique_ptr<client::CitecheckClient> ServerProcess::Client(
+    client::ClientOptions options) const {
+  return ClientOf(address(), std::move(options));
 }
 
 std::unique_ptr<client::CitecheckClient> ServerProcess::FreeUser(const std::string& id) const {

@@ -82,6 +82,11 @@ class ServerProcess {
   std::unique_ptr<ListeningProcess> process_;
 };
 
+// A client of the server at `address` with the given identity options and a 10 s deadline on
+// unary calls.
+std::unique_ptr<client::CitecheckClient> ClientOf(const std::string& address,
+                                                  client::ClientOptions options = {});
+
 // Polls `condition` every `poll` until it holds or `timeout` passes; returns its last value. The
 // way tests wait for something to happen (never a bare sleep before an assertion).
 bool WaitUntil(absl::Duration timeout, const std::function<bool()>& condition,
