@@ -4,7 +4,13 @@
 #include <grpcpp/security/credentials.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
 
 namespace citecheck::client {
 namespace {
@@ -23,6 +29,25 @@ bool IsRetryableStreamError(grpc::StatusCode code) {
   }
 }
 
+// The contents of a PEM file; INVALID_ARGUMENT naming `flag` when it cannot be read.
+absl::StatusOr<std::string> ReadPem(const char* flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path, ": ", std::strerror(errno)));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad() || buffer.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+  }
+  return buffer.str();
+}
+
+// OpenChannel(options), or, when its files are unusable, a TLS channel that verifies against
+// no root at all: every call fails (UNAVAILABLE), nothing goes out in plaintext.
+std::shared_ptr<grpc::Channel> ChannelOrFailing(const ClientOptions& options);
+
 grpc::Status StoppedStatus() {
   return grpc::Status(grpc::StatusCode::CANCELLED, "watch stopped by the client");
 }
@@ -34,9 +59,63 @@ bool IsTerminal(v1::JobState state) {
          state == v1::JOB_STATE_CANCELLED;
 }
 
+bool UsesTls(const ClientOptions& options) {
+  return options.tls || !options.ca_file.empty() || !options.cert_file.empty() ||
+         !options.key_file.empty();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
+    const ClientOptions& options) {
+  if (!UsesTls(options)) return grpc::InsecureChannelCredentials();
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    return absl::InvalidArgumentError(options.cert_file.empty()
+                                          ? "--key_file needs --cert_file (mTLS)"
+                                          : "--cert_file needs --key_file (mTLS)");
+  }
+  grpc::SslCredentialsOptions ssl;
+  absl::StatusOr<std::string> pem;
+  if (!options.ca_file.empty()) {
+    if (!(pem = ReadPem("--ca_file", options.ca_file)).ok()) return pem.status();
+    ssl.pem_root_certs = *pem;
+  }
+  if (!options.cert_file.empty()) {
+    if (!(pem = ReadPem("--cert_file", options.cert_file)).ok()) return pem.status();
+    ssl.pem_cert_chain = *pem;
+    if (!(pem = ReadPem("--key_file", options.key_file)).ok()) return pem.status();
+    ssl.pem_private_key = *pem;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentialsFor(options);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments arguments;
+  if (!options.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(options.server, *credentials, arguments);
+}
+
+namespace {
+std::shared_ptr<grpc::Channel> ChannelOrFailing(const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options);
+  if (channel.ok()) return *std::move(channel);
+  grpc::SslCredentialsOptions unusable;
+  unusable.pem_root_certs = "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
+  return grpc::CreateChannel(options.server, grpc::SslCredentials(unusable));
+}
+}  // namespace
+
 CitecheckClient::CitecheckClient(ClientOptions options)
-    : CitecheckClient(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials()),
-                      options) {}
+    : CitecheckClient(ChannelOrFailing(options), options) {}
+
+absl::StatusOr<std::unique_ptr<CitecheckClient>> CitecheckClient::Create(ClientOptions options) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<CitecheckClient>(*std::move(channel), std::move(options));
+}
 
 CitecheckClient::CitecheckClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),

@@ -11,6 +11,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
 
 #include <atomic>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -40,7 +42,25 @@ struct ClientOptions {
   std::vector<std::pair<std::string, std::string>> extra_metadata;
   absl::Duration rpc_timeout = absl::Seconds(30);  // deadline of every unary call
   int max_reconnects = 20;                         // Watch: resumptions after a dropped stream
+  // Transport security. TLS when `tls` is set or any file below is given.
+  bool tls = false;
+  std::string ca_file;    // PEM roots that verify the server; empty = the system's roots
+  std::string cert_file;  // client certificate chain for mTLS (PEM), with key_file
+  std::string key_file;   // its private key (PEM)
+  std::string tls_server_name;  // name checked against the server's certificate; empty = host
 };
+
+// Whether `options` asks for TLS.
+bool UsesTls(const ClientOptions& options);
+
+// The channel credentials for `options`: insecure, or TLS with the files read now.
+// INVALID_ARGUMENT naming the flag (--cert_file, --key_file, --ca_file) when a file cannot be
+// read or only one of cert_file and key_file is given.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
+    const ClientOptions& options);
+
+// A channel to options.server with ChannelCredentialsFor(options).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ClientOptions& options);
 
 // True for SUCCEEDED, FAILED and CANCELLED.
 bool IsTerminal(v1::JobState state);
@@ -53,8 +73,12 @@ class CitecheckClient {
   static constexpr absl::Duration kInitialBackoff = absl::Milliseconds(100);
   static constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 
-  // Opens an insecure channel to options.server.
+  // Opens a channel to options.server (OpenChannel). Use Create() when the TLS files may be
+  // unusable: here such a channel fails every call with UNAVAILABLE (it never falls back to
+  // plaintext).
   explicit CitecheckClient(ClientOptions options);
+  // Opens a channel to options.server; OpenChannel's errors.
+  static absl::StatusOr<std::unique_ptr<CitecheckClient>> Create(ClientOptions options);
   // Uses `channel` (e.g. an in-process channel); options.server is ignored.
   CitecheckClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options);
   ~CitecheckClient();

@@ -19,8 +19,9 @@ namespace {
 
 constexpr char kFooter[] =
     "Global flags (--server, --token, ...) may also follow the command.\n"
-    "Environment: CITECHECK_SERVER, CITECHECK_TOKEN and CITECHECK_ADMIN_KEY supply --server,\n"
-    "--token and --admin_key when the flag is not given.\n"
+    "Environment: CITECHECK_SERVER, CITECHECK_TOKEN, CITECHECK_ADMIN_KEY, CITECHECK_CA_FILE,\n"
+    "CITECHECK_CERT_FILE and CITECHECK_KEY_FILE supply --server, --token, --admin_key,\n"
+    "--ca_file, --cert_file and --key_file when the flag is not given.\n"
     "Exit codes:\n"
     "  0  the job SUCCEEDED, or the command was done\n"
     "  1  the job ended FAILED or CANCELLED (watch, submit --watch, get)\n"
@@ -77,6 +78,20 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
   CLI::Option* admin_opt =
       app.add_option("--admin_key,--admin-key", inv.client.admin_key,
                      "Admin key for the admin commands (env CITECHECK_ADMIN_KEY)");
+  app.add_flag("--tls", inv.client.tls,
+               "Connect over TLS, verifying the server with the system's roots or --ca_file");
+  CLI::Option* ca_opt =
+      app.add_option("--ca_file,--ca-file", inv.client.ca_file,
+                     "PEM CA that verifies the server's certificate (implies --tls; env "
+                     "CITECHECK_CA_FILE)");
+  CLI::Option* cert_opt =
+      app.add_option("--cert_file,--cert-file", inv.client.cert_file,
+                     "PEM client certificate for mTLS, with --key_file (implies --tls; env "
+                     "CITECHECK_CERT_FILE)");
+  CLI::Option* key_opt = app.add_option("--key_file,--key-file", inv.client.key_file,
+                                        "PEM private key of --cert_file (env CITECHECK_KEY_FILE)");
+  app.add_option("--tls_server_name,--tls-server-name", inv.client.tls_server_name,
+                 "Name to verify in the server's certificate (default: the host of --server)");
   app.add_option("--timeout", timeout_seconds, "Deadline of each unary call, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -88,7 +103,13 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
       });
 
   CLI::App* submit = app.add_subcommand("submit", "Submit a reference list and print the job");
-  submit->add_option("file", inv.file, "Input file; '-' or absent reads stdin");
+  CLI::Option* file_opt =
+      submit->add_option("file", inv.file, "Input file; '-' or absent reads stdin");
+  submit
+      ->add_option("--document", inv.document_file,
+                   "A whole paper (body, then its reference list after a References heading): "
+                   "its references are checked and its in-text citations matched against them")
+      ->excludes(file_opt);
   submit->add_option("--style", style, "Citation style")
       ->capture_default_str()
       ->check(CLI::IsMember({"apa7", "mla9", "chicago17"}, CLI::ignore_case));
@@ -175,6 +196,16 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
   from_env(server_opt, "CITECHECK_SERVER", &inv.client.server);
   from_env(token_opt, "CITECHECK_TOKEN", &inv.client.token);
   from_env(admin_opt, "CITECHECK_ADMIN_KEY", &inv.client.admin_key);
+  from_env(ca_opt, "CITECHECK_CA_FILE", &inv.client.ca_file);
+  from_env(cert_opt, "CITECHECK_CERT_FILE", &inv.client.cert_file);
+  from_env(key_opt, "CITECHECK_KEY_FILE", &inv.client.key_file);
+  if (inv.client.cert_file.empty() != inv.client.key_file.empty()) {
+    err << (inv.client.cert_file.empty() ? "--key_file needs --cert_file"
+                                         : "--cert_file needs --key_file")
+        << " (mTLS)\nRun with --help for more information.\n";
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
   *exit_code = kExitOk;
   return inv;
 }
@@ -182,7 +213,9 @@ std::optional<CliInvocation> ParseCli(int argc, const char* const* argv, const C
 bool BuildSubmitRequest(const CliInvocation& invocation, std::istream& in,
                         v1::SubmitBatchRequest* request, std::string* error) {
   std::string content;
-  bool from_stdin = invocation.file.empty() || invocation.file == "-";
+  const bool document = !invocation.document_file.empty();
+  const std::string& path = document ? invocation.document_file : invocation.file;
+  bool from_stdin = path.empty() || path == "-";
   if (from_stdin) {
     std::ostringstream buffer;
     buffer << in.rdbuf();
@@ -192,22 +225,22 @@ bool BuildSubmitRequest(const CliInvocation& invocation, std::istream& in,
     }
     content = buffer.str();
   } else {
-    std::ifstream file(invocation.file, std::ios::binary);
+    std::ifstream file(path, std::ios::binary);
     if (!file) {
-      *error = absl::StrCat("cannot read ", invocation.file, ": ", std::strerror(errno));
+      *error = absl::StrCat("cannot read ", path, ": ", std::strerror(errno));
       return false;
     }
     std::ostringstream buffer;
     buffer << file.rdbuf();
     if (file.bad()) {
-      *error = absl::StrCat("cannot read ", invocation.file);
+      *error = absl::StrCat("cannot read ", path);
       return false;
     }
     content = buffer.str();
   }
   std::string format = invocation.format;
   if (format.empty()) {
-    std::string lower = absl::AsciiStrToLower(invocation.file);
+    std::string lower = absl::AsciiStrToLower(path);
     bool html = !from_stdin && (absl::EndsWith(lower, ".html") || absl::EndsWith(lower, ".htm"));
     format = html ? "html" : "text";
   }
@@ -215,7 +248,13 @@ bool BuildSubmitRequest(const CliInvocation& invocation, std::istream& in,
   request->set_style(invocation.style);
   request->set_request_id(invocation.request_id);
   request->set_model(invocation.model);
-  if (format == "html") {
+  if (document) {
+    if (format == "html") {
+      request->mutable_document()->set_html(std::move(content));
+    } else {
+      request->mutable_document()->set_text(std::move(content));
+    }
+  } else if (format == "html") {
     request->set_html(std::move(content));
   } else {
     request->set_text(std::move(content));
@@ -336,9 +375,17 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
   int exit_code = kExitOk;
   std::optional<CliInvocation> inv = ParseCli(argc, argv, env, out, err, &exit_code);
   if (!inv) return exit_code;
-  std::unique_ptr<CitecheckClient> client = env.make_client
-                                                ? env.make_client(inv->client)
-                                                : std::make_unique<CitecheckClient>(inv->client);
+  std::unique_ptr<CitecheckClient> client;
+  if (env.make_client) {
+    client = env.make_client(inv->client);
+  } else {
+    absl::StatusOr<std::unique_ptr<CitecheckClient>> created = CitecheckClient::Create(inv->client);
+    if (!created.ok()) {
+      err << "error: " << created.status().message() << "\n";
+      return kExitUsage;
+    }
+    client = *std::move(created);
+  }
   return Execute(*inv, *client, in, out, err, stderr_is_tty);
 }
 

@@ -5,9 +5,12 @@
 //
 //   citecheck [global flags] COMMAND [flags]      (global flags are also accepted after COMMAND)
 //     global: --server ADDR, --token T, --free_user_id ID, --admin_key K, --timeout SECONDS,
-//             --metadata KEY=VALUE (repeatable);
-//             env CITECHECK_SERVER, CITECHECK_TOKEN, CITECHECK_ADMIN_KEY (flags win)
-//     submit [FILE|-] [--style apa7|mla9|chicago17] [--format text|html] [--request_id ID]
+//             --metadata KEY=VALUE (repeatable), --tls, --ca_file F, --cert_file F,
+//             --key_file F, --tls_server_name NAME (any file implies --tls);
+//             env CITECHECK_SERVER, CITECHECK_TOKEN, CITECHECK_ADMIN_KEY, CITECHECK_CA_FILE,
+//             CITECHECK_CERT_FILE, CITECHECK_KEY_FILE (flags win)
+//     submit [FILE|-|--document FILE] [--style apa7|mla9|chicago17] [--format text|html]
+//            [--request_id ID]
 //            [--model M] [--watch] [--json]
 //     watch JOB_ID [--after N] [--json]
 //     get JOB_ID [--json]
@@ -37,7 +40,7 @@ namespace citecheck::client {
 inline constexpr int kExitOk = 0;
 // The job ended FAILED or CANCELLED (watch, submit --watch, get).
 inline constexpr int kExitJobFailed = 1;
-// Bad flags or arguments, unreadable input file, unknown style.
+// Bad flags or arguments, unreadable input or TLS file, unknown style.
 inline constexpr int kExitUsage = 2;
 // An RPC failed (server unreachable, NOT_FOUND, INVALID_ARGUMENT, ...).
 inline constexpr int kExitRpcError = 3;
@@ -58,8 +61,9 @@ struct CliInvocation {
   std::string command;
   bool json = false;
   // submit
-  std::string file;    // "" or "-" reads the input stream
-  std::string format;  // "text", "html" or "" (html for *.html/*.htm files, else text)
+  std::string file;           // "" or "-" reads the input stream
+  std::string document_file;  // --document: a whole paper ("-" reads the input stream)
+  std::string format;         // "text", "html" or "" (html for *.html/*.htm files, else text)
   v1::Style style = v1::STYLE_APA7;
   std::string request_id;
   std::string model;

@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/citecheck_client.h"
 #include "client/error_details.h"
@@ -219,22 +220,111 @@ std::string FormatFinalLine(const v1::Job& job) {
   return absl::StrCat(head, counts, "\n");
 }
 
+bool IsDocumentJob(const v1::Job& job) {
+  return job.inline_total() > 0 || job.inline_skipped() || job.inline_citations_size() > 0 ||
+         job.uncited_references_size() > 0;
+}
+
+std::string FormatInlineCitation(const v1::InlineCitation& citation) {
+  std::string text = citation.text();
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::string out =
+      absl::StrCat("      \xE2\x86\xB3 ", text, " (at byte ", citation.offset(), "): ");
+  switch (citation.match()) {
+    case v1::MATCH_STATUS_MATCHED:
+      out += "matched";
+      break;
+    case v1::MATCH_STATUS_MISMATCH:
+      absl::StrAppend(&out, "mismatch: ", citation.problem());
+      if (!citation.correction().empty()) {
+        absl::StrAppend(&out, "\n        Should be: ", citation.correction());
+      }
+      break;
+    case v1::MATCH_STATUS_NOT_FOUND:
+      out += "not found in the reference list";
+      break;
+    case v1::MATCH_STATUS_AMBIGUOUS: {
+      std::vector<std::string> candidates;
+      for (int32_t index : citation.reference_indices()) {
+        candidates.push_back(absl::StrCat("[", index + 1, "]"));
+      }
+      absl::StrAppend(&out, "ambiguous between ", absl::StrJoin(candidates, ", "));
+      if (!citation.problem().empty()) absl::StrAppend(&out, ": ", citation.problem());
+      break;
+    }
+    default: {
+      const std::string reason = ErrorReason(citation.error());
+      absl::StrAppend(&out, "could not be checked",
+                      reason.empty() ? "" : absl::StrCat(": ", reason));
+      break;
+    }
+  }
+  out.push_back('\n');
+  return out;
+}
+
 std::string FormatJob(const v1::Job& job) {
   std::string out = absl::StrCat("Job ", job.job_id(), " ", JobStateName(job.state()), " (",
                                  StyleAndModel(job), "): ", Counts(job), "; ", job.succeeded(),
                                  " checked, ", job.failed(), " failed\n", FormatLockedLine(job));
+  out += FormatJobItems(job);
+  if (IsTerminal(job.state())) out.append(FormatFinalLine(job));
+  return out;
+}
+
+std::string FormatJobItems(const v1::Job& job) {
+  std::string out;
+  // Documents: each reference's in-text citations go underneath it (the first reference they
+  // point to); those pointing nowhere come after the references.
+  std::map<int, std::vector<const v1::InlineCitation*>> under;
+  std::vector<const v1::InlineCitation*> elsewhere;
+  std::vector<const v1::InlineCitation*> by_index;
+  for (const v1::InlineCitation& citation : job.inline_citations()) by_index.push_back(&citation);
+  std::sort(by_index.begin(), by_index.end(),
+            [](const auto* a, const auto* b) { return a->index() < b->index(); });
+  for (const v1::InlineCitation* in_order : by_index) {
+    const v1::InlineCitation& citation = *in_order;
+    const bool placed = (citation.match() == v1::MATCH_STATUS_MATCHED ||
+                         citation.match() == v1::MATCH_STATUS_MISMATCH) &&
+                        citation.reference_indices_size() > 0;
+    if (placed) {
+      under[citation.reference_indices(0)].push_back(&citation);
+    } else {
+      elsewhere.push_back(&citation);
+    }
+  }
   // Results and failures interleaved by index.
-  std::vector<std::pair<int, std::string>> items;
+  std::map<int, std::string> items;
   for (const v1::CitationResult& result : job.results()) {
-    items.emplace_back(result.index(), FormatResult(result));
+    items[result.index()] = FormatResult(result);
   }
   for (const v1::ItemFailure& failure : job.failures()) {
-    items.emplace_back(failure.index(), FormatFailure(failure));
+    items[failure.index()] = FormatFailure(failure);
   }
-  std::stable_sort(items.begin(), items.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& item : items) out.append(item.second);
-  if (IsTerminal(job.state())) out.append(FormatFinalLine(job));
+  for (const auto& [index, text] : items) {
+    out.append(text);
+    for (const v1::InlineCitation* citation : under[index]) {
+      out.append(FormatInlineCitation(*citation));
+    }
+  }
+  if (!elsewhere.empty()) {
+    out.append("In-text citations without a matching reference:\n");
+    for (const v1::InlineCitation* citation : elsewhere) {
+      out.append(FormatInlineCitation(*citation));
+    }
+  }
+  if (job.inline_skipped()) {
+    absl::StrAppend(&out, "In-text citations: ", job.inline_total(),
+                    " found, not checked (some references were locked)\n");
+  }
+  if (job.uncited_references_size() > 0) {
+    std::vector<std::string> uncited;
+    for (int32_t index : job.uncited_references()) {
+      uncited.push_back(absl::StrCat("[", index + 1, "]"));
+    }
+    absl::StrAppend(&out, "References cited nowhere in the text: ", absl::StrJoin(uncited, ", "),
+                    "\n");
+  }
   return out;
 }
 
@@ -362,7 +452,8 @@ WatchPrinter::WatchPrinter(std::ostream& out, std::ostream& term, bool json, boo
     : out_(out), json_(json), bar_(term, progress && !json) {}
 
 void WatchPrinter::SetJob(const v1::Job& job) {
-  total_ = job.accepted();
+  document_ = document_ || IsDocumentJob(job);
+  total_ = job.accepted() + (job.inline_skipped() ? 0 : job.inline_total());
   done_ = std::max(done_, job.succeeded() + job.failed());
   UpdateProgress();
 }
@@ -381,11 +472,20 @@ bool WatchPrinter::OnEvent(const v1::JobEvent& event) {
   switch (event.event_case()) {
     case v1::JobEvent::kJobUpdate: {
       const v1::Job& job = event.job_update();
-      total_ = job.accepted();
+      document_ = document_ || IsDocumentJob(job);
+      total_ = job.accepted() + (job.inline_skipped() ? 0 : job.inline_total());
       done_ = std::max(done_, job.succeeded() + job.failed());
       if (IsTerminal(job.state())) {
         terminal_job_ = job;
         bar_.Clear();
+        if (document_) {
+          // Each reference with the in-text citations that point to it, now that all are in.
+          v1::Job report = job;
+          *report.mutable_results() = collected_.results();
+          *report.mutable_failures() = collected_.failures();
+          *report.mutable_inline_citations() = collected_.inline_citations();
+          out_ << FormatJobItems(report);
+        }
         out_ << FormatFinalLine(job) << std::flush;
         return true;
       }
@@ -393,14 +493,28 @@ bool WatchPrinter::OnEvent(const v1::JobEvent& event) {
       return true;
     }
     case v1::JobEvent::kResult:
-      bar_.Clear();
-      out_ << FormatResult(event.result()) << std::flush;
+      if (document_) {
+        *collected_.add_results() = event.result();
+      } else {
+        bar_.Clear();
+        out_ << FormatResult(event.result()) << std::flush;
+      }
       ++done_;
       UpdateProgress();
       return true;
     case v1::JobEvent::kFailure:
-      bar_.Clear();
-      out_ << FormatFailure(event.failure()) << std::flush;
+      if (document_) {
+        *collected_.add_failures() = event.failure();
+      } else {
+        bar_.Clear();
+        out_ << FormatFailure(event.failure()) << std::flush;
+      }
+      ++done_;
+      UpdateProgress();
+      return true;
+    case v1::JobEvent::kInlineCitation:
+      document_ = true;
+      *collected_.add_inline_citations() = event.inline_citation();
       ++done_;
       UpdateProgress();
       return true;

@@ -52,6 +52,12 @@ std::string FormatLockedLine(const v1::Job& job);
 // S checked, F failed", the locked line, the results and failures by index and, when the job is
 // terminal, FormatFinalLine.
 std::string FormatJob(const v1::Job& job);
+// The results and failures of `job` by index; for a document, each reference's in-text
+// citations underneath it, then those that point to no single reference, then the references
+// cited nowhere (and a note when the in-text citations were skipped).
+std::string FormatJobItems(const v1::Job& job);
+// True when `job` came from a document (it has in-text citations or their summary).
+bool IsDocumentJob(const v1::Job& job);
 // The closing line of a terminal job:
 //   "Job <id> SUCCEEDED: S checked, F failed"
 //   "Job <id> FAILED: <error message> (S checked, F failed)"   (same for CANCELLED; without an
@@ -127,7 +133,10 @@ class WatchPrinter {
   const bool json_;
   ProgressBar bar_;
   int total_ = 0;  // accepted citations (0 until known)
-  int done_ = 0;   // results and failures seen (or reported by a job_update)
+  int done_ = 0;   // results, failures and in-text verdicts seen (or reported by a job_update)
+  // Documents print each reference with its in-text citations at the end: collected here.
+  bool document_ = false;
+  v1::Job collected_;
   std::optional<v1::Job> terminal_job_;
 };
 

@@ -9,6 +9,8 @@
 #   BUILD_DIR         build directory, relative to the repo root or absolute (default: build)
 #   CMAKE_BUILD_TYPE  default RelWithDebInfo
 #   SETUP_SKIP_BUILD  set to 1 to install dependencies only
+#   SETUP_APT_ONLY    set to 1 to install the Debian packages only (no Node.js, npm or build;
+#                     the container image's build stage uses it)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,10 +31,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest sysbench
   libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   grpc-proto
+  # operations tests: a throwaway PKI (openssl), the Python gRPC client (tests/interop), the
+  # YAML of deploy/ checked against the binary
+  openssl python3 python3-grpcio python3-protobuf python3-yaml
 )
 # Node.js: keep whatever node is on PATH (the machine may have Node 20 from outside apt);
 # install Debian's only when there is none.
-if ! command -v node >/dev/null 2>&1; then
+if ! command -v node >/dev/null 2>&1 && [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
   PACKAGES+=(nodejs npm)
 fi
 
@@ -65,6 +70,10 @@ else
   say "apt: done in $(($(now) - START)) s"
 fi
 
+if [[ "${SETUP_APT_ONLY:-0}" == 1 ]]; then
+  say "done (SETUP_APT_ONLY=1) in $(($(now) - START)) s"
+  exit 0
+fi
 command -v node >/dev/null 2>&1 || { say "error: node is still not on PATH"; exit 1; }
 command -v npm >/dev/null 2>&1 || { say "error: npm is not on PATH"; exit 1; }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -23,6 +24,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/citecheck_server.h"
+#include "server/api/http_endpoint.h"
+#include "server/api/tls_credentials.h"
 #include "server/checking/delayed_checker.h"
 #include "server/checking/heuristic_checker.h"
 #include "server/checking/llm_checker_setup.h"
@@ -66,6 +69,9 @@ ABSL_FLAG(absl::Duration, checker_delay, absl::ZeroDuration(),
           "development: makes every checker call take at least this long, like a remote LLM");
 ABSL_FLAG(int, llm_max_inflight, 16, "checker calls in flight at once, whole server");
 ABSL_FLAG(int, citations_per_call, 5, "citations per checker call");
+ABSL_FLAG(int, inline_per_call, 10,
+          "in-text citations per checker call (each call carries the whole reference list)");
+ABSL_FLAG(int, max_inline_citations, 1000, "in-text citations per document");
 ABSL_FLAG(int, max_queued_chunks, 100000,
           "unfinished chunks in the whole queue (all replicas); more = QUEUE_FULL");
 ABSL_FLAG(std::string, replica_name, "",
@@ -90,6 +96,17 @@ ABSL_FLAG(std::string, admin_key, "",
           "key for the admin RPCs (empty = admin RPCs refused); prefer CITECHECK_ADMIN_KEY in "
           "the environment over the command line");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error");
+ABSL_FLAG(std::string, log_format, "text",
+          "text, or json: one JSON object per line (ts, level, msg and context fields)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HTTP address serving /metrics (Prometheus text), /healthz and /readyz, e.g. "
+          "0.0.0.0:9090; empty = off");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "serve gRPC over TLS with this PEM certificate chain (with --tls_key_file); empty = "
+          "plaintext");
+ABSL_FLAG(std::string, tls_key_file, "", "the PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "require client certificates signed by this PEM CA (mTLS); needs --tls_cert_file");
 
 namespace citecheck {
 namespace {
@@ -136,7 +153,16 @@ bool InstallSignalHandlers() {
 }
 
 int Run() {
-  InitLogging(absl::GetFlag(FLAGS_log_level));
+  absl::StatusOr<LogFormat> log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) {
+    std::fprintf(stderr, "--log_format: %s\n", std::string(log_format.status().message()).c_str());
+    return 2;
+  }
+  InitLogging(absl::GetFlag(FLAGS_log_level), *log_format);
+  // On every JSON log line from here on.
+  SetProcessLogField("replica", absl::GetFlag(FLAGS_replica_name).empty()
+                                    ? HostName()
+                                    : absl::GetFlag(FLAGS_replica_name));
   if (!InstallSignalHandlers()) {
     spdlog::error("cannot install signal handlers");
     return 1;
@@ -211,6 +237,8 @@ int Run() {
   ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.jobs.citations_per_call = absl::GetFlag(FLAGS_citations_per_call);
+  options.jobs.inline_per_call = absl::GetFlag(FLAGS_inline_per_call);
+  options.limits.max_inline_citations = absl::GetFlag(FLAGS_max_inline_citations);
   options.jobs.max_inflight = absl::GetFlag(FLAGS_llm_max_inflight);
   options.jobs.job_deadline = absl::GetFlag(FLAGS_job_deadline);
   options.jobs.job_retention = absl::GetFlag(FLAGS_job_retention);
@@ -227,6 +255,7 @@ int Run() {
   spdlog::info("admin RPCs: {}",
                options.admin_key.empty() ? "refused (no --admin_key)" : "enabled (admin key set)");
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||
+      options.jobs.inline_per_call < 1 || options.limits.max_inline_citations < 0 ||
       options.limits.max_batch_citations < 1 || setup.quota.free_limit < 0 ||
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
@@ -238,6 +267,33 @@ int Run() {
         "--shutdown_grace not negative, and --replica_dead_after more than twice "
         "--heartbeat_interval");
     return 2;
+  }
+
+  const TlsFiles tls{absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
+                     absl::GetFlag(FLAGS_tls_client_ca_file)};
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ServerCredentialsFor(tls);
+  if (!credentials.ok()) {
+    spdlog::error("{}", std::string(credentials.status().message()));
+    return 2;
+  }
+  options.credentials = *std::move(credentials);
+
+  // Up before the gRPC server so that /healthz answers during start-up (/readyz says 503).
+  std::atomic<CitecheckServer*> running{nullptr};
+  std::unique_ptr<HttpEndpoint> http;
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    HttpEndpointOptions http_options;
+    http_options.listen = absl::GetFlag(FLAGS_metrics_listen);
+    http_options.ready = [&running] {
+      CitecheckServer* server = running.load();
+      return server != nullptr && server->serving();
+    };
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> started = HttpEndpoint::Start(http_options);
+    if (!started.ok()) {
+      spdlog::error("--metrics_listen: {}", std::string(started.status().message()));
+      return 2;
+    }
+    http = *std::move(started);
   }
 
   absl::StatusOr<ServerParts> built = BuildServerParts(setup, std::move(checker));
@@ -259,9 +315,14 @@ int Run() {
     spdlog::error("cannot start: {}", server.status().ToString());
     return 1;
   }
-  spdlog::info("citecheck-server listening on {} (replica: {}, checker: {}, store: {})",
-               (*server)->address(), options.jobs.replica_name, checker_name, setup.kind);
-  std::printf("listening on %s\n", (*server)->address().c_str());
+  running.store(server->get());
+  spdlog::info("citecheck-server listening on {} ({}; replica: {}, checker: {}, store: {})",
+               (*server)->address(), TransportSecurityName(tls), options.jobs.replica_name,
+               checker_name, setup.kind);
+  if (http != nullptr) spdlog::info("metrics, /healthz and /readyz on http://{}", http->address());
+  // One write, so that a reader of the first line gets the second with it.
+  std::printf("listening on %s\n%s", (*server)->address().c_str(),
+              http == nullptr ? "" : absl::StrCat("metrics on ", http->address(), "\n").c_str());
   std::fflush(stdout);
 
   std::thread signal_waiter([&server] {
@@ -273,7 +334,9 @@ int Run() {
   });
   (*server)->Wait();
   signal_waiter.join();
+  running.store(nullptr);
   server->reset();
+  if (http != nullptr) http->Stop();
   return 0;
 }
 

@@ -9,8 +9,9 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "server/accounts/gating.h"
 #include "server/common/errors.h"
-#include "server/common/proto_time.h"
 #include "server/common/hashing.h"
+#include "server/common/proto_time.h"
+#include "server/common/service_metrics.h"
 
 namespace citecheck {
 namespace {
@@ -66,8 +67,8 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
         return DailyLimitReachedError(n, used, rules_.pass_daily_limit, now);
       }
       if (n > 0) acct->daily_used[job.pass_day] = used + n;
-      out = PassReservation(n, used, rules_.pass_daily_limit, now, acct->pass_expiry,
-                            acct->credits);
+      out =
+          PassReservation(n, used, rules_.pass_daily_limit, now, acct->pass_expiry, acct->credits);
     } else {
       job.source = QuotaSource::kCredits;
       const Admission admission = AdmitCredits(n, acct == nullptr ? 0 : acct->credits);
@@ -205,6 +206,7 @@ absl::StatusOr<v1::Balance> MemoryAccountStore::GrantPass(const std::string& tok
 }
 
 void MemoryAccountStore::RecordGrant(const std::string& order_id, Order order) {
+  ServiceMetrics::Get().LedgerEntries(LedgerKind::kGrant);
   LedgerEntry entry;
   entry.key = absl::StrCat("grant:", order_id);
   entry.kind = LedgerEntry::Kind::kGrant;

@@ -17,6 +17,7 @@
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
 #include "server/common/proto_time.h"
+#include "server/common/service_metrics.h"
 #include "server/common/status_macros.h"
 #include "server/storage/migrations.h"
 #include "server/storage/schema.h"
@@ -199,9 +200,11 @@ absl::StatusOr<v1::Balance> ApplyGrant(MysqlPool& pool, const QuotaRules& rules,
                                        GrantEffect effect) {
   const std::string now_text = ToSqlDatetime(now);
   v1::Balance balance;
+  bool granted = false;
   const absl::Status status = pool.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(bool replay, CheckOrder(tx, order_key, kind, token_hash, amount));
+        granted = !replay;
         if (!replay) {
           ASSIGN_OR_RETURN(bool claimed,
                            tx.InsertUnlessDuplicate(
@@ -221,6 +224,7 @@ absl::StatusOr<v1::Balance> ApplyGrant(MysqlPool& pool, const QuotaRules& rules,
       },
       kWrite);
   if (!status.ok()) return status;
+  if (granted) ServiceMetrics::Get().LedgerEntries(LedgerKind::kGrant);
   return balance;
 }
 

@@ -9,6 +9,7 @@
 #include "grpcpp/server_builder.h"
 #include "server/accounts/memory_account_store.h"
 #include "server/accounts/mysql_account_store.h"
+#include "server/api/metrics_interceptor.h"
 #include "server/jobs/memory_job_store.h"
 #include "server/jobs/mysql_job_store.h"
 #include "spdlog/spdlog.h"
@@ -75,7 +76,15 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(s.options_.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(s.options_.listen,
+                           s.options_.credentials != nullptr ? s.options_.credentials
+                                                             : grpc::InsecureServerCredentials(),
+                           &port);
+  GrpcServerMetrics::Get().PreRegister(
+      {std::begin(kServiceNames), std::end(kServiceNames)});
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeMetricsInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Above our own request limit, so that an oversized batch gets REQUEST_TOO_LARGE from us.
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<size_t>(4 * s.options_.limits.max_request_bytes + (1 << 20), 1 << 30)));
@@ -100,6 +109,7 @@ void CitecheckServer::SetServing(bool serving) {
   {
     absl::MutexLock lock(&shutdown_mu_);
     if (shut_down_ && serving) return;  // never SERVING again once shutting down
+    serving_.store(serving);
   }
   auto* health = server_->GetHealthCheckService();
   health->SetServingStatus("", serving);
@@ -114,6 +124,7 @@ void CitecheckServer::Shutdown() {
     absl::MutexLock lock(&shutdown_mu_);
     if (shut_down_ || server_ == nullptr) return;
     shut_down_ = true;
+    serving_.store(false);
   }
   spdlog::info("shutting down: draining the replica");
   const absl::Time lame_duck_until = absl::Now() + options_.lame_duck;

@@ -1,12 +1,14 @@
 #ifndef CITECHECK_SERVER_API_CITECHECK_SERVER_H_
 #define CITECHECK_SERVER_API_CITECHECK_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "server/accounts/account_store.h"
 #include "server/api/account_service.h"
@@ -64,6 +66,8 @@ struct ServerOptions {
   // gRPC server shuts down: gRPC cancels calls that arrive after that with a bare CANCELLED.
   absl::Duration lame_duck = absl::Milliseconds(250);
   std::string admin_key;  // empty = admin RPCs refused
+  // Transport security of the gRPC port (server/api/tls_credentials.h); null = plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // The assembled service: gRPC server (CitationService, AccountService, health, reflection),
@@ -93,6 +97,10 @@ class CitecheckServer {
 
   JobManager& manager() { return *manager_; }
 
+  // True while the health service reports SERVING (never again once Shutdown() began); what
+  // /readyz answers.
+  bool serving() const { return serving_.load(); }
+
  private:
   CitecheckServer(ServerOptions options, ServerParts parts);
   void SetServing(bool serving);
@@ -107,6 +115,7 @@ class CitecheckServer {
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   absl::Mutex shutdown_mu_;
+  std::atomic<bool> serving_{false};  // written under shutdown_mu_
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 

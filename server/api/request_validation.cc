@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/checking/document_splitter.h"
+#include "server/checking/inline_extractor.h"
 #include "server/checking/input_parser.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
@@ -64,13 +66,12 @@ bool IsValidRequestId(absl::string_view id) {
 }  // namespace
 
 absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_request,
-                                              const SubmitLimits& limits,
-                                              const Checker& checker) {
+                                              const SubmitLimits& limits, const Checker& checker) {
   if (serialized_request.size() > limits.max_request_bytes) {
-    absl::Status status = MakeError(
-        absl::StatusCode::kInvalidArgument, reason::kRequestTooLarge,
-        absl::StrCat("the request is ", serialized_request.size(), " bytes; the limit is ",
-                     limits.max_request_bytes));
+    absl::Status status =
+        MakeError(absl::StatusCode::kInvalidArgument, reason::kRequestTooLarge,
+                  absl::StrCat("the request is ", serialized_request.size(),
+                               " bytes; the limit is ", limits.max_request_bytes));
     AddErrorMetadata(status, "max_request_bytes", absl::StrCat(limits.max_request_bytes));
     return status;
   }
@@ -152,22 +153,45 @@ absl::StatusOr<BatchSpec> ValidateSubmitBatch(const internal::SubmitBatchWire& r
       input_field = "html";
       break;
     }
-    case internal::SubmitBatchWire::kDocument:
-      // Whole documents arrive with issue 8 (the splitter and the in-text matcher).
-      return MakeError(absl::StatusCode::kUnimplemented, reason::kMalformedRequest,
-                       "document input is not supported by this server yet");
+    case internal::SubmitBatchWire::kDocument: {
+      const internal::DocumentWire& document = request.document();
+      const bool html = document.body_case() == internal::DocumentWire::kHtml;
+      const std::string& body = html ? document.html() : document.text();
+      absl::Status utf8 = CheckUtf8(body, "document");
+      if (!utf8.ok()) return utf8;
+      if (document.body_case() == internal::DocumentWire::BODY_NOT_SET) {
+        return FieldError(reason::kEmptyBatch, "document", "set its text or its html");
+      }
+      absl::StatusOr<DocumentParts> parts =
+          html ? SplitDocumentHtml(body) : SplitDocumentText(body);
+      if (!parts.ok()) return parts.status();
+      spec.citations = std::move(parts->references);
+      spec.document = true;
+      for (ExtractedCitation& cited : ExtractInlineCitations(parts->body, spec.style)) {
+        spec.inline_citations.push_back({std::move(cited.text), static_cast<int>(cited.offset)});
+      }
+      if (static_cast<int>(spec.inline_citations.size()) > limits.max_inline_citations) {
+        absl::Status status = FieldError(
+            reason::kTooManyInlineCitations, "document",
+            absl::StrCat("has ", spec.inline_citations.size(), " in-text citations; the limit is ",
+                         limits.max_inline_citations));
+        AddErrorMetadata(status, "max_inline_citations", absl::StrCat(limits.max_inline_citations));
+        return status;
+      }
+      input_field = "document";
+      break;
+    }
     case internal::SubmitBatchWire::INPUT_NOT_SET:
-      return FieldError(reason::kEmptyBatch, "input",
-                        "set one of citations, text or html");
+      return FieldError(reason::kEmptyBatch, "input", "set one of citations, text or html");
   }
   if (spec.citations.empty()) {
     return FieldError(reason::kEmptyBatch, input_field, "contains no citation");
   }
   if (static_cast<int>(spec.citations.size()) > limits.max_batch_citations) {
-    absl::Status status = FieldError(
-        reason::kTooManyCitations, input_field,
-        absl::StrCat("has ", spec.citations.size(), " citations; the limit is ",
-                     limits.max_batch_citations));
+    absl::Status status =
+        FieldError(reason::kTooManyCitations, input_field,
+                   absl::StrCat("has ", spec.citations.size(), " citations; the limit is ",
+                                limits.max_batch_citations));
     AddErrorMetadata(status, "max_batch_citations", absl::StrCat(limits.max_batch_citations));
     return status;
   }
@@ -176,16 +200,20 @@ absl::StatusOr<BatchSpec> ValidateSubmitBatch(const internal::SubmitBatchWire& r
     std::string field = item_positions.empty()
                             ? input_field
                             : absl::StrCat("citations.items[", item_positions[i], "]");
-    absl::Status status = FieldError(
-        reason::kCitationTooLong, field,
-        absl::StrCat("citation ", i + 1, " is ", spec.citations[i].size(),
-                     " bytes of UTF-8; the limit is ", limits.max_citation_bytes));
+    absl::Status status =
+        FieldError(reason::kCitationTooLong, field,
+                   absl::StrCat("citation ", i + 1, " is ", spec.citations[i].size(),
+                                " bytes of UTF-8; the limit is ", limits.max_citation_bytes));
     AddErrorMetadata(status, "index", absl::StrCat(i));
     return status;
   }
+  std::string inline_part;
+  for (const NewJob::InlineItem& item : spec.inline_citations) {
+    absl::StrAppend(&inline_part, item.offset, "\x1d", item.text, "\x1e");
+  }
   spec.input_fingerprint = Sha256Hex(absl::StrCat(
-      static_cast<int>(spec.style), "\x1f", spec.model, "\x1f",
-      absl::StrJoin(spec.citations, "\x1e")));
+      static_cast<int>(spec.style), "\x1f", spec.model, "\x1f", spec.document ? "doc" : "list",
+      "\x1f", absl::StrJoin(spec.citations, "\x1e"), "\x1f", inline_part));
   return spec;
 }
 

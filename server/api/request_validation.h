@@ -18,6 +18,7 @@ struct SubmitLimits {
   int max_batch_citations = 1000;
   size_t max_citation_bytes = 4096;            // UTF-8 bytes per citation, after conversion
   size_t max_request_bytes = 4 * 1024 * 1024;  // the serialized request
+  int max_inline_citations = 1000;             // in-text citations per document
 };
 
 // Checks a serialized SubmitBatchRequest and turns it into a BatchSpec, in this order:
@@ -26,6 +27,9 @@ struct SubmitLimits {
 // INVALID_ARGUMENT with a BadRequest naming the field ("request_id", "style", "model", "text",
 // "html", "citations.items[3]"). Bytes that do not parse as a request at all are
 // INVALID_ARGUMENT with reason MALFORMED_REQUEST.
+// A `document` is split at its reference heading (NO_REFERENCE_SECTION without one); its
+// references are the citations, limited as above; its body's in-text citations are extracted
+// (TOO_MANY_INLINE_CITATIONS beyond max_inline_citations). Document errors name "document".
 // `checker` answers which model names are allowed.
 absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_request,
                                               const SubmitLimits& limits,

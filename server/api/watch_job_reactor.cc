@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/grpc_status.h"
 #include "server/common/errors.h"
+#include "server/common/service_metrics.h"
 #include "server/jobs/job_protos.h"
 
 namespace citecheck {
@@ -44,7 +45,10 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
         cursor_(after),
         last_write_(hub->clock_->Now()) {}
 
-  void Attach(grpc::ServerWriteReactor<v1::JobEvent>* reactor) { reactor_ = reactor; }
+  void Attach(grpc::ServerWriteReactor<v1::JobEvent>* reactor) {
+    reactor_ = reactor;
+    ServiceMetrics::Get().watch_streams().Increment();
+  }
 
   // Validates the request against the store, on the read pool.
   void Start() {
@@ -129,6 +133,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
     }
     if (feed != nullptr) feed->Unsubscribe(listener);
     hub_->Unregister(this);
+    ServiceMetrics::Get().watch_streams().Decrement();
   }
 
  private:
@@ -231,6 +236,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
   void Perform(Action action, const grpc::Status& finish_status) {
     switch (action) {
       case Action::kWrite:
+        ServiceMetrics::Get().WatchEventsSent();
         reactor_->StartWrite(&pending_);
         break;
       case Action::kFinish:

@@ -62,13 +62,32 @@ bool IsCapitalisedWord(absl::string_view word) {
   return true;
 }
 
+// Given names, possibly followed by the particles of the surname as Chicago writes them
+// ("Sophie van der" in "Berg, Sophie van der").
 bool LooksLikeGivenNames(absl::string_view part) {
   std::vector<absl::string_view> words = Words(part);
+  while (words.size() > 1 && IsNameParticle(words.back())) words.pop_back();
   if (words.empty() || words.size() > 3) return false;
   for (absl::string_view word : words) {
     if (!IsInitialsWord(word) && !IsCapitalisedWord(word)) return false;
   }
   return true;
+}
+
+bool IsSuffix(absl::string_view part) {
+  static constexpr absl::string_view kSuffixes[] = {"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"};
+  for (absl::string_view suffix : kSuffixes) {
+    if (part == suffix) return true;
+  }
+  return false;
+}
+
+// The given names of an inverted name, not a whole "Given Surname": one word ("Rahul") or
+// ending with an initial ("John A.").
+bool EndsLikeInvertedGivenNames(absl::string_view part) {
+  std::vector<absl::string_view> words = Words(part);
+  return words.size() == 1 ||
+         (!words.empty() && IsInitialsWord(words.back()) && !IsSuffix(words.back()));
 }
 
 bool IsInitialsOnly(absl::string_view part) {
@@ -90,32 +109,62 @@ bool LooksLikeSurname(absl::string_view part) {
   return true;
 }
 
-bool IsSuffix(absl::string_view part) {
-  static constexpr absl::string_view kSuffixes[] = {"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"};
-  for (absl::string_view suffix : kSuffixes) {
-    if (part == suffix) return true;
+bool IsGroupWord(absl::string_view word) {
+  static constexpr absl::string_view kGroupWords[] = {
+      "Organization",   "Organisation", "Association", "Institute",   "Institutes", "Society",
+      "University",     "Department",   "Council",     "Agency",      "Committee",  "Foundation",
+      "Group",          "Center",       "Centre",      "Centers",     "Office",     "Ministry",
+      "Bureau",         "Board",        "Commission",  "Press",       "Company",    "Corporation",
+      "Inc.",           "Ltd.",         "Bank",        "Fund",        "Service",    "Services",
+      "Team",           "Consortium",   "Network",     "Nations",     "Union",      "Authority",
+      "Administration", "Health",       "Research",    "National",    "Clinic",     "Hospital",
+      "Project",        "Initiative",   "Program",     "Programme",   "Federation", "Academy",
+      "Academies",      "Panel",        "Census",      "Statistics",  "Prevention", "Trust",
+      "Forum",          "Museum",       "Library",     "Institution", "Laboratory", "Unit"};
+  for (absl::string_view group_word : kGroupWords) {
+    if (word == group_word) return true;
   }
   return false;
+}
+
+// "Bonham Carter", "García Márquez": two or three capitalised words (the first author of an
+// inverted list, before its given names).
+bool LooksLikeCompoundSurname(absl::string_view part) {
+  std::vector<absl::string_view> words = Words(part);
+  if (words.size() < 2 || words.size() > 3) return false;
+  for (absl::string_view word : words) {
+    if (!IsCapitalisedWord(word) && !IsNameParticle(word)) return false;
+    if (IsInitialsWord(word) || IsGroupWord(word)) return false;
+  }
+  return true;
 }
 
 bool IsGroupName(absl::string_view part) {
   std::vector<absl::string_view> words = Words(part);
   if (words.size() < 2) return true;
-  static constexpr absl::string_view kGroupWords[] = {
-      "Organization",   "Organisation", "Association", "Institute", "Institutes", "Society",
-      "University",     "Department",   "Council",     "Agency",    "Committee",  "Foundation",
-      "Group",          "Center",       "Centre",      "Centers",   "Office",     "Ministry",
-      "Bureau",         "Board",        "Commission",  "Press",     "Company",    "Corporation",
-      "Inc.",           "Ltd.",         "Bank",        "Fund",      "Service",    "Services",
-      "Team",           "Consortium",   "Network",     "Nations",   "Union",      "Authority",
-      "Administration", "Health",       "Research",    "National",  "Clinic",     "Hospital",
-      "Project",        "Initiative",   "Program",     "Programme", "Federation", "Academy"};
   for (absl::string_view word : words) {
-    for (absl::string_view group_word : kGroupWords) {
-      if (word == group_word) return true;
-    }
+    if (IsGroupWord(word)) return true;
     if (!IsCapitalisedWord(word) && !IsInitialsWord(word) && !absl::ascii_islower(word[0])) {
       return true;  // Digits, symbols...
+    }
+  }
+  return false;
+}
+
+// A whole author list without commas that names one organisation: "Food and Agriculture
+// Organization of the United Nations", "Intergovernmental Panel on Climate Change", "UNESCO".
+bool IsWholeGroupName(absl::string_view written) {
+  if (written.find(',') != absl::string_view::npos) return false;
+  std::vector<absl::string_view> words = Words(written);
+  if (words.empty()) return false;
+  if (words.size() == 1) return !IsInitialsWord(words.front());
+  for (absl::string_view word : words) {
+    if (IsGroupWord(word)) return true;
+  }
+  static constexpr absl::string_view kJoiningWords[] = {"of", "on", "for", "the", "in", "to"};
+  for (absl::string_view word : words) {
+    for (absl::string_view joining : kJoiningWords) {
+      if (word == joining) return true;
     }
   }
   return false;
@@ -163,6 +212,16 @@ bool IsEllipsis(absl::string_view part) {
 
 }  // namespace
 
+bool IsNameParticle(absl::string_view word) {
+  static constexpr absl::string_view kParticles[] = {
+      "van", "der", "den", "de", "del", "della", "di",  "da",  "das", "dos", "du",
+      "la",  "le",  "von", "zu", "ter", "ten",   "bin", "ibn", "al",  "el",  "y"};
+  for (absl::string_view particle : kParticles) {
+    if (word == particle) return true;
+  }
+  return false;
+}
+
 AuthorList ParseAuthorList(const CitationAnatomy& citation) {
   AuthorList list;
   if (!citation.authors.present()) return list;
@@ -194,6 +253,14 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
       break;
     }
   }
+  if (IsWholeGroupName(written)) {
+    AuthorName name;
+    name.surname = std::string(written);
+    name.group = true;
+    name.span = {begin, end};
+    list.names.push_back(std::move(name));
+    return list;
+  }
   list.ellipsis = absl::StrContains(written, "...") || absl::StrContains(written, ". . .") ||
                   absl::StrContains(written, "\xE2\x80\xA6");
 
@@ -208,6 +275,15 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
     }
   }
 
+  // "… Last, Z.": the ellipsis before the last author is not part of the name.
+  for (Part& part : parts) {
+    for (absl::string_view ellipsis : {"\xE2\x80\xA6 ", ". . . ", "... "}) {
+      if (absl::StartsWith(text.substr(part.begin, part.end - part.begin), ellipsis) &&
+          part.end > part.begin + ellipsis.size()) {
+        part.begin += ellipsis.size();
+      }
+    }
+  }
   for (size_t k = 0; k < parts.size();) {
     const Part& part = parts[k];
     absl::string_view part_text = text.substr(part.begin, part.end - part.begin);
@@ -228,7 +304,9 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
       absl::string_view next_text = text.substr(next.begin, next.end - next.begin);
       paired = next.comma_before && next.connector == AuthorConnector::kNone &&
                !IsSuffix(next_text) && LooksLikeGivenNames(next_text) &&
-               (IsInitialsOnly(next_text) || LooksLikeSurname(part_text)) &&
+               (IsInitialsOnly(next_text) || LooksLikeSurname(part_text) ||
+                (k == 0 && LooksLikeCompoundSurname(part_text) &&
+                 EndsLikeInvertedGivenNames(next_text))) &&
                !IsInitialsOnly(part_text);
       if (paired) {
         name.surname = std::string(part_text);
@@ -240,6 +318,12 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
     if (!paired) {
       name.span = {part.begin, part.end};
       std::vector<absl::string_view> words = Words(part_text);
+      if (words.size() >= 3 && IsSuffix(words.back())) {  // "Jean-Paul A. Haddad III".
+        name.suffix = std::string(words.back());
+        words.pop_back();
+        part_text =
+            part_text.substr(0, words.back().data() + words.back().size() - part_text.data());
+      }
       if (words.size() >= 2 && IsInitialsOnly(words.back()) && !IsInitialsWord(words.front())) {
         // "Smith JA" (Vancouver style): the surname comes first, without a comma.
         size_t initials_offset = words.back().data() - part_text.data();
@@ -256,6 +340,8 @@ AuthorList ParseAuthorList(const CitationAnatomy& citation) {
         while (surname_start > 1 && absl::ascii_islower(words[surname_start - 1][0])) {
           --surname_start;
         }
+        // "Ortega y Gasset": "y" joins two surnames.
+        if (surname_start > 1 && words[surname_start] == "y") --surname_start;
         size_t surname_offset = words[surname_start].data() - part_text.data();
         name.surname = std::string(part_text.substr(surname_offset));
         name.given =
@@ -303,10 +389,28 @@ std::string InitialsOf(absl::string_view given) {
       ++name_end;
     }
     absl::string_view name = given.substr(i, name_end - i);
-    bool run_of_capitals = name.size() <= 3;
-    for (char letter : name) run_of_capitals = run_of_capitals && absl::ascii_isupper(letter);
-    if (run_of_capitals) {  // "JA": initials written without periods.
-      for (char letter : name) add_initial(absl::string_view(&letter, 1));
+    if (IsNameParticle(name)) {  // "P. van" (APA writes a dropping particle after the initials).
+      if (!initials.empty()) initials += " ";
+      initials.append(name.data(), name.size());
+      hyphen_pending = false;
+      i = name_end;
+      continue;
+    }
+    // "JA", "ŁE": initials written without periods (up to three capitals, UTF-8 aware).
+    std::vector<absl::string_view> letters;
+    bool run_of_capitals = true;
+    for (size_t at = 0; at < name.size() && run_of_capitals;) {
+      size_t width = std::min(Utf8Length(name[at]), name.size() - at);
+      run_of_capitals = width > 1 || absl::ascii_isupper(name[at]);
+      letters.push_back(name.substr(at, width));
+      at += width;
+    }
+    run_of_capitals = run_of_capitals && letters.size() >= 1 && letters.size() <= 3 &&
+                      (letters.size() > 1 || name.size() == 1 || absl::ascii_isupper(name[0]));
+    if (run_of_capitals && letters.size() > 1) {
+      for (absl::string_view letter : letters) add_initial(letter);
+    } else if (run_of_capitals) {
+      add_initial(letters.front());
     } else {
       add_initial(name.substr(0, Utf8Length(name[0])));
     }

@@ -47,6 +47,9 @@ struct AuthorList {
   TextSpan role;
 };
 
+// True for a lower-case particle of a surname: "van", "der", "de", "von", "da", "la"...
+bool IsNameParticle(absl::string_view word);
+
 // Splits the authors of `citation` (empty when it has none).
 AuthorList ParseAuthorList(const CitationAnatomy& citation);
 

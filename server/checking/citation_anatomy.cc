@@ -2,6 +2,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/checking/author_names.h"
 
 namespace citecheck {
 namespace {
@@ -46,6 +48,11 @@ bool IsLetterByte(char c) {
 
 bool IsSentenceEnd(char c) { return c == '.' || c == '?' || c == '!'; }
 
+// The element ending at `end` ends with ? or !.
+bool EndsWithQuestionOrExclamationAt(absl::string_view text, size_t end) {
+  return end > 0 && (text[end - 1] == '?' || text[end - 1] == '!');
+}
+
 // Where one element ends: its content ends at `content_end` (a separating period is excluded;
 // ? and ! and the periods of abbreviations are included), the separator at `separator_end`,
 // and the next element starts at `next_begin`.
@@ -70,9 +77,51 @@ bool TitleStartsAt(absl::string_view text, size_t pos, size_t limit) {
   return !StartsAt(text, next, "and ") && !StartsAt(text, next, "& ") && !StartsAt(text, next, "(");
 }
 
+// True when the author text [from, pos] ends an inverted name's initials: "Doe, R." or
+// "Smith, J. A." (the text since the last comma is initials only), so that a capitalised word
+// after it may start the title. "Jean-Paul A." or "U.S." do not end a name.
+bool EndsInvertedInitials(absl::string_view text, size_t from, size_t pos) {
+  absl::string_view before = text.substr(from, pos - from);
+  size_t comma = before.rfind(',');
+  if (comma == absl::string_view::npos) return false;
+  // The first author inverted with given names ending in an initial, "Becker, Ingrid E.":
+  // nothing else can follow it but ", and …" or the next element.
+  if (before.find(',') == comma && !absl::StrContains(before, " and ") &&
+      !absl::StrContains(before, " & ")) {
+    bool given_names = true;
+    for (size_t i = from + comma + 1; i < pos && given_names; ++i) {
+      given_names = text[i] == ' ' || text[i] == '.' || text[i] == '-' || IsLetterByte(text[i]);
+    }
+    if (given_names) return true;
+  }
+  for (size_t i = from + comma + 1; i <= pos; ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '.' || c == '-') continue;
+    if (!absl::ascii_isupper(c) && static_cast<unsigned char>(c) < 0x80) return false;
+    if (i + 1 <= pos && IsLetterByte(text[i + 1]) && static_cast<unsigned char>(c) < 0x80) {
+      return false;  // Two letters in a row: a word, not an initial.
+    }
+  }
+  return true;
+}
+
 bool IsInitialPeriod(absl::string_view text, size_t pos) {
   return pos >= 1 && absl::ascii_isupper(text[pos - 1]) &&
          (pos == 1 || !IsLetterByte(text[pos - 2]));
+}
+
+// text[pos] is the period of "2nd ed." or "Rev. ed.": an edition, which is an element of its
+// own in MLA and Chicago ("4th ed. Cambridge, MA: Harvard University Press").
+bool EndsOrdinalEdition(absl::string_view text, size_t pos) {
+  if (pos < 3 || text.substr(pos - 3, 3) != " ed") return false;
+  size_t word_end = pos - 3;
+  size_t word_begin = word_end;
+  while (word_begin > 0 && text[word_begin - 1] != ' ') --word_begin;
+  absl::string_view word = text.substr(word_begin, word_end - word_begin);
+  if (word == "Rev." || word == "Revised") return true;
+  return word.size() >= 3 && absl::ascii_isdigit(word[0]) &&
+         (absl::EndsWith(word, "st") || absl::EndsWith(word, "nd") || absl::EndsWith(word, "rd") ||
+          absl::EndsWith(word, "th"));
 }
 
 ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, bool in_authors) {
@@ -99,8 +148,11 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
     }
     if (c == '_') {
       italic = !italic;
+      // "_Why do they resist?_ Publisher": the question ends the element, unless a
+      // parenthesis of the same element follows ("_Book?_ (pp. 1–9)").
       if (!italic && !quoted && depth == 0 && i > from &&
-          (text[i - 1] == '?' || text[i - 1] == '!') && (i + 1 >= limit || text[i + 1] == ' ')) {
+          (text[i - 1] == '?' || text[i - 1] == '!') && (i + 1 >= limit || text[i + 1] == ' ') &&
+          !(i + 2 < limit && text[i + 2] == '(')) {
         return {i + 1, i + 1, SkipSpaces(text, i + 1, limit)};
       }
     } else if (c == '(' || c == '[') {
@@ -121,9 +173,21 @@ ElementEnd NextElementEnd(absl::string_view text, size_t from, size_t limit, boo
         bool ends_et_al = i >= 5 && text.substr(i - 5, 5) == "et al";
         bool new_element =
             OpeningQuoteWidth(text, peek) > 0 || text[peek] == '_' ||
+            (EndsOrdinalEdition(text, i) && absl::ascii_isupper(text[peek])) ||
+
             (in_authors && ends_et_al && text[peek] != '(') ||
-            (in_authors && IsInitialPeriod(text, i) && TitleStartsAt(text, peek, limit));
+            (in_authors && YearLengthAt(text, peek) > 0) ||
+            (in_authors && i >= 2 &&
+             (text.substr(i - 2, 2) == "Jr" || text.substr(i - 2, 2) == "Sr") &&
+             absl::ascii_isupper(text[peek])) ||
+            (in_authors && IsInitialPeriod(text, i) && EndsInvertedInitials(text, from, i) &&
+             TitleStartsAt(text, peek, limit));
         if (new_element) return {next, next, peek};
+        // "Statistics with R. 3rd ed.": a capital letter ending a title, then a number; the
+        // period only ends the element.
+        if (!in_authors && IsInitialPeriod(text, i) && absl::ascii_isdigit(text[peek])) {
+          return {i, next, peek};
+        }
         ++i;
         continue;
       }
@@ -247,7 +311,13 @@ size_t FindContainerNameEnd(absl::string_view text, size_t begin, size_t end) {
     if (close != absl::string_view::npos && close < end) return close + 1;
   }
   static constexpr absl::string_view kLabels[] = {"vol.", "no.", "pp.", "p. ", "article "};
+  // MLA's "Book Title, edited by …": the name runs to its editors.
+  size_t edited = text.substr(begin, end - begin).find(", edited by ");
+  if (edited != absl::string_view::npos) return begin + edited;
   for (size_t j = begin + 1; j < end; ++j) {
+    if (text[j] == ',' && j + 1 < end && text[j + 1] == ' ') {
+      return j;  // "Journal, 14(2)", "Site, 7 Apr. 2017", "Proceedings of …, ACM, 2015".
+    }
     if (text[j] == ',' && j + 1 < end && text[j + 1] == ' ') {
       size_t k = j + 2;
       if (k < end && text[k] == '_') ++k;
@@ -412,6 +482,24 @@ void ParseContainerDetails(CitationAnatomy* citation, size_t begin, size_t end) 
       continue;
     }
 
+    // "_14(2)_": volume and issue inside one pair of italic markers.
+    if (kind == Kind::kUnlabelled && c == '_' && !citation->volume.present()) {
+      size_t digits = i + 1;
+      while (digits < end && absl::ascii_isdigit(text[digits])) ++digits;
+      size_t close = text.find(")_", digits);
+      if (digits > i + 1 && digits < end && text[digits] == '(' &&
+          close != absl::string_view::npos && close < end && close > digits + 1) {
+        citation->volume = {i + 1, digits};
+        citation->volume_italic = true;
+        citation->volume_group = {i, close + 2};
+        citation->issue = {digits + 1, close};
+        citation->issue_group = {digits, close + 1};
+        citation->issue_form = IssueForm::kParenthesized;
+        citation->issue_italic = true;
+        i = previous_end = close + 2;
+        continue;
+      }
+    }
     size_t number_pos = label.present() ? label.end : i;
     NumberToken token;
     if (!ParseNumberToken(text, number_pos, end, &token)) {
@@ -481,44 +569,244 @@ void ParseContainerDetails(CitationAnatomy* citation, size_t begin, size_t end) 
   }
 }
 
+bool ContainsIgnoringCase(absl::string_view text, absl::string_view part) {
+  return absl::StrContains(absl::AsciiStrToLower(text), absl::AsciiStrToLower(part));
+}
+
+bool ContainsWord(absl::string_view text, absl::string_view word) {
+  for (size_t at = text.find(word); at != absl::string_view::npos; at = text.find(word, at + 1)) {
+    bool starts_word = at == 0 || !IsLetterByte(text[at - 1]);
+    size_t after = at + word.size();
+    bool ends_word = after == text.size() || !IsLetterByte(text[after]);
+    if (starts_word && ends_word) return true;
+  }
+  return false;
+}
+
+bool ContainsAnyWord(absl::string_view text, std::initializer_list<absl::string_view> words) {
+  for (absl::string_view word : words) {
+    if (ContainsWord(text, word)) return true;
+  }
+  return false;
+}
+
 bool LooksLikePublisher(absl::string_view name) {
-  static constexpr absl::string_view kPublisherWords[] = {
-      "Press",      "Publishing", "Publishers",    "Publisher", "Publications", "Books",
-      "Verlag",     "Wiley",      "Springer",      "Elsevier",  "Routledge",    "Sage",
-      "SAGE",       "Penguin",    "HarperCollins", "Macmillan", "Norton",       "Pearson",
-      "McGraw",     "Palgrave",   "Bloomsbury",    "Blackwell", "Houghton",     "Knopf",
-      "Scholastic", "Vintage",    "University",    "UP"};
-  for (absl::string_view word : kPublisherWords) {
-    size_t at = name.find(word);
-    while (at != absl::string_view::npos) {
-      bool starts_word = at == 0 || !IsLetterByte(name[at - 1]);
-      size_t after = at + word.size();
-      bool ends_word = after == name.size() || !IsLetterByte(name[after]);
-      if (starts_word && ends_word) return true;
-      at = name.find(word, at + 1);
+  return ContainsAnyWord(
+      name, {"Press",      "Publishing", "Publishers",    "Publisher", "Publications", "Books",
+             "Verlag",     "Wiley",      "Springer",      "Elsevier",  "Routledge",    "Sage",
+             "SAGE",       "Penguin",    "HarperCollins", "Macmillan", "Norton",       "Pearson",
+             "McGraw",     "Palgrave",   "Bloomsbury",    "Blackwell", "Houghton",     "Knopf",
+             "Scholastic", "Vintage",    "University",    "UP"});
+}
+
+bool LooksLikeProceedings(absl::string_view name) {
+  return ContainsAnyWord(
+      name, {"Proceedings", "Conference", "Symposium", "Workshop", "Congress", "Meeting"});
+}
+
+// Organisations that publish reports rather than books.
+bool LooksLikeReportPublisher(absl::string_view name) {
+  return ContainsAnyWord(
+      name, {"Corporation", "Institution", "Bank", "Bureau", "Agency", "Department", "Office",
+             "Commission", "Council", "Institute", "Organization", "Organisation", "Foundation",
+             "Ministry", "Fund", "Research"});
+}
+
+bool LooksLikeDataRepository(absl::string_view name) {
+  return ContainsAnyWord(name, {"Zenodo", "Dataverse", "ICPSR", "Figshare", "Dryad", "OSF",
+                                "Open Science Framework", "UK Data Service", "Kaggle"});
+}
+
+// A report number: "RR-123", "WP-2903", "No. 12", "NOAA-TR-12", "Report No. 5".
+bool LooksLikeReportNumber(absl::string_view piece) {
+  if (absl::StartsWith(piece, "(")) piece.remove_prefix(1);
+  if (absl::StartsWithIgnoreCase(piece, "Report") || absl::StartsWith(piece, "No.") ||
+      absl::StartsWithIgnoreCase(piece, "Working Paper") ||
+      absl::StartsWithIgnoreCase(piece, "Technical Report")) {
+    return true;
+  }
+  size_t i = 0;
+  while (i < piece.size() && (absl::ascii_isupper(piece[i]) || piece[i] == '-')) ++i;
+  return i >= 2 && i < piece.size() && piece[i - 1] == '-' && absl::ascii_isdigit(piece[i]);
+}
+
+// A full date with a month: "2017, April 7", "7 Apr. 2017", "December 19, 2007".
+bool HasMonthDate(const CitationAnatomy& citation) {
+  absl::string_view text = citation.text;
+  size_t from = citation.title_element.present() ? citation.title_element.end : 0;
+  if (citation.year_group.present() && citation.year_group.begin < from) {
+    from = citation.year_group.begin;
+  }
+  size_t end = citation.link.present() ? citation.link.begin : text.size();
+  for (size_t i = from; i < end; ++i) {
+    if ((i == 0 || text[i - 1] == ' ') && absl::ascii_isupper(text[i]) && IsMonthAt(text, i, end)) {
+      size_t after = i;
+      while (after < end && absl::ascii_isalpha(text[after])) ++after;
+      if (after < end && text[after] == '.') ++after;
+      if (after + 1 < end && text[after] == ' ' && absl::ascii_isdigit(text[after + 1])) {
+        return true;
+      }
     }
   }
   return false;
 }
 
+// "Verso" or "Verso, 2019": one to four capitalised words (and a year), as a publisher is
+// written after the title of a book.
+bool LooksLikeBarePublisher(absl::string_view element) {
+  while (!element.empty() && element.back() == ',') element.remove_suffix(1);
+  size_t comma = element.find(", ");
+  absl::string_view name = element.substr(0, comma);
+  if (comma != absl::string_view::npos) {
+    absl::string_view rest = element.substr(comma + 2);
+    if (YearLengthAt(rest, 0) != rest.size()) return false;
+  }
+  int words = 0;
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t end = name.find(' ', start);
+    if (end == absl::string_view::npos) end = name.size();
+    if (end == start || !(absl::ascii_isupper(name[start]) || name[start] == '&')) return false;
+    for (size_t i = start; i < end; ++i) {
+      if (absl::ascii_isdigit(name[i])) return false;
+    }
+    ++words;
+    start = end + 1;
+  }
+  return words >= 1 && words <= 4;
+}
+
+// The author list ends with an editor role: "(Ed.)", "(Eds.)", ", editor(s)", ", ed(s).".
+bool AuthorsAreEditors(const CitationAnatomy& citation) {
+  absl::string_view authors = citation.Of(citation.authors);
+  for (absl::string_view role :
+       {"(Ed.)", "(Eds.)", ", editor", ", editors", ", ed.", ", eds.", ", ed", ", eds"}) {
+    if (absl::EndsWith(authors, role)) return true;
+  }
+  return false;
+}
+
 std::string ClassifySource(const CitationAnatomy& citation) {
-  if (citation.volume.present() || citation.issue.present() || citation.pages.present() ||
-      citation.article_number.present()) {
+  absl::string_view text = citation.text;
+  absl::string_view after_title =
+      citation.title_element.present() ? text.substr(citation.title_element.begin) : text;
+  absl::string_view description = citation.Of(citation.description);
+  if (ContainsIgnoringCase(description, "dissertation") ||
+      ContainsIgnoringCase(description, "thesis") ||
+      ContainsAnyWord(after_title, {"Doctoral dissertation", "Master's thesis",
+                                    "Master\xE2\x80\x99s thesis", "PhD diss", "PhD thesis"})) {
+    return std::string(CitationAnatomy::kThesis);
+  }
+  if (ContainsIgnoringCase(description, "data set") ||
+      ContainsIgnoringCase(description, "dataset")) {
+    return std::string(CitationAnatomy::kDataset);
+  }
+  if (ContainsIgnoringCase(description, "software") ||
+      absl::StrContains(after_title, "(Version ")) {
+    return std::string(CitationAnatomy::kSoftware);
+  }
+  absl::string_view container_name = citation.Of(citation.container_name);
+  if (citation.container_starts_with_in) {
+    return std::string(LooksLikeProceedings(citation.Of(citation.container))
+                           ? CitationAnatomy::kConferencePaper
+                           : CitationAnatomy::kBookChapter);
+  }
+  if (citation.container_name_italic && LooksLikeProceedings(container_name)) {
+    return std::string(CitationAnatomy::kConferencePaper);
+  }
+  absl::string_view container = citation.Of(citation.container);
+  bool part_title = citation.title_form != TitleForm::kItalic;
+  if (part_title && citation.container_name_italic &&
+      absl::StrContains(container, ", edited by ")) {
+    return std::string(CitationAnatomy::kBookChapter);
+  }
+  if (citation.volume.present() || citation.issue.present() || citation.article_number.present()) {
     return std::string(CitationAnatomy::kJournalArticle);
   }
-  // A quoted title names a part (an article, a page), never a whole book.
-  if (citation.title_form != TitleForm::kQuoted &&
-      LooksLikePublisher(citation.Of(citation.container_name))) {
+  if (citation.pages.present()) {
+    // MLA chapters name the publisher in the container: "_Book_, Routledge, 2018, pp. 15–38".
+    bool book_container = citation.pages_label.present() && !citation.volume.present() &&
+                          LooksLikePublisher(container);
+    return std::string(book_container ? CitationAnatomy::kBookChapter
+                                      : CitationAnatomy::kJournalArticle);
+  }
+  absl::string_view publisher_or_container =
+      citation.publisher_element.present() ? citation.Of(citation.publisher_element) : container;
+  if (citation.title_form != TitleForm::kQuoted && !AuthorsAreEditors(citation) &&
+      ContainsAnyWord(publisher_or_container,
+                      {"University", "Universidad", "Université", "Universität", "College"}) &&
+      !ContainsAnyWord(publisher_or_container, {"Press", "UP"})) {
+    return std::string(CitationAnatomy::kThesis);
+  }
+  if (ContainsAnyWord(text, {"Dissertations", "Theses"})) {
+    return std::string(CitationAnatomy::kThesis);
+  }
+  if (AuthorsAreEditors(citation) && citation.title_form != TitleForm::kQuoted) {
+    return std::string(CitationAnatomy::kEditedBook);
+  }
+  absl::string_view publisher = citation.Of(citation.publisher_element);
+  if (LooksLikeDataRepository(publisher) || LooksLikeDataRepository(container_name)) {
+    return std::string(CitationAnatomy::kDataset);
+  }
+  bool report_number = false;
+  for (const TextSpan& element : citation.elements) {
+    absl::string_view piece = citation.Of(element);
+    report_number = report_number || LooksLikeReportNumber(piece);
+  }
+  size_t paren = after_title.find(" (");
+  if (citation.title_form == TitleForm::kItalic && paren != absl::string_view::npos &&
+      paren < citation.title_element.size()) {
+    report_number = report_number || LooksLikeReportNumber(after_title.substr(paren + 2));
+  }
+  if (citation.edition.present() && citation.title_form != TitleForm::kQuoted &&
+      !citation.container_starts_with_in) {
     return std::string(CitationAnatomy::kBook);
   }
-  if (citation.link_kind == LinkKind::kDoiUrl || citation.link_kind == LinkKind::kLegacyDoi) {
-    return std::string(CitationAnatomy::kJournalArticle);
+  if (report_number) return std::string(CitationAnatomy::kReport);
+  bool has_url = citation.link_kind == LinkKind::kUrl;
+  if (HasMonthDate(citation) || citation.retrieved_from.present() ||
+      absl::StrContains(text, "Accessed ") || absl::StrContains(text, "Retrieved ")) {
+    return std::string(CitationAnatomy::kWebpage);
   }
-  if (citation.link_kind == LinkKind::kUrl) return std::string(CitationAnatomy::kWebpage);
+  if (LooksLikeReportPublisher(publisher) && !LooksLikePublisher(publisher) &&
+      (citation.title_form != TitleForm::kQuoted || citation.place.present())) {
+    return std::string(CitationAnatomy::kReport);
+  }
+  if (citation.title_form != TitleForm::kQuoted &&
+      (LooksLikePublisher(publisher) || citation.place.present() ||
+       LooksLikePublisher(container))) {
+    return std::string(CitationAnatomy::kBook);
+  }
+  if (citation.title_form != TitleForm::kQuoted && !citation.container_name_italic &&
+      citation.link_kind != LinkKind::kUrl && LooksLikeBarePublisher(container)) {
+    return std::string(CitationAnatomy::kBook);
+  }
+  if (citation.title_form == TitleForm::kQuoted && citation.container_name_italic && has_url) {
+    return std::string(CitationAnatomy::kWebpage);
+  }
+  if (citation.link_kind == LinkKind::kDoiUrl || citation.link_kind == LinkKind::kLegacyDoi) {
+    return std::string(citation.title_form == TitleForm::kItalic
+                           ? CitationAnatomy::kBook
+                           : CitationAnatomy::kJournalArticle);
+  }
+  if (has_url) return std::string(CitationAnatomy::kWebpage);
   if (citation.title_form == TitleForm::kItalic && citation.container.present()) {
     return std::string(CitationAnatomy::kBook);
   }
   return std::string(CitationAnatomy::kOther);
+}
+
+// Records `paren` as the year in the authors' place ("Smith, J. (2020)." or "_Title_.
+// (2020).") and returns where the next element starts.
+size_t TakeLeadingYear(CitationAnatomy* citation, const YearInParentheses& paren, size_t body_end) {
+  absl::string_view text = citation->text;
+  citation->year = paren.year;
+  citation->year_group = paren.group;
+  citation->year_parenthesized = true;
+  citation->year_after_authors = true;
+  size_t pos = paren.group.end;
+  if (pos < body_end && text[pos] == '.') ++pos;
+  return SkipSpaces(text, pos, body_end);
 }
 
 // Finds the authors (and an APA-style year right after them); returns where the next element
@@ -527,8 +815,13 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
   absl::string_view text = citation->text;
   ElementEnd first = NextElementEnd(text, 0, body_end, /*in_authors=*/true);
   YearInParentheses paren = FindYearInParentheses(text, 0, body_end);
+  // "Smith, J. (2020)." — also when an abbreviation in the authors ("U.S. Census Bureau",
+  // "(Eds.)") ended the first element early: the year then follows ". " or ") ".
   bool year_follows_authors =
-      paren.group.present() && paren.group.begin > 0 && paren.group.begin <= first.next_begin;
+      paren.group.present() && paren.group.begin > 0 &&
+      (paren.group.begin <= first.next_begin ||
+       (paren.group.begin >= 2 && text[paren.group.begin - 1] == ' ' &&
+        (text[paren.group.begin - 2] == '.' || text[paren.group.begin - 2] == ')')));
   if (year_follows_authors) {
     absl::string_view before = text.substr(0, paren.group.begin);
     year_follows_authors = before.find('_') == absl::string_view::npos &&
@@ -542,13 +835,7 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
       --authors_end;
     }
     if (authors_end > 0) citation->authors = {0, authors_end};
-    citation->year = paren.year;
-    citation->year_group = paren.group;
-    citation->year_parenthesized = true;
-    citation->year_after_authors = true;
-    size_t pos = paren.group.end;
-    if (pos < body_end && text[pos] == '.') ++pos;
-    return SkipSpaces(text, pos, body_end);
+    return TakeLeadingYear(citation, paren, body_end);
   }
 
   size_t authors_end = TrimSpacesBefore(text, 0, first.content_end);
@@ -572,6 +859,16 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
   if (!citation->year.present() && pos < body_end) {
     size_t year_length = YearLengthAt(text, pos);
     size_t after = pos + year_length;
+    // "Smith, J. 2019, November 27. Title": a date without its parentheses.
+    if (year_length > 0 && StartsAt(text, after, ", ") && IsMonthAt(text, after + 2, body_end)) {
+      size_t date_end = text.find('.', after + 2);
+      if (date_end != absl::string_view::npos && date_end < body_end && date_end - after < 20) {
+        citation->year = {pos, after};
+        citation->year_group = {pos, date_end};
+        citation->year_after_authors = true;
+        return SkipSpaces(text, date_end + 1, body_end);
+      }
+    }
     bool ends_element =
         year_length > 0 &&
         (after >= body_end ||
@@ -588,13 +885,50 @@ size_t ParseAuthorsAndYear(CitationAnatomy* citation, size_t body_end) {
   return pos;
 }
 
+// A reference without authors starts with its title, and the date takes the authors' place
+// after it: APA "_Title_. (2013, February 10).", Chicago "“Title.” 2017." or "n.d.".
+size_t ParseYearAfterLeadingTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
+  absl::string_view text = citation->text;
+  if (text[pos] == '(') {
+    YearInParentheses paren = FindYearInParentheses(text, pos, body_end);
+    if (!paren.group.present() || paren.group.begin != pos) return pos;
+    return TakeLeadingYear(citation, paren, body_end);
+  }
+  size_t length = YearLengthAt(text, pos);
+  size_t after = pos + length;
+  size_t group_end = after;
+  // "1978, March 3.": a date without its parentheses.
+  if (length > 0 && StartsAt(text, after, ", ") && IsMonthAt(text, after + 2, body_end)) {
+    size_t date_end = text.find('.', after + 2);
+    if (date_end != absl::string_view::npos && date_end < body_end && date_end - after < 20) {
+      group_end = date_end;
+    }
+  }
+  if (length == 0 ||
+      !(group_end >= body_end || text[group_end] == '.' || text[group_end - 1] == '.')) {
+    return pos;
+  }
+  citation->year = {pos, after};
+  citation->year_group = {pos, group_end};
+  after = group_end;
+  citation->year_after_authors = true;
+  if (after < body_end && text[after] == '.') ++after;
+  return SkipSpaces(text, after, body_end);
+}
+
 size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
   absl::string_view text = citation->text;
   if (size_t quote_width = OpeningQuoteWidth(text, pos); quote_width > 0) {
     size_t words_begin = pos + quote_width;
     size_t close = words_begin;
     while (close < body_end && ClosingQuoteWidth(text, close) == 0) ++close;
-    if (close < body_end) {
+    // A quoted phrase that merely opens a plain title (“Fake news” and its critics) is not a
+    // quoted title: the text goes on in lower case after its closing mark.
+    size_t after_close = close < body_end ? close + ClosingQuoteWidth(text, close) : close;
+    bool phrase_only = after_close + 1 < body_end && close > words_begin &&
+                       !IsSentenceEnd(text[close - 1]) && text[close - 1] != ',' &&
+                       text[after_close] == ' ' && absl::ascii_islower(text[after_close + 1]);
+    if (close < body_end && !phrase_only) {
       size_t words_end = close;
       while (words_end > words_begin && (text[words_end - 1] == '.' || text[words_end - 1] == ',' ||
                                          text[words_end - 1] == ' ')) {
@@ -611,6 +945,27 @@ size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
     }
   }
   ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
+  // "Does X predict Y? Evidence from Z. _Journal_…": a plain title whose question ends before
+  // its subtitle. The subtitle is taken into the title when it is plain text and another element
+  // follows it (a title cannot be followed by the container alone and then nothing).
+  while (text[pos] != '_' && element.content_end > pos &&
+         EndsWithQuestionOrExclamationAt(text, element.content_end) &&
+         element.next_begin < body_end) {
+    size_t next = element.next_begin;
+    if (text[next] == '_' || text[next] == '[' || OpeningQuoteWidth(text, next) > 0 ||
+        StartsAt(text, next, "In ") || !absl::ascii_isupper(text[next])) {
+      break;
+    }
+    ElementEnd subtitle = NextElementEnd(text, next, body_end, /*in_authors=*/false);
+    if (subtitle.next_begin >= body_end) break;
+    // "Why Do X? CDC. January 8, 2016.": what follows is a site, then its date.
+    size_t after = subtitle.next_begin;
+    if (IsMonthAt(text, after, body_end) || StartsAt(text, after, "Accessed") ||
+        StartsAt(text, after, "Retrieved") || YearLengthAt(text, after) > 0) {
+      break;
+    }
+    element = subtitle;
+  }
   citation->title_element = {pos, element.separator_end};
   citation->title = {pos, element.content_end};
   citation->title_form = TitleForm::kPlain;
@@ -624,18 +979,191 @@ size_t ParseTitle(CitationAnatomy* citation, size_t pos, size_t body_end) {
   return element.next_begin;
 }
 
+// The last page range (or page) of [begin, end) written after ", " or "pp. ": the pages of a
+// chapter ("(2nd ed., pp. 15–38)", ", edited by Rachel Doe, 15–38").
+void FindChapterPages(CitationAnatomy* citation, size_t begin, size_t end) {
+  absl::string_view text = citation->text;
+  for (size_t i = end; i > begin; --i) {
+    size_t at = i - 1;
+    bool labelled = StartsAt(text, at, "pp. ") || StartsAt(text, at, "p. ");
+    bool after_comma = at >= begin + 2 && text[at - 1] == ' ' && text[at - 2] == ',';
+    size_t number_at = labelled ? at + (text[at + 1] == 'p' ? 4 : 3) : at;
+    if (!labelled && !(after_comma && absl::ascii_isdigit(text[at]))) continue;
+    NumberToken token;
+    if (!ParseNumberToken(text, number_at, end, &token)) continue;
+    if (!labelled && !token.is_range) continue;
+    size_t token_end = token.end;
+    if (token_end < end && text[token_end] != ')' && text[token_end] != ',' &&
+        text[token_end] != ' ') {
+      continue;
+    }
+    citation->pages = token.number;
+    citation->pages_group = {at, token.end};
+    if (labelled) citation->pages_label = {at, number_at};
+    size_t separator = at;
+    while (separator > begin && (text[separator - 1] == ' ' || text[separator - 1] == ',' ||
+                                 text[separator - 1] == '(')) {
+      --separator;
+    }
+    citation->pages_separator = {separator, at};
+    return;
+  }
+}
+
 size_t ParseContainer(CitationAnatomy* citation, size_t pos, size_t body_end) {
   absl::string_view text = citation->text;
   ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
   if (element.content_end <= pos) return element.next_begin;
+  // "A Book That Asks? Its Subtitle, edited by …": a container whose name holds a question
+  // goes on with the details MLA writes after a name.
+  if (EndsWithQuestionOrExclamationAt(text, element.content_end) && element.next_begin < body_end) {
+    ElementEnd rest = NextElementEnd(text, element.next_begin, body_end, /*in_authors=*/false);
+    absl::string_view continuation =
+        text.substr(element.next_begin, rest.content_end - element.next_begin);
+    for (absl::string_view detail : {", edited by ", ", vol. ", ", pp. ", ", no. "}) {
+      if (absl::StrContains(continuation, detail)) {
+        element = rest;
+        break;
+      }
+    }
+  }
   citation->container = {pos, element.content_end};
+  if (StartsAt(text, pos, "In ")) {
+    citation->container_starts_with_in = true;
+    size_t open = text.find('_', pos);
+    size_t close = open == absl::string_view::npos ? open : text.find('_', open + 1);
+    if (close != absl::string_view::npos && close < element.content_end) {
+      citation->container_name = {open, close + 1};
+      citation->container_name_italic = true;
+    }
+    citation->container_details_understood = false;
+    FindChapterPages(citation, pos, element.content_end);
+    return element.next_begin;
+  }
   size_t name_end = FindContainerNameEnd(text, pos, element.content_end);
-  citation->container_name = {pos, TrimSpacesBefore(text, pos, name_end)};
+  size_t name_trimmed = TrimSpacesBefore(text, pos, name_end);
+  while (name_trimmed > pos + 1 && text[name_trimmed - 1] == ',') --name_trimmed;
+  citation->container_name = {pos, name_trimmed};
   absl::string_view name = citation->Of(citation->container_name);
   citation->container_name_italic = name.size() >= 2 && name.front() == '_' && name.back() == '_';
   citation->container_details = {name_end, element.content_end};
   ParseContainerDetails(citation, name_end, element.content_end);
   return element.next_begin;
+}
+
+// The edition ("(3rd ed.)", "3rd ed.", "Rev. ed.") and a bracketed description after the
+// title.
+void FindEditionAndDescription(CitationAnatomy* citation, size_t body_end) {
+  absl::string_view text = citation->text;
+  if (!citation->title_element.present()) return;
+  size_t from = citation->title_element.begin;
+  size_t open = text.find('[', from);
+  if (open != absl::string_view::npos && open < body_end && !StartsAt(text, open, "[MISSING")) {
+    size_t close = text.find(']', open);
+    if (close != absl::string_view::npos && close < body_end)
+      citation->description = {open, close + 1};
+  }
+  for (size_t at = text.find(" ed.", from); at != absl::string_view::npos && at < body_end;
+       at = text.find(" ed.", at + 1)) {
+    if (citation->container_starts_with_in && citation->container.Contains({at, at + 4})) continue;
+    size_t begin = at;
+    while (begin > from && text[begin - 1] != ' ' && text[begin - 1] != '(') --begin;
+    absl::string_view word = text.substr(begin, at - begin);
+    bool ordinal = word.size() >= 3 && absl::ascii_isdigit(word[0]) &&
+                   (absl::EndsWith(word, "st") || absl::EndsWith(word, "nd") ||
+                    absl::EndsWith(word, "rd") || absl::EndsWith(word, "th"));
+    if (!ordinal && word != "Rev." && word != "Revised") continue;
+    size_t end = at + 4;
+    if (begin > 0 && text[begin - 1] == '(' && end < text.size() && text[end] == ')') {
+      --begin;
+      ++end;
+    }
+    citation->edition = {begin, end};
+    return;
+  }
+}
+
+// "New York: Routledge", "Thousand Oaks, CA: Sage": a place (capitalised words without digits,
+// at most one comma) before ": ".
+bool SplitPlaceAndPublisher(absl::string_view element, size_t* colon) {
+  size_t at = element.find(": ");
+  if (at == absl::string_view::npos || at == 0 || at > 40 || at + 2 >= element.size()) {
+    return false;
+  }
+  absl::string_view place = element.substr(0, at);
+  if (!absl::ascii_isupper(place[0]) || !absl::ascii_isupper(element[at + 2])) return false;
+  int commas = 0;
+  for (char c : place) {
+    if (absl::ascii_isdigit(c) || c == '_' || c == '"' || c == '(') return false;
+    if (c == ',') ++commas;
+  }
+  if (commas > 1) return false;
+  for (absl::string_view word : {"Accessed", "Retrieved", "Available"}) {
+    if (absl::StartsWith(place, word)) return false;
+  }
+  *colon = at;
+  return true;
+}
+
+// The publisher's element: the one written "Place: Publisher", else the first element after
+// the title (after an "In …" container) that is not an edition, a description, a date, a
+// report number or a note of access.
+void FindPublisher(CitationAnatomy* citation) {
+  for (const TextSpan& element : citation->elements) {
+    size_t colon = 0;
+    if (citation->container_starts_with_in && element.begin == citation->container.begin) continue;
+    if (SplitPlaceAndPublisher(citation->Of(element), &colon)) {
+      citation->place = {element.begin, element.begin + colon};
+      citation->publisher = {element.begin + colon + 2, element.end};
+      citation->publisher_element = element;
+      return;
+    }
+  }
+  for (const TextSpan& element : citation->elements) {
+    absl::string_view piece = citation->Of(element);
+    if (citation->container_starts_with_in && element.begin == citation->container.begin) continue;
+    if (citation->container_name_italic && element.begin == citation->container.begin) continue;
+    if (citation->edition.present() && element.Contains(citation->edition)) continue;
+    if (piece.empty() || piece.front() == '[' || absl::ascii_isdigit(piece.front()) ||
+        LooksLikeReportNumber(piece) || absl::StartsWith(piece, "Accessed") ||
+        absl::StartsWith(piece, "Retrieved") || IsMonthAt(piece, 0, piece.size()) ||
+        ContainsIgnoringCase(piece, "dissertation") || ContainsIgnoringCase(piece, "thesis")) {
+      continue;
+    }
+    citation->publisher = element;
+    citation->publisher_element = element;
+    return;
+  }
+}
+
+// A reference without authors whose title is not set off: the first element has no comma and
+// reads as a title, not a name or an organisation (it ends with ? or !, opens with an article,
+// or holds a lower-case word that is neither a joining word of an organisation's name nor a
+// particle of a surname): "Food Insecurity among Teachers in Mexico City. _Mayo Clinic_, …".
+bool StartsWithPlainTitle(absl::string_view text, size_t body_end) {
+  ElementEnd first = NextElementEnd(text, 0, body_end, /*in_authors=*/true);
+  absl::string_view element = text.substr(0, first.content_end);
+  if (element.empty() || element.find(',') != absl::string_view::npos ||
+      element.find('(') != absl::string_view::npos) {
+    return false;
+  }
+  if (element.back() == '?' || element.back() == '!') return true;
+  if (absl::StartsWith(element, "A ") || absl::StartsWith(element, "An ")) return true;
+  static constexpr absl::string_view kJoiningWords[] = {"of",  "on", "for", "the",
+                                                        "and", "in", "to"};
+  size_t start = 0;
+  while (start < element.size()) {
+    size_t end = element.find(' ', start);
+    if (end == absl::string_view::npos) end = element.size();
+    absl::string_view word = element.substr(start, end - start);
+    if (!word.empty() && absl::ascii_islower(word[0])) {
+      bool name_word = IsNameParticle(word);
+      for (absl::string_view joining : kJoiningWords) name_word = name_word || word == joining;
+      if (!name_word) return true;
+    }
+    start = end + 1;
+  }
+  return false;
 }
 
 }  // namespace
@@ -703,11 +1231,32 @@ CitationAnatomy ParseCitationAnatomy(absl::string_view citation_text) {
     body_end = TrimSpacesBefore(text, 0, body_end - kRetrievedFrom.size());
   }
 
+  if (citation.link.present() && body_end < citation.link.begin) {
+    size_t gap = SkipSpaces(text, body_end, citation.link.begin);
+    if (absl::StartsWithIgnoreCase(text.substr(gap), kRetrievedFrom)) {
+      citation.retrieved_from = {gap, citation.link.begin};
+    }
+  }
+
   size_t pos = 0;
-  bool starts_with_title = OpeningQuoteWidth(text, 0) > 0 || StartsAt(text, 0, "_");
+  bool starts_with_title = OpeningQuoteWidth(text, 0) > 0 || StartsAt(text, 0, "_") ||
+                           StartsWithPlainTitle(text, body_end);
   if (!starts_with_title && body_end > 0) pos = ParseAuthorsAndYear(&citation, body_end);
   if (pos < body_end) pos = ParseTitle(&citation, pos, body_end);
-  if (pos < body_end) ParseContainer(&citation, pos, body_end);
+  if (starts_with_title && pos < body_end)
+    pos = ParseYearAfterLeadingTitle(&citation, pos, body_end);
+  if (pos < body_end) {
+    pos = ParseContainer(&citation, pos, body_end);
+    citation.elements.push_back(citation.container);
+  }
+  while (pos < body_end) {
+    ElementEnd element = NextElementEnd(text, pos, body_end, /*in_authors=*/false);
+    if (element.content_end > pos) citation.elements.push_back({pos, element.content_end});
+    if (element.next_begin <= pos) break;
+    pos = element.next_begin;
+  }
+  FindEditionAndDescription(&citation, body_end);
+  FindPublisher(&citation);
   citation.source_type = ClassifySource(citation);
   return citation;
 }

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -102,6 +103,8 @@ struct CitationAnatomy {
   TextSpan volume_group;
   // The issue number, e.g. "2".
   TextSpan issue;
+  // The issue is inside the volume's italics: "_14(2)_" (volume_group then covers it all).
+  bool issue_italic = false;
   IssueForm issue_form = IssueForm::kNone;
   // "(2)" or "no. 2".
   TextSpan issue_group;
@@ -122,7 +125,28 @@ struct CitationAnatomy {
   // For DOI links, the bare DOI ("10.1016/j.joi.2020.101015"), when it starts with "10.".
   TextSpan doi;
 
-  // "journal article", "book", "webpage" or "other"; never empty.
+  // Every element after the title, in order, as content spans (without the period that ends
+  // them); the first is `container` when there is one. The link is not an element.
+  std::vector<TextSpan> elements;
+  // The container opens with "In " (a chapter, or a paper in proceedings): APA "In R. Doe
+  // (Ed.), _Book_ (pp. 15–38)", Chicago "In _Book_, edited by Rachel Doe, 15–38".
+  bool container_starts_with_in = false;
+  // A bracketed description after the title, brackets included: "[Doctoral dissertation,
+  // University of Michigan]", "[Data set]", "[Computer software]".
+  TextSpan description;
+  // The edition as written: "(3rd ed.)" (APA, after the title) or "3rd ed." (MLA, Chicago).
+  TextSpan edition;
+  // The place of publication and the publisher of "New York: Routledge" or "Thousand Oaks, CA:
+  // Sage", and the whole element (or, for MLA, the comma-separated piece) that holds them. A
+  // publisher without a place has `place` absent.
+  TextSpan place;
+  TextSpan publisher;
+  TextSpan publisher_element;
+  // "Retrieved from " before the link (APA's old form), absent otherwise.
+  TextSpan retrieved_from;
+
+  // The kind of source, recognised from the citation itself: one of the k… names below; never
+  // empty.
   std::string source_type;
 
   // The text of `span` ("" when absent).
@@ -131,12 +155,32 @@ struct CitationAnatomy {
     return absl::string_view(text).substr(span.begin, span.end - span.begin);
   }
   bool IsJournalArticle() const { return source_type == kJournalArticle; }
+  // A book written by its authors (not an edited book).
   bool IsBook() const { return source_type == kBook; }
   bool IsWebpage() const { return source_type == kWebpage; }
+  bool IsChapter() const { return source_type == kBookChapter; }
+  // A whole work that stands alone: a book, an edited book, a report, a thesis, a data set or
+  // software (its title is italic in all three styles' main forms).
+  bool IsStandaloneWork() const {
+    return source_type == kBook || source_type == kEditedBook || source_type == kReport ||
+           source_type == kThesis || source_type == kDataset || source_type == kSoftware;
+  }
+  // A part of a larger work: a journal article, a chapter, a conference paper or a web page.
+  bool IsPartOfContainer() const {
+    return source_type == kJournalArticle || source_type == kBookChapter ||
+           source_type == kConferencePaper || source_type == kWebpage;
+  }
 
   static constexpr absl::string_view kJournalArticle = "journal article";
   static constexpr absl::string_view kBook = "book";
+  static constexpr absl::string_view kEditedBook = "edited book";
+  static constexpr absl::string_view kBookChapter = "book chapter";
   static constexpr absl::string_view kWebpage = "webpage";
+  static constexpr absl::string_view kReport = "report";
+  static constexpr absl::string_view kThesis = "thesis";
+  static constexpr absl::string_view kConferencePaper = "conference paper";
+  static constexpr absl::string_view kDataset = "dataset";
+  static constexpr absl::string_view kSoftware = "software";
   static constexpr absl::string_view kOther = "other";
 };
 

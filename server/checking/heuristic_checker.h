@@ -7,7 +7,10 @@
 // (rules/apa7_rules.h, rules/mla9_rules.h, rules/chicago17_rules.h); the rules report errors
 // and fix what they can. The result for a citation:
 //   - original: the citation as given;
-//   - source_type: "journal article", "book", "webpage" or "other" (always filled);
+//   - source_type: recognised from the citation itself (CitationAnatomy::source_type): "journal
+//     article", "book", "edited book", "book chapter", "conference paper", "webpage",
+//     "report", "thesis", "dataset", "software" or "other" (always filled); the rules apply
+//     per source type;
 //   - errors: one CitationError per problem found (corrections use <em> for italics);
 //   - corrected_citation: the citation with every fix applied, italics as `_x_` like the input,
 //     missing data as "[MISSING: element]"; empty when there are no errors or nothing changed;

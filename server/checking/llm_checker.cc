@@ -15,6 +15,7 @@
 #include "server/checking/prompts.h"
 #include "server/common/errors.h"
 #include "server/common/logging.h"
+#include "server/llm/llm_metrics.h"
 
 namespace citecheck {
 namespace {
@@ -297,7 +298,10 @@ void Run<Result>::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<
     llm_request.timeout = std::min(options_.attempt_timeout, left);
     llm_request.cancelled = limits_.cancelled;
 
+    const absl::Time sent = absl::Now();
     LlmResponse response = endpoint.client->Complete(llm_request);
+    const absl::Duration took = absl::Now() - sent;
+    const bool cancelled_meanwhile = Cancelled();
     ++group.attempts;
     // Abandoned, or answered too late to matter: the job ended or the work is handed back.
     if (Cancelled()) return Halt(group, Stop::kCancelled);
@@ -306,6 +310,7 @@ void Run<Result>::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<
     if (outcome.kind == AttemptOutcome::Kind::kSuccess) {
       typename Exchange<Result>::Reading parsed = exchange_.Read(response.content, group.indices);
       if (parsed.usable) {
+        RecordLlmAttempt(endpoint.metrics, outcome, true, cancelled_meanwhile, took);
         if (endpoint.budget != nullptr) endpoint.budget->OnSuccess();
         for (auto& [position, result] : parsed.results) {
           items_[group.indices[position]].result = std::move(result);
@@ -333,6 +338,7 @@ void Run<Result>::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<
       outcome.detail = std::move(parsed.defect);
     }
 
+    RecordLlmAttempt(endpoint.metrics, outcome, false, cancelled_meanwhile, took);
     const absl::Time now = clock_->Now();
     RetryDecision decision =
         DecideRetry(outcome, group.attempts, options_.retry, now, [this] { return Uniform01(); });

@@ -46,6 +46,7 @@
 #include "absl/time/time.h"
 #include "server/checking/checker.h"
 #include "server/common/clock.h"
+#include "server/common/service_metrics.h"
 #include "server/llm/endpoint_pause.h"
 #include "server/llm/llm_client.h"
 #include "server/llm/rate_limiter.h"
@@ -66,6 +67,8 @@ struct LlmEndpoint {
   RateLimiter* rate_limiter = nullptr;
   // For logs only (e.g. "api.openai.com"); never a URL with credentials.
   std::string label = "llm";
+  // Where attempts are counted (citecheck_llm_*{endpoint}); null = not counted.
+  const LlmEndpointMetrics* metrics = nullptr;
 };
 
 struct LlmCheckerOptions {

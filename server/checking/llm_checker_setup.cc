@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/checking/llm_checker.h"
+#include "server/common/service_metrics.h"
 #include "server/llm/endpoint_pause.h"
 #include "server/llm/http_llm_client.h"
 #include "server/llm/rate_limiter.h"
@@ -115,6 +116,8 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
   options.primary.pause = parts.pause.get();
   options.primary.rate_limiter = parts.limiter.get();
   options.primary.label = UrlHostForLog(base_url);
+  options.primary.metrics = &ServiceMetrics::Get().llm(LlmEndpointRole::kPrimary);
+  parts.budget->ExportTo(options.primary.metrics->retry_budget_tokens);
   options.retry.max_attempts = max_attempts;
   options.attempt_timeout = attempt_timeout;
   spdlog::info(
@@ -130,6 +133,8 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
     // Another model on the primary's endpoint: same client and endpoint state.
     options.fallback = options.primary;
     options.fallback->model = fallback_model;
+    options.fallback->metrics = &ServiceMetrics::Get().llm(LlmEndpointRole::kFallback);
+    parts.budget->ExportTo(options.fallback->metrics->retry_budget_tokens);  // shared budget
     spdlog::info("fallback: model {} at {}", fallback_model, options.fallback->label);
   } else if (!fallback_url.empty()) {
     if (fallback_model.empty()) fallback_model = model;
@@ -164,6 +169,8 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
     fallback.pause = parts.fallback_pause.get();
     fallback.rate_limiter = parts.fallback_limiter.get();
     fallback.label = fallback_host;
+    fallback.metrics = &ServiceMetrics::Get().llm(LlmEndpointRole::kFallback);
+    parts.fallback_budget->ExportTo(fallback.metrics->retry_budget_tokens);
     options.fallback = std::move(fallback);
     spdlog::info("fallback: model {} at {}; API key: {}{}", fallback_model, fallback_host,
                  key_source, !fallback_key_env.empty() && fallback_key.empty() ? " (not set)" : "");

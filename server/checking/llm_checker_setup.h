@@ -15,19 +15,19 @@ namespace citecheck {
 // How to check with an LLM: the --llm_* flags as plain values (main fills it; every default here
 // is the flag's default).
 struct LlmSetup {
-  std::string base_url;                       // OpenAI-compatible base URL (required)
-  std::string api = "chat";                   // "chat" or "responses"
+  std::string base_url;      // OpenAI-compatible base URL (required)
+  std::string api = "chat";  // "chat" or "responses"
   std::string model = "gpt-4o-mini";
   std::string api_key_env = "OPENAI_API_KEY";  // NAME of the variable holding the key
-  int max_attempts = 3;                       // per citation, the first included
+  int max_attempts = 3;                        // per citation, the first included
   absl::Duration attempt_timeout = absl::Seconds(60);
-  int retry_budget_tokens = 100;              // gRFC A6 throttling; 0 = off
+  int retry_budget_tokens = 100;  // gRFC A6 throttling; 0 = off
   double retry_budget_ratio = 0.1;
-  int64_t rpm = 0;                            // client-side requests per minute; 0 = off
-  int64_t tpm = 0;                            // client-side (estimated) tokens per minute; 0 = off
-  std::string fallback_base_url;              // "" = the primary's endpoint, if a model is set
-  std::string fallback_model;                 // "" = model (needs fallback_base_url then)
-  std::string fallback_api_key_env;           // "" = see FallbackApiKey
+  int64_t rpm = 0;                   // client-side requests per minute; 0 = off
+  int64_t tpm = 0;                   // client-side (estimated) tokens per minute; 0 = off
+  std::string fallback_base_url;     // "" = the primary's endpoint, if a model is set
+  std::string fallback_model;        // "" = model (needs fallback_base_url then)
+  std::string fallback_api_key_env;  // "" = see FallbackApiKey
 };
 
 // An LlmChecker for `setup` that owns its HTTP clients, retry budgets, endpoint pauses and rate

@@ -21,6 +21,9 @@ constexpr absl::string_view kApa7Rules = R"(APA 7 REFERENCE-LIST RULES (the main
 - Journals: the journal name in title case and italics, then the volume in italics and the issue
   in parentheses, not italic: _Journal of Applied Psychology_, _106_(3), 412–430.
 - Book chapters: In I. Editor (Ed.), _Book title in sentence case_ (pp. 15–38). Publisher.
+- Theses, data sets and software: _Title_ [Doctoral dissertation, University]. _Title_ [Data
+  set]. Publisher. _Title_ (Version 2.1) [Computer software]. Publisher.
+- References without an author start with the title, then the date: _Title_. (2020).
 - Pages: a range joined by an en dash (412–430); no "pp." for journal articles.
 - DOI: written as a link, https://doi.org/10.xxxx/yyyy, with no "doi:" label and no period at
   the end. Use a URL only when there is no DOI; no "Retrieved from" unless a retrieval date is
@@ -42,29 +45,37 @@ constexpr absl::string_view kMla9Rules = R"(MLA 9 WORKS-CITED RULES (the main on
 - Dates: day month year with abbreviated months (4 Mar. 2021); a year alone is fine for
   journals.
 - Pages: "p." for one page, "pp." for a range: pp. 45-67.
-- DOI: preferred over a URL, written https://doi.org/10.xxxx/yyyy. URLs are given without
-  "http://" or "https://". The entry ends with a period.
+- Chapters: "Chapter Title." _Book Title_, edited by Given Surname, Publisher, 2021, pp. 15-38.
+  Editors of a whole book: "Surname, Given, editor." with the role in words, never
+  abbreviated in parentheses.
+- DOI: preferred over a URL, written https://doi.org/10.xxxx/yyyy; a URL may keep its
+  "https://". The entry ends with a period.
 - Publisher: omitted for journals, magazines, newspapers and websites whose name is the
   publisher's; "University Press" is written "UP".
-- Punctuation: a period after the author and after the title; commas between the elements of a
-  container; a period at the end of each container.
+- Punctuation: a period after the author and after the title;
+commas between the elements of a container; a period at the end of each container.
 )";
 
 constexpr absl::string_view kChicago17Rules =
-    R"(CHICAGO 17 BIBLIOGRAPHY RULES (notes-bibliography system; the main ones)
-- Authors: the first author inverted, "Surname, Given Name."; the others in normal order, with
-  "and" before the last: Surname, Given, and Given Surname. List up to ten authors; with more
-  than ten, list the first seven followed by "et al."
-- Titles: headline-style title case (major words capitalized). Articles, chapters and webpages
-  go in quotation marks; books, reports and journal names go in italics.
-- Journal articles: Surname, Given. "Title of the Article." _Journal Name_ 12, no. 3 (2021):
-  45–67. https://doi.org/10.xxxx/yyyy.
-- Books: Surname, Given. _Title of the Book_. 2nd ed. Place: Publisher, 2021.
-- Book chapters: Surname, Given. "Chapter Title." In _Book Title_, edited by Given Surname,
-  15–38. Place: Publisher, 2021.
-- Webpages: Surname, Given (or the owner). "Page Title." Site Name. Month Day, Year (published
-  or modified), or Accessed Month Day, Year. URL.
-- Pages: a range joined by an en dash (45–67); no "pp." in the bibliography.
+    R"(CHICAGO 17 AUTHOR-DATE REFERENCE-LIST RULES (the main ones)
+- Authors: the first author inverted, "Surname, Given Name"; the others in normal order, with
+  "and" before the last: Surname, Given, and Given Surname. Particles follow the given names of
+  the inverted first author when the surname is alphabetized without them ("Berg, Sophie van
+  der"). Editors of a whole book: "Doe, Rachel, ed." / "eds.". Up to ten authors are listed;
+  with more than ten, the first seven followed by "et al."
+- Date: the year follows the authors as an element of its own, without parentheses:
+  "Smith, John. 2021." or "n.d." when there is none; never after the publisher.
+- Titles: headline-style title case (major words capitalized). Articles, chapters and web pages
+  go in quotation marks; books and journal names go in italics.
+- Journal articles: Surname, Given. 2021. "Title of the Article." _Journal Name_ 12, no. 3:
+  45–67. https://doi.org/10.xxxx/yyyy. (The form 12 (3): 45–67 is also accepted.)
+- Books: Surname, Given. 2021. _Title of the Book_. 2nd ed. Place: Publisher. The place of
+  publication comes before the publisher.
+- Book chapters: Surname, Given. 2021. "Chapter Title." In _Book Title_, edited by Given
+  Surname, 15–38. Place: Publisher.
+- Web pages: Surname, Given (or the owner). 2021. "Page Title." Site Name. Month Day, Year, or
+  Accessed Month Day, Year. URL.
+- Pages: a range joined by an en dash (45–67); no "pp.".
 - DOI: preferred over a URL, written https://doi.org/10.xxxx/yyyy, followed by a period.
 - Punctuation: elements separated by periods; the entry ends with a period.
 )";
@@ -98,7 +109,7 @@ introduction, no summary, no notes, no code fences. Each block is exactly:
 CITATION #<n>
 ORIGINAL:
 <the citation exactly as given, without its number>
-SOURCE TYPE: <journal article | book | book chapter | webpage | report | other>
+SOURCE TYPE: <journal article | book | edited book | book chapter | conference paper | webpage | report | thesis | dataset | software | other>
 VALIDATION RESULTS:
 <either the single line below, when the citation has no errors:>
 )",
@@ -135,7 +146,8 @@ absl::string_view SystemPrompt(v1::Style style) {
     }
     case v1::STYLE_CHICAGO17: {
       static const std::string* const kPrompt = new std::string(BuildPrompt(
-          StyleDisplayName(style), "bibliography entries", kChicago17Rules, SuccessLine(style)));
+          StyleDisplayName(style), "author-date reference-list entries", kChicago17Rules,
+          SuccessLine(style)));
       return *kPrompt;
     }
     default: {

@@ -14,7 +14,8 @@
 //       CITATION #<n>
 //       ORIGINAL:
 //       <the citation exactly as given>
-//       SOURCE TYPE: <journal article | book | book chapter | webpage | report | other>
+//       SOURCE TYPE: <journal article | book | edited book | book chapter | conference paper |
+//                     webpage | report | thesis | dataset | software | other>
 //       VALIDATION RESULTS:
 //       <SuccessLine(style)>            -- or, for each error --
 //       ❌ <Component>: <what is wrong>

@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "server/checking/author_names.h"
+#include "server/checking/proper_nouns.h"
 
 namespace citecheck {
 namespace {
@@ -24,7 +26,68 @@ struct Word {
   bool is_last = false;
   std::string bare;       // Lower-case letters of the whole word, for the minor-word list.
   bool verbatim = false;  // A URL or the like: never changes.
+  std::string text;       // As written.
+  // A known proper noun ("Andalusia", "New Zealand", "Jane Austen"): sentence case keeps it.
+  bool proper = false;
+  // A surname particle inside a name ("Simone de Beauvoir"): stays lower case in title case.
+  bool particle = false;
 };
+
+// "U.S.", "W.", "E.": capital letters each followed by a period.
+bool IsInitialism(absl::string_view word) {
+  if (word.size() < 2) return false;
+  for (size_t i = 0; i < word.size(); i += 2) {
+    if (!absl::ascii_isupper(word[i]) || i + 1 >= word.size() || word[i + 1] != '.') return false;
+  }
+  return true;
+}
+
+bool StartsCapitalised(absl::string_view text) {
+  return !text.empty() &&
+         (absl::ascii_isupper(text[0]) || static_cast<unsigned char>(text[0]) >= 0xC0);
+}
+
+// Marks the proper nouns and the particles of names among `words`.
+void MarkNames(std::vector<Word>* words) {
+  std::vector<std::string> texts;
+  for (const Word& word : *words) texts.push_back(word.text);
+  for (size_t i = 0; i < words->size(); ++i) {
+    if (size_t length = ProperNamePhraseLength(texts, i); length > 0) {
+      for (size_t j = i; j < i + length; ++j) {
+        (*words)[j].proper = StartsCapitalised(texts[j]);
+        (*words)[j].particle = !StartsCapitalised(texts[j]);
+      }
+      i += length - 1;
+      continue;
+    }
+    // A known proper noun, or a capitalised word with a letter English words rarely have
+    // ("Valparaíso", "Ngũgĩ").
+    bool foreign = false;
+    for (char c : texts[i]) foreign = foreign || static_cast<unsigned char>(c) >= 0x80;
+    if (IsKnownProperNoun(texts[i]) || (foreign && StartsCapitalised(texts[i]) &&
+                                        texts[i].find("\xE2\x80") == std::string::npos)) {
+      (*words)[i].proper = true;
+    }
+    if (i > 0 && i + 1 < words->size() && IsNameParticle(texts[i]) &&
+        StartsCapitalised(texts[i - 1]) && StartsCapitalised(texts[i + 1])) {
+      (*words)[i].particle = true;
+    }
+    // After an initial ("W. E. B. Du Bois") or a capitalised particle ("Ibn Khaldun", "Du
+    // Bois") comes a surname.
+    static constexpr absl::string_view kCapitalParticles[] = {
+        "Ibn", "Du", "De", "Van", "Von", "Al", "El", "Le", "La", "Da", "Di", "Bin"};
+    bool after_initial = i > 0 && IsInitialism(texts[i - 1]) && texts[i - 1].size() == 2;
+    bool after_particle = false;
+    for (absl::string_view particle : kCapitalParticles) {
+      after_particle = after_particle || (i > 0 && texts[i - 1] == particle);
+    }
+    if (IsInitialism(texts[i])) (*words)[i].proper = true;  // "W.", "U.S.": never lowered.
+    if ((after_initial || after_particle) && StartsCapitalised(texts[i])) {
+      (*words)[i].proper = true;
+      if (after_particle) (*words)[i - 1].proper = true;
+    }
+  }
+}
 
 PieceCase ClassifyPiece(absl::string_view piece, size_t* first_letter) {
   size_t upper = 0;
@@ -58,7 +121,7 @@ PieceCase ClassifyPiece(absl::string_view piece, size_t* first_letter) {
 bool EndsClause(absl::string_view word) {
   if (word.empty()) return false;
   char last = word.back();
-  return last == ':' || last == '?' || last == '!' || last == '.';
+  return last == ':' || last == '?' || last == '!' || (last == '.' && !IsInitialism(word));
 }
 
 bool IsDash(absl::string_view word) {
@@ -76,8 +139,14 @@ std::vector<Word> SplitWords(absl::string_view title) {
     }
     size_t end = title.find(' ', i);
     if (end == absl::string_view::npos) end = title.size();
+    // An em dash written without spaces ("health—A study") separates two words too.
+    constexpr absl::string_view kEmDash = "\xE2\x80\x94";
+    size_t dash = title.substr(0, end).find(kEmDash, i);
+    bool ends_at_dash = dash != absl::string_view::npos && dash > i;
+    if (ends_at_dash) end = dash;
     absl::string_view text = title.substr(i, end - i);
     Word word;
+    word.text = std::string(text);
     word.is_start = next_is_start;
     word.verbatim = absl::StrContains(text, "/") || absl::StrContains(text, "@") ||
                     absl::StrContains(text, "_");
@@ -102,12 +171,13 @@ std::vector<Word> SplitWords(absl::string_view title) {
     if (IsDash(text)) {
       next_is_start = true;
     } else {
-      next_is_start = EndsClause(text);
+      next_is_start = EndsClause(text) || ends_at_dash;
       if (!word.pieces.empty()) words.push_back(std::move(word));
     }
-    i = end;
+    i = ends_at_dash ? end + kEmDash.size() : end;
   }
   if (!words.empty()) words.back().is_last = true;
+  MarkNames(&words);
   return words;
 }
 
@@ -136,10 +206,13 @@ bool IsPronounI(absl::string_view title, const Piece& piece) {
 }  // namespace
 
 bool LooksTitleCased(absl::string_view title) {
+  // Minor words ("of", "the") are lower case in both forms and tell nothing.
   int eligible = 0;
   int capitalised = 0;
   for (const Word& word : SplitWords(title)) {
-    if (word.is_start || word.verbatim) continue;
+    if (word.is_start || word.verbatim || word.proper || word.particle || IsMinorWord(word.bare)) {
+      continue;
+    }
     const Piece& first = word.pieces.front();
     if (first.letter_case == PieceCase::kLower) {
       ++eligible;
@@ -148,13 +221,16 @@ bool LooksTitleCased(absl::string_view title) {
       ++capitalised;
     }
   }
-  return capitalised >= 2 && 2 * capitalised > eligible;
+  // Title Case capitalises every such word; a sentence-case title keeps lower-case words among
+  // its capitalised names. A few lower-case words are tolerated (a writer's slips).
+  int lower_case = eligible - capitalised;
+  return capitalised >= 2 && 3 * lower_case <= capitalised;
 }
 
 std::string ToSentenceCase(absl::string_view title) {
   std::string result(title);
   for (const Word& word : SplitWords(title)) {
-    if (word.verbatim) continue;
+    if (word.verbatim || word.proper) continue;
     for (size_t p = 0; p < word.pieces.size(); ++p) {
       const Piece& piece = word.pieces[p];
       if (word.is_start && p == 0) continue;
@@ -168,7 +244,9 @@ std::string ToSentenceCase(absl::string_view title) {
 
 bool HasLowercaseMajorWords(absl::string_view title) {
   for (const Word& word : SplitWords(title)) {
-    if (word.verbatim || word.pieces.front().letter_case != PieceCase::kLower) continue;
+    if (word.verbatim || word.particle || word.pieces.front().letter_case != PieceCase::kLower) {
+      continue;
+    }
     if (word.is_start || word.is_last || !IsMinorWord(word.bare)) return true;
   }
   return false;
@@ -177,7 +255,7 @@ bool HasLowercaseMajorWords(absl::string_view title) {
 std::string ToTitleCase(absl::string_view title) {
   std::string result(title);
   for (const Word& word : SplitWords(title)) {
-    if (word.verbatim) continue;
+    if (word.verbatim || word.particle) continue;
     for (size_t p = 0; p < word.pieces.size(); ++p) {
       const Piece& piece = word.pieces[p];
       std::string bare;

@@ -8,8 +8,10 @@
 // A "start" word is the first word, or a word after a colon, ?, ! or a dash; it keeps (sentence
 // case) or gets (title case) its capital.
 //
-// Proper nouns cannot be told from ordinary words, so sentence casing lower-cases them too; the
-// rules accept this and say so in their problem text.
+// Proper nouns keep their capital in sentence case when they are known (proper_nouns.h: places,
+// peoples, often-cited names; "Jane Austen" after a common given name) or have a letter English
+// words rarely have ("Valparaíso"). Other proper nouns cannot be told from ordinary words and
+// are lower-cased. Particles inside names ("Simone de Beauvoir") stay lower case in title case.
 
 #include <string>
 
@@ -17,8 +19,9 @@
 
 namespace citecheck {
 
-// True when `title` is evidently in title case: at least two of its non-start words are
-// capitalised and they are more than half of them ("Deep Learning for Citation Analysis").
+// True when `title` is evidently in title case: at least two of its non-start words that are
+// neither minor words ("of", "the") nor known proper nouns are capitalised, and at most a third
+// as many such words are in lower case ("Deep Learning for Citation Analysis").
 bool LooksTitleCased(absl::string_view title);
 
 // `title` in sentence case: capitalised non-start words (and later parts of hyphenated start

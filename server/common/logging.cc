@@ -1,18 +1,250 @@
 #include "server/common/logging.h"
 
+#include <grpc/support/log.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/common/hashing.h"
+#include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/sinks/stdout_sinks.h"
 
 namespace citecheck {
+namespace {
 
-void InitLogging(absl::string_view level) {
-  auto logger = spdlog::stderr_color_mt("citecheck");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+// The fields of the LogWithFields call running on this thread (spdlog's synchronous loggers
+// format on the calling thread), or null.
+thread_local const std::initializer_list<LogField>* tls_fields = nullptr;
+
+// The process fields, rendered as `,"key":"value"...` for JSON lines. Replaced whole (and the
+// old rendering leaked, a few bytes per SetProcessLogField call) so readers need no lock.
+absl::Mutex process_fields_mu;
+std::vector<std::pair<std::string, std::string>> process_fields ABSL_GUARDED_BY(process_fields_mu);
+std::atomic<const std::string*> process_fields_json{nullptr};
+
+// Whether InitLogging chose JSON (then LogWithFields hands the fields to the formatter instead
+// of appending them to the message).
+std::atomic<bool> json_format{false};
+
+absl::string_view LevelName(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    default:
+      return "error";
+  }
+}
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not one.
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
+  const auto byte = [&text](size_t at) { return static_cast<unsigned char>(text[at]); };
+  const unsigned char lead = byte(i);
+  size_t length;
+  uint32_t min;
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2;
+    min = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3;
+    min = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  uint32_t code = lead & (0x7F >> length);
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (byte(i + k) & 0x3F);
+  }
+  if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
+}
+
+void AppendJsonLine(int64_t ts_millis, spdlog::level::level_enum level, absl::string_view msg,
+                    const std::initializer_list<LogField>* fields, std::string* out) {
+  const absl::Time ts = absl::FromUnixMillis(ts_millis);
+  absl::StrAppend(out, "{\"ts\":\"",
+                  absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", ts, absl::UTCTimeZone()),
+                  "\",\"level\":\"", LevelName(level), "\",\"msg\":\"", JsonEscape(msg), "\"");
+  if (const std::string* process = process_fields_json.load(std::memory_order_acquire)) {
+    out->append(*process);
+  }
+  if (fields != nullptr) {
+    for (const LogField& field : *fields) {
+      absl::StrAppend(out, ",\"", JsonEscape(field.key()), "\":");
+      if (field.number()) {
+        out->append(field.value());
+      } else {
+        absl::StrAppend(out, "\"", JsonEscape(field.value()), "\"");
+      }
+    }
+  }
+  out->push_back('}');
+}
+
+// spdlog formatter writing one JSON object per line.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const int64_t millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    std::string line;
+    AppendJsonLine(millis, msg.level, absl::string_view(msg.payload.data(), msg.payload.size()),
+                   tls_fields, &line);
+    line.push_back('\n');
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+// gRPC's gpr_log lines, through our logger.
+void GrpcLogToSpdlog(gpr_log_func_args* args) {
+  spdlog::level::level_enum level = spdlog::level::info;
+  if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = spdlog::level::debug;
+  if (args->severity == GPR_LOG_SEVERITY_ERROR) level = spdlog::level::err;
+  LogWithFields(level, args->message == nullptr ? "" : args->message,
+                {{"source", "grpc"},
+                 {"file", absl::StrCat(args->file == nullptr ? "" : args->file, ":", args->line)}});
+}
+
+}  // namespace
+
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name) {
+  if (name == "text") return LogFormat::kText;
+  if (name == "json") return LogFormat::kJson;
+  return absl::InvalidArgumentError(absl::StrCat("must be text or json, not '", name, "'"));
+}
+
+void InitLogging(absl::string_view level, LogFormat format) {
+  spdlog::drop("citecheck");
+  std::shared_ptr<spdlog::logger> logger;
+  if (format == LogFormat::kJson) {
+    logger = spdlog::stderr_logger_mt("citecheck");
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    logger = spdlog::stderr_color_mt("citecheck");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  }
   spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
   if (parsed == spdlog::level::off && level != "off") parsed = spdlog::level::info;
   logger->set_level(parsed);
-  logger->flush_on(spdlog::level::info);
+  logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
+  json_format.store(format == LogFormat::kJson);
+  gpr_set_log_function(GrpcLogToSpdlog);
+}
+
+LogField::LogField(absl::string_view key, int64_t value)
+    : key_(key), value_(absl::StrCat(value)), number_(true) {}
+
+LogField::LogField(absl::string_view key, double value)
+    : key_(key), value_(absl::StrFormat("%.3f", value)), number_(true) {}
+
+void LogWithFields(spdlog::level::level_enum level, absl::string_view msg,
+                   std::initializer_list<LogField> fields) {
+  std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
+  if (!logger->should_log(level)) return;
+  if (json_format.load(std::memory_order_relaxed)) {
+    tls_fields = &fields;
+    logger->log(level, "{}", std::string_view(msg.data(), msg.size()));
+    tls_fields = nullptr;
+    return;
+  }
+  std::string text(msg);
+  for (const LogField& field : fields) {
+    const bool quote = !field.number() && field.value().find(' ') != std::string::npos;
+    absl::StrAppend(&text, " ", field.key(), "=", quote ? "\"" : "", field.value(),
+                    quote ? "\"" : "");
+  }
+  logger->log(level, "{}", text);
+}
+
+void SetProcessLogField(absl::string_view key, absl::string_view value) {
+  absl::MutexLock lock(&process_fields_mu);
+  bool replaced = false;
+  for (auto& [k, v] : process_fields) {
+    if (k == key) {
+      v = std::string(value);
+      replaced = true;
+    }
+  }
+  if (!replaced) process_fields.emplace_back(std::string(key), std::string(value));
+  std::string rendered;
+  for (const auto& [k, v] : process_fields) {
+    absl::StrAppend(&rendered, ",\"", JsonEscape(k), "\":\"", JsonEscape(v), "\"");
+  }
+  process_fields_json.store(new std::string(std::move(rendered)), std::memory_order_release);
+}
+
+std::string FormatJsonLogLine(int64_t ts_millis, spdlog::level::level_enum level,
+                              absl::string_view msg, std::initializer_list<LogField> fields) {
+  std::string line;
+  AppendJsonLine(ts_millis, level, msg, &fields, &line);
+  return line;
+}
+
+std::string JsonEscape(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(text, i);
+      if (length == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD
+        ++i;
+      } else {
+        out.append(text.data() + i, length);
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          absl::StrAppend(&out, absl::StrFormat("\\u%04x", c));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  return out;
 }
 
 std::string Redacted(absl::string_view secret) { return Sha256Hex(secret).substr(0, 8); }

@@ -8,6 +8,7 @@
 #include "server/common/errors.h"
 #include "server/common/logging.h"
 #include "server/common/proto_time.h"
+#include "server/common/service_metrics.h"
 #include "server/jobs/job_rules.h"
 
 namespace citecheck {
@@ -93,6 +94,9 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, BatchSpec batch
   job.model = batch.model.empty() ? checker_->ModelName() : std::move(batch.model);
   job.citations = std::move(batch.citations);
   job.citations_per_chunk = options_.citations_per_call;
+  job.document = batch.document;
+  job.inline_citations = std::move(batch.inline_citations);
+  job.inline_per_chunk = options_.inline_per_call;
   job.create_time = TruncateToMicros(clock_->Now());
   job.deadline = job.create_time + options_.job_deadline;
   absl::StatusOr<v1::Job> created = store_->Submit(job);
@@ -179,31 +183,91 @@ void JobManager::WorkerLoop() {
   }
 }
 
+namespace {
+
+ItemOutcome ReferenceOutcome(int index, absl::StatusOr<v1::CitationResult> result) {
+  ItemOutcome outcome;
+  outcome.index = index;
+  outcome.result = std::move(result);
+  return outcome;
+}
+
+ItemOutcome InlineOutcome(const Chunk& chunk, size_t i,
+                          absl::StatusOr<v1::InlineCitation> verdict) {
+  ItemOutcome outcome;
+  outcome.index = chunk.indices[i];
+  if (verdict.ok()) {
+    outcome.inline_citation = *std::move(verdict);
+    outcome.inline_citation->set_index(chunk.indices[i]);
+    outcome.inline_citation->set_text(chunk.citations[i]);
+    outcome.inline_citation->set_offset(chunk.offsets[i]);
+  } else {
+    outcome.inline_citation =
+        UncheckedInline(chunk.indices[i], chunk.citations[i], chunk.offsets[i], verdict.status());
+  }
+  return outcome;
+}
+
+absl::Status NoAnswer() {
+  return MakeError(absl::StatusCode::kInternal, reason::kLlmBadAnswer,
+                   "the checker returned no result for this citation");
+}
+
+}  // namespace
+
+// Checks `chunk` (its deadline passed: every item fails with JOB_DEADLINE_EXCEEDED).
+std::vector<ItemOutcome> JobManager::CheckChunk(const Chunk& chunk,
+                                                const std::atomic<bool>* cancelled) {
+  std::vector<ItemOutcome> outcomes;
+  const bool expired = clock_->Now() >= chunk.deadline;
+  const std::string model = chunk.model == checker_->ModelName() ? "" : chunk.model;
+  if (chunk.kind == ItemKind::kInline) {
+    std::vector<absl::StatusOr<v1::InlineCitation>> verdicts;
+    if (!expired) {
+      InlineCheckRequest request;
+      request.style = chunk.style;
+      request.references = chunk.references;
+      for (size_t i = 0; i < chunk.indices.size(); ++i) {
+        request.citations.push_back({chunk.indices[i], chunk.citations[i]});
+      }
+      request.model = model;
+      request.deadline = chunk.deadline;
+      request.cancelled = cancelled;
+      verdicts = checker_->MatchInline(request);
+    }
+    for (size_t i = 0; i < chunk.indices.size(); ++i) {
+      outcomes.push_back(
+          InlineOutcome(chunk, i,
+                        expired ? DeadlineExceededFailure()
+                                : (i < verdicts.size() ? std::move(verdicts[i]) : NoAnswer())));
+    }
+    return outcomes;
+  }
+  std::vector<absl::StatusOr<v1::CitationResult>> results;
+  if (!expired) {
+    CheckRequest request;
+    request.style = chunk.style;
+    request.citations = chunk.citations;
+    request.model = model;
+    request.deadline = chunk.deadline;
+    request.cancelled = cancelled;
+    results = checker_->Check(request);
+  }
+  for (size_t i = 0; i < chunk.indices.size(); ++i) {
+    outcomes.push_back(ReferenceOutcome(
+        chunk.indices[i], expired ? DeadlineExceededFailure()
+                                  : (i < results.size() ? std::move(results[i]) : NoAnswer())));
+  }
+  return outcomes;
+}
+
 void JobManager::RunChunk(Chunk chunk) {
   std::shared_ptr<CancelRegistry::Entry> entry = registry_.Enter(chunk.job_id);
   std::vector<ItemOutcome> outcomes;
-  if (!entry->stop.load()) {
-    if (clock_->Now() >= chunk.deadline) {
-      for (int index : chunk.indices) outcomes.push_back({index, DeadlineExceededFailure()});
-    } else {
-      CheckRequest request;
-      request.style = chunk.style;
-      request.citations = chunk.citations;
-      request.model = chunk.model == checker_->ModelName() ? "" : chunk.model;
-      request.deadline = chunk.deadline;
-      request.cancelled = &entry->stop;
-      std::vector<absl::StatusOr<v1::CitationResult>> results = checker_->Check(request);
-      for (size_t i = 0; i < chunk.indices.size(); ++i) {
-        if (i < results.size()) {
-          outcomes.push_back({chunk.indices[i], std::move(results[i])});
-        } else {
-          outcomes.push_back(
-              {chunk.indices[i], MakeError(absl::StatusCode::kInternal, reason::kLlmBadAnswer,
-                                           "the checker returned no result for this citation")});
-        }
-      }
-    }
-  }
+  Gauge& inflight = ServiceMetrics::Get().executor_inflight_chunks();
+  inflight.Increment();
+  if (!entry->stop.load()) outcomes = CheckChunk(chunk, &entry->stop);
+  inflight.Decrement();
   const StopReason reason = entry->Reason();
   registry_.Leave(chunk.job_id);
 
@@ -340,6 +404,9 @@ absl::Status JobManager::Register() {
 }
 
 void JobManager::Maintain(absl::Time now) {
+  if (absl::StatusOr<int64_t> queued = store_->QueuedChunks(); queued.ok()) {
+    ServiceMetrics::Get().queue_chunks().Set(static_cast<double>(*queued));
+  }
   for (int round = 0; round < 10; ++round) {
     absl::StatusOr<int> ended = store_->ExpireDeadlines(now, options_.maintenance_batch);
     if (!ended.ok() || *ended == 0) break;

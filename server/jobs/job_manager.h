@@ -25,6 +25,7 @@ namespace citecheck {
 
 struct JobManagerOptions {
   int citations_per_call = 5;  // citations per Checker call (one chunk)
+  int inline_per_call = 10;    // in-text citations per MatchInline call
   int max_inflight = 16;       // chunks claimed by this replica at once (checked or
                                // waiting to be recorded): its LLM concurrency
   absl::Duration job_deadline = absl::Minutes(30);  // what is unchecked then fails
@@ -56,6 +57,9 @@ struct BatchSpec {
   std::string request_id;            // "" = none
   std::string input_fingerprint;     // identifies the input for request_id reuse
   std::vector<std::string> citations;
+  // Document input: the in-text citations of the body (see NewJob).
+  bool document = false;
+  std::vector<NewJob::InlineItem> inline_citations;
 };
 
 // Runs this replica's share of the jobs (DESIGN §4a): registers the replica and keeps its lease
@@ -120,6 +124,7 @@ class JobManager {
   void RecordLoop();
   void CancelWatchLoop();
   void RunChunk(Chunk chunk);
+  std::vector<ItemOutcome> CheckChunk(const Chunk& chunk, const std::atomic<bool>* cancelled);
   // `chunks` claimed chunks left this replica (recorded, handed back or dropped).
   void Done(int chunks);
   absl::Status Register();

@@ -30,6 +30,8 @@ v1::Job NewJobSnapshot(const NewJob& spec, const Reservation& reservation, absl:
   if (accepted == 0) SetTimestamp(create_time, job.mutable_finish_time());
   job.set_model(spec.model);
   job.set_request_id(spec.request_id);
+  job.set_inline_total(static_cast<int32_t>(spec.inline_citations.size()));
+  job.set_inline_skipped(spec.document && job.partial());
   return job;
 }
 
@@ -69,7 +71,31 @@ v1::JobEvent ItemEvent(const std::string& job_id, const absl::StatusOr<v1::Citat
   return event;
 }
 
-bool AllItemsDone(const v1::Job& job) { return job.succeeded() + job.failed() >= job.accepted(); }
+int InlineToCheck(const v1::Job& job) { return job.inline_skipped() ? 0 : job.inline_total(); }
+
+bool AllItemsDone(const v1::Job& job, int inline_done) {
+  return job.succeeded() + job.failed() >= job.accepted() && inline_done >= InlineToCheck(job);
+}
+
+v1::JobEvent InlineEvent(const std::string& job_id, const v1::InlineCitation& citation,
+                         int64_t sequence, absl::Time now) {
+  v1::JobEvent event;
+  event.set_job_id(job_id);
+  event.set_sequence(sequence);
+  SetTimestamp(now, event.mutable_time());
+  *event.mutable_inline_citation() = citation;
+  return event;
+}
+
+v1::InlineCitation UncheckedInline(int index, const std::string& text, int offset,
+                                   const absl::Status& status) {
+  v1::InlineCitation citation;
+  citation.set_index(index);
+  citation.set_text(text);
+  citation.set_offset(offset);
+  *citation.mutable_error() = ToRpcStatus(status);
+  return citation;
+}
 
 void SetTerminal(v1::Job& job, v1::JobState state, absl::Time now) {
   job.set_state(state);

@@ -23,14 +23,25 @@ v1::Job NewJobSnapshot(const NewJob& job, const Reservation& reservation, absl::
 // `now`, whose last_sequence is `sequence` (the event's own sequence number, set too).
 v1::JobEvent JobUpdateEvent(const v1::Job& job, int64_t sequence, absl::Time now);
 
+// An inline_citation event of `citation` at `sequence`.
+v1::JobEvent InlineEvent(const std::string& job_id, const v1::InlineCitation& citation,
+                         int64_t sequence, absl::Time now);
+// The verdict recorded for in-text citation `query` whose check ended with `status` (an error:
+// deadline, worker lost, ...): match UNSPECIFIED with `error` set.
+v1::InlineCitation UncheckedInline(int index, const std::string& text, int offset,
+                                   const absl::Status& status);
+
 // A result or failure event of item `index` at `sequence`.
 v1::JobEvent ItemEvent(const std::string& job_id, const absl::StatusOr<v1::CitationResult>& outcome,
                        int index, int64_t sequence, absl::Time now);
 // The failure recorded for an item whose outcome is `status` (an error).
 v1::ItemFailure ItemFailureOf(int index, const absl::Status& status);
 
-// True when every accepted item of `job` has a result or a failure.
-bool AllItemsDone(const v1::Job& job);
+// The in-text citations of `job` that are checked: all of a document's, unless it is partial.
+int InlineToCheck(const v1::Job& job);
+// True when every accepted citation of `job` has a result or a failure and `inline_done`
+// in-text citations have their verdict out of InlineToCheck(job).
+bool AllItemsDone(const v1::Job& job, int inline_done);
 // Ends `job` (REQUIRES: AllItemsDone) at `now`: SUCCEEDED when anything was checked, else
 // FAILED with `last_failure` (the status of the item that failed last) as its error.
 void FinishByOutcome(v1::Job& job, const google::rpc::Status& last_failure, absl::Time now);

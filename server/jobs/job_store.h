@@ -43,6 +43,18 @@ struct NewJob {
   int citations_per_chunk = 5;
   absl::Time create_time;
   absl::Time deadline;  // create_time + the job deadline
+
+  // Document input: the body's in-text citations, in order of appearance (InlineCitation.index
+  // is the position here). They are matched against `citations` (the reference list) in chunks
+  // of inline_per_chunk when every reference was accepted; a partial job skips them
+  // (inline_skipped). Never charged.
+  bool document = false;
+  struct InlineItem {
+    std::string text;
+    int offset = 0;  // UTF-8 byte offset in the body's plain text
+  };
+  std::vector<InlineItem> inline_citations;
+  int inline_per_chunk = 10;
 };
 
 // A unit of work: consecutive items of one kind of one job, checked in one Checker call by the
@@ -55,6 +67,10 @@ struct Chunk {
   ItemKind kind = ItemKind::kReference;
   std::vector<int> indices;            // item indices, ascending
   std::vector<std::string> citations;  // citations[i] is the input of item indices[i]
+  // kInline chunks only: offsets[i] is the body offset of item indices[i], and `references`
+  // the job's whole reference list.
+  std::vector<int> offsets;
+  std::vector<std::string> references;
   v1::Style style = v1::STYLE_APA7;
   std::string model;
   absl::Time deadline;
@@ -62,8 +78,16 @@ struct Chunk {
 
 // The outcome of one item of a chunk.
 struct ItemOutcome {
+  ItemOutcome() = default;
+  // A reference item's outcome.
+  ItemOutcome(int index, absl::StatusOr<v1::CitationResult> result)
+      : index(index), result(std::move(result)) {}
+
   int index = 0;
-  absl::StatusOr<v1::CitationResult> result;  // error = an item failure with its reason
+  // kReference items: the result, or an error (an item failure with its reason).
+  absl::StatusOr<v1::CitationResult> result = absl::UnknownError("no result");
+  // kInline items: the verdict, or `error` set when it could not be checked.
+  std::optional<v1::InlineCitation> inline_citation;
 };
 
 // What a replica reports for one claimed chunk.
@@ -229,6 +253,9 @@ class JobStore {
   // Releases, once, the open reservations whose job does not exist (left by a crash of an
   // older version that kept jobs in memory). Returns how many citations were released.
   virtual absl::StatusOr<int> ReleaseOrphanReservations(absl::Time now) = 0;
+
+  // Unfinished chunks in the whole queue (every replica's), as the queue bound counts them.
+  virtual absl::StatusOr<int64_t> QueuedChunks() = 0;
 
   // The key that MACs ListJobs page tokens: the same for every replica of one database,
   // created on first use. 32 bytes.

@@ -4,8 +4,10 @@
 #include <utility>
 
 #include "absl/random/random.h"
+#include "server/checking/inline_matcher.h"
 #include "server/common/errors.h"
 #include "server/common/proto_time.h"
+#include "server/jobs/job_metrics.h"
 #include "server/jobs/job_protos.h"
 #include "server/jobs/job_rules.h"
 
@@ -38,6 +40,7 @@ MemoryJobStore::MemoryJobStore(JobStoreOptions options, MemoryAccountStore* acco
     : options_(options), accounts_(accounts), sink_(sink), page_token_key_(RandomKey()) {}
 
 void MemoryJobStore::Publish(Outbox outbox) {
+  CountCommittedEvents(outbox);
   for (auto& [job_id, events] : outbox) sink_->Publish(job_id, std::move(events));
 }
 
@@ -67,7 +70,54 @@ v1::Job MemoryJobStore::Snapshot(const JobRecord& record) {
   v1::Job job = record.job;
   for (const auto& [index, result] : record.results) *job.add_results() = result;
   for (const auto& [index, failure] : record.failures) *job.add_failures() = failure;
+  for (const auto& [index, citation] : record.inline_results)
+    *job.add_inline_citations() = citation;
   return job;
+}
+
+v1::JobEvent MemoryJobStore::RecordInline(JobRecord& record, v1::InlineCitation citation,
+                                          absl::Time now) {
+  Item& item = record.inline_items[citation.index()];
+  item.state = citation.has_error() ? ItemState::kFailed : ItemState::kSucceeded;
+  citation.set_offset(item.offset);
+  record.inline_results[citation.index()] = citation;
+  return AddEvent(record, InlineEvent(record.job.job_id(), citation, 0, now));
+}
+
+void MemoryJobStore::FinishIfDone(JobRecord& record, const google::rpc::Status& last_failure,
+                                  absl::Time now, std::vector<v1::JobEvent>& events) {
+  if (IsTerminalState(record.job.state()) ||
+      !AllItemsDone(record.job, static_cast<int>(record.inline_results.size()))) {
+    return;
+  }
+  if (record.document && !record.job.inline_skipped()) {
+    std::vector<v1::InlineCitation> verdicts;
+    for (const auto& [index, citation] : record.inline_results) verdicts.push_back(citation);
+    for (int32_t uncited : UncitedReferences(record.job.total(), verdicts)) {
+      record.job.add_uncited_references(uncited);
+    }
+  }
+  FinishByOutcome(record.job, last_failure, now);
+  record.finish_time = now;
+  events.push_back(AddJobUpdate(record, now));
+}
+
+void MemoryJobStore::FailPending(JobRecord& record, ItemKind kind, int first, int count,
+                                 const absl::Status& status, absl::Time now,
+                                 std::vector<v1::JobEvent>& events) {
+  std::vector<Settlement> releases;
+  std::vector<Item>& items = kind == ItemKind::kReference ? record.items : record.inline_items;
+  for (int i = first; i < first + count && i < static_cast<int>(items.size()); ++i) {
+    if (items[i].state != ItemState::kPending) continue;
+    if (kind == ItemKind::kReference) {
+      releases.push_back({record.job.job_id(), i, Settlement::Kind::kRelease});
+      events.push_back(RecordItem(record, i, status, now));
+    } else {
+      events.push_back(
+          RecordInline(record, UncheckedInline(i, items[i].input, items[i].offset, status), now));
+    }
+  }
+  accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
 }
 
 v1::JobEvent MemoryJobStore::RecordItem(JobRecord& record, int index,
@@ -99,17 +149,14 @@ void MemoryJobStore::DropChunks(const std::string& job_id) {
 
 void MemoryJobStore::FailPendingAndFinish(JobRecord& record, const absl::Status& status,
                                           absl::Time now, std::vector<v1::JobEvent>& events) {
-  std::vector<Settlement> releases;
-  for (size_t i = 0; i < record.items.size(); ++i) {
-    if (record.items[i].state != ItemState::kPending) continue;
-    releases.push_back({record.job.job_id(), static_cast<int>(i), Settlement::Kind::kRelease});
-    events.push_back(RecordItem(record, static_cast<int>(i), status, now));
-  }
-  accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
+  FailPending(record, ItemKind::kReference, 0, static_cast<int>(record.items.size()), status, now,
+              events);
+  FailPending(record, ItemKind::kInline, 0, static_cast<int>(record.inline_items.size()), status,
+              now, events);
   DropChunks(record.job.job_id());
-  FinishByOutcome(record.job, ToRpcStatus(status), now);
-  record.finish_time = now;
-  events.push_back(AddJobUpdate(record, now));
+  const google::rpc::Status last =
+      record.failures.empty() ? ToRpcStatus(status) : record.failures.rbegin()->second.status();
+  FinishIfDone(record, last, now, events);
 }
 
 absl::StatusOr<v1::Job> MemoryJobStore::Submit(const NewJob& spec) {
@@ -130,7 +177,9 @@ absl::StatusOr<v1::Job> MemoryJobStore::Submit(const NewJob& spec) {
       }
     }
     const int total = static_cast<int>(spec.citations.size());
-    const int wanted = ChunkCount(total, spec.citations_per_chunk);
+    const int wanted =
+        ChunkCount(total, spec.citations_per_chunk) +
+        ChunkCount(static_cast<int>(spec.inline_citations.size()), spec.inline_per_chunk);
     const int queued = static_cast<int>(chunks_.size());
     if (queued + wanted > options_.max_queued_chunks) {
       return QueueFullError(queued, wanted, options_.max_queued_chunks);
@@ -147,26 +196,39 @@ absl::StatusOr<v1::Job> MemoryJobStore::Submit(const NewJob& spec) {
     record->deadline = TruncateToMicros(spec.deadline);
     const int accepted = record->job.accepted();
     for (int i = 0; i < accepted; ++i) record->items.push_back({spec.citations[i]});
+    record->document = spec.document;
+    if (InlineToCheck(record->job) > 0) {
+      for (const NewJob::InlineItem& item : spec.inline_citations) {
+        record->inline_items.push_back({item.text, ItemState::kPending, item.offset});
+      }
+    }
     if (accepted == 0) record->finish_time = now;
 
     // The new job's chunks take their turns among the queued ones (round-robin by job).
     const int64_t base = queue_.empty() ? 0 : queue_.begin()->first;
-    const int per_chunk = std::max(1, spec.citations_per_chunk);
-    for (int begin = 0, turn = 0; begin < accepted; begin += per_chunk, ++turn) {
-      ChunkRecord chunk;
-      chunk.job_id = spec.job_id;
-      chunk.first_index = begin;
-      chunk.count = std::min(per_chunk, accepted - begin);
-      chunk.turn = base + turn;
-      const int64_t id = next_chunk_id_++;
-      Enqueue(id, chunk);
-      chunks_.emplace(id, std::move(chunk));
-    }
+    int64_t turn = base;
+    auto cut = [&](ItemKind kind, int items, int per_chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      per_chunk = std::max(1, per_chunk);
+      for (int begin = 0; begin < items; begin += per_chunk) {
+        ChunkRecord chunk;
+        chunk.job_id = spec.job_id;
+        chunk.kind = kind;
+        chunk.first_index = begin;
+        chunk.count = std::min(per_chunk, items - begin);
+        chunk.turn = turn++;
+        const int64_t id = next_chunk_id_++;
+        Enqueue(id, chunk);
+        chunks_.emplace(id, std::move(chunk));
+      }
+    };
+    cut(ItemKind::kReference, accepted, spec.citations_per_chunk);
+    cut(ItemKind::kInline, static_cast<int>(record->inline_items.size()), spec.inline_per_chunk);
     outbox.push_back({spec.job_id, {AddJobUpdate(*record, now)}});
     snapshot = Snapshot(*record);
     if (!spec.request_id.empty()) request_ids_[{record->owner_key, spec.request_id}] = spec.job_id;
     jobs_[spec.job_id] = std::move(record);
   }
+  CountSubmittedJob(snapshot);
   Publish(std::move(outbox));
   return snapshot;
 }
@@ -193,9 +255,15 @@ absl::StatusOr<std::vector<Chunk>> MemoryJobStore::Claim(const std::string& owne
       chunk.style = record.job.style();
       chunk.model = record.job.model();
       chunk.deadline = record.deadline;
+      const std::vector<Item>& items =
+          row.kind == ItemKind::kReference ? record.items : record.inline_items;
       for (int i = row.first_index; i < row.first_index + row.count; ++i) {
         chunk.indices.push_back(i);
-        chunk.citations.push_back(record.items[i].input);
+        chunk.citations.push_back(items[i].input);
+        if (row.kind == ItemKind::kInline) chunk.offsets.push_back(items[i].offset);
+      }
+      if (row.kind == ItemKind::kInline) {
+        for (const Item& reference : record.items) chunk.references.push_back(reference.input);
       }
       claimed.push_back(std::move(chunk));
       if (record.job.state() == v1::JOB_STATE_PENDING) {
@@ -229,10 +297,18 @@ absl::StatusOr<RecordResult> MemoryJobStore::Record(const std::string& owner,
       JobRecord& record = *jobs_.at(row.job_id);
       std::vector<v1::JobEvent>& job_events = events[row.job_id];
       for (const ItemOutcome& item : outcome.items) {
-        if (item.index < row.first_index || item.index >= row.first_index + row.count ||
-            record.items[item.index].state != ItemState::kPending) {
+        if (item.index < row.first_index || item.index >= row.first_index + row.count) continue;
+        if (row.kind == ItemKind::kInline) {
+          if (!item.inline_citation.has_value() ||
+              record.inline_items[item.index].state != ItemState::kPending) {
+            continue;
+          }
+          v1::InlineCitation citation = *item.inline_citation;
+          citation.set_index(item.index);
+          job_events.push_back(RecordInline(record, std::move(citation), now));
           continue;
         }
+        if (record.items[item.index].state != ItemState::kPending) continue;
         settlements.push_back(
             {row.job_id, item.index,
              item.result.ok() ? Settlement::Kind::kCharge : Settlement::Kind::kRelease});
@@ -240,14 +316,10 @@ absl::StatusOr<RecordResult> MemoryJobStore::Record(const std::string& owner,
       }
       chunks_.erase(chunk);
       result.recorded.push_back(outcome.chunk_id);
-      if (AllItemsDone(record.job) && !IsTerminalState(record.job.state())) {
-        const google::rpc::Status last_failure = record.failures.empty()
-                                                     ? google::rpc::Status()
-                                                     : record.failures.rbegin()->second.status();
-        FinishByOutcome(record.job, last_failure, now);
-        record.finish_time = now;
-        job_events.push_back(AddJobUpdate(record, now));
-      }
+      const google::rpc::Status last_failure = record.failures.empty()
+                                                   ? google::rpc::Status()
+                                                   : record.failures.rbegin()->second.status();
+      FinishIfDone(record, last_failure, now, job_events);
     }
     accounts_->Settle(settlements).IgnoreError();  // in memory: never fails for reserved items
     for (auto& [job_id, job_events] : events) {
@@ -276,6 +348,7 @@ absl::StatusOr<v1::Job> MemoryJobStore::Cancel(const std::string& job_id,
   now = TruncateToMicros(now);
   Outbox outbox;
   v1::Job snapshot;
+  int released = 0;
   {
     absl::MutexLock lock(&mu_);
     JobRecord* record = FindOwned(job_id, owner_key);
@@ -287,7 +360,11 @@ absl::StatusOr<v1::Job> MemoryJobStore::Cancel(const std::string& job_id,
         releases.push_back({job_id, static_cast<int>(i), Settlement::Kind::kRelease});
         record->items[i].state = ItemState::kCancelled;
       }
+      for (Item& item : record->inline_items) {
+        if (item.state == ItemState::kPending) item.state = ItemState::kCancelled;
+      }
       accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
+      released = static_cast<int>(releases.size());
       DropChunks(job_id);
       SetTerminal(record->job, v1::JOB_STATE_CANCELLED, now);
       record->finish_time = now;
@@ -295,6 +372,7 @@ absl::StatusOr<v1::Job> MemoryJobStore::Cancel(const std::string& job_id,
     }
     snapshot = Snapshot(*record);
   }
+  CountCancelReleases(released);
   Publish(std::move(outbox));
   return snapshot;
 }
@@ -413,20 +491,10 @@ void MemoryJobStore::ChunkHolderDied(int64_t chunk_id, absl::Time now, Outbox& o
   // Its holders kept dying on it: its pending items fail with WORKER_LOST (released).
   JobRecord& record = *jobs_.at(chunk.job_id);
   std::vector<v1::JobEvent> events;
-  std::vector<Settlement> releases;
-  for (int i = chunk.first_index; i < chunk.first_index + chunk.count; ++i) {
-    if (record.items[i].state != ItemState::kPending) continue;
-    releases.push_back({chunk.job_id, i, Settlement::Kind::kRelease});
-    events.push_back(RecordItem(record, i, WorkerLostFailure(), now));
-  }
-  accounts_->Settle(releases).IgnoreError();  // in memory: never fails for reserved items
+  FailPending(record, chunk.kind, chunk.first_index, chunk.count, WorkerLostFailure(), now, events);
   const std::string job_id = chunk.job_id;
   chunks_.erase(chunk_id);
-  if (AllItemsDone(record.job) && !IsTerminalState(record.job.state())) {
-    FinishByOutcome(record.job, ToRpcStatus(WorkerLostFailure()), now);
-    record.finish_time = now;
-    events.push_back(AddJobUpdate(record, now));
-  }
+  FinishIfDone(record, ToRpcStatus(WorkerLostFailure()), now, events);
   outbox.emplace_back(job_id, std::move(events));
 }
 
@@ -509,5 +577,10 @@ absl::StatusOr<int> MemoryJobStore::ReleaseOrphanReservations(absl::Time) {
 }
 
 absl::StatusOr<std::string> MemoryJobStore::PageTokenKey() { return page_token_key_; }
+
+absl::StatusOr<int64_t> MemoryJobStore::QueuedChunks() {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(chunks_.size());
+}
 
 }  // namespace citecheck

@@ -56,6 +56,7 @@ class MemoryJobStore final : public JobStore {
                                         absl::Duration dead_after) override;
   absl::Status UnregisterReplica(const std::string& name, int64_t incarnation) override;
   absl::StatusOr<int> ReleaseOrphanReservations(absl::Time now) override;
+  absl::StatusOr<int64_t> QueuedChunks() override;
   absl::StatusOr<std::string> PageTokenKey() override;
 
  private:
@@ -64,6 +65,7 @@ class MemoryJobStore final : public JobStore {
   struct Item {
     std::string input;
     ItemState state = ItemState::kPending;
+    int offset = 0;  // in-text items: the body offset
   };
 
   struct JobRecord {
@@ -76,6 +78,9 @@ class MemoryJobStore final : public JobStore {
     std::vector<Item> items;  // one per accepted citation
     std::map<int, v1::CitationResult> results;
     std::map<int, v1::ItemFailure> failures;
+    bool document = false;
+    std::vector<Item> inline_items;  // one per in-text citation checked (none when skipped)
+    std::map<int, v1::InlineCitation> inline_results;
     std::vector<v1::JobEvent> events;  // events[i].sequence() == i + 1
   };
 
@@ -109,10 +114,20 @@ class MemoryJobStore final : public JobStore {
   // Records `outcome` of pending item `index` (REQUIRES: pending); returns its event.
   static v1::JobEvent RecordItem(JobRecord& record, int index,
                                  const absl::StatusOr<v1::CitationResult>& outcome, absl::Time now);
+  // Records the verdict of pending in-text item `citation.index()`; returns its event.
+  static v1::JobEvent RecordInline(JobRecord& record, v1::InlineCitation citation, absl::Time now);
+  // Ends the job by its outcome (with its uncited references) when every item is done.
+  static void FinishIfDone(JobRecord& record, const google::rpc::Status& last_failure,
+                           absl::Time now, std::vector<v1::JobEvent>& events);
+  // The pending items of [first, first + count) of `kind` fail with `status` (references are
+  // released).
+  void FailPending(JobRecord& record, ItemKind kind, int first, int count,
+                   const absl::Status& status, absl::Time now, std::vector<v1::JobEvent>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes every chunk of `job_id` from the queue and the chunk table.
   void DropChunks(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Fails every pending item of `record` with `status` (released), then ends the job by its
-  // outcome. Appends the events to `events`.
+  // Fails every pending item of `record` with `status` (references released), then ends the
+  // job by its outcome. Appends the events to `events`.
   void FailPendingAndFinish(JobRecord& record, const absl::Status& status, absl::Time now,
                             std::vector<v1::JobEvent>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A chunk whose holder died: queued again, or failed with WORKER_LOST after kMaxChunkDeaths.

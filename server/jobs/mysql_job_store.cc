@@ -8,11 +8,16 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/checking/inline_matcher.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
 #include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
+#include "server/jobs/job_metrics.h"
 #include "server/jobs/job_protos.h"
 #include "server/jobs/job_rules.h"
 
@@ -25,7 +30,10 @@ constexpr int kQueueShards = 16;           // rows of queue_counts
 // job_items.state
 enum ItemStateCode { kItemPending = 0, kItemSucceeded = 1, kItemFailed = 2, kItemCancelled = 3 };
 // job_events.kind
-enum EventKindCode { kEventJobUpdate = 0, kEventResult = 1, kEventFailure = 2 };
+enum EventKindCode { kEventJobUpdate = 0, kEventResult = 1, kEventFailure = 2, kEventInline = 3 };
+// job_items.kind
+constexpr int kReferenceItem = static_cast<int>(ItemKind::kReference);
+constexpr int kInlineItem = static_cast<int>(ItemKind::kInline);
 
 using Outbox = std::vector<std::pair<std::string, std::vector<v1::JobEvent>>>;
 
@@ -79,16 +87,20 @@ const std::string& JobColumns() {
       MicrosSql("create_time"), ", ", MicrosSql("finish_time"),
       ", last_sequence, model,"
       " request_id, input_fingerprint, ",
-      MicrosSql("deadline")));
+      MicrosSql("deadline"), ", document, inline_total, inline_skipped, inline_done, uncited"));
   return *kColumns;
 }
 
 struct JobRow {
-  v1::Job job;  // without results and failures
+  v1::Job job;  // without results, failures and inline citations
   std::string owner_key;
   std::string input_fingerprint;
   absl::Time deadline;
+  bool document = false;
+  int inline_done = 0;
 };
+
+std::string UncitedText(const v1::Job& job) { return absl::StrJoin(job.uncited_references(), ","); }
 
 absl::StatusOr<JobRow> ReadJobRow(const SqlRow& row) {
   JobRow out;
@@ -120,6 +132,17 @@ absl::StatusOr<JobRow> ReadJobRow(const SqlRow& row) {
   job.set_request_id(row.String(15));
   out.input_fingerprint = row.String(16);
   out.deadline = absl::FromUnixMicros(row.Int(17));
+  out.document = row.Int(18) != 0;
+  job.set_inline_total(static_cast<int32_t>(row.Int(19)));
+  job.set_inline_skipped(row.Int(20) != 0);
+  out.inline_done = static_cast<int>(row.Int(21));
+  for (absl::string_view index : absl::StrSplit(row.String(22), ',', absl::SkipEmpty())) {
+    int32_t value = 0;
+    if (!absl::SimpleAtoi(index, &value)) {
+      return absl::InternalError("storage: a stored job has malformed uncited references");
+    }
+    job.add_uncited_references(value);
+  }
   return out;
 }
 
@@ -152,12 +175,14 @@ absl::StatusOr<std::optional<JobRow>> ReadOneJob(Session& tx, const std::string&
 // The job with its results and failures.
 absl::StatusOr<v1::Job> WithOutcomes(Session& tx, JobRow row) {
   ASSIGN_OR_RETURN(std::vector<SqlRow> items,
-                   tx.Query("SELECT item_index, state, HEX(outcome) FROM job_items"
-                            " WHERE job_id = ? AND kind = 0 AND state IN (1, 2)"
-                            " ORDER BY item_index",
+                   tx.Query("SELECT item_index, state, HEX(outcome), kind FROM job_items"
+                            " WHERE job_id = ? AND state IN (1, 2)"
+                            " ORDER BY kind, item_index",
                             {row.job.job_id()}));
   for (const SqlRow& item : items) {
-    if (item.Int(1) == kItemSucceeded) {
+    if (item.Int(3) == kInlineItem) {
+      RETURN_IF_ERROR(ParseHex(item.String(2), row.job.add_inline_citations()));
+    } else if (item.Int(1) == kItemSucceeded) {
       RETURN_IF_ERROR(ParseHex(item.String(2), row.job.add_results()));
     } else {
       RETURN_IF_ERROR(ParseHex(item.String(2), row.job.add_failures()));
@@ -173,6 +198,7 @@ struct LockedJob {
   JobRow row;
   std::vector<v1::JobEvent> events;  // new events, full payloads, in sequence order
   google::rpc::Status last_failure;
+  std::vector<v1::InlineCitation> new_verdicts;  // in-text verdicts recorded by this transaction
   bool changed = false;
 };
 
@@ -199,13 +225,13 @@ void RecordItem(LockedJob& job, int index, const absl::StatusOr<v1::CitationResu
   v1::JobEvent event = ItemEvent(snapshot.job_id(), outcome, index, sequence, now);
   if (outcome.ok()) {
     snapshot.set_succeeded(snapshot.succeeded() + 1);
-    writes.item_rows.insert(writes.item_rows.end(),
-                            {snapshot.job_id(), 0, index, kItemSucceeded, Hex(event.result())});
+    writes.item_rows.insert(writes.item_rows.end(), {snapshot.job_id(), kReferenceItem, index,
+                                                     kItemSucceeded, Hex(event.result())});
   } else {
     snapshot.set_failed(snapshot.failed() + 1);
     job.last_failure = event.failure().status();
-    writes.item_rows.insert(writes.item_rows.end(),
-                            {snapshot.job_id(), 0, index, kItemFailed, Hex(event.failure())});
+    writes.item_rows.insert(writes.item_rows.end(), {snapshot.job_id(), kReferenceItem, index,
+                                                     kItemFailed, Hex(event.failure())});
   }
   writes.settlements.push_back(
       {snapshot.job_id(), index,
@@ -214,23 +240,82 @@ void RecordItem(LockedJob& job, int index, const absl::StatusOr<v1::CitationResu
   job.changed = true;
 }
 
-void FinishIfDone(LockedJob& job, absl::Time now) {
-  if (IsTerminalState(job.row.job.state()) || !AllItemsDone(job.row.job)) return;
+// Records the verdict of pending in-text item `citation.index()` of `job` (never charged).
+void RecordInline(LockedJob& job, const v1::InlineCitation& citation, absl::Time now,
+                  Writes& writes) {
+  v1::Job& snapshot = job.row.job;
+  const int64_t sequence = snapshot.last_sequence() + 1;
+  snapshot.set_last_sequence(sequence);
+  writes.item_rows.insert(writes.item_rows.end(),
+                          {snapshot.job_id(), kInlineItem, citation.index(),
+                           citation.has_error() ? kItemFailed : kItemSucceeded, Hex(citation)});
+  ++job.row.inline_done;
+  job.new_verdicts.push_back(citation);
+  job.events.push_back(InlineEvent(snapshot.job_id(), citation, sequence, now));
+  job.changed = true;
+}
+
+// Ends `job` by its outcome when every item is done; a document gets its uncited references
+// from every in-text verdict (those stored before and those of this transaction).
+absl::Status FinishIfDone(Session& tx, LockedJob& job, absl::Time now) {
+  if (IsTerminalState(job.row.job.state()) || !AllItemsDone(job.row.job, job.row.inline_done)) {
+    return absl::OkStatus();
+  }
+  if (job.row.document && !job.row.job.inline_skipped()) {
+    ASSIGN_OR_RETURN(std::vector<SqlRow> stored,
+                     tx.Query("SELECT HEX(outcome) FROM job_items WHERE job_id = ? AND kind = 1"
+                              " AND state IN (1, 2)",
+                              {job.row.job.job_id()}));
+    std::vector<v1::InlineCitation> verdicts = job.new_verdicts;
+    for (const SqlRow& row : stored) {
+      verdicts.emplace_back();
+      RETURN_IF_ERROR(ParseHex(row.String(0), &verdicts.back()));
+    }
+    for (int32_t uncited : UncitedReferences(job.row.job.total(), verdicts)) {
+      job.row.job.add_uncited_references(uncited);
+    }
+  }
   FinishByOutcome(job.row.job, job.last_failure, now);
   AddJobUpdate(job, now);
+  return absl::OkStatus();
 }
 
 // The pending item indices of `job_id` in [first, first + count), locked.
-absl::StatusOr<std::set<int>> LockPendingItems(Session& tx, const std::string& job_id, int first,
-                                               int count) {
+// The pending items of `kind` of `job_id` in [first, first + count), locked, with their input
+// and body offset.
+struct PendingItem {
+  std::string input;
+  int offset = 0;
+};
+absl::StatusOr<std::map<int, PendingItem>> LockPendingItems(Session& tx, const std::string& job_id,
+                                                            int kind, int first, int count) {
   ASSIGN_OR_RETURN(std::vector<SqlRow> rows,
-                   tx.Query("SELECT item_index FROM job_items WHERE job_id = ? AND kind = 0"
-                            " AND item_index BETWEEN ? AND ? AND state = 0"
-                            " ORDER BY item_index FOR UPDATE",
-                            {job_id, first, first + count - 1}));
-  std::set<int> pending;
-  for (const SqlRow& row : rows) pending.insert(static_cast<int>(row.Int(0)));
+                   tx.Query("SELECT item_index, HEX(input), body_offset FROM job_items"
+                            " WHERE job_id = ? AND kind = ? AND item_index BETWEEN ? AND ?"
+                            " AND state = 0 ORDER BY item_index FOR UPDATE",
+                            {job_id, kind, first, first + count - 1}));
+  std::map<int, PendingItem> pending;
+  for (const SqlRow& row : rows) {
+    pending[static_cast<int>(row.Int(0))] = {absl::HexStringToBytes(row.String(1)),
+                                             static_cast<int>(row.Int(2))};
+  }
   return pending;
+}
+
+// Fails the pending items of `kind` of `job` in [first, first + count) with `status`
+// (references are released; in-text citations get their verdict with `error` set).
+absl::Status FailPending(Session& tx, LockedJob& job, int kind, int first, int count,
+                         const absl::Status& status, absl::Time now, Writes& writes) {
+  if (count <= 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto pending, LockPendingItems(tx, job.row.job.job_id(), kind, first, count));
+  for (const auto& [index, item] : pending) {
+    if (kind == kInlineItem) {
+      RecordInline(job, UncheckedInline(index, item.input, item.offset, status), now, writes);
+    } else {
+      RecordItem(job, index, status, now, writes);
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Writes the changed jobs, their events, the items, the deleted chunks and the settlements.
@@ -251,18 +336,24 @@ absl::Status WriteAll(Transaction& tx, MysqlAccountStore& accounts,
     const v1::Job& s = job.row.job;
     const bool finished = IsTerminalState(s.state());
     RETURN_IF_ERROR(
-        tx.Execute("UPDATE jobs SET state = ?, succeeded = ?, failed = ?, last_sequence = ?,"
-                   " finish_time = ?, error = UNHEX(?) WHERE job_id = ?",
-                   {static_cast<int>(s.state()), s.succeeded(), s.failed(), s.last_sequence(),
-                    finished ? SqlValue(ToSqlDatetime(FromTimestamp(s.finish_time())))
-                             : SqlValue(nullptr),
-                    s.has_error() ? SqlValue(Hex(s.error())) : SqlValue(nullptr), job_id})
+        tx.Execute(
+              "UPDATE jobs SET state = ?, succeeded = ?, failed = ?, last_sequence = ?,"
+              " finish_time = ?, error = UNHEX(?), inline_done = ?, uncited = ?"
+              " WHERE job_id = ?",
+              {static_cast<int>(s.state()), s.succeeded(), s.failed(), s.last_sequence(),
+               finished ? SqlValue(ToSqlDatetime(FromTimestamp(s.finish_time())))
+                        : SqlValue(nullptr),
+               s.has_error() ? SqlValue(Hex(s.error())) : SqlValue(nullptr), job.row.inline_done,
+               finished && job.row.document ? SqlValue(UncitedText(s)) : SqlValue(nullptr), job_id})
             .status());
     for (const v1::JobEvent& event : job.events) {
       const std::string time = ToSqlDatetime(FromTimestamp(event.time()));
       if (event.has_job_update()) {
         events.insert(events.end(), {job_id, event.sequence(), kEventJobUpdate, nullptr, nullptr,
                                      Hex(event.job_update()), time});
+      } else if (event.has_inline_citation()) {
+        events.insert(events.end(), {job_id, event.sequence(), kEventInline, kInlineItem,
+                                     event.inline_citation().index(), nullptr, time});
       } else if (event.has_result()) {
         events.insert(events.end(), {job_id, event.sequence(), kEventResult, 0,
                                      event.result().index(), nullptr, time});
@@ -330,12 +421,12 @@ absl::Status FailPendingAndFinish(Session& tx, LockedJob& job, const absl::Statu
                             " FOR UPDATE",
                             {job_id}));
   for (const SqlRow& chunk : chunks) writes.deleted_chunks.push_back(chunk.Int(0));
-  ASSIGN_OR_RETURN(std::set<int> pending,
-                   LockPendingItems(tx, job_id, 0, std::max(job.row.job.accepted(), 1)));
   RETURN_IF_ERROR(LoadLastFailure(tx, job));
-  for (int index : pending) RecordItem(job, index, status, now, writes);
-  FinishIfDone(job, now);
-  return absl::OkStatus();
+  RETURN_IF_ERROR(
+      FailPending(tx, job, kReferenceItem, 0, job.row.job.accepted(), status, now, writes));
+  RETURN_IF_ERROR(
+      FailPending(tx, job, kInlineItem, 0, InlineToCheck(job.row.job), status, now, writes));
+  return FinishIfDone(tx, job, now);
 }
 
 }  // namespace
@@ -359,6 +450,7 @@ TransactionOptions MysqlJobStore::ReadOptions() const {
 }
 
 void MysqlJobStore::Publish(Outbox outbox) {
+  CountCommittedEvents(outbox);
   for (auto& [job_id, events] : outbox) sink_->Publish(job_id, std::move(events));
 }
 
@@ -366,7 +458,9 @@ absl::StatusOr<v1::Job> MysqlJobStore::Submit(const NewJob& spec) {
   const absl::Time now = TruncateToMicros(spec.create_time);
   const std::string owner_key = StorageKey(spec.caller.OwnerKey(), kMaxOwnerKeyBytes);
   const int total = static_cast<int>(spec.citations.size());
-  const int wanted = ChunkCount(total, spec.citations_per_chunk);
+  const int wanted =
+      ChunkCount(total, spec.citations_per_chunk) +
+      ChunkCount(static_cast<int>(spec.inline_citations.size()), spec.inline_per_chunk);
   v1::Job result;
   Outbox outbox;
   const absl::Status status = pool_->RunInTransaction(
@@ -416,15 +510,16 @@ absl::StatusOr<v1::Job> MysqlJobStore::Submit(const NewJob& spec) {
             tx.InsertUnlessDuplicate(
                 "INSERT INTO jobs (job_id, owner_key, request_id, input_fingerprint, style, model,"
                 " state, total, accepted, limit_type, user_status, create_time, finish_time,"
-                " deadline, last_sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UNHEX(?), ?, ?,"
-                " ?, 1)",
+                " deadline, last_sequence, document, inline_total, inline_skipped)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UNHEX(?), ?, ?, ?, 1, ?, ?, ?)",
                 {spec.job_id, owner_key,
                  spec.request_id.empty() ? SqlValue(nullptr) : SqlValue(spec.request_id),
                  spec.input_fingerprint, static_cast<int>(spec.style), spec.model,
                  static_cast<int>(job.state()), total, accepted, static_cast<int>(job.limit_type()),
                  Hex(job.user_status()), ToSqlDatetime(now),
                  accepted == 0 ? SqlValue(ToSqlDatetime(now)) : SqlValue(nullptr),
-                 ToSqlDatetime(TruncateToMicros(spec.deadline))}));
+                 ToSqlDatetime(TruncateToMicros(spec.deadline)), spec.document ? 1 : 0,
+                 job.inline_total(), job.inline_skipped() ? 1 : 0}));
         if (!inserted) return RetryTransaction("the request id was used concurrently");
 
         std::vector<SqlValue> items;
@@ -437,24 +532,43 @@ absl::StatusOr<v1::Job> MysqlJobStore::Submit(const NewJob& spec) {
                                         " input)",
                                         "(?, 0, ?, 0, UNHEX(?))", "", 3, items)
                             .status());
-        const int chunks = ChunkCount(accepted, spec.citations_per_chunk);
-        if (chunks > 0) {
-          // The new job's chunks take their turns among the queued ones (round-robin by job).
+        const int inline_count = InlineToCheck(job);
+        std::vector<SqlValue> inline_items;
+        for (int i = 0; i < inline_count; ++i) {
+          const NewJob::InlineItem& item = spec.inline_citations[i];
+          inline_items.insert(inline_items.end(),
+                              {spec.job_id, i, absl::BytesToHexString(item.text), item.offset});
+        }
+        RETURN_IF_ERROR(ExecuteMultiRow(tx,
+                                        "INSERT INTO job_items (job_id, kind, item_index, state,"
+                                        " input, body_offset)",
+                                        "(?, 1, ?, 0, UNHEX(?), ?)", "", 4, inline_items)
+                            .status());
+        // The new job's chunks take their turns among the queued ones (round-robin by job):
+        // its references first, then its in-text citations.
+        std::vector<SqlValue> rows;
+        int chunks = 0;
+        int64_t turn = 0;
+        if (accepted + inline_count > 0) {
           ASSIGN_OR_RETURN(std::optional<SqlRow> base_row,
                            tx.QueryRow("SELECT COALESCE(MIN(turn), 0) FROM job_chunks"
                                        " WHERE owner IS NULL"));
-          const int64_t base = base_row.has_value() ? base_row->Int(0) : 0;
-          const int per_chunk = std::max(1, spec.citations_per_chunk);
-          std::vector<SqlValue> rows;
-          for (int c = 0; c < chunks; ++c) {
-            const int first = c * per_chunk;
+          turn = base_row.has_value() ? base_row->Int(0) : 0;
+        }
+        auto cut = [&](int kind, int items, int per_chunk) {
+          per_chunk = std::max(1, per_chunk);
+          for (int first = 0; first < items; first += per_chunk, ++chunks) {
             rows.insert(rows.end(),
-                        {spec.job_id, first, std::min(per_chunk, accepted - first), base + c});
+                        {spec.job_id, kind, first, std::min(per_chunk, items - first), turn++});
           }
+        };
+        cut(kReferenceItem, accepted, spec.citations_per_chunk);
+        cut(kInlineItem, inline_count, spec.inline_per_chunk);
+        if (chunks > 0) {
           RETURN_IF_ERROR(ExecuteMultiRow(tx,
                                           "INSERT INTO job_chunks (job_id, kind, first_index,"
                                           " item_count, turn)",
-                                          "(?, 0, ?, ?, ?)", "", 4, rows)
+                                          "(?, ?, ?, ?, ?)", "", 5, rows)
                               .status());
           RETURN_IF_ERROR(tx.Execute("UPDATE queue_counts SET chunks = chunks + ? WHERE shard = ?",
                                      {chunks, RandomShard()})
@@ -470,6 +584,9 @@ absl::StatusOr<v1::Job> MysqlJobStore::Submit(const NewJob& spec) {
       },
       WriteOptions());
   if (!status.ok()) return status;
+  if (!outbox.empty()) {  // a new job, not a replay
+    CountSubmittedJob(result);
+  }
   Publish(std::move(outbox));
   return result;
 }
@@ -530,13 +647,25 @@ absl::StatusOr<std::vector<Chunk>> MysqlJobStore::Claim(const std::string& owner
           if (row.Int(9) == v1::JOB_STATE_PENDING) pending_jobs.push_back(chunk.job_id);
           ASSIGN_OR_RETURN(
               std::vector<SqlRow> items,
-              tx.Query("SELECT item_index, HEX(input) FROM job_items"
+              tx.Query("SELECT item_index, HEX(input), body_offset FROM job_items"
                        " WHERE job_id = ? AND kind = ? AND item_index BETWEEN ? AND ?"
                        " ORDER BY item_index",
                        {chunk.job_id, static_cast<int>(chunk.kind), first, first + count - 1}));
           for (const SqlRow& item : items) {
             chunk.indices.push_back(static_cast<int>(item.Int(0)));
             chunk.citations.push_back(absl::HexStringToBytes(item.String(1)));
+            if (chunk.kind == ItemKind::kInline) {
+              chunk.offsets.push_back(static_cast<int>(item.Int(2)));
+            }
+          }
+          if (chunk.kind == ItemKind::kInline) {
+            ASSIGN_OR_RETURN(std::vector<SqlRow> references,
+                             tx.Query("SELECT HEX(input) FROM job_items WHERE job_id = ?"
+                                      " AND kind = 0 ORDER BY item_index",
+                                      {chunk.job_id}));
+            for (const SqlRow& reference : references) {
+              chunk.references.push_back(absl::HexStringToBytes(reference.String(0)));
+            }
           }
           claimed.push_back(std::move(chunk));
         }
@@ -594,7 +723,7 @@ absl::StatusOr<RecordResult> MysqlJobStore::Record(const std::string& owner,
         }
         ASSIGN_OR_RETURN(auto jobs, LockJobs(tx, job_ids));
         std::string sql =
-            "SELECT chunk_id, job_id, first_index, item_count, owner, token FROM job_chunks"
+            "SELECT chunk_id, job_id, first_index, item_count, owner, token, kind FROM job_chunks"
             " WHERE ";
         std::vector<SqlValue> params;
         In(&sql, &params, "chunk_id", chunk_ids);
@@ -622,19 +751,29 @@ absl::StatusOr<RecordResult> MysqlJobStore::Record(const std::string& owner,
           }
           const int first = static_cast<int>(row->Int(2));
           const int count = static_cast<int>(row->Int(3));
-          ASSIGN_OR_RETURN(std::set<int> pending,
-                           LockPendingItems(tx, outcome.job_id, first, count));
+          const int kind = static_cast<int>(row->Int(6));
+          ASSIGN_OR_RETURN(auto pending, LockPendingItems(tx, outcome.job_id, kind, first, count));
           if (job.row.job.failed() > 0 && job.last_failure.code() == 0) {
             RETURN_IF_ERROR(LoadLastFailure(tx, job));
           }
           for (const ItemOutcome& item : outcome.items) {
-            if (pending.erase(item.index) == 0) continue;  // not pending (or not this chunk's)
-            RecordItem(job, item.index, item.result, now, writes);
+            auto found = pending.find(item.index);
+            if (found == pending.end()) continue;  // not pending (or not this chunk's)
+            if (kind == kInlineItem) {
+              if (!item.inline_citation.has_value()) continue;
+              v1::InlineCitation verdict = *item.inline_citation;
+              verdict.set_index(item.index);
+              verdict.set_offset(found->second.offset);
+              RecordInline(job, verdict, now, writes);
+            } else {
+              RecordItem(job, item.index, item.result, now, writes);
+            }
+            pending.erase(found);
           }
           writes.deleted_chunks.push_back(outcome.chunk_id);
           result.recorded.push_back(outcome.chunk_id);
         }
-        for (auto& [job_id, job] : jobs) FinishIfDone(job, now);
+        for (auto& [job_id, job] : jobs) RETURN_IF_ERROR(FinishIfDone(tx, job, now));
         RETURN_IF_ERROR(WriteAll(tx, *accounts_, jobs, writes, now));
         outbox = TakeEvents(jobs);
         return absl::OkStatus();
@@ -666,9 +805,11 @@ absl::StatusOr<v1::Job> MysqlJobStore::Cancel(const std::string& job_id,
   const std::string owner = StorageKey(owner_key, kMaxOwnerKeyBytes);
   v1::Job result;
   Outbox outbox;
+  int released = 0;
   const absl::Status status = pool_->RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         outbox.clear();
+        released = 0;
         ASSIGN_OR_RETURN(auto jobs, LockJobs(tx, {job_id}));
         if (jobs.empty() || jobs.begin()->second.row.owner_key != owner) {
           return JobNotFoundError();
@@ -681,15 +822,24 @@ absl::StatusOr<v1::Job> MysqlJobStore::Cancel(const std::string& job_id,
                                     " ORDER BY chunk_id FOR UPDATE",
                                     {job_id}));
           for (const SqlRow& chunk : chunks) writes.deleted_chunks.push_back(chunk.Int(0));
-          ASSIGN_OR_RETURN(std::set<int> pending,
-                           LockPendingItems(tx, job_id, 0, std::max(job.row.job.accepted(), 1)));
-          for (int index : pending) {
+          ASSIGN_OR_RETURN(auto pending, LockPendingItems(tx, job_id, kReferenceItem, 0,
+                                                          std::max(job.row.job.accepted(), 1)));
+          for (const auto& [index, item] : pending) {
             writes.item_rows.insert(writes.item_rows.end(),
-                                    {job_id, 0, index, kItemCancelled, nullptr});
+                                    {job_id, kReferenceItem, index, kItemCancelled, nullptr});
             writes.settlements.push_back({job_id, index, Settlement::Kind::kRelease});
+          }
+          if (InlineToCheck(job.row.job) > 0) {
+            ASSIGN_OR_RETURN(auto pending_inline, LockPendingItems(tx, job_id, kInlineItem, 0,
+                                                                   InlineToCheck(job.row.job)));
+            for (const auto& [index, item] : pending_inline) {
+              writes.item_rows.insert(writes.item_rows.end(),
+                                      {job_id, kInlineItem, index, kItemCancelled, nullptr});
+            }
           }
           SetTerminal(job.row.job, v1::JOB_STATE_CANCELLED, now);
           AddJobUpdate(job, now);
+          released = static_cast<int>(writes.settlements.size());
           RETURN_IF_ERROR(WriteAll(tx, *accounts_, jobs, writes, now));
         }
         ASSIGN_OR_RETURN(result, WithOutcomes(tx, job.row));
@@ -698,6 +848,7 @@ absl::StatusOr<v1::Job> MysqlJobStore::Cancel(const std::string& job_id,
       },
       WriteOptions());
   if (!status.ok()) return status;
+  CountCancelReleases(released);
   Publish(std::move(outbox));
   return result;
 }
@@ -766,6 +917,9 @@ absl::StatusOr<std::vector<v1::JobEvent>> MysqlJobStore::ReadEvents(const std::s
               break;
             case kEventFailure:
               RETURN_IF_ERROR(ParseHex(row.String(4), event.mutable_failure()));
+              break;
+            case kEventInline:
+              RETURN_IF_ERROR(ParseHex(row.String(4), event.mutable_inline_citation()));
               break;
             default:
               return absl::InternalError("storage: a stored event has an unknown kind");
@@ -918,7 +1072,7 @@ absl::Status HolderDiedIn(Transaction& tx, MysqlAccountStore& accounts, const st
   for (const SqlRow& row : held) job_ids.push_back(row.String(0));
   ASSIGN_OR_RETURN(auto jobs, LockJobs(tx, job_ids));
   ASSIGN_OR_RETURN(std::vector<SqlRow> chunks,
-                   tx.Query("SELECT chunk_id, job_id, first_index, item_count, deaths"
+                   tx.Query("SELECT chunk_id, job_id, first_index, item_count, deaths, kind"
                             " FROM job_chunks WHERE owner = ? ORDER BY chunk_id FOR UPDATE",
                             {holder}));
   Writes writes;
@@ -932,10 +1086,9 @@ absl::Status HolderDiedIn(Transaction& tx, MysqlAccountStore& accounts, const st
     if (job == jobs.end()) continue;
     ++*lost;
     writes.deleted_chunks.push_back(chunk.Int(0));
-    ASSIGN_OR_RETURN(std::set<int> pending,
-                     LockPendingItems(tx, chunk.String(1), static_cast<int>(chunk.Int(2)),
-                                      static_cast<int>(chunk.Int(3))));
-    for (int index : pending) RecordItem(job->second, index, WorkerLostFailure(), now, writes);
+    RETURN_IF_ERROR(FailPending(tx, job->second, static_cast<int>(chunk.Int(5)),
+                                static_cast<int>(chunk.Int(2)), static_cast<int>(chunk.Int(3)),
+                                WorkerLostFailure(), now, writes));
   }
   *requeued += static_cast<int>(chunks.size());
   if (!again.empty()) {
@@ -945,7 +1098,7 @@ absl::Status HolderDiedIn(Transaction& tx, MysqlAccountStore& accounts, const st
     In(&sql, &params, "chunk_id", again);
     RETURN_IF_ERROR(tx.Execute(sql, params).status());
   }
-  for (auto& [job_id, job] : jobs) FinishIfDone(job, now);
+  for (auto& [job_id, job] : jobs) RETURN_IF_ERROR(FinishIfDone(tx, job, now));
   RETURN_IF_ERROR(WriteAll(tx, accounts, jobs, writes, now));
   for (auto& entry : TakeEvents(jobs)) outbox.push_back(std::move(entry));
   return absl::OkStatus();
@@ -1120,6 +1273,20 @@ absl::StatusOr<int> MysqlJobStore::ReleaseOrphanReservations(absl::Time now) {
     released += count;
   }
   return released;
+}
+
+absl::StatusOr<int64_t> MysqlJobStore::QueuedChunks() {
+  int64_t queued = 0;
+  RETURN_IF_ERROR(pool_->RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<SqlRow> row,
+                         tx.QueryRow("SELECT CAST(COALESCE(SUM(chunks), 0) AS SIGNED)"
+                                     " FROM queue_counts"));
+        queued = row.has_value() ? row->Int(0) : 0;
+        return absl::OkStatus();
+      },
+      ReadOptions()));
+  return queued;
 }
 
 absl::StatusOr<std::string> MysqlJobStore::PageTokenKey() {

@@ -71,6 +71,7 @@ class MysqlJobStore final : public JobStore {
                                         absl::Duration dead_after) override;
   absl::Status UnregisterReplica(const std::string& name, int64_t incarnation) override;
   absl::StatusOr<int> ReleaseOrphanReservations(absl::Time now) override;
+  absl::StatusOr<int64_t> QueuedChunks() override;
   absl::StatusOr<std::string> PageTokenKey() override;
 
  private:

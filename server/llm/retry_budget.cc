@@ -14,12 +14,14 @@ void RetryBudget::OnSuccess() {
   if (max_milli_ == 0) return;
   absl::MutexLock lock(&mu_);
   milli_tokens_ = std::min(milli_tokens_ + ratio_milli_, max_milli_);
+  Publish();
 }
 
 void RetryBudget::OnFailure() {
   if (max_milli_ == 0) return;
   absl::MutexLock lock(&mu_);
   milli_tokens_ = std::max<int64_t>(milli_tokens_ - 1000, 0);
+  Publish();
 }
 
 bool RetryBudget::AllowRetry() const {
@@ -31,6 +33,16 @@ bool RetryBudget::AllowRetry() const {
 double RetryBudget::Tokens() const {
   absl::MutexLock lock(&mu_);
   return static_cast<double>(milli_tokens_) / 1000;
+}
+
+void RetryBudget::ExportTo(Gauge* gauge) {
+  absl::MutexLock lock(&mu_);
+  gauges_.push_back(gauge);
+  Publish();
+}
+
+void RetryBudget::Publish() {
+  for (Gauge* gauge : gauges_) gauge->Set(static_cast<double>(milli_tokens_) / 1000);
 }
 
 }  // namespace citecheck

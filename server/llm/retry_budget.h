@@ -14,9 +14,11 @@
 // Thread-safe.
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "server/common/metrics.h"
 
 namespace citecheck {
 
@@ -37,12 +39,18 @@ class RetryBudget {
   bool AllowRetry() const;
   // The current token count (for metrics and tests).
   double Tokens() const;
+  // Keeps `gauge` equal to Tokens() from now on (e.g. citecheck_llm_retry_budget_tokens). The
+  // gauge must outlive the budget.
+  void ExportTo(Gauge* gauge);
 
  private:
   const int64_t max_milli_;  // 0 = throttling off
   const int64_t ratio_milli_;
   mutable absl::Mutex mu_;
   int64_t milli_tokens_ ABSL_GUARDED_BY(mu_);
+  std::vector<Gauge*> gauges_ ABSL_GUARDED_BY(mu_);
+
+  void Publish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace citecheck

@@ -21,6 +21,7 @@
 #include "mysql_driver.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "server/common/service_metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace citecheck {
@@ -574,6 +575,12 @@ absl::Status MysqlPool::RunInTransaction(absl::FunctionRef<absl::Status(Transact
   }
   absl::Cleanup not_busy = [&slot] { slot->busy.store(false); };
   absl::MutexLock lock(&slot->mu);
+  // citecheck_db_transactions_total / citecheck_db_transaction_seconds.
+  const absl::Time started = absl::Now();
+  const auto done = [started](absl::Status status) {
+    ServiceMetrics::Get().DbTransactionDone(status, absl::Now() - started);
+    return status;
+  };
 
   const int attempts = std::max(1, options.max_attempts);
   absl::Status last;
@@ -586,22 +593,26 @@ absl::Status MysqlPool::RunInTransaction(absl::FunctionRef<absl::Status(Transact
       absl::StatusOr<std::unique_ptr<Connection>> connection = Connect();
       if (!connection.ok()) {
         last = connection.status();
-        if (last.code() != absl::StatusCode::kUnavailable) return last;
-        if (i + 1 < attempts) reruns_connection_.fetch_add(1);
+        if (last.code() != absl::StatusCode::kUnavailable) return done(last);
+        if (i + 1 < attempts) {
+          reruns_connection_.fetch_add(1);
+          ServiceMetrics::Get().DbTransactionRetried();
+        }
         continue;
       }
       slot->connection = *std::move(connection);
     }
     Attempt attempt = RunAttempt(*slot->connection, body, options);
     if (attempt.drop_connection) slot->connection.reset();
-    if (attempt.outcome == Attempt::Outcome::kDone) return attempt.status;
+    if (attempt.outcome == Attempt::Outcome::kDone) return done(attempt.status);
     if (i + 1 < attempts) {
       (attempt.outcome == Attempt::Outcome::kRerun ? reruns_conflict_ : reruns_connection_)
           .fetch_add(1);
+      ServiceMetrics::Get().DbTransactionRetried();
     }
     last = std::move(attempt.status);
   }
-  return last;  // with its payloads (e.g. DATABASE_UNAVAILABLE's ErrorInfo and RetryInfo)
+  return done(last);  // with its payloads (e.g. DATABASE_UNAVAILABLE's ErrorInfo and RetryInfo)
 }
 
 absl::Status MysqlPool::RunInSession(absl::FunctionRef<absl::Status(Session&)> body) {

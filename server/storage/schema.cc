@@ -101,6 +101,11 @@ const std::vector<Migration>& CitecheckMigrations() {
            " finish_time DATETIME(6) NULL,"
            " deadline DATETIME(6) NOT NULL,"
            " last_sequence BIGINT NOT NULL,"
+           " document TINYINT NOT NULL DEFAULT 0,"      // document input
+           " inline_total INT NOT NULL DEFAULT 0,"      // in-text citations found
+           " inline_skipped TINYINT NOT NULL DEFAULT 0,"
+           " inline_done INT NOT NULL DEFAULT 0,"       // in-text citations with a verdict
+           " uncited TEXT NULL,"  // uncited reference indices, comma-separated, once ended
            " PRIMARY KEY (job_id),"
            " UNIQUE KEY jobs_request (owner_key, request_id),"
            " KEY jobs_owner_time (owner_key, create_time, job_id),"
@@ -114,7 +119,8 @@ const std::vector<Migration>& CitecheckMigrations() {
            " kind TINYINT NOT NULL,"
            " item_index INT NOT NULL,"
            " state TINYINT NOT NULL,"
-           " input MEDIUMBLOB NOT NULL,"  // the citation as checked (UTF-8)
+           " input MEDIUMBLOB NOT NULL,"  // the citation or in-text citation (UTF-8)
+           " body_offset INT NOT NULL DEFAULT 0,"  // in-text citations: offset in the body
            " outcome MEDIUMBLOB NULL,"    // serialized CitationResult or ItemFailure
            " PRIMARY KEY (job_id, kind, item_index)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",

@@ -143,6 +143,72 @@ TEST_F(CliTest, EnvironmentFillsMissingFlagsAndFlagsWin) {
   EXPECT_EQ(inv->client.admin_key, "envkey");
 }
 
+TEST_F(CliTest, TlsFlagsAndTheirEnvironment) {
+  int code = -1;
+  auto inv = Parse({"balance", "--ca_file", "ca.pem", "--cert_file", "c.pem", "--key_file", "k.pem",
+                    "--tls_server_name", "citecheck.example"},
+                   &code);
+  ASSERT_TRUE(inv.has_value()) << parse_err_;
+  EXPECT_FALSE(inv->client.tls);  // implied by the files
+  EXPECT_TRUE(UsesTls(inv->client));
+  EXPECT_EQ(inv->client.ca_file, "ca.pem");
+  EXPECT_EQ(inv->client.cert_file, "c.pem");
+  EXPECT_EQ(inv->client.key_file, "k.pem");
+  EXPECT_EQ(inv->client.tls_server_name, "citecheck.example");
+
+  inv = Parse({"--tls", "balance"}, &code);
+  ASSERT_TRUE(inv.has_value());
+  EXPECT_TRUE(inv->client.tls);
+  EXPECT_TRUE(UsesTls(inv->client));
+  inv = Parse({"balance"}, &code);
+  ASSERT_TRUE(inv.has_value());
+  EXPECT_FALSE(UsesTls(inv->client));
+
+  env_ = {{"CITECHECK_CA_FILE", "env-ca.pem"},
+          {"CITECHECK_CERT_FILE", "env-c.pem"},
+          {"CITECHECK_KEY_FILE", "env-k.pem"}};
+  inv = Parse({"balance", "--ca_file", "flag-ca.pem"}, &code);
+  ASSERT_TRUE(inv.has_value());
+  EXPECT_EQ(inv->client.ca_file, "flag-ca.pem");
+  EXPECT_EQ(inv->client.cert_file, "env-c.pem");
+  EXPECT_EQ(inv->client.key_file, "env-k.pem");
+}
+
+TEST_F(CliTest, ACertificateWithoutItsKeyIsAUsageError) {
+  int code = -1;
+  EXPECT_FALSE(Parse({"balance", "--cert_file", "c.pem"}, &code).has_value());
+  EXPECT_EQ(code, kExitUsage);
+  EXPECT_THAT(parse_err_, HasSubstr("--cert_file needs --key_file"));
+  EXPECT_FALSE(Parse({"balance", "--key_file", "k.pem"}, &code).has_value());
+  EXPECT_EQ(code, kExitUsage);
+  EXPECT_THAT(parse_err_, HasSubstr("--key_file needs --cert_file"));
+}
+
+TEST(ChannelCredentialsTest, UnreadableFilesNameTheirFlag) {
+  ClientOptions options;
+  options.ca_file = "/nonexistent/ca.pem";
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentialsFor(options);
+  EXPECT_EQ(credentials.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(credentials.status().message()),
+              HasSubstr("--ca_file: cannot read /nonexistent/ca.pem"));
+  EXPECT_EQ(CitecheckClient::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options = ClientOptions();
+  options.tls = true;
+  EXPECT_TRUE(ChannelCredentialsFor(options).ok());  // the system's roots
+}
+
+TEST(ChannelCredentialsTest, AClientWithUnusableFilesNeverFallsBackToPlaintext) {
+  FakeServer server;  // plaintext: a plaintext fallback would be answered
+  ClientOptions options;
+  options.server = server.address();
+  options.ca_file = "/nonexistent/ca.pem";
+  options.rpc_timeout = absl::Seconds(5);
+  CitecheckClient client(options);
+  v1::Balance balance;
+  EXPECT_EQ(client.GetBalance(&balance).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(CliTest, DefaultsWithoutFlagsOrEnvironment) {
   int code = -1;
   auto inv = Parse({"submit"}, &code);
@@ -249,6 +315,29 @@ TEST(BuildSubmitRequestTest, FormatFromFlagOrExtension) {
   ASSERT_TRUE(BuildSubmitRequest(inv, in, &request, &error));
   EXPECT_EQ(request.text(), "ignored");
   std::remove(html_path.c_str());
+}
+
+TEST(BuildSubmitRequestTest, DocumentsGoInTheDocumentField) {
+  std::string dir = ::testing::TempDir();
+  std::string path = dir + "/paper.html";
+  std::ofstream(path) << "<p>Body (Smith, 2020).</p><h2>References</h2><p>Smith.</p>";
+  CliInvocation inv;
+  inv.document_file = path;
+  std::istringstream in("Body text.\n\nReferences\n\nSmith.");
+  v1::SubmitBatchRequest request;
+  std::string error;
+  ASSERT_TRUE(BuildSubmitRequest(inv, in, &request, &error)) << error;
+  EXPECT_EQ(request.input_case(), v1::SubmitBatchRequest::kDocument);
+  EXPECT_EQ(request.document().body_case(), v1::Document::kHtml);
+  inv.document_file = "-";
+  ASSERT_TRUE(BuildSubmitRequest(inv, in, &request, &error)) << error;
+  EXPECT_EQ(request.document().text(), "Body text.\n\nReferences\n\nSmith.");
+  std::remove(path.c_str());
+}
+
+TEST_F(CliTest, DocumentAndAPositionalFileExcludeEachOther) {
+  CliRun run = Run({"submit", "refs.txt", "--document", "paper.txt"});
+  EXPECT_EQ(run.code, kExitUsage);
 }
 
 TEST(ExitCodeTest, ForJobStates) {

@@ -154,6 +154,58 @@ TEST(FormatJobTest, GetShowsResultsAndFailuresByIndex) {
             "Job j1 SUCCEEDED: 2 checked, 1 failed\n");
 }
 
+TEST(FormatJobTest, DocumentsShowInTextCitationsUnderTheirReference) {
+  v1::Job job;
+  job.set_job_id("j");
+  job.set_state(v1::JOB_STATE_SUCCEEDED);
+  job.set_total(3);
+  job.set_accepted(3);
+  job.set_succeeded(3);
+  job.set_inline_total(3);
+  for (int i = 0; i < 3; ++i) {
+    v1::CitationResult* result = job.add_results();
+    result->set_index(i);
+    result->set_original("Ref " + std::to_string(i) + ".");
+    result->set_valid(true);
+  }
+  v1::InlineCitation* later = job.add_inline_citations();
+  later->set_index(2);
+  later->set_text("(Ref0\n2020)");
+  later->set_offset(40);
+  later->set_match(v1::MATCH_STATUS_MISMATCH);
+  later->add_reference_indices(0);
+  later->set_problem("wrong year");
+  later->set_correction("(Ref0, 2021)");
+  v1::InlineCitation* first = job.add_inline_citations();
+  first->set_index(0);
+  first->set_text("(Ref0, 2021)");
+  first->set_offset(3);
+  first->set_match(v1::MATCH_STATUS_MATCHED);
+  first->add_reference_indices(0);
+  v1::InlineCitation* lost = job.add_inline_citations();
+  lost->set_index(1);
+  lost->set_text("(Nobody, 1999)");
+  lost->set_offset(20);
+  lost->set_match(v1::MATCH_STATUS_NOT_FOUND);
+  job.add_uncited_references(1);
+  job.add_uncited_references(2);
+  EXPECT_EQ(FormatJobItems(job),
+            "\xE2\x9C\x93 [1] Ref 0.\n"
+            "      \xE2\x86\xB3 (Ref0, 2021) (at byte 3): matched\n"
+            "      \xE2\x86\xB3 (Ref0 2020) (at byte 40): mismatch: wrong year\n"
+            "        Should be: (Ref0, 2021)\n"
+            "\xE2\x9C\x93 [2] Ref 1.\n"
+            "\xE2\x9C\x93 [3] Ref 2.\n"
+            "In-text citations without a matching reference:\n"
+            "      \xE2\x86\xB3 (Nobody, 1999) (at byte 20): not found in the reference list\n"
+            "References cited nowhere in the text: [2], [3]\n");
+  EXPECT_TRUE(IsDocumentJob(job));
+  job.clear_inline_citations();
+  job.clear_uncited_references();
+  job.set_inline_total(0);
+  EXPECT_FALSE(IsDocumentJob(job));
+}
+
 TEST(FormatBalanceTest, KindsShowTheirFields) {
   v1::Balance free;
   free.set_kind(v1::USER_KIND_FREE);

@@ -16,7 +16,9 @@
 #include "absl/flags/usage.h"
 #include "tests/fake_openai/fake_openai_server.h"
 
-ABSL_FLAG(int, port, 0, "Port to listen on (127.0.0.1); 0 picks a free one.");
+ABSL_FLAG(std::string, host, "127.0.0.1",
+          "Address to listen on (0.0.0.0 in a container that other containers reach).");
+ABSL_FLAG(int, port, 0, "Port to listen on; 0 picks a free one.");
 ABSL_FLAG(int, latency_ms, 0, "Default latency of every completion request, in ms.");
 ABSL_FLAG(int, threads, 128, "Connections served at once.");
 
@@ -43,6 +45,7 @@ bool InstallSignalHandlers() {
 
 int Run() {
   Options options;
+  options.host = absl::GetFlag(FLAGS_host);
   options.port = absl::GetFlag(FLAGS_port);
   options.default_latency_ms = absl::GetFlag(FLAGS_latency_ms);
   options.threads = absl::GetFlag(FLAGS_threads);

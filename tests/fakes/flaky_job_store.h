@@ -82,6 +82,7 @@ class FlakyJobStore final : public JobStore {
     return store_->ReleaseOrphanReservations(now);
   }
   absl::StatusOr<std::string> PageTokenKey() override { return store_->PageTokenKey(); }
+  absl::StatusOr<int64_t> QueuedChunks() override { return store_->QueuedChunks(); }
 
  private:
   static absl::Status Unavailable() {

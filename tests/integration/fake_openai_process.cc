@@ -61,6 +61,7 @@ FakeOpenAiStats FakeOpenAi::Stats() {
     request.model = text("model");
     request.authorization = text("authorization");
     request.action = text("action");
+    request.kind = text("kind");
     if (entry.HasMember("received_ms")) request.received_ms = entry["received_ms"].GetInt64();
     if (entry.HasMember("gone_ms")) request.gone_ms = entry["gone_ms"].GetInt64();
     if (entry.HasMember("citations") && entry["citations"].IsArray()) {

@@ -18,6 +18,7 @@ struct FakeOpenAiStats {
     std::vector<std::string> citations;
     int64_t received_ms = 0;
     std::string action;
+    std::string kind;  // "references" or "inline"
     // When the client closed the connection before the answer (ms since the fake started), or
     // -1: the client waited (or the request was answered without delay).
     int64_t gone_ms = -1;

@@ -63,6 +63,7 @@ std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::strin
     }
   }
   close(out[0]);
+  server->banner_ = line;
   const std::string kPrefix = "listening on ";
   size_t at = line.find(kPrefix);
   if (at == std::string::npos) {
@@ -83,6 +84,64 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> fla
   std::unique_ptr<ListeningProcess> process = ListeningProcess::Start(std::move(args), env);
   if (process == nullptr) return nullptr;
   return std::unique_ptr<ServerProcess>(new ServerProcess(std::move(process)));
+}
+
+ProcessResult RunProcess(const std::vector<std::string>& args, absl::Duration timeout) {
+  ProcessResult result;
+  int out[2];
+  if (pipe(out) != 0) {
+    ADD_FAILURE() << "pipe failed";
+    return result;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    close(out[0]);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (auto& arg : copy) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  const absl::Time deadline = absl::Now() + timeout;
+  int status = 0;
+  bool exited = false;
+  while (true) {
+    char buf[4096];
+    ssize_t n = read(out[0], buf, sizeof(buf));
+    if (n > 0) {
+      result.output.append(buf, n);
+      continue;
+    }
+    if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (exited && n == 0) break;  // exited and everything read
+    if (absl::Now() >= deadline) {
+      if (!exited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+      close(out[0]);
+      return result;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  close(out[0]);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string ListeningProcess::Announced(const std::string& prefix) const {
+  const std::string wanted = prefix + " ";
+  size_t at = banner_.find(wanted);
+  if (at == std::string::npos) return "";
+  std::string value = banner_.substr(at + wanted.size());
+  return value.substr(0, value.find('\n'));
 }
 
 ListeningProcess::~ListeningProcess() {

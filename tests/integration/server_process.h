@@ -28,6 +28,9 @@ class ListeningProcess {
   ~ListeningProcess();  // Kill() if still running
 
   const std::string& address() const { return address_; }
+  // The value of another "PREFIX VALUE" line announced together with "listening on" (in the same
+  // write), e.g. Announced("metrics on"); "" when there is none.
+  std::string Announced(const std::string& prefix) const;
   // "http://HOST:PORT", for HTTP servers.
   std::string url() const { return "http://" + address_; }
   pid_t pid() const { return pid_; }
@@ -50,8 +53,19 @@ class ListeningProcess {
   ListeningProcess() = default;
   pid_t pid_ = -1;
   std::string address_;
+  std::string banner_;  // what stdout said up to the announcement
   std::string log_path_;
 };
+
+// What a process that ran to its end did.
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed by a signal, or still running at the timeout (then killed)
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs `argv` (argv[0] a path) with stdin from /dev/null until it exits or `timeout` passes.
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         absl::Duration timeout = absl::Seconds(30));
 
 // The real citecheck-server binary, started on a free loopback port for one test (suite).
 // Its stdout announces the address; its stderr (the log) goes to a file kept for debugging.
@@ -64,6 +78,8 @@ class ServerProcess {
                                               const std::vector<std::string>& env = {});
 
   const std::string& address() const { return process_->address(); }
+  // The --metrics_listen address it announced ("metrics on ADDR"); "" without the flag.
+  std::string metrics_address() const { return process_->Announced("metrics on"); }
 
   // A client for this server with the given identity options (server address filled in).
   std::unique_ptr<client::CitecheckClient> Client(client::ClientOptions options = {}) const;

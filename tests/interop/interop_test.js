@@ -6,13 +6,17 @@
 //
 // Starts the server on a free loopback port with the in-memory store, checks SubmitBatch,
 // WatchJob, GetJob, the google.rpc.Status error details and the standard health service, then
-// stops the server with SIGTERM and expects exit code 0. Exits non-zero on any failure; an
-// overall timeout kills the server. Run by ctest (tests/interop/CMakeLists.txt).
+// stops the server with SIGTERM and expects exit code 0. Then it starts the server again with
+// mTLS (a throwaway PKI from tests/integration/make_test_certs.sh) and checks that a Node client
+// with a certificate from the CA is served over TLS, while a client without one and a plaintext
+// client are refused. Exits non-zero on any failure; an overall timeout kills the server. Run by
+// ctest (tests/interop/CMakeLists.txt).
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 
@@ -23,7 +27,7 @@ const protobuf = require(require.resolve('protobufjs', {
   paths: [path.dirname(require.resolve('@grpc/proto-loader/package.json')), __dirname],
 }));
 
-const OVERALL_TIMEOUT_MS = 60_000;
+const OVERALL_TIMEOUT_MS = 90_000;
 const STARTUP_TIMEOUT_MS = 20_000;
 const RPC_DEADLINE_MS = 10_000;
 
@@ -121,8 +125,10 @@ function statusDetails(err, rpc) {
 }
 
 // ---- server process -----------------------------------------------------------------------
-function startServer(binary) {
-  const args = ['--store=memory', '--listen', '127.0.0.1:0', '--watch_heartbeat', '1s'];
+function startServer(binary, extraArgs = []) {
+  const args = ['--store=memory', '--listen', '127.0.0.1:0', '--watch_heartbeat', '1s',
+    ...extraArgs];
+  serverStderr = '';
   log(`starting ${binary} ${args.join(' ')}`);
   server = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   serverExit = new Promise((resolve) => {
@@ -295,12 +301,65 @@ async function main() {
   ok('grpc.health.v1.Health/Check("citecheck.v1.CitationService"): SERVING');
 
   // Graceful stop.
+  await stopServer();
+  ok('SIGTERM: server exited with code 0');
+
+  await checkMutualTls(binary, api);
+}
+
+async function stopServer() {
   for (const c of clients) c.close();
   clients.length = 0;
   server.kill('SIGTERM');
   const exit = await serverExit;
   assert.deepEqual(exit, { code: 0, signal: null }, 'the server exits 0 on SIGTERM');
-  ok('SIGTERM: server exited with code 0');
+}
+
+// The server under mTLS: served with the CA's client certificate, refused without one and in
+// plaintext.
+async function checkMutualTls(binary, api) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citecheck-interop-tls-'));
+  try {
+    execFileSync('bash', [path.join(REPO, 'tests', 'integration', 'make_test_certs.sh'), dir],
+      { stdio: 'ignore' });
+    const pem = (name) => fs.readFileSync(path.join(dir, name));
+    const listening = await startServer(path.resolve(binary), [
+      `--tls_cert_file=${path.join(dir, 'server.pem')}`,
+      `--tls_key_file=${path.join(dir, 'server.key')}`,
+      `--tls_client_ca_file=${path.join(dir, 'ca.pem')}`]);
+    // By name: TLS sends no server name for an IP address (RFC 6066).
+    const address = listening.replace(/^127\.0\.0\.1:/, 'localhost:');
+    ok(`mTLS server listening on ${listening}`);
+
+    const mtls = grpc.credentials.createSsl(pem('ca.pem'), pem('client.key'), pem('client.pem'));
+    const citation = new api.CitationService(address, mtls);
+    clients.push(citation);
+    const user = `interop-tls-${process.pid}`;
+    const job = await unary(citation, 'SubmitBatch', { text: CITATIONS[0] }, meta(user));
+    const { events, status } = await readStream(citation.WatchJob(
+      { job_id: job.job_id, after_sequence: '0' }, meta(user),
+      { deadline: new Date(Date.now() + 30_000) }));
+    assert.equal(status.code, grpc.status.OK, 'WatchJob over mTLS ends OK');
+    const lastUpdate = events.filter((e) => e.event === 'job_update').pop();
+    assert.equal(lastUpdate.job_update.state, 'JOB_STATE_SUCCEEDED');
+    assert.equal(events.filter((e) => e.event === 'result').length, 1, 'one result over mTLS');
+    ok('mTLS: SubmitBatch and WatchJob with a client certificate from the CA, SUCCEEDED');
+
+    for (const [what, creds] of [
+      ['TLS without a client certificate', grpc.credentials.createSsl(pem('ca.pem'))],
+      ['plaintext', grpc.credentials.createInsecure()],
+    ]) {
+      const refused = new api.CitationService(address, creds);
+      clients.push(refused);
+      const err = await unaryError(refused, 'GetJob', { job_id: job.job_id }, meta(user));
+      assert.equal(err.code, grpc.status.UNAVAILABLE, `${what}: UNAVAILABLE (${err.message})`);
+      ok(`mTLS: a ${what} client is refused (UNAVAILABLE)`);
+    }
+    await stopServer();
+    ok('mTLS server: SIGTERM, exit code 0');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const overall = setTimeout(() => fail(new Error(`overall timeout of ${OVERALL_TIMEOUT_MS} ms`)),

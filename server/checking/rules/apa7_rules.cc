@@ -23,8 +23,45 @@ std::string ApaAuthorList(const AuthorList& authors) {
   return absl::StrCat(absl::StrJoin(names, ", "), ", & ", last);
 }
 
+// APA 7 lists up to 20 authors; with 21 or more, the first 19, an ellipsis and the last.
+constexpr size_t kMaxListedAuthors = 20;
+constexpr size_t kAuthorsBeforeEllipsis = 19;
+
+std::string ApaAuthorListWithEllipsis(const AuthorList& authors) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kAuthorsBeforeEllipsis; ++i) names.push_back(ApaName(authors.names[i]));
+  return absl::StrCat(absl::StrJoin(names, ", "), ", \xE2\x80\xA6 ", ApaName(authors.names.back()));
+}
+
 void CheckAuthorList(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
   AuthorList authors = ParseAuthorList(citation);
+  if (authors.names.size() > kMaxListedAuthors && !authors.ellipsis && !authors.et_al) {
+    std::string expected = ApaAuthorListWithEllipsis(authors);
+    size_t names_end = authors.role.present() ? authors.role.begin : citation.authors.end;
+    findings->push_back(
+        {"Authors",
+         "With 21 or more authors, list the first 19, then an ellipsis (…) and the last author.",
+         MarkdownToHtml(expected),
+         {AuthorListEdit(citation, citation.authors.begin, names_end, expected)}});
+    return;
+  }
+  // "A, …, S, … Z": the names themselves are still checked.
+  if (authors.ellipsis && authors.names.size() == kAuthorsBeforeEllipsis + 1) {
+    std::string expected = ApaAuthorListWithEllipsis(authors);
+    size_t names_end = authors.role.present() ? authors.role.begin : citation.authors.end;
+    if (expected != citation.Of({citation.authors.begin, names_end})) {
+      for (const AuthorName& name : authors.names) {
+        if (name.group || (name.inverted && InitialsOf(name.given) == name.given)) continue;
+        findings->push_back(
+            {"Authors",
+             "Write each author as Surname, Initials with periods (e.g., \"Smith, J. A.\").",
+             MarkdownToHtml(expected),
+             {AuthorListEdit(citation, citation.authors.begin, names_end, expected)}});
+        return;
+      }
+    }
+    return;
+  }
   if (authors.names.empty() || authors.ellipsis || authors.et_al) return;
   if (authors.names.size() >= 2) {
     for (const AuthorName& name : authors.names) {
@@ -71,6 +108,16 @@ size_t StartWithSeparator(const CitationAnatomy& citation, size_t begin) {
 }
 
 void CheckYearAfterAuthors(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+  // Without authors the title leads and the date follows it: "_Title_. (2020, May 1)."
+  if (!citation.authors.present() && citation.year_after_authors && !citation.year_parenthesized) {
+    std::string expected = absl::StrCat("(", citation.Of(citation.year_group), ")");
+    findings->push_back({"Year",
+                         "Put the date in parentheses after the title (the reference has no "
+                         "author).",
+                         absl::StrCat(expected, "."),
+                         {{citation.year_group.begin, citation.year_group.end, expected}}});
+    return;
+  }
   if (!citation.authors.present() || !citation.title_element.present()) return;
   absl::string_view text = citation.text;
   size_t authors_end = citation.authors.end;
@@ -86,7 +133,7 @@ void CheckYearAfterAuthors(const CitationAnatomy& citation, std::vector<RuleFind
                          {{after, title_begin, ". "}}});
     return;
   }
-  std::string year = citation.year.present() ? std::string(citation.Of(citation.year))
+  std::string year = citation.year.present() ? std::string(citation.Of(citation.year_group))
                                              : std::string("[MISSING: year]");
   std::string expected = absl::StrCat("(", year, ").");
   RuleFinding finding{
@@ -127,9 +174,17 @@ void CheckJournalAndVolumeItalics(const CitationAnatomy& citation,
                                   std::vector<RuleFinding>* findings) {
   CheckContainerItalic(citation, "Journal", "Put the journal name in italics.",
                        /*include_webpages=*/false, findings);
-  if (!citation.IsJournalArticle() || !citation.volume.present() || citation.volume_italic) {
+  if (!citation.IsJournalArticle() || !citation.volume.present()) return;
+  if (citation.issue_italic) {
+    std::string fixed =
+        absl::StrCat("_", citation.Of(citation.volume), "_(", citation.Of(citation.issue), ")");
+    findings->push_back({"Volume",
+                         "Put only the volume number in italics, not the issue: _14_(2).",
+                         MarkdownToHtml(fixed),
+                         {{citation.volume_group.begin, citation.volume_group.end, fixed}}});
     return;
   }
+  if (citation.volume_italic) return;
   std::string italic = absl::StrCat("_", citation.Of(citation.volume), "_");
   findings->push_back({"Volume",
                        "Put the volume number in italics (the issue number is not).",
@@ -164,21 +219,65 @@ std::string WithFullLastPage(absl::string_view range) {
 }
 
 void CheckPageRange(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
-  if (!citation.IsJournalArticle() || !citation.pages.present()) return;
+  bool chapter = citation.IsChapter();
+  if (!citation.IsJournalArticle() && !chapter &&
+      citation.source_type != CitationAnatomy::kConferencePaper) {
+    return;
+  }
+  if (!citation.pages.present()) return;
   absl::string_view pages = citation.Of(citation.pages);
   std::string dashed = WithEnDash(pages);
   std::string expected = WithFullLastPage(dashed);
   std::vector<std::string> problems;
-  if (citation.pages_label.present()) {
+  if (citation.pages_label.present() && !chapter) {
     problems.push_back("Do not put \"pp.\" before the pages of a journal article.");
   }
   if (dashed != pages) problems.push_back("Join the first and last page with an en dash (–).");
   if (expected != dashed) problems.push_back("Give the last page in full (e.g., 101–115).");
   if (problems.empty()) return;
+  size_t begin = chapter ? citation.pages.begin : citation.pages_group.begin;
   findings->push_back({"Pages",
                        absl::StrJoin(problems, " "),
-                       expected,
-                       {{citation.pages_group.begin, citation.pages.end, expected}}});
+                       chapter ? absl::StrCat("pp. ", expected) : expected,
+                       {{begin, citation.pages.end, expected}}});
+}
+
+// Books and reports: "_Title_ (3rd ed.)", the edition after the italic title, not inside it.
+void CheckEditionOutsideItalics(const CitationAnatomy& citation,
+                                std::vector<RuleFinding>* findings) {
+  if (citation.title_form != TitleForm::kItalic || !citation.edition.present() ||
+      !citation.title.Contains(citation.edition) || citation.edition.end != citation.title.end) {
+    return;
+  }
+  absl::string_view text = citation.text;
+  size_t words_end = citation.edition.begin;
+  while (words_end > citation.title.begin && text[words_end - 1] == ' ') --words_end;
+  std::string expected = absl::StrCat(citation.Of({citation.title.begin, words_end}), "_ ",
+                                      citation.Of(citation.edition));
+  findings->push_back({"Edition",
+                       "Put the edition after the italic title, not in italics: _Title_ (2nd ed.).",
+                       MarkdownToHtml(absl::StrCat("_", expected)),
+                       {{citation.title.begin, citation.title.end + 1, expected}}});
+}
+
+// APA 7 gives the publisher without its place: "Routledge.", not "New York: Routledge.".
+void CheckNoPlaceOfPublication(const CitationAnatomy& citation,
+                               std::vector<RuleFinding>* findings) {
+  if (!citation.place.present() || citation.IsJournalArticle() || citation.IsWebpage()) return;
+  findings->push_back({"Publisher",
+                       "Omit the place of publication; give the publisher only.",
+                       std::string(citation.Of(citation.publisher)),
+                       {{citation.place.begin, citation.publisher.begin, ""}}});
+}
+
+// "Retrieved from URL" is dropped; a retrieval date ("Retrieved May 1, 2021, from URL") stays.
+void CheckRetrievedFrom(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+  if (!citation.retrieved_from.present()) return;
+  findings->push_back({"URL",
+                       "Drop \"Retrieved from\": give the URL alone (a retrieval date is given "
+                       "only for pages that change over time).",
+                       std::string(citation.Of(citation.link)),
+                       {{citation.retrieved_from.begin, citation.retrieved_from.end, ""}}});
 }
 
 }  // namespace
@@ -192,6 +291,9 @@ const std::vector<Rule>& Apa7Rules() {
       {"apa7-doi-format", &CheckDoiFormat},
       {"apa7-page-range", &CheckPageRange},
       {"apa7-book-title-italics", &CheckBookTitleItalic},
+      {"apa7-edition-outside-italics", &CheckEditionOutsideItalics},
+      {"apa7-no-place-of-publication", &CheckNoPlaceOfPublication},
+      {"apa7-retrieved-from", &CheckRetrievedFrom},
   };
   return *kRules;
 }

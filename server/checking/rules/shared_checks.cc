@@ -1,6 +1,9 @@
 #include "server/checking/rules/shared_checks.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -13,11 +16,21 @@ constexpr absl::string_view kEnDash = "\xE2\x80\x93";
 
 }  // namespace
 
-void CheckFirstAuthorInverted(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
+void CheckFirstAuthorInverted(const CitationAnatomy& citation, bool demote_particles,
+                              std::vector<RuleFinding>* findings) {
   AuthorList authors = ParseAuthorList(citation);
   if (authors.names.empty()) return;
-  const AuthorName& first = authors.names.front();
+  AuthorName first = authors.names.front();
   if (first.group || first.inverted || first.given.empty()) return;
+  if (demote_particles) {
+    // "Sophie van der Berg" → "Berg, Sophie van der" (Chicago sorts by the capitalised part).
+    size_t space = first.surname.rfind(' ');
+    if (space != std::string::npos &&
+        IsNameParticle(first.surname.substr(0, first.surname.find(' ')))) {
+      absl::StrAppend(&first.given, " ", first.surname.substr(0, space));
+      first.surname = first.surname.substr(space + 1);
+    }
+  }
   std::string inverted = InvertedName(first);
   findings->push_back({"Authors",
                        "List the first author surname first: \"Last, First\".",
@@ -25,20 +38,33 @@ void CheckFirstAuthorInverted(const CitationAnatomy& citation, std::vector<RuleF
                        {AuthorListEdit(citation, first.span.begin, first.span.end, inverted)}});
 }
 
+QuoteMarks QuoteMarksOf(absl::string_view citation) {
+  bool straight = citation.find('"') != absl::string_view::npos &&
+                  citation.find("\xE2\x80\x9C") == absl::string_view::npos;
+  return straight ? QuoteMarks{"\"", "\""} : QuoteMarks{"\xE2\x80\x9C", "\xE2\x80\x9D"};
+}
+
 void CheckArticleTitleQuoted(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
-  if (!citation.IsJournalArticle() && !citation.IsWebpage()) return;
+  if (!citation.IsPartOfContainer()) return;
+  // An italic title is flagged only when an italic container follows ("_Title_. _Journal_"):
+  // otherwise it names a whole work.
+  if (citation.title_form == TitleForm::kItalic && !citation.container_name_italic) return;
   if (!citation.title.present() || citation.title.size() == 0) return;
   absl::string_view title = citation.Of(citation.title);
   absl::string_view closing = EndsWithQuestionOrExclamation(title) ? "" : ".";
-  std::string expected = absl::StrCat("\"", title, closing, "\"");
+  QuoteMarks marks = QuoteMarksOf(citation.text);
+  std::string expected = absl::StrCat(marks.open, title, closing, marks.close);
   absl::string_view written = citation.Of(citation.title_element);
   std::string problem;
   if (citation.title_form != TitleForm::kQuoted) {
-    problem = "Put the title of the article or page in quotation marks.";
+    problem = "Put the title of the article, chapter or page in quotation marks.";
   } else {
+    if (written == expected) return;
     std::string straightened =
         absl::StrReplaceAll(written, {{"\xE2\x80\x9C", "\""}, {"\xE2\x80\x9D", "\""}});
-    if (straightened == expected) return;
+    std::string expected_straight =
+        absl::StrReplaceAll(expected, {{"\xE2\x80\x9C", "\""}, {"\xE2\x80\x9D", "\""}});
+    if (straightened == expected_straight) return;  // Mixed quote styles are left alone.
     problem = "End the title with a period inside the closing quotation mark.";
   }
   findings->push_back({"Title",
@@ -63,7 +89,10 @@ void CheckTitleCase(const CitationAnatomy& citation, std::vector<RuleFinding>* f
 void CheckContainerItalic(const CitationAnatomy& citation, absl::string_view component,
                           absl::string_view problem, bool include_webpages,
                           std::vector<RuleFinding>* findings) {
-  if (!citation.IsJournalArticle() && !(include_webpages && citation.IsWebpage())) return;
+  bool applies = citation.IsJournalArticle() ||
+                 citation.source_type == CitationAnatomy::kConferencePaper ||
+                 (include_webpages && (citation.IsWebpage() || citation.IsChapter()));
+  if (!applies || citation.container_starts_with_in) return;
   absl::string_view name = citation.Of(citation.container_name);
   if (name.empty() || citation.container_name_italic) return;
   std::string italic = absl::StrCat("_", WithoutItalicMarkers(name), "_");
@@ -74,15 +103,34 @@ void CheckContainerItalic(const CitationAnatomy& citation, absl::string_view com
 }
 
 void CheckBookTitleItalic(const CitationAnatomy& citation, std::vector<RuleFinding>* findings) {
-  if (!citation.IsBook() || citation.title_form == TitleForm::kItalic) return;
+  if (!citation.IsStandaloneWork() || citation.title_form != TitleForm::kPlain) return;
   absl::string_view title = citation.Of(citation.title);
+  // The title's words end before an edition, a report or publication number, a version or a
+  // description: "Title (3rd ed.)", "Title (RR-123)", "Title [Data set]"; a parenthesis of
+  // the title's own ("Policy (1971–2009)") stays in it.
+  size_t words_end = std::min(title.size(), title.find(" ["));
+  for (size_t open = title.find(" ("); open < words_end; open = title.find(" (", open + 1)) {
+    absl::string_view inside = title.substr(open + 2);
+    bool details = absl::StrContains(inside.substr(0, inside.find(')')), "ed.") ||
+                   absl::StartsWith(inside, "Version") || absl::StartsWith(inside, "Publication") ||
+                   absl::StartsWith(inside, "Report") || absl::StartsWith(inside, "No.");
+    size_t code = 0;
+    while (code < inside.size() && (absl::ascii_isupper(inside[code]) || inside[code] == '-')) {
+      ++code;
+    }
+    details = details || (code >= 2 && inside[code - 1] == '-');  // "(RR-123)", "(WP-12)".
+    if (details) {
+      words_end = open;
+      break;
+    }
+  }
+  title = title.substr(0, words_end);
   if (title.empty()) return;
   std::string italic = absl::StrCat("_", title, "_");
-  std::string element = absl::StrCat(italic, EndsWithQuestionOrExclamation(title) ? "" : ".");
   findings->push_back({"Title",
-                       "Put the title of a book in italics.",
+                       "Put the title of a book, report or other stand-alone work in italics.",
                        MarkdownToHtml(italic),
-                       {{citation.title_element.begin, citation.title_element.end, element}}});
+                       {{citation.title.begin, citation.title.begin + title.size(), italic}}});
 }
 
 void CheckDoiAsUrl(const CitationAnatomy& citation, bool forbid_final_period,

@@ -14,11 +14,23 @@
 
 namespace citecheck {
 
-// MLA/Chicago: the first author is "Last, First". Flags "John Smith" (not group authors).
-void CheckFirstAuthorInverted(const CitationAnatomy& citation, std::vector<RuleFinding>* findings);
+// MLA/Chicago: the first author is "Last, First". Flags "John Smith" (not group authors). With
+// `demote_particles` (Chicago), lower-case particles follow the given names: "Berg, Sophie van
+// der"; without (MLA), they stay with the surname: "van der Berg, Sophie".
+void CheckFirstAuthorInverted(const CitationAnatomy& citation, bool demote_particles,
+                              std::vector<RuleFinding>* findings);
 
-// MLA/Chicago: the title of an article or web page is in quotation marks with the closing
-// period inside them: "Title." Flags plain and italic titles and `"Title".`.
+// The quotation marks a citation uses: straight when it has straight ones and no curly ones,
+// else curly (as typeset).
+struct QuoteMarks {
+  absl::string_view open;
+  absl::string_view close;
+};
+QuoteMarks QuoteMarksOf(absl::string_view citation);
+
+// MLA/Chicago: the title of a part of a larger work (article, chapter, conference paper, web
+// page) is in quotation marks with the closing period inside them: "Title." Flags plain titles
+// and `"Title".`; the marks follow the citation's own (QuoteMarksOf).
 void CheckArticleTitleQuoted(const CitationAnatomy& citation, std::vector<RuleFinding>* findings);
 
 // MLA/Chicago: titles are in title case. Flags a lower-case major word.

@@ -74,6 +74,9 @@ TEST(AuthorNamesTest, WritesInitials) {
   EXPECT_EQ(InitialsOf("J.A."), "J. A.");
   EXPECT_EQ(InitialsOf("J A"), "J. A.");
   EXPECT_EQ(InitialsOf("JA"), "J. A.");
+  EXPECT_EQ(InitialsOf("\xC5\x81"
+                       "E"),
+            "\xC5\x81. E.");
   EXPECT_EQ(InitialsOf("Jean-Paul"), "J.-P.");
   EXPECT_EQ(InitialsOf("J.-P."), "J.-P.");
   EXPECT_EQ(InitialsOf("\xC3\x89lise"), "\xC3\x89.");
@@ -87,6 +90,42 @@ TEST(AuthorNamesTest, WritesNamesInEachForm) {
   EXPECT_EQ(ApaName(name), "Smith, J. A.");
   EXPECT_EQ(InvertedName(name), "Smith, John A.");
   EXPECT_EQ(GivenFirstName(name), "John A. Smith");
+}
+
+TEST(AuthorNamesTest, ReadsParticlesSuffixesAndDiacritics) {
+  AuthorList chicago =
+      AuthorsOf("Berg, Sophie van der, Jean-Paul A. Haddad III, and \xC5\x81ukasz Li");
+  ASSERT_EQ(chicago.names.size(), 3u);
+  EXPECT_EQ(chicago.names[0].surname, "Berg");
+  EXPECT_EQ(chicago.names[0].given, "Sophie van der");
+  EXPECT_EQ(chicago.names[1].surname, "Haddad");
+  EXPECT_EQ(chicago.names[1].suffix, "III");
+  EXPECT_EQ(chicago.names[2].surname, "Li");
+  EXPECT_EQ(chicago.names[2].given, "\xC5\x81ukasz");
+  EXPECT_EQ(chicago.last_connector, AuthorConnector::kAnd);
+
+  AuthorList apa = AuthorsOf("Beethoven, P. van, & Ortega y Gasset, K.");
+  ASSERT_EQ(apa.names.size(), 2u);
+  EXPECT_EQ(apa.names[0].given, "P. van");
+  EXPECT_EQ(InitialsOf(apa.names[0].given), "P. van");
+  EXPECT_EQ(apa.names[1].surname, "Ortega y Gasset");
+}
+
+TEST(AuthorNamesTest, ReadsACompoundSurnameBeforeGivenNames) {
+  AuthorList list = AuthorsOf("Bonham Carter, Rahul, and David McAllister");
+  ASSERT_EQ(list.names.size(), 2u);
+  EXPECT_EQ(list.names[0].surname, "Bonham Carter");
+  EXPECT_TRUE(list.names[0].inverted);
+  EXPECT_EQ(list.names[1].surname, "McAllister");
+}
+
+TEST(AuthorNamesTest, TakesAnOrganisationAsOneGroupAuthor) {
+  for (const char* citation : {"Food and Agriculture Organization of the United Nations",
+                               "Intergovernmental Panel on Climate Change", "UNESCO"}) {
+    AuthorList list = AuthorsOf(citation);
+    ASSERT_EQ(list.names.size(), 1u) << citation;
+    EXPECT_TRUE(list.names[0].group) << citation;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "server/checking/citation_anatomy.h"
 
+#include <utility>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -178,6 +180,78 @@ TEST(YearLengthAtTest, RecognisesYears) {
   EXPECT_EQ(YearLengthAt("20201", 0), 0u);
   EXPECT_EQ(YearLengthAt("3020", 0), 0u);
   EXPECT_EQ(YearLengthAt("2020ab", 0), 0u);
+}
+
+// Source types recognised from the citation itself, on references rendered by citeproc-js with
+// the official APA 7th, MLA 9th and Chicago 17th author-date styles.
+TEST(CitationAnatomyTest, RecognisesEverySourceTypeInEveryStyle) {
+  const std::pair<const char*, const char*> kCases[] = {
+      {"MacDonald, A.-M. R. (Ed.). (1997). _Coral reef decline in the age of DNA_. Palgrave "
+       "Macmillan.",
+       "edited book"},
+      {"O’Brien, S. A., Nguyen, M., & Wójcik, D. K. (1978). _Does citizen science predict soil "
+       "erosion? Evidence from Scotland_ (5th ed.). Springer.",
+       "book"},
+      {"Al-Sayed, B. K., Jr. (2021). _Does early literacy predict antibiotic resistance?_ "
+       "[Doctoral dissertation]. McGill University.",
+       "thesis"},
+      {"Williams, A. (2000). _Why do teachers resist student motivation?_ [Dataset]. Figshare. "
+       "https://doi.org/10.9956/d.2004.29995",
+       "dataset"},
+      {"O’Brien, Y. (2023). Public trust in the age of fMRI. _Proceedings of the Annual Meeting "
+       "of the Cognitive Science Society_, 856–862.",
+       "conference paper"},
+      {"Centers for Disease Control and Prevention. (2005). _When adolescent sleep meets remote "
+       "work_ (WP-9558). RAND Corporation.",
+       "report"},
+      {"Mensah, C. (1976, May 16). _Why do software developers resist migrant labor?_ Pew "
+       "Research Center. https://www.example.org/why-do-software-developers",
+       "webpage"},
+      {"Rossi, J. (2023). _QuickCite_ (Version 2.3) [Computer software]. GitHub. "
+       "https://github.com/example/tool183",
+       "software"},
+      {"Lee, K. (2018). The rise of the novel. In R. Doe (Ed.), _A history of literature_ (pp. "
+       "15–38). Routledge.",
+       "book chapter"},
+      {"Lee, Kim. \xE2\x80\x9CThe Rise of the Novel.\xE2\x80\x9D _A History of Literature_, edited "
+       "by Rachel Doe, Routledge, 2018, pp. 15–38.",
+       "book chapter"},
+      {"Nguyen, An. _Essays on Labor Markets_. University of Michigan, 2016.", "thesis"},
+      {"Mensah, Chlo\xC3\xA9. \xE2\x80\x9CWhy Do Developers Resist?\xE2\x80\x9D _Pew Research "
+       "Center_, 16 May 1976, https://www.example.org/why.",
+       "webpage"},
+      {"Lee, Kim. 2018. \xE2\x80\x9CThe Rise of the Novel.\xE2\x80\x9D In _A History of "
+       "Literature_, edited by Rachel Doe, 15–38. New York: Routledge.",
+       "book chapter"},
+      {"Nguyen, An. 2016. \xE2\x80\x9C"
+       "Essays on Labor Markets.\xE2\x80\x9D Doctoral "
+       "dissertation, University of Michigan.",
+       "thesis"},
+      {"Park, Priya Lee. 1998. \xE2\x80\x9C"
+       "Children\xE2\x80\x99s Antibiotic "
+       "Resistance.\xE2\x80\x9D _Urban Studies_ 63 (2): 805–22.",
+       "journal article"},
+  };
+  for (const auto& [citation, type] : kCases) {
+    EXPECT_EQ(ParseCitationAnatomy(citation).source_type, type) << citation;
+  }
+}
+
+TEST(CitationAnatomyTest, KeepsAQuestionMarkSubtitleInTheTitle) {
+  CitationAnatomy citation = ParseCitationAnatomy(
+      "Lee, K. (2020). Does sleep predict grades? Evidence from Kenya. _Journal_, _3_(1), 1–9.");
+  EXPECT_EQ(citation.Of(citation.title), "Does sleep predict grades? Evidence from Kenya");
+  EXPECT_EQ(citation.Of(citation.container_name), "_Journal_");
+}
+
+TEST(CitationAnatomyTest, FindsPlaceAndPublisherAndChapterPages) {
+  CitationAnatomy citation = ParseCitationAnatomy(
+      "Lee, Kim. 2018. \xE2\x80\x9CThe Rise.\xE2\x80\x9D In _A History_, edited by Rachel Doe, "
+      "15–38. Thousand Oaks, CA: Sage.");
+  EXPECT_TRUE(citation.container_starts_with_in);
+  EXPECT_EQ(citation.Of(citation.pages), "15–38");
+  EXPECT_EQ(citation.Of(citation.place), "Thousand Oaks, CA");
+  EXPECT_EQ(citation.Of(citation.publisher), "Sage");
 }
 
 }  // namespace

@@ -20,9 +20,10 @@ constexpr char kValidApa[] =
 constexpr char kValidMla[] =
     "Smith, John, and Rachel Doe. \"Deep Learning for Citation Analysis.\" _Journal of "
     "Informetrics_, vol. 14, no. 2, 2020, pp. 101–15.";
+// Chicago 17 author-date: the year follows the authors.
 constexpr char kValidChicago[] =
-    "Smith, John, and Rachel Doe. \"Deep Learning for Citation Analysis.\" _Journal of "
-    "Informetrics_ 14, no. 2 (2020): 101–15. https://doi.org/10.1016/j.joi.2020.101015.";
+    "Smith, John, and Rachel Doe. 2020. \"Deep Learning for Citation Analysis.\" _Journal of "
+    "Informetrics_ 14, no. 2: 101–15. https://doi.org/10.1016/j.joi.2020.101015.";
 
 v1::CitationResult CheckOne(v1::Style style, const std::string& citation) {
   HeuristicChecker checker;
@@ -85,8 +86,8 @@ TEST(HeuristicCheckerTest, AcceptsValidCitationsConvertedFromHtml) {
       "<p class=\"ref\">Smith, J. A., &amp; Doe, R. (2020). Deep learning for citation analysis. "
       "<i>Journal of Informetrics</i>, <i>14</i>(2), 101&ndash;115. "
       "https://doi.org/10.1016/j.joi.2020.101015</p>\n"
-      "<p>Smith, John, and Rachel Doe. &ldquo;Deep Learning for Citation Analysis.&rdquo; "
-      "<em>Journal of Informetrics</em> 14, no. 2 (2020): 101&#8211;15. "
+      "<p>Smith, John, and Rachel Doe. 2020. &ldquo;Deep Learning for Citation Analysis.&rdquo; "
+      "<em>Journal of Informetrics</em> 14, no. 2: 101&#8211;15. "
       "https://doi.org/10.1016/j.joi.2020.101015.</p>");
   ASSERT_THAT(citations, SizeIs(2));
   EXPECT_EQ(citations[0], kValidApa);
@@ -118,7 +119,11 @@ TEST(HeuristicCheckerTest, CorrectsEveryFixableProblemOfAnMlaCitation) {
   for (const char* component : {"Authors", "Title", "Container", "Volume", "Pages"}) {
     EXPECT_THAT(result.errors(), HasComponent(component));
   }
-  EXPECT_EQ(result.corrected_citation(), kValidMla);
+  // The title gets the typeset quotation marks (the citation has none of its own).
+  EXPECT_EQ(result.corrected_citation(),
+            "Smith, John, and Rachel Doe. \xE2\x80\x9C"
+            "Deep Learning for Citation Analysis.\xE2\x80\x9D "
+            "_Journal of Informetrics_, vol. 14, no. 2, 2020, pp. 101–15.");
   EXPECT_TRUE(CheckOne(v1::STYLE_MLA9, result.corrected_citation()).valid());
 }
 

@@ -9,9 +9,9 @@ TEST(FallbackApiKeyTest, AnExplicitFallbackKeyWins) {
   EXPECT_EQ(FallbackApiKey("https://api.openai.com/v1", "https://api.openai.com/v1", "primary",
                            std::string("own")),
             "own");
-  EXPECT_EQ(FallbackApiKey("https://a.example/v1", "https://b.example/v1", "primary",
-                           std::string("")),
-            "");  // named but empty: no key, never the primary's
+  EXPECT_EQ(
+      FallbackApiKey("https://a.example/v1", "https://b.example/v1", "primary", std::string("")),
+      "");  // named but empty: no key, never the primary's
 }
 
 TEST(FallbackApiKeyTest, ThePrimaryKeyGoesOnlyToThePrimarysHost) {

@@ -108,10 +108,14 @@ TEST(Mla9RulesTest, FlagsArticleTitleWithoutQuotationMarks) {
   ASSERT_THAT(findings, SizeIs(1));
   EXPECT_EQ(findings[0].component, "Title");
   EXPECT_THAT(findings[0].problem, HasSubstr("quotation marks"));
-  EXPECT_EQ(findings[0].correction, "\"Deep Learning for Citation Analysis.\"");
+  // A citation without quotation marks of its own gets the typeset ones.
+  EXPECT_EQ(findings[0].correction,
+            "\xE2\x80\x9C"
+            "Deep Learning for Citation Analysis.\xE2\x80\x9D");
   EXPECT_EQ(MlaFixed("mla9-title-quotation-marks", kCitation),
-            "Smith, John. \"Deep Learning for Citation Analysis.\" _Journal_, vol. 14, 2020, "
-            "pp. 1–9.");
+            "Smith, John. \xE2\x80\x9C"
+            "Deep Learning for Citation Analysis.\xE2\x80\x9D _Journal_, "
+            "vol. 14, 2020, pp. 1–9.");
 }
 
 TEST(Mla9RulesTest, FlagsPeriodOutsideQuotationMarks) {
@@ -218,6 +222,113 @@ TEST(Mla9RulesTest, FlagsDoiPrefix) {
   EXPECT_EQ(findings[0].correction, "https://doi.org/10.1/x");
   EXPECT_EQ(MlaFixed("mla9-doi-format", kCitation),
             "Smith, John. \"Title.\" _J_, vol. 1, 2020, pp. 1–9, https://doi.org/10.1/x.");
+}
+
+// Rules per source type, on references rendered by citeproc-js with the official MLA 9th style.
+
+constexpr char kMlaChapter[] =
+    "Lee, Kim. \xE2\x80\x9CThe Rise of the Novel in France.\xE2\x80\x9D _A History of "
+    "Literature_, edited by Rachel Doe and Ludwig van Beethoven, 2nd ed., Routledge, 2018, pp. "
+    "15–38, https://doi.org/10.4324/abc.";
+constexpr char kMlaBook[] =
+    "O’Brien, Sarah Ann, et al. _Does Citizen Science Predict Soil Erosion? Evidence from "
+    "Scotland_. 5th ed., Springer, 1978.";
+constexpr char kMlaEdited[] =
+    "MacDonald, Anne-Marie R., and John Ivanova, editors. _Coral Reef Decline in the Age of "
+    "DNA_. Palgrave Macmillan, 1997.";
+constexpr char kMlaWebpage[] =
+    "World Health Organization. \xE2\x80\x9CHow to Wash Your Hands.\xE2\x80\x9D _WHO_, 7 Apr. "
+    "2017, https://www.who.int/handwashing.";
+
+TEST(Mla9RulesTest, RenderedReferencesOfEverySourceTypePassEveryRule) {
+  ExpectEveryRulePasses(Mla9Rules(), {kMlaChapter, kMlaBook, kMlaEdited, kMlaWebpage});
+}
+
+// Containers: ", edited by", "vol.", "no.", "pp."
+
+TEST(Mla9RulesTest, ItalicisesTheBookOfAChapterUpToItsEditors) {
+  constexpr char kCitation[] =
+      "Lee, Kim. \xE2\x80\x9CThe Rise of the Novel.\xE2\x80\x9D A History of Literature, edited "
+      "by Rachel Doe, Routledge, 2018, pp. 15–38.";
+  EXPECT_EQ(MlaFixed("mla9-container-italics", kCitation),
+            "Lee, Kim. \xE2\x80\x9CThe Rise of the Novel.\xE2\x80\x9D _A History of Literature_, "
+            "edited by Rachel Doe, Routledge, 2018, pp. 15–38.");
+}
+
+TEST(Mla9RulesTest, AcceptsAnArticleNumberWithoutALabel) {
+  EXPECT_THAT(Mla("mla9-page-label",
+                  "Lee, Kim. \xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_, vol. 9, no. 6, 948383, "
+                  "1996."),
+              IsEmpty());
+}
+
+TEST(Mla9RulesTest, LabelsAnELocatorAsAPage) {
+  EXPECT_EQ(MlaFixed("mla9-page-label",
+                     "Lee, Kim. \xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_, vol. 9, 1996, e12345."),
+            "Lee, Kim. \xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_, vol. 9, 1996, p. e12345.");
+}
+
+// mla9-editor-role
+
+TEST(Mla9RulesTest, WritesTheEditorRoleInWords) {
+  EXPECT_THAT(Mla("mla9-editor-role", kMlaEdited), IsEmpty());
+  std::string citation(kMlaEdited);
+  citation.replace(citation.find(", editors."), 10, " (Eds.).");
+  ExpectOneFindingFixedAs(Mla9Rules(), "mla9-editor-role", citation, kMlaEdited);
+}
+
+// mla9-date-position
+
+TEST(Mla9RulesTest, MovesAYearAfterTheAuthorsIntoTheContainer) {
+  EXPECT_EQ(MlaFixed("mla9-date-position",
+                     "Smith, John. 2020. \xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_, vol. 14, no. "
+                     "2, pp. 101–15."),
+            "Smith, John. \xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_, vol. 14, no. 2, 2020, pp. "
+            "101–15.");
+  EXPECT_EQ(MlaFixed("mla9-date-position",
+                     "Müller, José. 2019. _Learning Statistics with R_. 3rd ed., Oxford UP."),
+            "Müller, José. _Learning Statistics with R_. 3rd ed., Oxford UP, 2019.");
+}
+
+// mla9-final-period
+
+TEST(Mla9RulesTest, EndsTheEntryWithAPeriod) {
+  EXPECT_THAT(Mla("mla9-final-period", kMlaBook), IsEmpty());
+  std::string citation(kMlaBook);
+  citation.pop_back();
+  EXPECT_EQ(MlaFixed("mla9-final-period", citation), kMlaBook);
+}
+
+// mla9-book-title-italics
+
+TEST(Mla9RulesTest, ItalicisesABookTitle) {
+  constexpr char kCitation[] =
+      "Müller, José. Learning Statistics with R. 3rd ed., Oxford University Press, 2019.";
+  EXPECT_EQ(MlaFixed("mla9-book-title-italics", kCitation),
+            "Müller, José. _Learning Statistics with R_. 3rd ed., Oxford University Press, 2019.");
+}
+
+// Names with particles, suffixes and diacritics are kept as written.
+
+TEST(Mla9RulesTest, KeepsParticlesSuffixesAndDiacritics) {
+  ExpectEveryRulePasses(Mla9Rules(),
+                        {"van der Berg, Sophie, and Al Ng. _Learning Statistics_. Polity, 2019.",
+                         "King, Martin Luther, Jr. _Why We Can’t Wait_. Harper & Row, 1964.",
+                         "Wójcik, Łukasz, and Zoë Müller. _Cities_. Verso, 2001."});
+  EXPECT_EQ(MlaFixed("mla9-first-author-inverted",
+                     "Sophie van der Berg. _Learning Statistics_. Polity, 2019."),
+            "van der Berg, Sophie. _Learning Statistics_. Polity, 2019.");
+}
+
+TEST(Mla9RulesTest, AcceptsASecondNameBeforeEtAlThatTellsWorksApart) {
+  EXPECT_THAT(Mla("mla9-author-count",
+                  "Smith, José, Emily Sørensen, et al. \xE2\x80\x9CTitle.\xE2\x80\x9D _Journal_, "
+                  "vol. 1, 2020, pp. 1–9."),
+              IsEmpty());
+  EXPECT_THAT(Mla("mla9-author-count",
+                  "Smith, José, Emily Sørensen, and Mark Lee. \xE2\x80\x9CTitle.\xE2\x80\x9D "
+                  "_Journal_, vol. 1, 2020, pp. 1–9."),
+              SizeIs(1));
 }
 
 }  // namespace

@@ -36,8 +36,9 @@ TEST_P(StylePromptTest, PromptHoldsTheStyleRulesAndSuccessLine) {
 TEST_P(StylePromptTest, PromptAsksForTheBlockFormat) {
   std::string prompt(SystemPrompt(GetParam().style));
   for (const char* header : {"CITATION #<n>\n", "ORIGINAL:\n",
-                             "SOURCE TYPE: <journal article | book | book chapter | "
-                             "webpage | report | other>\n",
+                             "SOURCE TYPE: <journal article | book | edited book | book chapter | "
+                             "conference paper | webpage | report | thesis | dataset | software | "
+                             "other>\n",
                              "VALIDATION RESULTS:\n", "❌ <Component>: <what is wrong>\n",
                              "   Should be: ", "CORRECTED CITATION:\n"}) {
     EXPECT_THAT(prompt, HasSubstr(header)) << header;
@@ -93,6 +94,8 @@ TEST(PromptsTest, PromptsCarryStyleSpecificRules) {
   EXPECT_THAT(std::string(SystemPrompt(v1::STYLE_MLA9)), HasSubstr("et al."));
   EXPECT_THAT(std::string(SystemPrompt(v1::STYLE_MLA9)), HasSubstr("vol. 12, no. 3"));
   EXPECT_THAT(std::string(SystemPrompt(v1::STYLE_CHICAGO17)), HasSubstr("headline-style"));
+  EXPECT_THAT(std::string(SystemPrompt(v1::STYLE_CHICAGO17)), HasSubstr("AUTHOR-DATE"));
+  EXPECT_THAT(std::string(SystemPrompt(v1::STYLE_CHICAGO17)), HasSubstr("Place: Publisher"));
 }
 
 TEST(PromptsTest, UnspecifiedStyleMeansApa7) {

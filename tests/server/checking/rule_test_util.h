@@ -3,6 +3,7 @@
 
 // Runs single rules for the per-style rule tests.
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,23 @@ inline std::string FixedBy(const std::vector<Rule>& rules, absl::string_view nam
   EXPECT_NE(rule, nullptr) << "no rule " << name;
   if (rule == nullptr) return std::string(citation);
   return RunRules({*rule}, citation).corrected;
+}
+
+// Expects the rule `name` to report one problem in `citation` and to fix it into `fixed`.
+inline void ExpectOneFindingFixedAs(const std::vector<Rule>& rules, absl::string_view name,
+                                    absl::string_view citation, absl::string_view fixed) {
+  EXPECT_EQ(FindingsOf(rules, name, citation).size(), 1u) << name << ": " << citation;
+  EXPECT_EQ(FixedBy(rules, name, citation), fixed) << name;
+}
+
+// Expects no rule of `rules` to find anything in any of `citations`.
+inline void ExpectEveryRulePasses(const std::vector<Rule>& rules,
+                                  std::initializer_list<const char*> citations) {
+  for (const char* citation : citations) {
+    for (const Rule& rule : rules) {
+      EXPECT_TRUE(FindingsOf(rules, rule.name, citation).empty()) << rule.name << ": " << citation;
+    }
+  }
 }
 
 }  // namespace citecheck

@@ -39,5 +39,36 @@ TEST(TitleCaseTest, TitleCaseCapitalisesMajorWordsOnly) {
   EXPECT_EQ(ToTitleCase("what is it for"), "What Is It For");
 }
 
+TEST(TitleCaseTest, SentenceCaseKeepsKnownProperNouns) {
+  EXPECT_EQ(ToSentenceCase("Olive Farming in Andalusia: Lessons From the European Union"),
+            "Olive farming in Andalusia: Lessons from the European Union");
+  EXPECT_EQ(ToSentenceCase("Reading Simone de Beauvoir in Tokyo"),
+            "Reading Simone de Beauvoir in Tokyo");
+  EXPECT_EQ(ToSentenceCase("Marxist Readings of Jane Austen"), "Marxist readings of Jane Austen");
+}
+
+TEST(TitleCaseTest, ProperNounsAreNoEvidenceOfTitleCase) {
+  EXPECT_FALSE(LooksTitleCased("Darwin and Freud in Kenya"));
+  EXPECT_TRUE(LooksTitleCased("Carbon Pricing in the Age of HIV"));
+}
+
+TEST(TitleCaseTest, NameParticlesStayLowerCaseInTitleCase) {
+  EXPECT_FALSE(HasLowercaseMajorWords("Simone de Beauvoir and the History of Water"));
+  EXPECT_EQ(ToTitleCase("reading Ludwig van Beethoven"), "Reading Ludwig van Beethoven");
+}
+
+TEST(TitleCaseTest, AnEmDashWithoutSpacesSeparatesWords) {
+  EXPECT_EQ(ToTitleCase("gene expression and maternal health\xE2\x80\x94"
+                        "a case study"),
+            "Gene Expression and Maternal Health\xE2\x80\x94"
+            "A Case Study");
+}
+
+TEST(TitleCaseTest, SentenceCaseKeepsNamesAfterInitialsAndCapitalisedParticles) {
+  EXPECT_EQ(ToSentenceCase("U.S. Foreign Policy and W. E. B. Du Bois"),
+            "U.S. foreign policy and W. E. B. Du Bois");
+  EXPECT_EQ(ToSentenceCase("Reading Ibn Khaldun Today"), "Reading Ibn Khaldun today");
+}
+
 }  // namespace
 }  // namespace citecheck

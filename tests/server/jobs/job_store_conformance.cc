@@ -789,3 +789,141 @@ TEST_P(JobStoreConformanceTest, HeartbeatsKeepTheLease) {
 }
 
 }  // namespace citecheck
+
+namespace citecheck {
+namespace {
+
+// A document job: 3 references, 4 in-text citations (2 per chunk).
+NewJob DocumentJob(NewJob job) {
+  job.document = true;
+  job.inline_per_chunk = 2;
+  for (int i = 0; i < 4; ++i) {
+    job.inline_citations.push_back({absl::StrCat("(Author", i, ", 2020)"), 100 + 10 * i});
+  }
+  return job;
+}
+
+// The verdict the checker would give in-text citation `index` of `chunk` (item i).
+ItemOutcome Verdict(const Chunk& chunk, size_t i, int reference) {
+  ItemOutcome outcome;
+  outcome.index = chunk.indices[i];
+  v1::InlineCitation citation;
+  citation.set_index(chunk.indices[i]);
+  citation.set_text(chunk.citations[i]);
+  citation.set_offset(chunk.offsets[i]);
+  if (reference >= 0) {
+    citation.set_match(v1::MATCH_STATUS_MATCHED);
+    citation.add_reference_indices(reference);
+  } else {
+    citation.set_match(v1::MATCH_STATUS_NOT_FOUND);
+  }
+  outcome.inline_citation = citation;
+  return outcome;
+}
+
+}  // namespace
+
+TEST_P(JobStoreConformanceTest, ADocumentsInTextCitationsAreMatchedAndNeverCharged) {
+  Grant("alice-token", 10);
+  absl::StatusOr<v1::Job> job = store().Submit(DocumentJob(Job("doc", kAlice, 3, 3)));
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->inline_total(), 4);
+  EXPECT_FALSE(job->inline_skipped());
+  EXPECT_EQ(Credits("alice-token"), 7);  // the references only
+
+  std::vector<Chunk> chunks = Claim("a", 10);
+  ASSERT_EQ(chunks.size(), 3u);  // one of references, two of in-text citations
+  EXPECT_EQ(chunks[0].kind, ItemKind::kReference);
+  EXPECT_EQ(chunks[1].kind, ItemKind::kInline);
+  EXPECT_THAT(chunks[1].indices, ElementsAre(0, 1));
+  EXPECT_THAT(chunks[1].citations, ElementsAre("(Author0, 2020)", "(Author1, 2020)"));
+  EXPECT_THAT(chunks[1].offsets, ElementsAre(100, 110));
+  EXPECT_THAT(chunks[1].references, ElementsAre("doc-c0", "doc-c1", "doc-c2"));
+  EXPECT_THAT(chunks[2].indices, ElementsAre(2, 3));
+
+  // In-text verdicts: c0 → reference 0, c1 → reference 0, c2 not found, c3 → reference 2.
+  ChunkOutcome first{"doc",
+                     chunks[1].chunk_id,
+                     chunks[1].token,
+                     {Verdict(chunks[1], 0, 0), Verdict(chunks[1], 1, 0)}};
+  ASSERT_TRUE(store().Record("a", {first}, now()).ok());
+  ChunkOutcome second{"doc",
+                      chunks[2].chunk_id,
+                      chunks[2].token,
+                      {Verdict(chunks[2], 0, -1), Verdict(chunks[2], 1, 2)}};
+  ASSERT_TRUE(store().Record("a", {second}, now()).ok());
+  EXPECT_EQ(store().Get("doc", kAlice.OwnerKey())->state(), v1::JOB_STATE_RUNNING);
+  ASSERT_TRUE(RecordAll("a", chunks[0]).ok());
+
+  absl::StatusOr<v1::Job> done = store().Get("doc", kAlice.OwnerKey());
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done->succeeded(), 3);
+  ASSERT_EQ(done->inline_citations_size(), 4);
+  EXPECT_EQ(done->inline_citations(2).match(), v1::MATCH_STATUS_NOT_FOUND);
+  EXPECT_EQ(done->inline_citations(3).offset(), 130);
+  EXPECT_THAT(done->uncited_references(), ElementsAre(1));
+  EXPECT_EQ(Credits("alice-token"), 7);  // 3 references charged, in-text citations free
+
+  const std::vector<v1::JobEvent> events = AllEvents("doc");
+  ASSERT_FALSE(events.empty());
+  int inline_events = 0;
+  for (const v1::JobEvent& event : events) inline_events += event.has_inline_citation() ? 1 : 0;
+  EXPECT_EQ(inline_events, 4);
+  EXPECT_EQ(events[4].inline_citation().text(), "(Author2, 2020)");  // after pending, running
+  const v1::Job& terminal = events.back().job_update();
+  EXPECT_EQ(terminal.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_THAT(terminal.uncited_references(), ElementsAre(1));
+  EXPECT_EQ(terminal.inline_citations_size(), 0);  // updates carry no items
+  // Published as stored.
+  const std::vector<v1::JobEvent> published = sink().Events("doc");
+  ASSERT_EQ(published.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(published[i].SerializeAsString(), events[i].SerializeAsString()) << i;
+  }
+}
+
+TEST_P(JobStoreConformanceTest, APartialDocumentSkipsItsInTextCitations) {
+  Grant("alice-token", 2);
+  absl::StatusOr<v1::Job> job = store().Submit(DocumentJob(Job("doc", kAlice, 3, 3)));
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_TRUE(job->partial());
+  EXPECT_TRUE(job->inline_skipped());
+  EXPECT_EQ(job->inline_total(), 4);
+  std::vector<Chunk> chunks = Claim("a", 10);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].kind, ItemKind::kReference);
+  ASSERT_TRUE(RecordAll("a", chunks[0]).ok());
+  absl::StatusOr<v1::Job> done = store().Get("doc", kAlice.OwnerKey());
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done->inline_citations_size(), 0);
+  EXPECT_EQ(done->uncited_references_size(), 0);  // unknown: nothing was matched
+}
+
+TEST_P(JobStoreConformanceTest, ExpiredOrCancelledDocumentsEndTheirInTextCitationsToo) {
+  Grant("alice-token", 10);
+  NewJob expiring = DocumentJob(Job("exp", kAlice, 2, 2));
+  expiring.deadline = now() + absl::Minutes(1);
+  ASSERT_TRUE(store().Submit(expiring).ok());
+  ASSERT_TRUE(store().Submit(DocumentJob(Job("cxl", kAlice, 2, 2))).ok());
+  Advance(absl::Minutes(2));
+  ASSERT_EQ(*store().ExpireDeadlines(now(), 10), 1);
+  absl::StatusOr<v1::Job> expired = store().Get("exp", kAlice.OwnerKey());
+  ASSERT_TRUE(expired.ok());
+  EXPECT_EQ(expired->state(), v1::JOB_STATE_FAILED);
+  ASSERT_EQ(expired->inline_citations_size(), 4);
+  EXPECT_EQ(expired->inline_citations(1).match(), v1::MATCH_STATUS_UNSPECIFIED);
+  EXPECT_EQ(ErrorReason(FromRpcStatus(expired->inline_citations(1).error())),
+            "JOB_DEADLINE_EXCEEDED");
+  EXPECT_EQ(expired->inline_citations(1).offset(), 110);
+  EXPECT_EQ(expired->inline_citations(1).text(), "(Author1, 2020)");
+
+  absl::StatusOr<v1::Job> cancelled = store().Cancel("cxl", kAlice.OwnerKey(), now());
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->inline_citations_size(), 0);
+  EXPECT_THAT(Claim("a", 10), IsEmpty());
+  EXPECT_EQ(Credits("alice-token"), 10);
+}
+
+}  // namespace citecheck
