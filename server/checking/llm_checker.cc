@@ -303,9 +303,12 @@ void Run<Result>::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<
     const absl::Duration took = absl::Now() - sent;
     const bool cancelled_meanwhile = Cancelled();
     ++group.attempts;
-    // Abandoned, or answered too late to matter: the job ended or the work is handed back.
-    if (Cancelled()) return Halt(group, Stop::kCancelled);
     AttemptOutcome outcome = std::move(response.outcome);
+    // Abandoned, or answered too late to matter: the job ended or the work is handed back.
+    if (cancelled_meanwhile) {
+      RecordLlmAttempt(endpoint.metrics, outcome, false, true, took);
+      return Halt(group, Stop::kCancelled);
+    }
 
     if (outcome.kind == AttemptOutcome::Kind::kSuccess) {
       typename Exchange<Result>::Reading parsed = exchange_.Read(response.content, group.indices);
