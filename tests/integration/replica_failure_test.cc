@@ -278,12 +278,14 @@ TEST_F(ReplicaFailureTest, CancelOnBWhileARunsTheJob) {
   ASSERT_EQ(stats.log.size(), 8u);
   int abandoned = 0;
   int answered_late = 0;
+  int64_t slowest_abandon_ms = 0;
   for (size_t i = 0; i < stats.log.size(); ++i) {
     const FakeOpenAiStats::Request& request = stats.log[i];
     const int64_t due_ms = request.received_ms + 1000 + 100 * static_cast<int64_t>(i);
     if (due_ms <= cancelled_ms) continue;
     if (request.gone_ms >= 0) {
       ++abandoned;
+      slowest_abandon_ms = std::max(slowest_abandon_ms, request.gone_ms - cancelled_ms);
     } else {
       ++answered_late;
     }
@@ -294,7 +296,8 @@ TEST_F(ReplicaFailureTest, CancelOnBWhileARunsTheJob) {
         << " ms after the cancel) was not abandoned within 250 ms";
   }
   std::cout << "[cancel] " << cancelled.succeeded() << " results before the cancel; of A's "
-            << abandoned + answered_late << " later answers " << abandoned << " were abandoned and "
+            << abandoned + answered_late << " later answers " << abandoned
+            << " were abandoned (the last " << slowest_abandon_ms << " ms after the cancel) and "
             << answered_late << " came and were discarded ("
             << (absl::StrContains(a.Logs(), "fenced out") ? "some" : "none")
             << " fenced out by the database)" << std::endl;
