@@ -1298,10 +1298,19 @@ absl::StatusOr<int> MysqlJobStore::SweepDeadReplicas(const std::string& self, ab
 }
 
 absl::Status MysqlJobStore::UnregisterReplica(const std::string& name, int64_t incarnation) {
+  RETURN_IF_ERROR(pool_->RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(tx.Execute("DELETE FROM processes WHERE name = ? AND incarnation = ?",
+                                   {name, incarnation})
+                            .status());
+        // What the exiting process still holds (a hand-back that failed) returns to the queue:
+        // no replica sweeps a name that has no row.
+        return tx
+            .Execute("UPDATE job_chunks SET owner = NULL, claim_id = NULL WHERE owner = ?", {name})
+            .status();
+      },
+      WriteOptions()));
   return pool_->RunInSession([&](Session& s) -> absl::Status {
-    RETURN_IF_ERROR(
-        s.Execute("DELETE FROM processes WHERE name = ? AND incarnation = ?", {name, incarnation})
-            .status());
     return s.Query("SELECT RELEASE_LOCK(?)", {ReplicaLockName(pool_->url().database, name)})
         .status();
   });

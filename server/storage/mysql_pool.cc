@@ -221,10 +221,18 @@ void Bind(sql::PreparedStatement& statement, absl::Span<const SqlValue> params) 
   }
 }
 
+// Runs COMMIT or ROLLBACK as a statement: Connector/C++ 1.1's Connection::commit() and
+// rollback() ignore the server's answer, so a COMMIT lost with its connection (rolled back)
+// would pass for done. The statement throws like any other. `sql` is a constant.
+void EndTransaction(Connection& c, const char* sql) {
+  std::unique_ptr<sql::Statement> statement(c.conn->createStatement());
+  statement->execute(sql::SQLString(sql));
+}
+
 // Rolls back, swallowing errors; false when the connection is no longer usable.
 bool RollbackQuietly(Connection& c) {
   try {
-    c.conn->rollback();
+    EndTransaction(c, "ROLLBACK");
     return true;
   } catch (const sql::SQLException& e) {
     LogSqlError("rollback", e);
@@ -549,7 +557,7 @@ MysqlPool::Attempt MysqlPool::RunAttempt(Connection& c,
     return attempt;
   }
   try {
-    c.conn->commit();
+    EndTransaction(c, "COMMIT");
   } catch (const sql::SQLException& e) {
     // A lost connection here leaves the outcome unknown; the rerun finds the committed keys.
     LogSqlError("commit", e);
