@@ -1,8 +1,6 @@
 #include "bench/bench_mariadb.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/wait.h>
 
 #include <fstream>
 
@@ -12,10 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "bench/process_stats.h"
 #include "server/common/status_macros.h"
-
-#ifndef CITECHECK_MARIADB_SCRIPT
-#error "CITECHECK_MARIADB_SCRIPT must name deploy/mariadb.sh"
-#endif
 
 namespace citecheck::bench {
 namespace {
@@ -37,18 +31,6 @@ constexpr const char* kGlobalCounters[] = {"QUESTIONS",
                                            "INNODB_OS_LOG_WRITTEN",
                                            "INNODB_ROW_LOCK_WAITS",
                                            "INNODB_DEADLOCKS"};
-
-// Runs deploy/mariadb.sh with `args`; returns its exit code, its stdout in *out.
-int RunScript(const std::string& args, std::string* out) {
-  out->clear();
-  FILE* pipe = popen(absl::StrCat("bash ", CITECHECK_MARIADB_SCRIPT, " ", args).c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out->append(buffer, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 // The value of KEY=... in an env file of deploy/mariadb.sh ("" when absent).
 std::string EnvValue(const std::string& file, const std::string& key) {
@@ -93,53 +75,53 @@ UserCounters ServerCounters::User(const std::string& name) const {
 }
 
 absl::StatusOr<std::unique_ptr<BenchMariaDb>> BenchMariaDb::Start() {
-  char dir_template[] = "/tmp/citecheck-bench-mariadb.XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) return absl::InternalError("mkdtemp failed");
   std::unique_ptr<BenchMariaDb> db(new BenchMariaDb());
-  db->dir_ = dir_template;
-  std::string out;
-  if (RunScript(absl::StrCat("start ", db->dir_), &out) != 0) {
-    return absl::UnavailableError(absl::StrCat("deploy/mariadb.sh start failed: ", out));
-  }
-  db->env_file_ = db->dir_ + "/env";
-  RETURN_IF_ERROR(db->Connect());
+  db->own_ = testing::OwnMariaDb::Start();
+  if (db->own_ == nullptr) return absl::UnavailableError("deploy/mariadb.sh start failed");
+  RETURN_IF_ERROR(db->Connect(db->own_->url().port));
   return db;
 }
 
 absl::StatusOr<std::unique_ptr<BenchMariaDb>> BenchMariaDb::Attach(const std::string& env_file) {
+  int port = 0;
+  if (!absl::SimpleAtoi(EnvValue(env_file, "MARIADB_PORT"), &port)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(env_file, " does not name a server of deploy/mariadb.sh"));
+  }
   std::unique_ptr<BenchMariaDb> db(new BenchMariaDb());
-  db->env_file_ = env_file;
-  RETURN_IF_ERROR(db->Connect());
+  RETURN_IF_ERROR(db->Connect(port));
   return db;
 }
 
-absl::Status BenchMariaDb::Connect() {
-  if (!absl::SimpleAtoi(EnvValue(env_file_, "MARIADB_PORT"), &port_) ||
-      !absl::SimpleAtoi(EnvValue(env_file_, "MARIADB_PID"), &pid_)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(env_file_, " does not name a server of deploy/mariadb.sh"));
-  }
+absl::Status BenchMariaDb::Connect(int port) {
+  port_ = port;
   MysqlUrl url;
   url.user = "root";
   url.host = "127.0.0.1";
   url.port = port_;
   url.database = "mysql";
   ASSIGN_OR_RETURN(root_, MysqlPool::Create(url));
-  return root_->RunInSession([&](Session& s) -> absl::Status {
+  std::string pid_file;
+  RETURN_IF_ERROR(root_->RunInSession([&](Session& s) -> absl::Status {
     RETURN_IF_ERROR(s.ExecuteUnprepared("SET GLOBAL userstat = 1"));
-    ASSIGN_OR_RETURN(std::optional<SqlRow> row, s.QueryRow("SELECT VERSION()"));
-    if (row.has_value()) version_ = row->String(0);
+    ASSIGN_OR_RETURN(std::optional<SqlRow> row, s.QueryRow("SELECT VERSION(), @@pid_file"));
+    if (row.has_value()) {
+      version_ = row->String(0);
+      pid_file = row->String(1);
+    }
     return absl::OkStatus();
-  });
+  }));
+  std::ifstream in(pid_file);
+  if (!(in >> pid_)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the server's pid from ", pid_file, " (is it on this machine?)"));
+  }
+  return absl::OkStatus();
 }
 
 BenchMariaDb::~BenchMariaDb() {
   root_.reset();
-  if (dir_.empty()) return;
-  std::string out;
-  if (RunScript(absl::StrCat("stop ", dir_), &out) != 0) {
-    fprintf(stderr, "deploy/mariadb.sh stop %s failed: %s\n", dir_.c_str(), out.c_str());
-  }
+  own_.reset();
 }
 
 absl::Status BenchMariaDb::CreateUser(const std::string& user) {

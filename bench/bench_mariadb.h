@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "server/storage/mysql_pool.h"
 #include "server/storage/mysql_url.h"
+#include "tests/integration/own_mariadb.h"
 
 namespace citecheck::bench {
 
@@ -44,8 +45,8 @@ struct ServerCounters {
   UserCounters User(const std::string& name) const;
 };
 
-// A MariaDB for the benchmarks: its own server, started with deploy/mariadb.sh in a temporary
-// directory (data on tmpfs, innodb_flush_log_at_trx_commit=2) and stopped with it, or an
+// A MariaDB for the benchmarks: its own server (testing::OwnMariaDb: deploy/mariadb.sh in a
+// temporary directory, data on tmpfs, innodb_flush_log_at_trx_commit=2), stopped with it, or an
 // existing server of that script (its env file). The root account (no password from loopback,
 // as the script creates it) turns on per-user statistics, creates one database user per
 // replica so that each replica's statements are counted apart, creates and drops databases,
@@ -88,10 +89,10 @@ class BenchMariaDb {
 
  private:
   BenchMariaDb() = default;
-  absl::Status Connect();
+  // Connects as root to the server on 127.0.0.1:`port`; finds its pid from its pid file.
+  absl::Status Connect(int port);
 
-  std::string dir_;  // the mariadb.sh directory when this process started the server
-  std::string env_file_;
+  std::unique_ptr<testing::OwnMariaDb> own_;  // when this process started the server
   int port_ = 0;
   pid_t pid_ = -1;
   std::string version_;
