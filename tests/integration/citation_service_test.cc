@@ -6,7 +6,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "client/error_details.h"
 #include "gmock/gmock.h"
@@ -298,15 +297,8 @@ TEST_F(CitationServiceTest, ThreeJobsAtOnceAllComplete) {
 }
 
 TEST_F(CitationServiceTest, HealthServiceReportsServing) {
-  // grpc.health.v1.Health/Check {service: "citecheck.v1.CitationService"} in raw bytes, so the
-  // test needs no health stubs.
-  std::string service = "citecheck.v1.CitationService";
-  std::string request_bytes = std::string("\x0a") + static_cast<char>(service.size()) + service;
-  std::string bytes;
-  grpc::Status status =
-      RawUnaryCall(server_->address(), "/grpc.health.v1.Health/Check", request_bytes, {}, &bytes);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+  EXPECT_EQ(CheckHealth(server_->address(), "citecheck.v1.CitationService"), Health::kServing);
+  EXPECT_EQ(CheckHealth(server_->address()), Health::kServing);
 }
 
 // ---- Quota -----------------------------------------------------------------------------
