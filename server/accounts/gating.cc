@@ -8,6 +8,22 @@
 
 namespace citecheck {
 
+absl::Status ValidateGrantIds(const std::string& token, const std::string& order_id) {
+  if (token.empty()) return FieldError(reason::kInvalidGrant, "token", "must not be empty");
+  if (order_id.empty()) return FieldError(reason::kInvalidGrant, "order_id", "must not be empty");
+  if (order_id.size() > kMaxOrderIdBytes) {
+    return FieldError(reason::kInvalidGrant, "order_id",
+                      absl::StrCat("must be at most ", kMaxOrderIdBytes, " bytes"));
+  }
+  for (unsigned char c : order_id) {
+    if (c < 0x20 || c > 0x7e) {
+      return FieldError(reason::kInvalidGrant, "order_id",
+                        "must be printable ASCII (space to '~')");
+    }
+  }
+  return absl::OkStatus();
+}
+
 Admission AdmitFree(int requested, int free_limit, int used) {
   const int64_t wanted = std::max(requested, 0);
   const int64_t left = std::max<int64_t>(int64_t{free_limit} - used, 0);

@@ -20,12 +20,6 @@ std::string AccountOwner(const std::string& token_hash) {
   return absl::StrCat("acct:", token_hash);
 }
 
-absl::Status ValidateGrant(const std::string& token, const std::string& order_id) {
-  if (token.empty()) return FieldError(reason::kInvalidGrant, "token", "must not be empty");
-  if (order_id.empty()) return FieldError(reason::kInvalidGrant, "order_id", "must not be empty");
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 MemoryAccountStore::MemoryAccountStore(QuotaRules rules) : rules_(rules) {}
@@ -186,7 +180,7 @@ absl::StatusOr<v1::Balance> MemoryAccountStore::GrantCredits(const std::string& 
                                                              int64_t credits,
                                                              const std::string& order_id,
                                                              absl::Time now) {
-  if (absl::Status s = ValidateGrant(token, order_id); !s.ok()) return s;
+  if (absl::Status s = ValidateGrantIds(token, order_id); !s.ok()) return s;
   if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
   const std::string token_hash = Sha256Hex(token);
   Order order{QuotaSource::kCredits, token_hash, credits};
@@ -208,7 +202,7 @@ absl::StatusOr<v1::Balance> MemoryAccountStore::GrantCredits(const std::string& 
 absl::StatusOr<v1::Balance> MemoryAccountStore::GrantPass(const std::string& token, int days,
                                                           const std::string& order_id,
                                                           absl::Time now) {
-  if (absl::Status s = ValidateGrant(token, order_id); !s.ok()) return s;
+  if (absl::Status s = ValidateGrantIds(token, order_id); !s.ok()) return s;
   if (!IsValidPassDays(days)) {
     return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
   }

@@ -50,12 +50,6 @@ std::string AccountOwner(const std::string& token_hash) {
 
 std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 
-absl::Status ValidateGrant(const std::string& token, const std::string& order_id) {
-  if (token.empty()) return FieldError(reason::kInvalidGrant, "token", "must not be empty");
-  if (order_id.empty()) return FieldError(reason::kInvalidGrant, "order_id", "must not be empty");
-  return absl::OkStatus();
-}
-
 absl::Status AppendLedger(Session& tx, const std::string& key, absl::string_view kind,
                           absl::string_view source, const std::string& owner, SqlValue order_id,
                           SqlValue job_id, SqlValue index, int64_t amount,
@@ -554,7 +548,7 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantCredits(const std::string& t
                                                             int64_t credits,
                                                             const std::string& order_id,
                                                             absl::Time now) {
-  RETURN_IF_ERROR(ValidateGrant(token, order_id));
+  RETURN_IF_ERROR(ValidateGrantIds(token, order_id));
   if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
   const std::string token_hash = Sha256Hex(token);
   return ApplyGrant(
@@ -576,7 +570,7 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantCredits(const std::string& t
 absl::StatusOr<v1::Balance> MysqlAccountStore::GrantPass(const std::string& token, int days,
                                                          const std::string& order_id,
                                                          absl::Time now) {
-  RETURN_IF_ERROR(ValidateGrant(token, order_id));
+  RETURN_IF_ERROR(ValidateGrantIds(token, order_id));
   if (!IsValidPassDays(days)) {
     return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
   }

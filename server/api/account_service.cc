@@ -12,6 +12,7 @@
 #include "server/api/request_wire.pb.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "server/common/logging.h"
 #include "spdlog/spdlog.h"
 
 namespace citecheck {
@@ -105,7 +106,7 @@ grpc::ServerUnaryReactor* AccountServiceImpl::GrantCredits(grpc::CallbackServerC
             store_->GrantCredits(wire.token(), wire.credits(), wire.order_id(), clock_->Now());
         if (!balance.ok()) return balance.status();
         spdlog::info("GrantCredits: order {} for {} credits OK (a replayed order grants nothing)",
-                     wire.order_id(), wire.credits());
+                     ClientValueForLog(wire.order_id()), wire.credits());
         return balance;
       });
 }
@@ -124,7 +125,7 @@ grpc::ServerUnaryReactor* AccountServiceImpl::GrantPass(grpc::CallbackServerCont
             store_->GrantPass(wire.token(), wire.days(), wire.order_id(), clock_->Now());
         if (!balance.ok()) return balance.status();
         spdlog::info("GrantPass: order {} for {} days OK (a replayed order grants nothing)",
-                     wire.order_id(), wire.days());
+                     ClientValueForLog(wire.order_id()), wire.days());
         return balance;
       });
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/common/errors.h"
+#include "server/common/logging.h"
 #include "spdlog/spdlog.h"
 
 namespace citecheck {
@@ -143,15 +144,18 @@ std::string AdminAttemptLimiter::TakeSummary() {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   if (addresses.size() > kAddressesLogged) addresses.resize(kAddressesLogged);
-  auto format = [](std::string* out, const std::pair<std::string, int64_t>& entry) {
+  auto format_why = [](std::string* out, const std::pair<std::string, int64_t>& entry) {
     absl::StrAppend(out, entry.first, " x", entry.second);
+  };
+  auto format_address = [](std::string* out, const std::pair<std::string, int64_t>& entry) {
+    absl::StrAppend(out, ClientValueForLog(entry.first), " x", entry.second);
   };
   return absl::StrCat(
       "admin key refused ", refused, " times in the last ",
       absl::FormatDuration(absl::Trunc(now - start, absl::Milliseconds(1))),
-      whys.empty() ? "" : absl::StrCat(" (", absl::StrJoin(whys, ", ", format), ")"), ", ",
+      whys.empty() ? "" : absl::StrCat(" (", absl::StrJoin(whys, ", ", format_why), ")"), ", ",
       throttled, " more calls throttled; from ", by_address.size(), " addresses, most from ",
-      absl::StrJoin(addresses, ", ", format));
+      absl::StrJoin(addresses, ", ", format_address));
 }
 
 }  // namespace citecheck

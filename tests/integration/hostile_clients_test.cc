@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
@@ -199,6 +200,42 @@ TEST_F(HostileClientsTest, JobIdsOfAnotherShapeAreNotFoundWithoutEchoAndTheConne
                          {{"x-free-user-id", "someone-else"}})
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// ---- Order ids and the log ----------------------------------------------------------------
+
+TEST_F(HostileClientsTest, OrderIdsThatAreNotPrintableOrTooLongAreInvalidGrantsAndNeverLogged) {
+  auto channel = NewChannel(server_->address());
+  const Metadata admin = {{"x-admin-key", kAdminKey}};
+  auto grant = [&](const std::string& order_id, std::string* response = nullptr) {
+    v1::GrantCreditsRequest request;
+    request.set_token("order-test-account");
+    request.set_credits(3);
+    request.set_order_id(order_id);
+    return RawUnaryCall(*channel, kGrantCredits, request.SerializeAsString(), admin, response);
+  };
+  // "QQ" marks them all, so that a logged one would show.
+  for (const std::string& order_id :
+       {std::string("QQ\n2027-01-01T00:00:00.000Z info GrantCredits: order forged OK"),
+        std::string("QQ\r\x1b[2K\x1b[31mred"), std::string("QQ\0nul", 6),
+        absl::StrCat("QQ", std::string(10 * 1000, 'o')),
+        absl::StrCat("QQ", std::string(127, 'o'))}) {
+    grpc::Status status = grant(order_id);
+    ExpectInvalid(status, "INVALID_GRANT", "order_id", absl::CHexEscape(order_id.substr(0, 20)));
+    EXPECT_THAT(status.error_message(), Not(HasSubstr("QQ")));
+  }
+  // A printable id of the longest length works; one with quotes and a backslash is logged
+  // escaped and quoted.
+  ASSERT_TRUE(grant(std::string(128, 'L')).ok());
+  std::string bytes;
+  ASSERT_TRUE(grant("pay \"7\" \\ x", &bytes).ok());
+  v1::Balance balance;
+  ASSERT_TRUE(balance.ParseFromString(bytes));
+  EXPECT_EQ(balance.credits(), 6);  // the refused ones granted nothing
+  const std::string log = server_->Log();
+  EXPECT_THAT(log, Not(HasSubstr("QQ")));
+  EXPECT_THAT(log, HasSubstr(R"(GrantCredits: order "pay \"7\" \\ x" for 3 credits OK)"));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("\"", std::string(64, 'L'), "\"...(+64 bytes)")));
 }
 
 // ---- Metadata ----------------------------------------------------------------------------------
@@ -525,7 +562,7 @@ TEST(HostileAdminTest, WrongAdminKeysAreThrottledPerAddressAndLoggedInAggregate)
   EXPECT_EQ(SumOf(log, kRefused), 10) << log;
   EXPECT_EQ(SumOf(log, "wrong x-admin-key x([0-9]+)"), 10) << log;
   EXPECT_EQ(SumOf(log, kThrottled), 191) << log;  // the right key's call too
-  EXPECT_EQ(SumOf(log, "most from ip4:198\\.51\\.100\\.7 x([0-9]+)"), 201) << log;
+  EXPECT_EQ(SumOf(log, "most from \"ip4:198\\.51\\.100\\.7\" x([0-9]+)"), 201) << log;
   int lines = 0;
   for (size_t at = log.find("x-admin-key"); at != std::string::npos;
        at = log.find("x-admin-key", at + 1)) {

@@ -81,7 +81,7 @@ TEST(AdminAttemptLimiterTest, OneSummaryLineCountsTheIntervalThenStartsAnother) 
   EXPECT_EQ(limiter.TakeSummary(),
             "admin key refused 7 times in the last 1m (GrantCredits: wrong x-admin-key x6, "
             "GrantPass: no x-admin-key x1), 3895 more calls throttled; from 3 addresses, most "
-            "from ip4:192.0.2.1 x3900, ip4:192.0.2.2 x1, ip4:192.0.2.3 x1");
+            "from \"ip4:192.0.2.1\" x3900, \"ip4:192.0.2.2\" x1, \"ip4:192.0.2.3\" x1");
   EXPECT_EQ(limiter.TakeSummary(), "");
 }
 
