@@ -238,6 +238,49 @@ TEST_F(HostileClientsTest, OrderIdsThatAreNotPrintableOrTooLongAreInvalidGrantsA
   EXPECT_THAT(log, HasSubstr(absl::StrCat("\"", std::string(64, 'L'), "\"...(+64 bytes)")));
 }
 
+// ---- Invisible and control characters ------------------------------------------------------
+
+TEST_F(HostileClientsTest, InvisibleCitationsAreBlankAndControlCharactersAreNeverEchoed) {
+  auto channel = NewChannel(server_->address());
+  const Metadata who = {{"x-free-user-id", "invisible-user"}};
+  v1::SubmitBatchRequest blank;
+  for (const char* item : {"\u2003", "\u200B", "\uFEFF", "\u2003\u200B\uFEFF", "\x1b[31m\x1b[0m"}) {
+    blank.mutable_citations()->add_items(item);
+  }
+  grpc::Status status = RawUnaryCall(*channel, kSubmitBatch, blank.SerializeAsString(), who);
+  ExpectInvalid(status, "EMPTY_BATCH", "citations.items", "invisible items");
+  v1::SubmitBatchRequest text;
+  text.set_text("\u200B\n\n\u2003\uFEFF\n");
+  ExpectInvalid(RawUnaryCall(*channel, kSubmitBatch, text.SerializeAsString(), who), "EMPTY_BATCH",
+                "text", "invisible text");
+
+  // A real citation wrapped in terminal colours, a NUL and a bell: checked without them.
+  v1::SubmitBatchRequest dressed;
+  dressed.mutable_citations()->add_items(
+      absl::StrCat("\x1b[1;31m", kCitation, std::string("\x1b[0m\0\x07", 6)));
+  dressed.mutable_citations()->add_items("\u200B\uFEFF");
+  std::string bytes;
+  ASSERT_TRUE(RawUnaryCall(*channel, kSubmitBatch, dressed.SerializeAsString(), who, &bytes).ok());
+  v1::Job job;
+  ASSERT_TRUE(job.ParseFromString(bytes));
+  EXPECT_EQ(job.total(), 1);
+  EXPECT_EQ(job.accepted(), 1);
+  v1::Job done;
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(20);
+       done.results_size() < 1 && absl::Now() < give_up;
+       absl::SleepFor(absl::Milliseconds(20))) {  // poll the job
+    ASSERT_TRUE(RawUnaryCall(*channel, kGetJob, JobIdRequest(job.job_id()), who, &bytes).ok());
+    ASSERT_TRUE(done.ParseFromString(bytes));
+  }
+  ASSERT_EQ(done.results_size(), 1);
+  EXPECT_EQ(done.results(0).original(), kCitation);
+  // Only the one citation was charged.
+  ASSERT_TRUE(RawUnaryCall(*channel, kGetBalance, "", who, &bytes).ok());
+  v1::Balance balance;
+  ASSERT_TRUE(balance.ParseFromString(bytes));
+  EXPECT_EQ(balance.free_used(), 1);
+}
+
 // ---- Metadata ----------------------------------------------------------------------------------
 
 TEST(HostileMetadataTest, OversizedMetadataFailItsCallAloneAndOtherStreamsOnTheConnectionGoOn) {
