@@ -189,6 +189,23 @@ TEST(AnswerTest, OmitLeavesBlocksOut) {
   EXPECT_EQ(ParseLlmAnswer(answer, v1::STYLE_APA7, 3).missing, (std::vector<int>{2, 3}));
 }
 
+TEST(AnswerTest, ValidAnswerEchoesEveryCitationAsValid) {
+  const std::vector<NumberedCitation> citations = {{1, kValidApa}, {2, kBadApa}, {3, "junk"}};
+  const std::string answer = RenderValidAnswer(v1::STYLE_MLA9, citations, {3});
+  EXPECT_EQ(Count(answer, "CITATION #"), 2);
+  ParsedAnswer parsed = ParseLlmAnswer(answer, v1::STYLE_MLA9, 3);
+  EXPECT_EQ(parsed.missing, (std::vector<int>{3}));
+  for (int number : {1, 2}) {
+    ASSERT_EQ(parsed.results.count(number), 1u);
+    const v1::CitationResult& read = parsed.results[number];
+    EXPECT_TRUE(read.valid()) << number;
+    EXPECT_EQ(read.source_type(), "other");
+    EXPECT_EQ(read.corrected_citation(), "");
+  }
+  EXPECT_EQ(parsed.results[2].original(), kBadApa);
+  EXPECT_TRUE(absl::StrContains(answer, "✓ No MLA 9 formatting errors detected"));
+}
+
 const std::vector<std::string> kReferences = {
     "Lee, K. (2019). Reading habits. _Reading Research Quarterly_, _54_(1), 1–20.",
     "Smith, J. (2020a). Writing. Routledge.", "Smith, J. (2020b). Speaking. Routledge."};
@@ -319,6 +336,25 @@ TEST_F(FakeOpenAiTest, ChatAnswerHasOneBlockPerCitation) {
   EXPECT_TRUE(absl::StrContains(second, absl::StrCat("CORRECTED CITATION:\n", kValidApa, "\n")))
       << second;
   EXPECT_FALSE(absl::StrContains(content, "<em>"));
+}
+
+TEST(FakeOpenAiCannedTest, AnswersEveryCitationValidWithoutChecking) {
+  Options options;
+  options.canned = true;
+  std::string error;
+  std::unique_ptr<FakeOpenAiServer> server = FakeOpenAiServer::Start(options, &error);
+  ASSERT_NE(server, nullptr) << error;
+  httplib::Client client("127.0.0.1", server->port());
+  httplib::Headers accept_all = {{"Accept-Encoding", "gzip, deflate, br"}};
+  httplib::Result res =
+      client.Post("/v1/chat/completions", accept_all, TwoCitationsChat(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "");  // never compressed
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json; charset=utf-8");
+  const std::string content = ChatContent(Json(res->body));
+  EXPECT_EQ(content, RenderValidAnswer(v1::STYLE_APA7, {{1, kValidApa}, {2, kBadApa}}, {}));
+  EXPECT_EQ(Count(content, kApaSuccess), 2) << content;
 }
 
 TEST_F(FakeOpenAiTest, StyleComesFromSystemPrompt) {

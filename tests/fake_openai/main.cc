@@ -21,6 +21,9 @@ ABSL_FLAG(std::string, host, "127.0.0.1",
 ABSL_FLAG(int, port, 0, "Port to listen on; 0 picks a free one.");
 ABSL_FLAG(int, latency_ms, 0, "Default latency of every completion request, in ms.");
 ABSL_FLAG(int, threads, 128, "Connections served at once.");
+ABSL_FLAG(bool, canned, false,
+          "Answer reference checks with every citation valid, without checking them (for "
+          "benchmarks: the fake's own CPU stays negligible).");
 
 namespace citecheck::fake_openai {
 namespace {
@@ -49,10 +52,12 @@ int Run() {
   options.port = absl::GetFlag(FLAGS_port);
   options.default_latency_ms = absl::GetFlag(FLAGS_latency_ms);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.canned = absl::GetFlag(FLAGS_canned);
   if (options.port < 0 || options.port > 65535 || options.default_latency_ms < 0 ||
       options.threads < 1) {
-    std::fprintf(stderr, "fake_openai: --port must be 0..65535, --latency_ms >= 0, "
-                         "--threads >= 1\n");
+    std::fprintf(stderr,
+                 "fake_openai: --port must be 0..65535, --latency_ms >= 0, "
+                 "--threads >= 1\n");
     return 2;
   }
   if (!InstallSignalHandlers()) {

@@ -7,8 +7,9 @@
 
 namespace citecheck::testing {
 
-std::unique_ptr<FakeOpenAi> FakeOpenAi::Start() {
-  auto process = ListeningProcess::Start({CITECHECK_FAKE_OPENAI_PATH, "--port=0"});
+std::unique_ptr<FakeOpenAi> FakeOpenAi::Start(std::vector<std::string> flags) {
+  flags.insert(flags.begin(), {CITECHECK_FAKE_OPENAI_PATH, "--port=0"});
+  auto process = ListeningProcess::Start(std::move(flags));
   if (process == nullptr) return nullptr;
   return std::unique_ptr<FakeOpenAi>(new FakeOpenAi(std::move(process)));
 }
@@ -58,7 +59,8 @@ FakeOpenAiStats FakeOpenAi::Stats() {
     request.kind = text("kind");
     if (entry.HasMember("received_ms")) request.received_ms = entry["received_ms"].GetInt64();
     if (entry.HasMember("citations") && entry["citations"].IsArray()) {
-      for (const auto& c : entry["citations"].GetArray()) request.citations.push_back(c.GetString());
+      for (const auto& c : entry["citations"].GetArray())
+        request.citations.push_back(c.GetString());
     }
     stats.log.push_back(std::move(request));
   }

@@ -27,6 +27,7 @@ class ListeningProcess {
   std::string Announced(const std::string& prefix) const;
   // "http://HOST:PORT", for HTTP servers.
   std::string url() const { return "http://" + address_; }
+  pid_t pid() const { return pid_; }
 
   // Sends SIGTERM and waits up to `timeout`; returns the exit code, or -1 when it did not exit
   // normally (killed by a signal, or still running: then it is killed).
@@ -73,6 +74,7 @@ class ServerProcess {
   // See ListeningProcess.
   int Terminate(absl::Duration timeout = absl::Seconds(20)) { return process_->Terminate(timeout); }
   std::string Log() const { return process_->Log(); }
+  ListeningProcess& process() { return *process_; }
 
  private:
   explicit ServerProcess(std::unique_ptr<ListeningProcess> process)
