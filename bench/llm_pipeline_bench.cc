@@ -114,6 +114,8 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct, const std::stri
   if (server == nullptr) std::exit(1);
   const pid_t server_pid = server->process().pid();
   const pid_t fake_pid = fake->process().pid();
+  std::fprintf(stderr, "server pid %d, fake pid %d\n", static_cast<int>(server_pid),
+               static_cast<int>(fake_pid));
   auto client = server->FreeUser("bench");
   v1::SubmitBatchRequest request;
   for (int i = 0; i < n; ++i) {
