@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -40,6 +41,26 @@ int ThreadCount(pid_t pid);
 
 // Least-squares slope of y over x (0 with fewer than two points).
 double Slope(const std::vector<double>& x, const std::vector<double>& y);
+
+// A MariaDB of its own for one benchmark run: deploy/mariadb.sh in a temporary directory (data
+// on tmpfs, innodb_flush_log_at_trx_commit=2), stopped and deleted with this object.
+class ScratchMariaDb {
+ public:
+  static absl::StatusOr<std::unique_ptr<ScratchMariaDb>> Start();
+  ~ScratchMariaDb();
+  ScratchMariaDb(const ScratchMariaDb&) = delete;
+  ScratchMariaDb& operator=(const ScratchMariaDb&) = delete;
+
+  // mysql://citecheck:citecheck@127.0.0.1:PORT/citecheck
+  const std::string& url() const { return url_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  ScratchMariaDb() = default;
+  std::string dir_;
+  std::string url_;
+  pid_t pid_ = -1;
+};
 
 }  // namespace citecheck::bench
 
