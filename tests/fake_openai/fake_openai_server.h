@@ -23,9 +23,8 @@
 //        "model":<model>,"output":[{"type":"message","role":"assistant","content":[
 //        {"type":"output_text","text":<text>}]}],"output_text":<text>,"usage":{
 //        "input_tokens":P,"output_tokens":C,"total_tokens":P+C}}
-//   <text> is answer.h RenderAnswer() (RenderValidAnswer() with Options::canned) for a
-//   reference check and RenderInlineAnswer() (JSON in a code fence, verdicts from
-//   InlineMatcher) for an in-text request; N counts completion
+//   <text> is answer.h RenderAnswer() for a reference check and RenderInlineAnswer() (JSON in a
+//   code fence, verdicts from InlineMatcher) for an in-text request; N counts completion
 //   requests since start (never reset); token counts are bytes/4 rounded up (P: system + user
 //   text). A body that is not a JSON object gets 400 {"error":{...,"type":
 //   "invalid_request_error"}} unless the action fails the request anyway (reset, status,
@@ -94,12 +93,6 @@ struct Options {
   int threads = 128;
   // How long an idle keep-alive connection is kept open.
   int keep_alive_timeout_s = 30;
-  // Canned answers: reference checks are answered with every citation valid (answer.h
-  // RenderValidAnswer) instead of HeuristicChecker's findings, and answers are never compressed
-  // (Content-Type "application/json; charset=utf-8"), so that the fake's own CPU per request
-  // stays negligible (benchmarks measure the server, not the fake). Scripted actions and in-text
-  // requests work as usual.
-  bool canned = false;
 };
 
 class FakeOpenAiServer {
