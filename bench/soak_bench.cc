@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -312,9 +313,7 @@ int Run() {
   std::printf(
       "| t s | operations | errors | RSS MiB | fds | threads | server CPU %% of a core |\n"
       "|---|---|---|---|---|---|---|\n");
-  std::vector<double> minutes, rss_mib;
-  int fds_after_warmup = -1, threads_after_warmup = -1;
-  int fds_end = -1, threads_end = -1;
+  std::vector<double> minutes, rss_mib, fd_counts, thread_counts;
   absl::Duration cpu_before = ProcessCpu(pid);
   absl::Time sampled = start;
   while (absl::Now() < end) {
@@ -335,26 +334,28 @@ int Run() {
     cpu_before = cpu;
     sampled = now;
     if (now - start >= warmup) {
-      if (fds_after_warmup < 0) {
-        fds_after_warmup = fds;
-        threads_after_warmup = thread_count;
-      }
       minutes.push_back(t / 60);
       rss_mib.push_back(rss);
+      fd_counts.push_back(fds);
+      thread_counts.push_back(thread_count);
     }
-    fds_end = fds;
-    threads_end = thread_count;
   }
   for (std::thread& thread : threads) thread.join();
   tally.Print();
-  const double slope = Slope(minutes, rss_mib);
-  std::printf(
-      "\nRSS after the warm-up: %.1f -> %.1f MiB, slope %.3f MiB/min (least squares over %zu "
-      "samples)\n",
-      rss_mib.empty() ? 0.0 : rss_mib.front(), rss_mib.empty() ? 0.0 : rss_mib.back(), slope,
-      rss_mib.size());
-  std::printf("fds %d after the warm-up, %d at the end; threads %d and %d\n", fds_after_warmup,
-              fds_end, threads_after_warmup, threads_end);
+  // After the warm-up: first -> last sample, range, and least-squares slope per minute.
+  auto trend = [&minutes](const char* what, const std::vector<double>& values, const char* unit) {
+    if (values.empty()) return;
+    const auto [low, high] = std::minmax_element(values.begin(), values.end());
+    std::printf(
+        "%s after the warm-up: %.1f -> %.1f %s (range %.1f-%.1f), slope %.3f %s/min over "
+        "%zu samples\n",
+        what, values.front(), values.back(), unit, *low, *high, Slope(minutes, values), unit,
+        values.size());
+  };
+  std::printf("\n");
+  trend("RSS", rss_mib, "MiB");
+  trend("open fds", fd_counts, "fds");
+  trend("threads", thread_counts, "threads");
   server->Terminate();
   return tally.Counts().second == 0 ? 0 : 1;
 }
