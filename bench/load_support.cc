@@ -1,7 +1,6 @@
 #include "bench/load_support.h"
 
 #include <dirent.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -99,33 +98,13 @@ double Slope(const std::vector<double>& x, const std::vector<double>& y) {
   return sxx == 0 ? 0 : sxy / sxx;
 }
 
-absl::StatusOr<std::unique_ptr<ScratchMariaDb>> ScratchMariaDb::Start() {
-  char dir_template[] = "/tmp/citecheck-bench-mariadb-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) return absl::InternalError("mkdtemp failed");
-  std::unique_ptr<ScratchMariaDb> db(new ScratchMariaDb());
-  db->dir_ = dir_template;
-  testing::ProcessResult started = testing::RunProcess(
-      {"/bin/bash", CITECHECK_MARIADB_SCRIPT, "start", db->dir_}, absl::Minutes(2));
-  std::ifstream env(db->dir_ + "/env");
-  std::string line;
-  while (std::getline(env, line)) {
-    absl::string_view rest = line;
-    if (absl::ConsumePrefix(&rest, "CITECHECK_MYSQL_URL=")) db->url_ = std::string(rest);
-    if (absl::ConsumePrefix(&rest, "MARIADB_PID=")) {
-      int pid = 0;
-      if (absl::SimpleAtoi(rest, &pid)) db->pid_ = pid;
-    }
-  }
-  if (started.exit_code != 0 || db->url_.empty()) {
-    return absl::UnavailableError(absl::StrCat("deploy/mariadb.sh start failed (exit ",
-                                               started.exit_code, "): ", started.output));
-  }
-  return db;
-}
-
-ScratchMariaDb::~ScratchMariaDb() {
-  testing::RunProcess({"/bin/bash", CITECHECK_MARIADB_SCRIPT, "stop", dir_}, absl::Minutes(1));
-  rmdir(dir_.c_str());
+absl::StatusOr<MysqlUrl> OwnDatabase(std::unique_ptr<BenchMariaDb>* db) {
+  constexpr char kName[] = "citecheck_load";
+  absl::StatusOr<std::unique_ptr<BenchMariaDb>> started = BenchMariaDb::Start();
+  if (!started.ok()) return started.status();
+  *db = *std::move(started);
+  if (absl::Status created = (*db)->CreateUser(kName); !created.ok()) return created;
+  return (*db)->CreateDatabase(kName, kName);
 }
 
 }  // namespace citecheck::bench

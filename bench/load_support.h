@@ -13,8 +13,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bench/bench_mariadb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "server/storage/mysql_url.h"
 
 namespace citecheck::bench {
 
@@ -42,25 +44,9 @@ int ThreadCount(pid_t pid);
 // Least-squares slope of y over x (0 with fewer than two points).
 double Slope(const std::vector<double>& x, const std::vector<double>& y);
 
-// A MariaDB of its own for one benchmark run: deploy/mariadb.sh in a temporary directory (data
-// on tmpfs, innodb_flush_log_at_trx_commit=2), stopped and deleted with this object.
-class ScratchMariaDb {
- public:
-  static absl::StatusOr<std::unique_ptr<ScratchMariaDb>> Start();
-  ~ScratchMariaDb();
-  ScratchMariaDb(const ScratchMariaDb&) = delete;
-  ScratchMariaDb& operator=(const ScratchMariaDb&) = delete;
-
-  // mysql://citecheck:citecheck@127.0.0.1:PORT/citecheck
-  const std::string& url() const { return url_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  ScratchMariaDb() = default;
-  std::string dir_;
-  std::string url_;
-  pid_t pid_ = -1;
-};
+// Starts a MariaDB of its own into *db (BenchMariaDb: stopped and deleted with it) and creates
+// in it the database citecheck_load for a user of that name: the database's URL.
+absl::StatusOr<MysqlUrl> OwnDatabase(std::unique_ptr<BenchMariaDb>* db);
 
 }  // namespace citecheck::bench
 

@@ -216,17 +216,16 @@ void Print(const RateResult& r) {
 }
 
 int Run() {
-  std::unique_ptr<ScratchMariaDb> own_db;
+  std::unique_ptr<BenchMariaDb> own_db;
   std::string url = absl::GetFlag(FLAGS_mysql_url);
   pid_t mariadb_pid = -1;
   if (url.empty()) {
-    absl::StatusOr<std::unique_ptr<ScratchMariaDb>> db = ScratchMariaDb::Start();
-    if (!db.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(db.status().message()).c_str());
+    absl::StatusOr<MysqlUrl> database = OwnDatabase(&own_db);
+    if (!database.ok()) {
+      std::fprintf(stderr, "%s\n", database.status().ToString().c_str());
       return 1;
     }
-    own_db = *std::move(db);
-    url = own_db->url();
+    url = UrlText(*database);
     mariadb_pid = own_db->pid();
   }
   std::vector<std::string> flags = {"--store=mysql", "--mysql_url=" + url, "--log_level=warn",

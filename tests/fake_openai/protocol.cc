@@ -287,6 +287,36 @@ std::string ErrorBody(absl::string_view message, absl::string_view type,
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+bool ParseRule(const rapidjson::Value& json, Rule* rule, std::string* error) {
+  if (!json.IsObject()) {
+    *error = "every rule must be an object";
+    return false;
+  }
+  rapidjson::Document scratch;
+  rapidjson::Value action(rapidjson::kObjectType);
+  for (const auto& member : json.GetObject()) {
+    const std::string name(member.name.GetString(), member.name.GetStringLength());
+    if (name == "contains") {
+      if (!member.value.IsString() || member.value.GetStringLength() == 0) {
+        *error = "\"contains\" must be a non-empty string";
+        return false;
+      }
+      rule->contains = std::string(member.value.GetString(), member.value.GetStringLength());
+    } else if (name == "times") {
+      if (!ReadNonNegativeInt(member.value, "times", &rule->times, error)) return false;
+    } else {
+      action.AddMember(rapidjson::Value(member.name, scratch.GetAllocator()),
+                       rapidjson::Value(member.value, scratch.GetAllocator()),
+                       scratch.GetAllocator());
+    }
+  }
+  if (rule->contains.empty()) {
+    *error = "a rule needs \"contains\"";
+    return false;
+  }
+  return ParseAction(action, &rule->action, error);
+}
+
 bool ParseScriptBody(absl::string_view body, std::vector<Action>* actions, std::string* error) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());

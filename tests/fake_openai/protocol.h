@@ -45,6 +45,19 @@ struct Action {
 // Reads one ACTION object; false (and *error) on a wrong type, a bad value or an unknown field.
 bool ParseAction(const rapidjson::Value& json, Action* action, std::string* error);
 
+// A standing rule of /control/rules: completion requests any of whose citations contains
+// `contains` take `action` instead of the next scripted one (the script is not consumed),
+// `times` times at most (-1: every time).
+struct Rule {
+  std::string contains;
+  int times = -1;
+  Action action;
+};
+
+// Reads one RULE object: "contains" (a non-empty string), optional "times" (int >= 0) and the
+// fields of an ACTION; false (and *error) when it is not one.
+bool ParseRule(const rapidjson::Value& json, Rule* rule, std::string* error);
+
 // Reads a /control/script body {"actions": [ACTION...]}: all or nothing; false (and *error,
 // naming the action) when any is bad.
 bool ParseScriptBody(absl::string_view body, std::vector<Action>* actions, std::string* error);
