@@ -12,6 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "client/citecheck_client.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -98,13 +100,39 @@ double Slope(const std::vector<double>& x, const std::vector<double>& y) {
   return sxx == 0 ? 0 : sxy / sxx;
 }
 
-absl::StatusOr<MysqlUrl> OwnDatabase(std::unique_ptr<BenchMariaDb>* db) {
+absl::StatusOr<std::string> LoadDatabaseUrl(const std::string& given,
+                                            std::unique_ptr<BenchMariaDb>* db) {
+  if (!given.empty()) return given;
   constexpr char kName[] = "citecheck_load";
   absl::StatusOr<std::unique_ptr<BenchMariaDb>> started = BenchMariaDb::Start();
   if (!started.ok()) return started.status();
   *db = *std::move(started);
   if (absl::Status created = (*db)->CreateUser(kName); !created.ok()) return created;
-  return (*db)->CreateDatabase(kName, kName);
+  absl::StatusOr<MysqlUrl> database = (*db)->CreateDatabase(kName, kName);
+  if (!database.ok()) return database.status();
+  return UrlText(*database);
+}
+
+absl::StatusOr<std::vector<std::string>> GrantedAccounts(const std::string& address,
+                                                         const std::string& admin_key,
+                                                         const std::string& prefix, int count,
+                                                         int64_t credits) {
+  client::ClientOptions options;
+  options.server = address;
+  options.admin_key = admin_key;
+  client::CitecheckClient admin(options);
+  const std::string run = absl::StrCat(absl::ToUnixMicros(absl::Now()));
+  std::vector<std::string> tokens;
+  for (int i = 0; i < count; ++i) {
+    tokens.push_back(absl::StrCat(prefix, "-", run, "-", i));
+    v1::Balance balance;
+    grpc::Status granted =
+        admin.GrantCredits(tokens.back(), credits, absl::StrCat("order-", run, "-", i), &balance);
+    if (!granted.ok()) {
+      return absl::UnavailableError(absl::StrCat("granting credits: ", granted.error_message()));
+    }
+  }
+  return tokens;
 }
 
 }  // namespace citecheck::bench

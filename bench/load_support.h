@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,9 +45,19 @@ int ThreadCount(pid_t pid);
 // Least-squares slope of y over x (0 with fewer than two points).
 double Slope(const std::vector<double>& x, const std::vector<double>& y);
 
-// Starts a MariaDB of its own into *db (BenchMariaDb: stopped and deleted with it) and creates
-// in it the database citecheck_load for a user of that name: the database's URL.
-absl::StatusOr<MysqlUrl> OwnDatabase(std::unique_ptr<BenchMariaDb>* db);
+// The --mysql_url a load benchmark runs on: `given` when not empty, else the URL of the
+// database citecheck_load in a MariaDB of its own started into *db (BenchMariaDb: stopped and
+// deleted with it).
+absl::StatusOr<std::string> LoadDatabaseUrl(const std::string& given,
+                                            std::unique_ptr<BenchMariaDb>* db);
+
+// `count` accounts of a benchmark run, each granted `credits` through the admin API of the
+// server at `address`: their bearer tokens "<prefix>-<run>-<i>", where run (the current time)
+// keeps runs from sharing accounts.
+absl::StatusOr<std::vector<std::string>> GrantedAccounts(const std::string& address,
+                                                         const std::string& admin_key,
+                                                         const std::string& prefix, int count,
+                                                         int64_t credits);
 
 }  // namespace citecheck::bench
 

@@ -250,17 +250,13 @@ class SoakClient {
 
 int Run() {
   std::unique_ptr<BenchMariaDb> own_db;
-  std::string url = absl::GetFlag(FLAGS_mysql_url);
-  if (url.empty()) {
-    absl::StatusOr<MysqlUrl> database = OwnDatabase(&own_db);
-    if (!database.ok()) {
-      std::fprintf(stderr, "%s\n", database.status().ToString().c_str());
-      return 1;
-    }
-    url = UrlText(*database);
+  const absl::StatusOr<std::string> url = LoadDatabaseUrl(absl::GetFlag(FLAGS_mysql_url), &own_db);
+  if (!url.ok()) {
+    std::fprintf(stderr, "%s\n", url.status().ToString().c_str());
+    return 1;
   }
   std::vector<std::string> flags = {
-      "--store=mysql",         "--mysql_url=" + url,
+      "--store=mysql",         "--mysql_url=" + *url,
       "--log_level=warn",      absl::StrCat("--admin_key=", kAdminKey),
       "--checker_delay=50ms",  "--citations_per_call=1",
       "--llm_max_inflight=32", "--watch_heartbeat=1s"};
@@ -274,11 +270,12 @@ int Run() {
   std::fprintf(stderr, "server pid %d\n", static_cast<int>(pid));
 
   const int clients = absl::GetFlag(FLAGS_clients);
-  client::ClientOptions admin_options;
-  admin_options.server = server->address();
-  admin_options.admin_key = kAdminKey;
-  client::CitecheckClient admin(admin_options);
-  const std::string run = absl::StrCat(absl::ToUnixMicros(absl::Now()));
+  const absl::StatusOr<std::vector<std::string>> tokens =
+      GrantedAccounts(server->address(), kAdminKey, "soak", clients, int64_t{1} << 40);
+  if (!tokens.ok()) {
+    std::fprintf(stderr, "%s\n", tokens.status().ToString().c_str());
+    return 1;
+  }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int c = 0; c < std::max(1, absl::GetFlag(FLAGS_connections)); ++c) {
     channels.push_back(OwnConnection(server->address()));
@@ -286,16 +283,8 @@ int Run() {
   Tally tally;
   std::vector<std::unique_ptr<SoakClient>> soak_clients;
   for (int i = 0; i < clients; ++i) {
-    const std::string token = absl::StrCat("soak-", run, "-", i);
-    v1::Balance balance;
-    grpc::Status granted =
-        admin.GrantCredits(token, int64_t{1} << 40, absl::StrCat("order-", run, "-", i), &balance);
-    if (!granted.ok()) {
-      std::fprintf(stderr, "grant: %s\n", granted.error_message().c_str());
-      return 1;
-    }
     soak_clients.push_back(
-        std::make_unique<SoakClient>(channels[i % channels.size()], token, i + 1, &tally));
+        std::make_unique<SoakClient>(channels[i % channels.size()], (*tokens)[i], i + 1, &tally));
   }
 
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);

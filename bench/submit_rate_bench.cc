@@ -217,18 +217,13 @@ void Print(const RateResult& r) {
 
 int Run() {
   std::unique_ptr<BenchMariaDb> own_db;
-  std::string url = absl::GetFlag(FLAGS_mysql_url);
-  pid_t mariadb_pid = -1;
-  if (url.empty()) {
-    absl::StatusOr<MysqlUrl> database = OwnDatabase(&own_db);
-    if (!database.ok()) {
-      std::fprintf(stderr, "%s\n", database.status().ToString().c_str());
-      return 1;
-    }
-    url = UrlText(*database);
-    mariadb_pid = own_db->pid();
+  const absl::StatusOr<std::string> url = LoadDatabaseUrl(absl::GetFlag(FLAGS_mysql_url), &own_db);
+  if (!url.ok()) {
+    std::fprintf(stderr, "%s\n", url.status().ToString().c_str());
+    return 1;
   }
-  std::vector<std::string> flags = {"--store=mysql", "--mysql_url=" + url, "--log_level=warn",
+  const pid_t mariadb_pid = own_db != nullptr ? own_db->pid() : -1;
+  std::vector<std::string> flags = {"--store=mysql", "--mysql_url=" + *url, "--log_level=warn",
                                     absl::StrCat("--admin_key=", kAdminKey),
                                     "--metrics_listen=127.0.0.1:0"};
   for (absl::string_view flag :
@@ -240,22 +235,14 @@ int Run() {
   std::fprintf(stderr, "server pid %d, mariadbd pid %d\n",
                static_cast<int>(server->process().pid()), static_cast<int>(mariadb_pid));
 
-  client::ClientOptions admin_options;
-  admin_options.server = server->address();
-  admin_options.admin_key = kAdminKey;
-  client::CitecheckClient admin(admin_options);
-  const std::string run = absl::StrCat(absl::ToUnixMicros(absl::Now()));
-  std::vector<std::string> tokens;
-  for (int a = 0; a < absl::GetFlag(FLAGS_accounts); ++a) {
-    tokens.push_back(absl::StrCat("submit-bench-", run, "-", a));
-    v1::Balance balance;
-    grpc::Status granted = admin.GrantCredits(tokens.back(), int64_t{1} << 40,
-                                              absl::StrCat("order-", run, "-", a), &balance);
-    if (!granted.ok()) {
-      std::fprintf(stderr, "grant: %s\n", granted.error_message().c_str());
-      return 1;
-    }
+  const absl::StatusOr<std::vector<std::string>> granted =
+      GrantedAccounts(server->address(), kAdminKey, "submit-bench", absl::GetFlag(FLAGS_accounts),
+                      int64_t{1} << 40);
+  if (!granted.ok()) {
+    std::fprintf(stderr, "%s\n", granted.status().ToString().c_str());
+    return 1;
   }
+  const std::vector<std::string>& tokens = *granted;
 
   std::printf(
       "SubmitBatch of %d citations, open loop, %s per rate, %d accounts, %d connections, store "

@@ -245,25 +245,18 @@ int Run() {
   if (absl::GetFlag(FLAGS_calibrate)) return Calibrate(*server, streams, connections);
 
   // One account per job, so that each caller watches streams/jobs streams.
-  client::ClientOptions admin_options;
-  admin_options.server = server->address();
-  admin_options.admin_key = kAdminKey;
-  client::CitecheckClient admin(admin_options);
-  const std::string run = absl::StrCat(absl::ToUnixMicros(absl::Now()));
-  std::vector<std::string> tokens;
+  const absl::StatusOr<std::vector<std::string>> granted =
+      GrantedAccounts(server->address(), kAdminKey, "watch-bench", jobs, 10);
+  if (!granted.ok()) {
+    std::fprintf(stderr, "%s\n", granted.status().ToString().c_str());
+    return 1;
+  }
+  const std::vector<std::string>& tokens = *granted;
   std::vector<std::string> job_ids;
   for (int j = 0; j < jobs; ++j) {
-    tokens.push_back(absl::StrCat("watch-bench-", run, "-", j));
-    v1::Balance balance;
-    grpc::Status granted =
-        admin.GrantCredits(tokens.back(), 10, absl::StrCat("order-", run, "-", j), &balance);
-    if (!granted.ok()) {
-      std::fprintf(stderr, "grant: %s\n", granted.error_message().c_str());
-      return 1;
-    }
     client::ClientOptions owner_options;
     owner_options.server = server->address();
-    owner_options.token = tokens.back();
+    owner_options.token = tokens[j];
     client::CitecheckClient owner(owner_options);
     v1::SubmitBatchRequest request;
     request.mutable_citations()->add_items(
