@@ -261,26 +261,20 @@ TEST(AnswerTest, InlineOmitAndOutOfRange) {
 
 // ---- the server --------------------------------------------------------------------------------
 
-class FakeOpenAiTest : public ::testing::Test {
+// A started server of type ServerT (FakeOpenAiServer or CannedServer) and an HTTP client to it.
+template <typename ServerT>
+class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    server_ = FakeOpenAiServer::Start(Options(), &error);
+    server_ = ServerT::Start(Options(), &error);
     ASSERT_NE(server_, nullptr) << error;
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
     client_->set_read_timeout(10, 0);
   }
 
-  std::string url() const { return absl::StrCat("http://", server_->address()); }
-
   httplib::Result Post(const std::string& path, const std::string& body) {
     return client_->Post(path.c_str(), body, "application/json");
-  }
-
-  void Script(const std::string& actions) {
-    httplib::Result res = Post("/control/script", absl::StrCat("{\"actions\":", actions, "}"));
-    ASSERT_TRUE(res);
-    ASSERT_EQ(res->status, 200) << res->body;
   }
 
   rapidjson::Document Stats() {
@@ -292,6 +286,20 @@ class FakeOpenAiTest : public ::testing::Test {
     return Json(res->body);
   }
 
+  std::unique_ptr<ServerT> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+class FakeOpenAiTest : public ServerTest<FakeOpenAiServer> {
+ protected:
+  std::string url() const { return absl::StrCat("http://", server_->address()); }
+
+  void Script(const std::string& actions) {
+    httplib::Result res = Post("/control/script", absl::StrCat("{\"actions\":", actions, "}"));
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+  }
+
   std::vector<std::string> Actions() {
     std::vector<std::string> actions;
     rapidjson::Document stats = Stats();
@@ -300,9 +308,6 @@ class FakeOpenAiTest : public ::testing::Test {
     }
     return actions;
   }
-
-  std::unique_ptr<FakeOpenAiServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(FakeOpenAiTest, ChatAnswerHasOneBlockPerCitation) {
@@ -779,31 +784,7 @@ TEST_F(CurlTest, BodilessControlReset) {
 
 // ---- the canned server -------------------------------------------------------------------------
 
-class CannedServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    server_ = CannedServer::Start(Options(), &error);
-    ASSERT_NE(server_, nullptr) << error;
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(10, 0);
-  }
-
-  httplib::Result Post(const std::string& path, const std::string& body) {
-    return client_->Post(path.c_str(), body, "application/json");
-  }
-  rapidjson::Document Stats() {
-    httplib::Result res = client_->Get("/control/stats");
-    if (!res || res->status != 200) {
-      ADD_FAILURE() << "no stats";
-      return rapidjson::Document();
-    }
-    return Json(res->body);
-  }
-
-  std::unique_ptr<CannedServer> server_;
-  std::unique_ptr<httplib::Client> client_;
-};
+using CannedServerTest = ServerTest<CannedServer>;
 
 TEST_F(CannedServerTest, AnswersEveryCitationValidWithoutChecking) {
   httplib::Headers accept_all = {{"Accept-Encoding", "gzip, deflate, br"}};
