@@ -53,12 +53,6 @@ grpc::Status RawUnaryCall(grpc::Channel& channel, const std::string& method,
   return status;
 }
 
-grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
-                          const std::string& request_bytes, const Metadata& metadata,
-                          std::string* response, absl::Duration timeout) {
-  return RawUnaryCall(*NewChannel(address), method, request_bytes, metadata, response, timeout);
-}
-
 grpc::Status RawWatch(grpc::Channel& channel, const std::string& request_bytes,
                       const Metadata& metadata, int max_messages, int* messages,
                       absl::Duration timeout) {

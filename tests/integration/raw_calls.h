@@ -37,11 +37,7 @@ grpc::Status RawUnaryCall(grpc::Channel& channel, const std::string& method,
                           const std::string& request_bytes, const Metadata& metadata = {},
                           std::string* response = nullptr,
                           absl::Duration timeout = absl::Seconds(10));
-// The same on a new channel to `address`.
-grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
-                          const std::string& request_bytes, const Metadata& metadata = {},
-                          std::string* response = nullptr,
-                          absl::Duration timeout = absl::Seconds(10));
+// (RawUnaryCall on an address, without metadata: tests/integration/server_process.h.)
 
 // Calls WatchJob with `request_bytes` and reads at most `max_messages` messages (then cancels);
 // returns the final status and the number of messages read in *messages.
