@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "client/citecheck_client.h"
 #include "client/error_details.h"
+#include "server/common/proto_time.h"
 
 namespace citecheck::client {
 namespace {
@@ -88,8 +89,7 @@ bool DecodeEntity(absl::string_view text, size_t pos, std::string* out, size_t* 
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& ts) {
-  absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", FromTimestamp(ts), absl::UTCTimeZone());
 }
 
 std::string StyleAndModel(const v1::Job& job) {

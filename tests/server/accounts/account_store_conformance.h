@@ -15,11 +15,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/accounts/account_store.h"
 
 namespace citecheck {
+
+// y-m-d hh:mm:ss UTC.
+inline absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, ss), absl::UTCTimeZone());
+}
 
 // One movement of a store's ledger. kind: grant, reserve, charge or release; source: credits, pass
 // or free.
