@@ -52,8 +52,7 @@ void SetTerminal(v1::Job& job, v1::JobState state, absl::Time now);
 absl::Status JobNotFoundError();
 absl::Status QueueFullError(int queued, int wanted, int max_queued);
 absl::Status RequestIdReusedError();
-// Item failures the job layer itself decides.
-absl::Status DeadlineExceededFailure();
+// Item failures the job layer itself decides (besides JobDeadlineExceededError, checker.h).
 absl::Status WorkerLostFailure();
 
 }  // namespace citecheck
