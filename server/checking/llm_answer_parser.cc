@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {
@@ -17,42 +18,6 @@ namespace {
 // Text helpers
 
 bool IsSpace(char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); }
-
-// The code point starting at text[pos] and its length in bytes (U+FFFD, 1 for a bad byte).
-char32_t DecodeAt(absl::string_view text, size_t pos, size_t* length) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  unsigned char lead = byte(pos);
-  size_t count = lead < 0x80           ? 1
-                 : (lead >> 5) == 0x6  ? 2
-                 : (lead >> 4) == 0xE  ? 3
-                 : (lead >> 3) == 0x1E ? 4
-                                       : 0;
-  if (count == 0 || pos + count > text.size()) {
-    *length = 1;
-    return 0xFFFD;
-  }
-  char32_t cp = count == 1 ? lead : lead & (0x7F >> count);
-  for (size_t i = 1; i < count; ++i) {
-    if ((byte(pos + i) & 0xC0) != 0x80) {
-      *length = 1;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (byte(pos + i) & 0x3F);
-  }
-  *length = count;
-  return cp;
-}
-
-// The code point ending just before text[end].
-char32_t DecodeBefore(absl::string_view text, size_t end) {
-  size_t start = end - 1;
-  while (start > 0 && end - start < 4 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) {
-    --start;
-  }
-  size_t length = 0;
-  char32_t cp = DecodeAt(text, start, &length);
-  return start + length == end ? cp : 0xFFFD;
-}
 
 // Masks a link in the markdown conversion (see LlmMarkdownToHtml); never in the output.
 constexpr char kLinkMask = '\x01';
@@ -145,12 +110,13 @@ std::string ConvertBold(absl::string_view text) {
 // `_x_` → <em>x</em> where both underscores sit at word edges (see IsItalicBoundary).
 std::string ConvertUnderscoreItalics(absl::string_view text) {
   const auto boundary_before = [&](size_t pos) {
-    return pos == 0 || IsItalicBoundary(DecodeBefore(text, pos));
+    size_t width = 0;
+    return pos == 0 || IsItalicBoundary(DecodeUtf8Before(text, pos, &width));
   };
   const auto boundary_after = [&](size_t pos) {
     if (pos >= text.size()) return true;
     size_t length = 0;
-    return IsItalicBoundary(DecodeAt(text, pos, &length));
+    return IsItalicBoundary(DecodeUtf8At(text, pos, &length));
   };
   std::string html;
   size_t i = 0;
@@ -220,7 +186,7 @@ bool IsRuleLine(absl::string_view trimmed) {
   size_t i = 0;
   while (i < trimmed.size()) {
     size_t length = 0;
-    char32_t cp = DecodeAt(trimmed, i, &length);
+    const char32_t cp = DecodeUtf8At(trimmed, i, &length);
     switch (cp) {
       case U'═':
       case U'─':
