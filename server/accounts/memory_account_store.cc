@@ -1,38 +1,16 @@
 #include "server/accounts/memory_account_store.h"
 
-#include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "server/accounts/gating.h"
-#include "server/common/errors.h"
 #include "server/common/hashing.h"
-#include "server/common/proto_time.h"
 #include "server/common/service_metrics.h"
 
 namespace citecheck {
-namespace {
-
-std::string AccountOwner(const std::string& token_hash) {
-  return absl::StrCat("acct:", token_hash);
-}
-
-absl::Status ValidateGrant(const std::string& token, const std::string& order_id) {
-  if (token.empty()) return FieldError(reason::kInvalidGrant, "token", "must not be empty");
-  if (order_id.empty()) return FieldError(reason::kInvalidGrant, "order_id", "must not be empty");
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 MemoryAccountStore::MemoryAccountStore(QuotaRules rules) : rules_(rules) {}
-
-bool MemoryAccountStore::PassActive(const Account& account, absl::Time now) {
-  return now < account.pass_expiry;
-}
 
 absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& request) {
   if (request.job_id.empty()) return absl::InvalidArgumentError("Reserve: empty job_id");
@@ -55,7 +33,7 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
   std::string ledger_owner;
   if (!caller.is_free()) {
     job.quota_key = Sha256Hex(caller.token);
-    ledger_owner = AccountOwner(job.quota_key);
+    ledger_owner = AccountLedgerOwner(job.quota_key);
     auto acct_it = accounts_.find(job.quota_key);
     Account* acct = acct_it == accounts_.end() ? nullptr : &acct_it->second;
     if (acct != nullptr && PassActive(*acct, now)) {
@@ -113,7 +91,8 @@ absl::Status MemoryAccountStore::Settle(absl::Span<const Settlement> settlements
 
     LedgerEntry entry;
     entry.source = job.source;
-    entry.owner = job.source == QuotaSource::kFree ? job.quota_key : AccountOwner(job.quota_key);
+    entry.owner =
+        job.source == QuotaSource::kFree ? job.quota_key : AccountLedgerOwner(job.quota_key);
     entry.job_id = s.job_id;
     entry.index = s.index;
     entry.amount = 1;
@@ -149,60 +128,49 @@ absl::Status MemoryAccountStore::Settle(absl::Span<const Settlement> settlements
 
 absl::StatusOr<v1::Balance> MemoryAccountStore::GetBalance(const Caller& caller, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  if (!caller.is_free()) return AccountBalance(Sha256Hex(caller.token), now);
-  v1::Balance balance;
-  balance.set_kind(v1::USER_KIND_FREE);
+  if (!caller.is_free()) return BalanceOf(Sha256Hex(caller.token), now);
   auto it = free_used_.find(caller.FreeUsageKey());
-  const int stored = it == free_used_.end() ? 0 : it->second;
-  // Reads never write: the floor shows here and is stored by the next Reserve.
-  balance.set_free_used(EffectiveFreeUsed(stored, caller.free_used_floor));
-  balance.set_free_limit(rules_.free_limit);
-  return balance;
+  return FreeBalance(it == free_used_.end() ? 0 : it->second, caller.free_used_floor,
+                     rules_.free_limit);
 }
 
 absl::StatusOr<v1::Balance> MemoryAccountStore::GrantCredits(const std::string& token,
                                                              int64_t credits,
                                                              const std::string& order_id,
                                                              absl::Time now) {
-  if (absl::Status s = ValidateGrant(token, order_id); !s.ok()) return s;
-  if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
+  if (absl::Status s = ValidateCreditGrant(token, credits, order_id); !s.ok()) return s;
   const std::string token_hash = Sha256Hex(token);
   Order order{QuotaSource::kCredits, token_hash, credits};
 
   absl::MutexLock lock(&mu_);
   absl::StatusOr<bool> replay = CheckOrder(order_id, order);
   if (!replay.ok()) return replay.status();
-  if (*replay) return AccountBalance(token_hash, now);
+  if (*replay) return BalanceOf(token_hash, now);
 
   Account& acct = accounts_[token_hash];
-  if (acct.credits > std::numeric_limits<int64_t>::max() - credits) {
-    return FieldError(reason::kInvalidGrant, "credits", "the balance would overflow");
-  }
+  if (absl::Status fits = CheckCreditsFit(acct.credits, credits); !fits.ok()) return fits;
   acct.credits += credits;
   RecordGrant(order_id, std::move(order));
-  return AccountBalance(token_hash, now);
+  return BalanceOf(token_hash, now);
 }
 
 absl::StatusOr<v1::Balance> MemoryAccountStore::GrantPass(const std::string& token, int days,
                                                           const std::string& order_id,
                                                           absl::Time now) {
-  if (absl::Status s = ValidateGrant(token, order_id); !s.ok()) return s;
-  if (!IsValidPassDays(days)) {
-    return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
-  }
+  if (absl::Status s = ValidatePassGrant(token, days, order_id); !s.ok()) return s;
   const std::string token_hash = Sha256Hex(token);
   Order order{QuotaSource::kPass, token_hash, days};
 
   absl::MutexLock lock(&mu_);
   absl::StatusOr<bool> replay = CheckOrder(order_id, order);
   if (!replay.ok()) return replay.status();
-  if (*replay) return AccountBalance(token_hash, now);
+  if (*replay) return BalanceOf(token_hash, now);
 
   Account& acct = accounts_[token_hash];
-  acct.pass_expiry = std::max(now, acct.pass_expiry) + absl::Hours(24) * days;
+  acct.pass_expiry = ExtendedPassExpiry(now, acct.pass_expiry, days);
   acct.pass_type = PassTypeForDays(days);
   RecordGrant(order_id, std::move(order));
-  return AccountBalance(token_hash, now);
+  return BalanceOf(token_hash, now);
 }
 
 void MemoryAccountStore::RecordGrant(const std::string& order_id, Order order) {
@@ -211,7 +179,7 @@ void MemoryAccountStore::RecordGrant(const std::string& order_id, Order order) {
   entry.key = absl::StrCat("grant:", order_id);
   entry.kind = LedgerEntry::Kind::kGrant;
   entry.source = order.source;
-  entry.owner = AccountOwner(order.token_hash);
+  entry.owner = AccountLedgerOwner(order.token_hash);
   entry.order_id = order_id;
   entry.amount = order.amount;
   orders_.emplace(order_id, std::move(order));
@@ -294,7 +262,7 @@ absl::Status MemoryAccountStore::CheckInvariants() const {
   }
 
   for (const auto& [hash, acct] : accounts_) {
-    const std::string owner = AccountOwner(hash);
+    const std::string owner = AccountLedgerOwner(hash);
     if (acct.credits < 0) return absl::InternalError("negative credits");
     const int64_t expected = granted[owner] - charged[owner] - open_credits[hash];
     if (acct.credits != expected) {
@@ -339,27 +307,13 @@ absl::Status MemoryAccountStore::CheckInvariants() const {
   return absl::OkStatus();
 }
 
-v1::Balance MemoryAccountStore::AccountBalance(const std::string& token_hash,
-                                               absl::Time now) const {
-  v1::Balance balance;
-  balance.set_kind(v1::USER_KIND_CREDITS);
+v1::Balance MemoryAccountStore::BalanceOf(const std::string& token_hash, absl::Time now) const {
   auto it = accounts_.find(token_hash);
-  if (it == accounts_.end()) return balance;  // an unknown token: 0 credits
+  if (it == accounts_.end()) return AccountBalance(AccountState(), now, 0, rules_.pass_daily_limit);
   const Account& acct = it->second;
-  balance.set_credits(acct.credits);
-  if (!acct.pass_type.empty()) {
-    balance.set_pass_type(acct.pass_type);
-    SetTimestamp(acct.pass_expiry, balance.mutable_pass_expire_time());
-  }
-  if (PassActive(acct, now)) {
-    balance.set_kind(v1::USER_KIND_PASS);
-    balance.set_pass_active(true);
-    auto day_it = acct.daily_used.find(UtcDay(now));
-    balance.set_daily_used(day_it == acct.daily_used.end() ? 0 : day_it->second);
-    balance.set_daily_limit(rules_.pass_daily_limit);
-    SetTimestamp(NextUtcMidnight(now), balance.mutable_reset_time());
-  }
-  return balance;
+  auto day_it = acct.daily_used.find(UtcDay(now));
+  return AccountBalance(acct, now, day_it == acct.daily_used.end() ? 0 : day_it->second,
+                        rules_.pass_daily_limit);
 }
 
 absl::StatusOr<bool> MemoryAccountStore::CheckOrder(const std::string& order_id,
@@ -371,8 +325,7 @@ absl::StatusOr<bool> MemoryAccountStore::CheckOrder(const std::string& order_id,
       prior.amount == order.amount) {
     return true;
   }
-  return FieldError(reason::kOrderIdReused, "order_id",
-                    "this order_id was already used for a different grant");
+  return OrderIdReusedError();
 }
 
 void MemoryAccountStore::AppendLedger(LedgerEntry entry) { ledger_.push_back(std::move(entry)); }

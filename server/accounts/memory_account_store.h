@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "server/accounts/account_store.h"
+#include "server/accounts/gating.h"
 
 namespace citecheck {
 
@@ -70,10 +71,7 @@ class MemoryAccountStore final : public AccountStore {
  private:
   enum class IndexState : uint8_t { kReserved, kCharged, kReleased };
 
-  struct Account {
-    int64_t credits = 0;
-    absl::Time pass_expiry = absl::InfinitePast();
-    std::string pass_type;                     // the latest pass grant's type; "" if none
+  struct Account : AccountState {
     std::map<absl::CivilDay, int> daily_used;  // pass citations per UTC day
   };
 
@@ -92,8 +90,7 @@ class MemoryAccountStore final : public AccountStore {
     Reservation reservation;         // what Reserve returned
   };
 
-  static bool PassActive(const Account& account, absl::Time now);
-  v1::Balance AccountBalance(const std::string& token_hash, absl::Time now) const
+  v1::Balance BalanceOf(const std::string& token_hash, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks a grant's order_id: true when it was applied before with the same content; an
   // error when it was used for other content; false when it is new.
