@@ -6,10 +6,8 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -30,6 +28,7 @@
 #include "server/checking/heuristic_checker.h"
 #include "server/checking/llm_checker_setup.h"
 #include "server/common/logging.h"
+#include "server/common/stop_signal.h"
 #include "server/storage/mysql_url.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (port 0 = any free port)");
@@ -133,25 +132,6 @@ bool ApplyEnvironment() {
   return true;
 }
 
-// SIGINT/SIGTERM → one byte on this pipe (the only async-signal-safe thing the handler does);
-// a thread reads it and shuts the server down. A handler, rather than sigwait(), because gRPC
-// may start threads before main() that would otherwise take the signal's default action.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int signal) {
-  const char byte = static_cast<char>(signal);
-  ssize_t ignored = write(g_signal_pipe[1], &byte, 1);
-  (void)ignored;
-}
-
-bool InstallSignalHandlers() {
-  if (pipe(g_signal_pipe) != 0) return false;
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  return sigaction(SIGINT, &action, nullptr) == 0 && sigaction(SIGTERM, &action, nullptr) == 0;
-}
-
 int Run() {
   absl::StatusOr<LogFormat> log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
   if (!log_format.ok()) {
@@ -163,7 +143,7 @@ int Run() {
   SetProcessLogField("replica", absl::GetFlag(FLAGS_replica_name).empty()
                                     ? HostName()
                                     : absl::GetFlag(FLAGS_replica_name));
-  if (!InstallSignalHandlers()) {
+  if (!InstallStopSignalHandlers()) {
     spdlog::error("cannot install signal handlers");
     return 1;
   }
@@ -325,11 +305,9 @@ int Run() {
               http == nullptr ? "" : absl::StrCat("metrics on ", http->address(), "\n").c_str());
   std::fflush(stdout);
 
+  // SIGINT/SIGTERM shut the server down from this thread.
   std::thread signal_waiter([&server] {
-    char signal = 0;
-    while (read(g_signal_pipe[0], &signal, 1) < 0 && errno == EINTR) {
-    }
-    spdlog::info("received signal {}; shutting down", static_cast<int>(signal));
+    spdlog::info("received signal {}; shutting down", WaitForStopSignal());
     (*server)->Shutdown();
   });
   (*server)->Wait();

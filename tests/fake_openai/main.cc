@@ -3,10 +3,6 @@
 // accepts connections; exits 0 on SIGTERM or SIGINT after stopping cleanly, 1 when it cannot
 // start, 2 on bad flags.
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -14,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "server/common/stop_signal.h"
 #include "tests/fake_openai/fake_openai_server.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1",
@@ -25,24 +22,6 @@ ABSL_FLAG(int, threads, 128, "Connections served at once.");
 namespace citecheck::fake_openai {
 namespace {
 
-// SIGINT/SIGTERM → one byte on this pipe (the only async-signal-safe thing the handler does);
-// the main thread reads it and stops the server.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int signal) {
-  const char byte = static_cast<char>(signal);
-  ssize_t ignored = write(g_signal_pipe[1], &byte, 1);
-  (void)ignored;
-}
-
-bool InstallSignalHandlers() {
-  if (pipe(g_signal_pipe) != 0) return false;
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  return sigaction(SIGINT, &action, nullptr) == 0 && sigaction(SIGTERM, &action, nullptr) == 0;
-}
-
 int Run() {
   Options options;
   options.host = absl::GetFlag(FLAGS_host);
@@ -51,11 +30,12 @@ int Run() {
   options.threads = absl::GetFlag(FLAGS_threads);
   if (options.port < 0 || options.port > 65535 || options.default_latency_ms < 0 ||
       options.threads < 1) {
-    std::fprintf(stderr, "fake_openai: --port must be 0..65535, --latency_ms >= 0, "
-                         "--threads >= 1\n");
+    std::fprintf(stderr,
+                 "fake_openai: --port must be 0..65535, --latency_ms >= 0, "
+                 "--threads >= 1\n");
     return 2;
   }
-  if (!InstallSignalHandlers()) {
+  if (!InstallStopSignalHandlers()) {
     std::fprintf(stderr, "fake_openai: cannot install signal handlers\n");
     return 1;
   }
@@ -68,10 +48,7 @@ int Run() {
   std::printf("listening on %s\n", server->address().c_str());
   std::fflush(stdout);
 
-  char signal = 0;
-  while (read(g_signal_pipe[0], &signal, 1) < 0 && errno == EINTR) {
-  }
-  std::fprintf(stderr, "fake_openai: signal %d; stopping\n", static_cast<int>(signal));
+  std::fprintf(stderr, "fake_openai: signal %d; stopping\n", WaitForStopSignal());
   server->Stop();
   return 0;
 }
