@@ -58,17 +58,9 @@ class MemoryAccountStore final : public AccountStore {
   absl::StatusOr<v1::Balance> GrantPass(const std::string& token, int days,
                                         const std::string& order_id, absl::Time now) override;
 
-  // For tests: a copy of every movement so far, oldest first.
-  std::vector<LedgerEntry> LedgerForTest() const;
-
-  // For tests: verifies the books. For every account, credits = credits granted − credits
-  // charged − credits still reserved (grants and charges summed from the ledger), and the
-  // pass daily count of each UTC day = pass citations reserved that day and not released. For
-  // every free user, used >= free citations reserved and not released. Nothing is negative,
-  // every reservation's ledger adds up and every ledger key is unique. INTERNAL on a violation.
-  absl::Status CheckInvariants() const;
-
  private:
+  friend class MemoryAccountStorePeer;  // tests/server/accounts/memory_account_books.h
+
   enum class IndexState : uint8_t { kReserved, kCharged, kReleased };
 
   struct Account : AccountState {

@@ -42,7 +42,8 @@ struct StoreUnderTest {
   // Whatever must outlive `store` (e.g. the test database); destroyed after it.
   std::shared_ptr<void> resources;
   std::unique_ptr<AccountStore> store;
-  // The store's CheckInvariants(); called after every test.
+  // Verifies the store's books (CheckMemoryAccountBooks, CheckAccountBooks); called after every
+  // test.
   std::function<absl::Status()> check_invariants;
   // The ledger in the order it was written.
   std::function<std::vector<LedgerRow>()> ledger;

@@ -14,6 +14,7 @@
 #include "tests/fakes/fake_checker.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/flaky_job_store.h"
+#include "tests/server/accounts/memory_account_books.h"
 
 // The job manager in process on a MemoryJobStore, with a checker that can be held and released
 // and a clock that moves when told: tests wait on conditions, never on sleeps.
@@ -80,7 +81,7 @@ class JobManagerTest : public ::testing::Test {
   void TearDown() override {
     checker_.Release();
     for (auto& manager : managers_) manager->Shutdown();
-    EXPECT_TRUE(accounts_->CheckInvariants().ok()) << accounts_->CheckInvariants();
+    EXPECT_TRUE(CheckMemoryAccountBooks(*accounts_).ok()) << CheckMemoryAccountBooks(*accounts_);
   }
 
   // Waits until the job is terminal; returns the final snapshot.
