@@ -73,6 +73,14 @@ ABSL_FLAG(int, inline_per_call, 10,
 ABSL_FLAG(int, max_inline_citations, 1000, "in-text citations per document");
 ABSL_FLAG(int, max_queued_chunks, 100000,
           "unfinished chunks in the whole queue (all replicas); more = QUEUE_FULL");
+ABSL_FLAG(int, submit_threads, 8,
+          "SubmitBatch calls reserving quota and storing their job at once (each may wait on "
+          "the database)");
+ABSL_FLAG(int, max_queued_submits, 1024,
+          "SubmitBatch calls waiting for one of --submit_threads; more = QUEUE_FULL");
+ABSL_FLAG(absl::Duration, claim_poll_max, absl::Seconds(1),
+          "the longest an idle replica waits before looking for queued work again (work "
+          "submitted to this replica is claimed at once)");
 ABSL_FLAG(std::string, replica_name, "",
           "this replica's name in the database; a restart under the same name takes its "
           "unfinished chunks back at once (default: the host name)");
@@ -228,6 +236,9 @@ int Run() {
   options.jobs.replica_dead_after = absl::GetFlag(FLAGS_replica_dead_after);
   options.jobs.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.watch_poll = absl::GetFlag(FLAGS_watch_poll);
+  options.jobs.claim_poll_max = absl::GetFlag(FLAGS_claim_poll_max);
+  options.submit_pool.threads = absl::GetFlag(FLAGS_submit_threads);
+  options.submit_pool.max_queued = absl::GetFlag(FLAGS_max_queued_submits);
   options.limits.max_batch_citations = absl::GetFlag(FLAGS_max_batch_citations);
   options.limits.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
@@ -240,12 +251,15 @@ int Run() {
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
       options.watch_poll <= absl::ZeroDuration() ||
+      options.jobs.claim_poll_max < options.jobs.claim_poll_min ||
+      options.submit_pool.threads < 1 || options.submit_pool.max_queued < 0 ||
       options.jobs.shutdown_grace < absl::ZeroDuration()) {
     spdlog::error(
-        "--citations_per_call, --llm_max_inflight, --max_batch_citations, "
-        "--heartbeat_interval and --watch_poll must be positive, --free_limit and "
-        "--shutdown_grace not negative, and --replica_dead_after more than twice "
-        "--heartbeat_interval");
+        "--citations_per_call, --llm_max_inflight, --max_batch_citations, --submit_threads, "
+        "--heartbeat_interval and --watch_poll must be positive, --claim_poll_max at least "
+        "{}, --free_limit, --max_queued_submits and --shutdown_grace not negative, and "
+        "--replica_dead_after more than twice --heartbeat_interval",
+        absl::FormatDuration(options.jobs.claim_poll_min));
     return 2;
   }
 

@@ -47,7 +47,7 @@ struct Settlement {
 // recorded, released when it fails or is cancelled. Every method is atomic and keyed so that
 // a replay (retry, duplicate message, crash recovery) changes nothing.
 //
-// Implementations: MemoryAccountStore (development and unit tests) and, later, MySQL.
+// Implementations: MemoryAccountStore (development and unit tests) and MysqlAccountStore.
 // Thread-safe.
 class AccountStore {
  public:
@@ -76,8 +76,7 @@ class AccountStore {
   // the same content again → the current balance, nothing granted; the same order_id with other
   // content → INVALID_ARGUMENT ORDER_ID_REUSED.
   virtual absl::StatusOr<v1::Balance> GrantCredits(const std::string& token, int64_t credits,
-                                                   const std::string& order_id,
-                                                   absl::Time now) = 0;
+                                                   const std::string& order_id, absl::Time now) = 0;
 
   // Grants a pass of `days` ∈ {1, 7, 30}: expiry = max(now, current expiry) + days. Idempotent
   // by `order_id` like GrantCredits.

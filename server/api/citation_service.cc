@@ -29,12 +29,12 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 }  // namespace
 
 CitationServiceImpl::CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                                         SubmitLimits limits)
+                                         SubmitLimits limits, SubmitPoolOptions pool)
     : manager_(manager),
       checker_(checker),
       hub_(hub),
       limits_(limits),
-      submit_pool_(/*threads=*/8, /*max_queued=*/1024) {}
+      submit_pool_(pool.threads, pool.max_queued) {}
 
 grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request,

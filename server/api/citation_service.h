@@ -10,11 +10,18 @@
 
 namespace citecheck {
 
+// The bounded pool SubmitBatch runs on: `threads` calls reserve at once, `max_queued` more wait;
+// beyond that a submit gets QUEUE_FULL.
+struct SubmitPoolOptions {
+  int threads = 8;
+  int max_queued = 1024;
+};
+
 // The gRPC face of CitationService. Identity comes from metadata (api/identity.h), every error
 // leaves through ToGrpcStatus.
 //
-// GetJob, CancelJob and ListJobs use the sync API. WatchJob uses the callback API (an idle watcher holds
-// no thread). SubmitBatch is a raw callback method: it parses the request itself so that
+// GetJob, CancelJob and ListJobs use the sync API. WatchJob uses the callback API (an idle watcher
+// holds no thread). SubmitBatch is a raw callback method: it parses the request itself so that
 // invalid UTF-8 and oversized requests get citecheck's own INVALID_ARGUMENT; its reservation may
 // wait on the database, so it runs on a BlockingCallPool, never on a gRPC callback thread (a
 // full pool answers RESOURCE_EXHAUSTED QUEUE_FULL).
@@ -25,7 +32,7 @@ class CitationServiceImpl final
           v1::CitationService::WithCallbackMethod_WatchJob<v1::CitationService::Service>> {
  public:
   CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                      SubmitLimits limits);
+                      SubmitLimits limits, SubmitPoolOptions pool = SubmitPoolOptions());
 
   grpc::ServerUnaryReactor* SubmitBatch(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,

@@ -67,8 +67,9 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
                                             s.options_.watch_poll);
   s.hub_ = std::make_unique<WatchHub>(s.options_.watch, s.parts_.jobs.get(), s.parts_.events.get(),
                                       s.parts_.clock);
-  s.citation_service_ = std::make_unique<CitationServiceImpl>(
-      s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits);
+  s.citation_service_ =
+      std::make_unique<CitationServiceImpl>(s.manager_.get(), s.parts_.checker.get(), s.hub_.get(),
+                                            s.options_.limits, s.options_.submit_pool);
   s.account_service_ = std::make_unique<AccountServiceImpl>(s.parts_.accounts.get(), s.parts_.clock,
                                                             s.options_.admin_key);
 
@@ -80,8 +81,7 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
                            s.options_.credentials != nullptr ? s.options_.credentials
                                                              : grpc::InsecureServerCredentials(),
                            &port);
-  GrpcServerMetrics::Get().PreRegister(
-      {std::begin(kServiceNames), std::end(kServiceNames)});
+  GrpcServerMetrics::Get().PreRegister({std::begin(kServiceNames), std::end(kServiceNames)});
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMetricsInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

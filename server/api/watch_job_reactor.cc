@@ -402,9 +402,4 @@ void WatchHub::Unregister(const WatchSession* session) {
                   sessions_.end());
 }
 
-int WatchHub::open_streams() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(sessions_.size());
-}
-
 }  // namespace citecheck

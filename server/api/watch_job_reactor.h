@@ -49,11 +49,7 @@ class WatchHub {
   // a job the owner does not have, OUT_OF_RANGE beyond the job's last sequence. The reactor
   // deletes itself when the RPC is done.
   grpc::ServerWriteReactor<v1::JobEvent>* Open(const std::string& owner_key,
-                                               const std::string& job_id,
-                                               int64_t after_sequence);
-
-  // Open streams (for tests and metrics).
-  int open_streams() const;
+                                               const std::string& job_id, int64_t after_sequence);
 
  private:
   friend class WatchSession;
