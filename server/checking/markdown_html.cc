@@ -2,8 +2,10 @@
 
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "server/common/utf8.h"
 
 namespace citecheck {
@@ -52,21 +54,21 @@ size_t LinkLengthAt(absl::string_view text, size_t pos) {
   return end - pos;
 }
 
-// `**x**` → <strong>x</strong> (x non-empty, not starting or ending with a space).
-std::string ConvertBold(absl::string_view text) {
+// Wraps in <tag> each span that a marker of `width` characters at `i` opens (`opens(i)`) and the
+// first later marker closes (`closes(close)`, close > i + width); the rest is copied as it is.
+std::string ConvertSpans(absl::string_view text, size_t width, absl::string_view tag,
+                         absl::FunctionRef<bool(size_t)> opens,
+                         absl::FunctionRef<bool(size_t)> closes) {
   std::string html;
   size_t i = 0;
   while (i < text.size()) {
-    if (text.substr(i, 2) == "**" && i + 2 < text.size() && !IsSpace(text[i + 2])) {
-      size_t close = text.find("**", i + 3);
-      while (close != absl::string_view::npos && IsSpace(text[close - 1])) {
-        close = text.find("**", close + 1);
-      }
-      if (close != absl::string_view::npos) {
-        html += "<strong>";
-        html.append(text.data() + i + 2, close - i - 2);
-        html += "</strong>";
-        i = close + 2;
+    if (opens(i)) {
+      size_t close = i + width + 1;
+      while (close < text.size() && !closes(close)) ++close;
+      if (close < text.size()) {
+        absl::StrAppend(&html, "<", tag, ">", text.substr(i + width, close - i - width), "</", tag,
+                        ">");
+        i = close + width;
         continue;
       }
     }
@@ -75,29 +77,27 @@ std::string ConvertBold(absl::string_view text) {
   return html;
 }
 
+// `**x**` → <strong>x</strong> (x non-empty, not starting or ending with a space).
+std::string ConvertBold(absl::string_view text) {
+  const auto marker = [&](size_t pos) { return text.substr(pos, 2) == "**"; };
+  return ConvertSpans(
+      text, 2, "strong",
+      [&](size_t i) { return marker(i) && i + 2 < text.size() && !IsSpace(text[i + 2]); },
+      [&](size_t close) { return marker(close) && !IsSpace(text[close - 1]); });
+}
+
 // `_x_` → <em>x</em> where both underscores sit at word edges (see AtItalicEdge).
 std::string ConvertUnderscoreItalics(absl::string_view text) {
-  std::string html;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == '_' && AtItalicEdge(text, i, /*opening=*/true) && i + 1 < text.size() &&
-        !IsSpace(text[i + 1]) && text[i + 1] != '_') {
-      size_t close = i + 2;
-      while (close < text.size() && !(text[close] == '_' && !IsSpace(text[close - 1]) &&
-                                      AtItalicEdge(text, close, /*opening=*/false))) {
-        ++close;
-      }
-      if (close < text.size()) {
-        html += "<em>";
-        html.append(text.data() + i + 1, close - i - 1);
-        html += "</em>";
-        i = close + 1;
-        continue;
-      }
-    }
-    html.push_back(text[i++]);
-  }
-  return html;
+  return ConvertSpans(
+      text, 1, "em",
+      [&](size_t i) {
+        return text[i] == '_' && AtItalicEdge(text, i, /*opening=*/true) && i + 1 < text.size() &&
+               !IsSpace(text[i + 1]) && text[i + 1] != '_';
+      },
+      [&](size_t close) {
+        return text[close] == '_' && !IsSpace(text[close - 1]) &&
+               AtItalicEdge(text, close, /*opening=*/false);
+      });
 }
 
 // A single `*x*` → <em>x</em> (neither star part of a `**`).
@@ -106,23 +106,10 @@ std::string ConvertStarItalics(absl::string_view text) {
     return text[pos] == '*' && (pos == 0 || text[pos - 1] != '*') &&
            (pos + 1 == text.size() || text[pos + 1] != '*');
   };
-  std::string html;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (single_star(i) && i + 1 < text.size() && !IsSpace(text[i + 1])) {
-      size_t close = i + 2;
-      while (close < text.size() && !(single_star(close) && !IsSpace(text[close - 1]))) ++close;
-      if (close < text.size()) {
-        html += "<em>";
-        html.append(text.data() + i + 1, close - i - 1);
-        html += "</em>";
-        i = close + 1;
-        continue;
-      }
-    }
-    html.push_back(text[i++]);
-  }
-  return html;
+  return ConvertSpans(
+      text, 1, "em",
+      [&](size_t i) { return single_star(i) && i + 1 < text.size() && !IsSpace(text[i + 1]); },
+      [&](size_t close) { return single_star(close) && !IsSpace(text[close - 1]); });
 }
 
 }  // namespace
