@@ -11,6 +11,7 @@
 #include "server/jobs/event_hub.h"
 #include "server/jobs/job_protos.h"
 #include "server/jobs/memory_job_store.h"
+#include "tests/fakes/eventually.h"
 #include "tests/fakes/fake_checker.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/flaky_job_store.h"
@@ -33,16 +34,6 @@ BatchSpec Batch(int n, const std::string& prefix = "c", const std::string& reque
 }
 
 const Caller kTok = Caller::ForAccount("tok");
-
-// Polls `condition` until it holds or 10 s pass.
-bool Eventually(const std::function<bool()>& condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return condition();
-}
 
 JobManagerOptions FastOptions(const std::string& name = "a") {
   JobManagerOptions options;

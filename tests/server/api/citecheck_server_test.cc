@@ -1,0 +1,123 @@
+// The whole server in this process (memory store, FakeChecker), driven through the client
+// library over loopback: what depends on how far a job got is set up by holding the checker and
+// letting calls through one by one, so no assertion depends on timing.
+
+#include "server/api/citecheck_server.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/citecheck_client.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/eventually.h"
+#include "tests/fakes/fake_checker.h"
+
+namespace citecheck {
+namespace {
+
+// A text batch of `n` distinct APA references.
+v1::SubmitBatchRequest TextBatch(int n) {
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&text, "Smith, J. A., & Doe, R. (2020). Deep learning for citation analysis ",
+                    i, ". _Journal of Informetrics_, _14_(2), 101–115.\n\n");
+  }
+  v1::SubmitBatchRequest request;
+  request.set_text(text);
+  return request;
+}
+
+class InProcessServerTest : public ::testing::Test {
+ protected:
+  // Starts the server on a free loopback port with one checker call (of one citation) at a time.
+  void StartServer(int free_limit) {
+    auto checker = std::make_unique<FakeChecker>();
+    checker_ = checker.get();
+    StoreSetup setup;
+    setup.kind = "memory";
+    setup.quota.free_limit = free_limit;
+    absl::StatusOr<ServerParts> parts = BuildServerParts(setup, std::move(checker));
+    ASSERT_TRUE(parts.ok()) << parts.status();
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.jobs.citations_per_call = 1;
+    options.jobs.max_inflight = 1;
+    absl::StatusOr<std::unique_ptr<CitecheckServer>> server =
+        CitecheckServer::Start(options, *std::move(parts));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  void TearDown() override {
+    if (checker_ != nullptr) checker_->Release();
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  std::unique_ptr<client::CitecheckClient> FreeUser(const std::string& id) const {
+    client::ClientOptions options;
+    options.server = server_->address();
+    options.free_user_id = id;
+    options.rpc_timeout = absl::Seconds(10);
+    return std::make_unique<client::CitecheckClient>(std::move(options));
+  }
+
+  FakeChecker* checker_ = nullptr;  // owned by the server
+  std::unique_ptr<CitecheckServer> server_;
+};
+
+TEST_F(InProcessServerTest, CancelEndsTheJobAtOnceAndRefundsWhatWasNotChecked) {
+  StartServer(/*free_limit=*/20);
+  checker_->Hold();
+  auto client = FreeUser("canceller");
+  v1::Job job;
+  ASSERT_TRUE(client->SubmitBatch(TextBatch(10), &job).ok());
+  EXPECT_EQ(job.user_status().free_used_total(), 10);
+
+  // Exactly one citation checked, the second one's call running (held) when the job is cancelled.
+  checker_->Let(1);
+  ASSERT_TRUE(Eventually([&] {
+    v1::Job now;
+    return client->GetJob(job.job_id(), &now).ok() && now.succeeded() == 1 &&
+           checker_->calls() == 2 && checker_->running() == 1;
+  }));
+  v1::Job cancelled;
+  ASSERT_TRUE(client->CancelJob(job.job_id(), &cancelled).ok());
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(cancelled.succeeded(), 1);
+
+  // The held call sees the cancellation and returns. Draining the replica waits until its
+  // chunk is done with (an answer landing late would be recorded by then); nothing changed.
+  ASSERT_TRUE(Eventually([&] { return checker_->cancelled_calls() == 1; }));
+  server_->manager().Shutdown();
+  EXPECT_EQ(checker_->calls(), 2);  // no call after the cancel
+  v1::Job later;
+  ASSERT_TRUE(client->GetJob(job.job_id(), &later).ok());
+  EXPECT_EQ(later.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(later.succeeded(), 1);
+  EXPECT_EQ(later.results_size(), 1);
+  EXPECT_EQ(later.last_sequence(), cancelled.last_sequence());
+  // Cancelling again changes nothing.
+  v1::Job again;
+  ASSERT_TRUE(client->CancelJob(job.job_id(), &again).ok());
+  EXPECT_EQ(again.last_sequence(), cancelled.last_sequence());
+  // A watch ends with the CANCELLED update.
+  v1::JobEvent last;
+  const grpc::Status watched = client->Watch(job.job_id(), 0, [&](const v1::JobEvent& event) {
+    if (!event.has_heartbeat()) last = event;
+    return true;
+  });
+  ASSERT_TRUE(watched.ok()) << watched.error_message();
+  EXPECT_EQ(last.job_update().state(), v1::JOB_STATE_CANCELLED);
+  // Only the checked citation counts against the allowance.
+  v1::Balance balance;
+  ASSERT_TRUE(client->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.free_used(), 1);
+}
+
+}  // namespace
+}  // namespace citecheck
