@@ -31,7 +31,7 @@ FakeChecker::Failures FakeChecker::Enter(bool inline_call, std::vector<std::stri
   max_concurrent_ = std::max(max_concurrent_, running_);
   std::vector<std::string>& seen = inline_call ? seen_inline_ : seen_;
   for (std::string& text : texts) seen.push_back(std::move(text));
-  // Held calls wait for Release(), or return early when their job is cancelled (as the LLM
+  // Held calls wait for Release() or Let(), or return early when their job is cancelled (as the LLM
   // checker does; its results are then discarded by the caller).
   auto stopped = [cancelled] { return cancelled != nullptr && cancelled->load(); };
   auto may_pass = [this]()

@@ -19,6 +19,17 @@ LlmResponse FakeLlmClient::Complete(const LlmRequest& request) {
   }
   if (hook) hook();
   absl::MutexLock lock(&mu_);
+  ++running_;
+  const auto cancelled = [&request] {
+    return request.cancelled != nullptr && request.cancelled->load();
+  };
+  auto may_go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
+  while (!may_go() && !cancelled()) {
+    mu_.AwaitWithTimeout(absl::Condition(&may_go), absl::Milliseconds(5));
+  }
+  const bool abandoned = held_;  // still held: the request was cancelled
+  --running_;
+  if (abandoned) return fake_llm::Failed(AttemptOutcome::ConnectionError());
   if (!script_.empty()) {
     LlmResponse response = std::move(script_.front());
     script_.pop_front();
@@ -56,6 +67,21 @@ std::vector<LlmRequest> FakeLlmClient::requests() const {
 int FakeLlmClient::calls() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(requests_.size());
+}
+
+void FakeLlmClient::Hold() {
+  absl::MutexLock lock(&mu_);
+  held_ = true;
+}
+
+void FakeLlmClient::Release() {
+  absl::MutexLock lock(&mu_);
+  held_ = false;
+}
+
+int FakeLlmClient::running() const {
+  absl::MutexLock lock(&mu_);
+  return running_;
 }
 
 namespace fake_llm {

@@ -16,7 +16,9 @@ namespace citecheck {
 // An LlmClient with switches: scripted responses in call order; once the script is used up,
 // every citation of the user message is answered as valid (every in-text citation of an
 // in-text request as matched to reference 1). Records every request; `on_call` runs at the
-// start of each call (e.g. to block it, or to advance a fake clock). Thread-safe.
+// start of each call (e.g. to advance a fake clock). Hold() makes calls wait until Release() or
+// until their request is cancelled (then they end as a connection error, as the HTTP client's
+// abandoned calls do). Thread-safe.
 class FakeLlmClient final : public LlmClient {
  public:
   LlmResponse Complete(const LlmRequest& request) override;
@@ -27,12 +29,18 @@ class FakeLlmClient final : public LlmClient {
   void OnCall(std::function<void()> hook);
   std::vector<LlmRequest> requests() const;
   int calls() const;
+  void Hold();
+  void Release();
+  // Calls started and not yet returned (held ones included).
+  int running() const;
 
  private:
   mutable absl::Mutex mu_;
   std::deque<LlmResponse> script_ ABSL_GUARDED_BY(mu_);
   std::vector<LlmRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::function<void()> on_call_ ABSL_GUARDED_BY(mu_);
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Answers in the formats of server/checking/prompts.h and inline_prompts.h, for scripts.

@@ -1,4 +1,5 @@
-// The whole server in this process (memory store, FakeChecker), driven through the client
+// The whole server in this process (memory store, FakeChecker or an LlmChecker on a
+// FakeLlmClient), driven through the client
 // library over loopback: what depends on how far a job got is set up by holding the checker and
 // letting calls through one by one, so no assertion depends on timing.
 
@@ -14,8 +15,10 @@
 #include "absl/time/time.h"
 #include "client/citecheck_client.h"
 #include "gtest/gtest.h"
+#include "server/checking/llm_checker.h"
 #include "tests/fakes/eventually.h"
 #include "tests/fakes/fake_checker.h"
+#include "tests/fakes/fake_llm_client.h"
 
 namespace citecheck {
 namespace {
@@ -34,10 +37,9 @@ v1::SubmitBatchRequest TextBatch(int n) {
 
 class InProcessServerTest : public ::testing::Test {
  protected:
-  // Starts the server on a free loopback port with one checker call (of one citation) at a time.
-  void StartServer(int free_limit) {
-    auto checker = std::make_unique<FakeChecker>();
-    checker_ = checker.get();
+  // Starts the server around `checker` on a free loopback port, with `max_inflight` checker
+  // calls (of one citation each) at a time.
+  void StartServer(std::unique_ptr<Checker> checker, int free_limit, int max_inflight = 1) {
     StoreSetup setup;
     setup.kind = "memory";
     setup.quota.free_limit = free_limit;
@@ -46,15 +48,23 @@ class InProcessServerTest : public ::testing::Test {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.jobs.citations_per_call = 1;
-    options.jobs.max_inflight = 1;
+    options.jobs.max_inflight = max_inflight;
     absl::StatusOr<std::unique_ptr<CitecheckServer>> server =
         CitecheckServer::Start(options, *std::move(parts));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
 
+  // The server with a FakeChecker (checker_).
+  void StartServer(int free_limit) {
+    auto checker = std::make_unique<FakeChecker>();
+    checker_ = checker.get();
+    StartServer(std::move(checker), free_limit);
+  }
+
   void TearDown() override {
     if (checker_ != nullptr) checker_->Release();
+    llm_.Release();
     if (server_ != nullptr) server_->Shutdown();
   }
 
@@ -67,6 +77,7 @@ class InProcessServerTest : public ::testing::Test {
   }
 
   FakeChecker* checker_ = nullptr;  // owned by the server
+  FakeLlmClient llm_;               // outlives the server's LlmChecker (declared before it)
   std::unique_ptr<CitecheckServer> server_;
 };
 
@@ -117,6 +128,38 @@ TEST_F(InProcessServerTest, CancelEndsTheJobAtOnceAndRefundsWhatWasNotChecked) {
   v1::Balance balance;
   ASSERT_TRUE(client->GetBalance(&balance).ok());
   EXPECT_EQ(balance.free_used(), 1);
+}
+
+// The LLM path: the calls in flight when a job is cancelled are abandoned, and no new call
+// starts for the rest of the job.
+TEST_F(InProcessServerTest, CancelStopsNewLlmCallsBeyondThoseInFlight) {
+  LlmCheckerOptions options;
+  options.primary.client = &llm_;
+  options.primary.model = "model-a";
+  options.primary.label = "fake";
+  StartServer(std::make_unique<LlmChecker>(std::move(options)), /*free_limit=*/20,
+              /*max_inflight=*/2);
+  llm_.Hold();
+  auto client = FreeUser("llm-canceller");
+  v1::Job job;
+  ASSERT_TRUE(client->SubmitBatch(TextBatch(20), &job).ok());
+  ASSERT_TRUE(Eventually([&] { return llm_.running() == 2; }));
+  EXPECT_EQ(llm_.calls(), 2);
+
+  v1::Job cancelled;
+  ASSERT_TRUE(client->CancelJob(job.job_id(), &cancelled).ok());
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  ASSERT_TRUE(Eventually([&] { return llm_.running() == 0; }));  // both abandoned
+  server_->manager().Shutdown();  // the replica is done with every chunk it held
+  EXPECT_EQ(llm_.calls(), 2);
+  v1::Job later;
+  ASSERT_TRUE(client->GetJob(job.job_id(), &later).ok());
+  EXPECT_EQ(later.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(later.succeeded(), 0);
+  EXPECT_EQ(later.last_sequence(), cancelled.last_sequence());
+  v1::Balance balance;
+  ASSERT_TRUE(client->GetBalance(&balance).ok());
+  EXPECT_EQ(balance.free_used(), 0);  // nothing was checked, nothing is charged
 }
 
 }  // namespace
