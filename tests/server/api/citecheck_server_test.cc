@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -23,12 +24,12 @@
 namespace citecheck {
 namespace {
 
-// A text batch of `n` distinct APA references.
-v1::SubmitBatchRequest TextBatch(int n) {
+// A text batch of `n` distinct APA references whose titles start with `title`.
+v1::SubmitBatchRequest TextBatch(int n, absl::string_view title = "Deep learning") {
   std::string text;
   for (int i = 0; i < n; ++i) {
-    absl::StrAppend(&text, "Smith, J. A., & Doe, R. (2020). Deep learning for citation analysis ",
-                    i, ". _Journal of Informetrics_, _14_(2), 101–115.\n\n");
+    absl::StrAppend(&text, "Smith, J. A., & Doe, R. (2020). ", title, " for citation analysis ", i,
+                    ". _Journal of Informetrics_, _14_(2), 101–115.\n\n");
   }
   v1::SubmitBatchRequest request;
   request.set_text(text);
@@ -56,10 +57,10 @@ class InProcessServerTest : public ::testing::Test {
   }
 
   // The server with a FakeChecker (checker_).
-  void StartServer(int free_limit) {
+  void StartServer(int free_limit, int max_inflight = 1) {
     auto checker = std::make_unique<FakeChecker>();
     checker_ = checker.get();
-    StartServer(std::move(checker), free_limit);
+    StartServer(std::move(checker), free_limit, max_inflight);
   }
 
   void TearDown() override {
@@ -128,6 +129,42 @@ TEST_F(InProcessServerTest, CancelEndsTheJobAtOnceAndRefundsWhatWasNotChecked) {
   v1::Balance balance;
   ASSERT_TRUE(client->GetBalance(&balance).ok());
   EXPECT_EQ(balance.free_used(), 1);
+}
+
+// Jobs take turns: a small job submitted while a big one fills every checker slot gets its
+// citations checked after a few of the big one's, not after all 40. Calls are let through one
+// at a time, so the order is the scheduler's alone.
+TEST_F(InProcessServerTest, ASmallJobIsNotStuckBehindABigOne) {
+  StartServer(/*free_limit=*/100, /*max_inflight=*/2);
+  checker_->Hold();
+  auto client = FreeUser("big-and-small");
+  v1::Job big;
+  ASSERT_TRUE(client->SubmitBatch(TextBatch(40, "Big"), &big).ok());
+  ASSERT_TRUE(Eventually([&] { return checker_->running() == 2; }));
+  v1::Job small;
+  ASSERT_TRUE(client->SubmitBatch(TextBatch(2, "Small"), &small).ok());
+
+  const auto small_seen = [&] {
+    int n = 0;
+    for (const std::string& citation : checker_->seen()) n += absl::StrContains(citation, "Small");
+    return n;
+  };
+  int returned = 0;  // calls let through so far
+  while (small_seen() < 2 && returned < 42) {
+    checker_->Let(1);
+    ++returned;
+    ASSERT_TRUE(Eventually([&] { return checker_->calls() - checker_->running() == returned; }));
+    ASSERT_TRUE(Eventually([&] { return checker_->running() == 2 || small_seen() == 2; }));
+  }
+  const int big_seen = static_cast<int>(checker_->seen().size()) - small_seen();
+  EXPECT_EQ(small_seen(), 2);
+  EXPECT_LT(big_seen, 20) << "the small job waited behind the big one";
+
+  checker_->Release();
+  ASSERT_TRUE(Eventually([&] {
+    v1::Job now;
+    return client->GetJob(small.job_id(), &now).ok() && now.state() == v1::JOB_STATE_SUCCEEDED;
+  }));
 }
 
 // The LLM path: the calls in flight when a job is cancelled are abandoned, and no new call
