@@ -358,35 +358,8 @@ TEST(FreeUserIntegrationTest, AnonymousCallersShareTheAllowanceOfTheirAddress) {
 
 // ---- Live behaviour with a slow checker ------------------------------------------------
 
-TEST(SlowCheckerIntegrationTest, ResultsStreamWhileTheJobRunsAndHeartbeatsKeepIdleStreamsAlive) {
-  auto server = ServerProcess::Start({"--checker_delay=400ms", "--citations_per_call=1",
-                                      "--llm_max_inflight=1", "--watch_heartbeat=100ms"});
-  ASSERT_NE(server, nullptr);
-  auto client = server->FreeUser("live");
-  v1::Job job;
-  ASSERT_TRUE(client->SubmitBatch(TextBatch(3), &job).ok());
-  std::vector<absl::Time> result_times;
-  int heartbeats_between_results = 0;
-  int64_t heartbeat_sequence_ok = 0;
-  int64_t last_sequence = 0;
-  grpc::Status status = client->Watch(job.job_id(), 0, [&](const v1::JobEvent& event) {
-    if (event.has_heartbeat()) {
-      if (!result_times.empty()) ++heartbeats_between_results;
-      if (event.sequence() == last_sequence) ++heartbeat_sequence_ok;
-      return true;
-    }
-    last_sequence = event.sequence();
-    if (event.has_result()) result_times.push_back(absl::Now());
-    return true;
-  });
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(result_times.size(), 3u);
-  // One citation at a time, 400 ms each: results arrive one by one, not all at the end.
-  EXPECT_GE(result_times[2] - result_times[0], absl::Milliseconds(600));
-  EXPECT_GT(heartbeats_between_results, 0);
-  EXPECT_GT(heartbeat_sequence_ok, 0);  // a heartbeat repeats the last real sequence
-  EXPECT_EQ(server->Terminate(), 0);
-}
+// Results streaming while a job runs, with heartbeats between them, is tested with the server
+// in process and a held checker: tests/server/api/citecheck_server_test.cc.
 
 // Cancelling a running job (exactly how much was checked, what is refunded) is tested with the
 // server in process and a held checker: tests/server/api/citecheck_server_test.cc.

@@ -8,10 +8,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/citecheck_client.h"
@@ -40,7 +44,8 @@ class InProcessServerTest : public ::testing::Test {
  protected:
   // Starts the server around `checker` on a free loopback port, with `max_inflight` checker
   // calls (of one citation each) at a time.
-  void StartServer(std::unique_ptr<Checker> checker, int free_limit, int max_inflight = 1) {
+  void StartServer(std::unique_ptr<Checker> checker, int free_limit, int max_inflight = 1,
+                   absl::Duration heartbeat = absl::Seconds(5)) {
     StoreSetup setup;
     setup.kind = "memory";
     setup.quota.free_limit = free_limit;
@@ -50,6 +55,7 @@ class InProcessServerTest : public ::testing::Test {
     options.listen = "127.0.0.1:0";
     options.jobs.citations_per_call = 1;
     options.jobs.max_inflight = max_inflight;
+    options.watch.heartbeat = heartbeat;
     absl::StatusOr<std::unique_ptr<CitecheckServer>> server =
         CitecheckServer::Start(options, *std::move(parts));
     ASSERT_TRUE(server.ok()) << server.status();
@@ -57,10 +63,11 @@ class InProcessServerTest : public ::testing::Test {
   }
 
   // The server with a FakeChecker (checker_).
-  void StartServer(int free_limit, int max_inflight = 1) {
+  void StartServer(int free_limit, int max_inflight = 1,
+                   absl::Duration heartbeat = absl::Seconds(5)) {
     auto checker = std::make_unique<FakeChecker>();
     checker_ = checker.get();
-    StartServer(std::move(checker), free_limit, max_inflight);
+    StartServer(std::move(checker), free_limit, max_inflight, heartbeat);
   }
 
   void TearDown() override {
@@ -129,6 +136,70 @@ TEST_F(InProcessServerTest, CancelEndsTheJobAtOnceAndRefundsWhatWasNotChecked) {
   v1::Balance balance;
   ASSERT_TRUE(client->GetBalance(&balance).ok());
   EXPECT_EQ(balance.free_used(), 1);
+}
+
+// A watcher gets each result as soon as it is recorded, while the job still runs, and
+// heartbeats (repeating the last sequence) keep its stream alive between results. Each citation
+// is let through only after the watcher saw the previous result and a heartbeat after it.
+TEST_F(InProcessServerTest, ResultsStreamWhileTheJobRunsAndHeartbeatsKeepIdleStreamsAlive) {
+  StartServer(/*free_limit=*/5, /*max_inflight=*/1, /*heartbeat=*/absl::Milliseconds(50));
+  checker_->Hold();
+  auto client = FreeUser("live");
+  v1::Job job;
+  ASSERT_TRUE(client->SubmitBatch(TextBatch(3), &job).ok());
+
+  absl::Mutex mu;
+  std::vector<v1::JobEvent> events;  // heartbeats included
+  grpc::Status status;
+  std::thread watcher([&] {
+    grpc::Status ended = client->Watch(job.job_id(), 0, [&](const v1::JobEvent& event) {
+      absl::MutexLock lock(&mu);
+      events.push_back(event);
+      return true;
+    });
+    absl::MutexLock lock(&mu);
+    status = ended;
+  });
+  absl::Cleanup join_watcher = [&] {  // also when an assertion ends the test early
+    checker_->Release();
+    if (watcher.joinable()) watcher.join();
+  };
+  const auto results = [&] {
+    absl::MutexLock lock(&mu);
+    int n = 0;
+    for (const v1::JobEvent& event : events) n += event.has_result();
+    return n;
+  };
+  // A heartbeat after the `k`-th result, repeating the sequence of the event before it.
+  const auto heartbeat_after_result = [&](int k) {
+    absl::MutexLock lock(&mu);
+    int seen_results = 0;
+    int64_t last_sequence = -1;
+    for (const v1::JobEvent& event : events) {
+      if (event.has_heartbeat()) {
+        if (seen_results >= k && event.sequence() == last_sequence) return true;
+        continue;
+      }
+      seen_results += event.has_result();
+      last_sequence = event.sequence();
+    }
+    return false;
+  };
+  for (int checked = 1; checked <= 3; ++checked) {
+    checker_->Let(1);
+    ASSERT_TRUE(Eventually([&] { return results() == checked; })) << checked;
+    if (checked < 3) {
+      v1::Job now;
+      ASSERT_TRUE(client->GetJob(job.job_id(), &now).ok());
+      EXPECT_EQ(now.state(), v1::JOB_STATE_RUNNING);
+      EXPECT_EQ(now.succeeded(), checked);
+      EXPECT_EQ(results(), checked);  // the next citation waits for Let()
+      ASSERT_TRUE(Eventually([&] { return heartbeat_after_result(checked); })) << checked;
+    }
+  }
+  watcher.join();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(events.back().job_update().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
 // Jobs take turns: a small job submitted while a big one fills every checker slot gets its
