@@ -1,6 +1,7 @@
 #include "client/error_details.h"
 
 #include "google/rpc/error_details.pb.h"
+#include "server/common/proto_time.h"
 
 namespace citecheck::client {
 namespace {
@@ -92,8 +93,7 @@ std::vector<std::pair<std::string, std::string>> QuotaViolations(const grpc::Sta
 std::optional<absl::Duration> RetryDelay(const google::rpc::Status& status) {
   std::optional<google::rpc::RetryInfo> info = FirstDetail<google::rpc::RetryInfo>(status);
   if (!info) return std::nullopt;
-  return absl::Seconds(info->retry_delay().seconds()) +
-         absl::Nanoseconds(info->retry_delay().nanos());
+  return FromDuration(info->retry_delay());
 }
 
 std::optional<absl::Duration> RetryDelay(const grpc::Status& status) {

@@ -15,6 +15,9 @@
 #include "absl/time/time.h"
 #include "client/citecheck_client.h"
 #include "client/error_details.h"
+#include "server/common/proto_time.h"
+#include "server/common/style_name.h"
+#include "server/common/utf8.h"
 
 namespace citecheck::client {
 namespace {
@@ -45,25 +48,6 @@ bool ParseTag(absl::string_view text, size_t pos, std::string* name, size_t* end
   return true;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Decodes an entity starting at text[pos] == '&'. On success appends it, sets *end and returns
 // true.
 bool DecodeEntity(absl::string_view text, size_t pos, std::string* out, size_t* end) {
@@ -88,12 +72,11 @@ bool DecodeEntity(absl::string_view text, size_t pos, std::string* out, size_t* 
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& ts) {
-  absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", FromTimestamp(ts), absl::UTCTimeZone());
 }
 
 std::string StyleAndModel(const v1::Job& job) {
-  std::string s = StyleName(job.style());
+  std::string s(StyleDisplayName(job.style()));
   if (!job.model().empty()) absl::StrAppend(&s, ", model ", job.model());
   return s;
 }
@@ -128,17 +111,6 @@ std::string RenderMarkup(absl::string_view html) {
     }
   }
   return out;
-}
-
-std::string StyleName(v1::Style style) {
-  switch (style) {
-    case v1::STYLE_MLA9:
-      return "MLA 9";
-    case v1::STYLE_CHICAGO17:
-      return "Chicago 17";
-    default:
-      return "APA 7";
-  }
 }
 
 std::string JobStateName(v1::JobState state) {
@@ -371,9 +343,10 @@ std::string FormatBalance(const v1::Balance& balance) {
 }
 
 std::string FormatJobListLine(const v1::Job& job) {
-  return absl::StrCat(job.job_id(), "  ", JobStateName(job.state()), "  ", StyleName(job.style()),
-                      "  ", job.succeeded(), "/", job.accepted(), " checked, ", job.failed(),
-                      " failed, ", job.locked(), " locked  ", FormatTime(job.create_time()), "\n");
+  return absl::StrCat(job.job_id(), "  ", JobStateName(job.state()), "  ",
+                      StyleDisplayName(job.style()), "  ", job.succeeded(), "/", job.accepted(),
+                      " checked, ", job.failed(), " failed, ", job.locked(), " locked  ",
+                      FormatTime(job.create_time()), "\n");
 }
 
 std::string FormatRpcError(const grpc::Status& status) {

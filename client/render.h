@@ -26,8 +26,6 @@ namespace citecheck::client {
 // a tag (e.g. "<https://…>" or "a < b") is kept.
 std::string RenderMarkup(absl::string_view html);
 
-// "APA 7", "MLA 9" or "Chicago 17" (unspecified is APA 7).
-std::string StyleName(v1::Style style);
 // The state without its prefix: "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED".
 std::string JobStateName(v1::JobState state);
 

@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -31,6 +29,7 @@
 #include "server/checking/heuristic_checker.h"
 #include "server/checking/llm_checker_setup.h"
 #include "server/common/logging.h"
+#include "server/common/stop_signal.h"
 #include "server/storage/mysql_url.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (port 0 = any free port)");
@@ -75,6 +74,14 @@ ABSL_FLAG(int, inline_per_call, 10,
 ABSL_FLAG(int, max_inline_citations, 1000, "in-text citations per document");
 ABSL_FLAG(int, max_queued_chunks, 100000,
           "unfinished chunks in the whole queue (all replicas); more = QUEUE_FULL");
+ABSL_FLAG(int, submit_threads, 8,
+          "SubmitBatch calls reserving quota and storing their job at once (each may wait on "
+          "the database)");
+ABSL_FLAG(int, max_queued_submits, 1024,
+          "SubmitBatch calls waiting for one of --submit_threads; more = QUEUE_FULL");
+ABSL_FLAG(absl::Duration, claim_poll_max, absl::Seconds(1),
+          "the longest an idle replica waits before looking for queued work again (work "
+          "submitted to this replica is claimed at once)");
 ABSL_FLAG(std::string, replica_name, "",
           "this replica's name in the database; a restart under the same name takes its "
           "unfinished chunks back at once (default: the host name)");
@@ -156,25 +163,6 @@ bool ApplyEnvironment() {
   return true;
 }
 
-// SIGINT/SIGTERM → one byte on this pipe (the only async-signal-safe thing the handler does);
-// a thread reads it and shuts the server down. A handler, rather than sigwait(), because gRPC
-// may start threads before main() that would otherwise take the signal's default action.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int signal) {
-  const char byte = static_cast<char>(signal);
-  ssize_t ignored = write(g_signal_pipe[1], &byte, 1);
-  (void)ignored;
-}
-
-bool InstallSignalHandlers() {
-  if (pipe(g_signal_pipe) != 0) return false;
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  return sigaction(SIGINT, &action, nullptr) == 0 && sigaction(SIGTERM, &action, nullptr) == 0;
-}
-
 int Run() {
   // Debian builds Abseil without NDEBUG, so absl::Mutex defaults to deadlock detection: a
   // process-wide lock-order graph updated on every lock (measured: 3-5% of the server's CPU on
@@ -190,7 +178,7 @@ int Run() {
   SetProcessLogField("replica", absl::GetFlag(FLAGS_replica_name).empty()
                                     ? HostName()
                                     : absl::GetFlag(FLAGS_replica_name));
-  if (!InstallSignalHandlers()) {
+  if (!InstallStopSignalHandlers()) {
     spdlog::error("cannot install signal handlers");
     return 1;
   }
@@ -276,6 +264,9 @@ int Run() {
   options.jobs.replica_dead_after = absl::GetFlag(FLAGS_replica_dead_after);
   options.jobs.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.watch_poll = absl::GetFlag(FLAGS_watch_poll);
+  options.jobs.claim_poll_max = absl::GetFlag(FLAGS_claim_poll_max);
+  options.submit_pool.threads = absl::GetFlag(FLAGS_submit_threads);
+  options.submit_pool.max_queued = absl::GetFlag(FLAGS_max_queued_submits);
   options.limits.max_batch_citations = absl::GetFlag(FLAGS_max_batch_citations);
   options.limits.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
@@ -312,14 +303,17 @@ int Run() {
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
       options.watch_poll <= absl::ZeroDuration() ||
+      options.jobs.claim_poll_max < options.jobs.claim_poll_min ||
+      options.submit_pool.threads < 1 || options.submit_pool.max_queued < 0 ||
       options.jobs.shutdown_grace < absl::ZeroDuration()) {
     spdlog::error(
-        "--citations_per_call, --llm_max_inflight, --max_batch_citations, "
+        "--citations_per_call, --llm_max_inflight, --max_batch_citations, --submit_threads, "
         "--heartbeat_interval, --watch_poll and --admin_failure_log_interval must be positive, "
-        "--free_limit, --free_address_daily_limit, --max_watch_streams_per_caller, "
-        "--admin_failures_per_minute and --shutdown_grace not negative, and "
-        "--replica_dead_after more than twice "
-        "--heartbeat_interval");
+        "--claim_poll_max at least {}, --free_limit, --free_address_daily_limit, "
+        "--max_watch_streams_per_caller, --admin_failures_per_minute, --max_queued_submits and "
+        "--shutdown_grace not negative, and --replica_dead_after more than twice "
+        "--heartbeat_interval",
+        absl::FormatDuration(options.jobs.claim_poll_min));
     return 2;
   }
 
@@ -379,11 +373,9 @@ int Run() {
               http == nullptr ? "" : absl::StrCat("metrics on ", http->address(), "\n").c_str());
   std::fflush(stdout);
 
+  // SIGINT/SIGTERM shut the server down from this thread.
   std::thread signal_waiter([&server] {
-    char signal = 0;
-    while (read(g_signal_pipe[0], &signal, 1) < 0 && errno == EINTR) {
-    }
-    spdlog::info("received signal {}; shutting down", static_cast<int>(signal));
+    spdlog::info("received signal {}; shutting down", WaitForStopSignal());
     (*server)->Shutdown();
   });
   (*server)->Wait();

@@ -1,6 +1,7 @@
 #include "server/accounts/gating.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
@@ -98,6 +99,70 @@ absl::Status DailyLimitReachedError(int requested, int daily_used, int daily_lim
                                " used, ", requested, " requested; resets at ", reset_text));
   AddRetryInfo(status, reset - now);
   return status;
+}
+
+std::string AccountLedgerOwner(const std::string& token_hash) {
+  return absl::StrCat("acct:", token_hash);
+}
+
+absl::Status ValidateCreditGrant(const std::string& token, int64_t credits,
+                                 const std::string& order_id) {
+  if (absl::Status keys = ValidateGrantIds(token, order_id); !keys.ok()) return keys;
+  if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePassGrant(const std::string& token, int days, const std::string& order_id) {
+  if (absl::Status keys = ValidateGrantIds(token, order_id); !keys.ok()) return keys;
+  if (!IsValidPassDays(days)) {
+    return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCreditsFit(int64_t balance, int64_t credits) {
+  if (balance > std::numeric_limits<int64_t>::max() - credits) {
+    return FieldError(reason::kInvalidGrant, "credits", "the balance would overflow");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OrderIdReusedError() {
+  return FieldError(reason::kOrderIdReused, "order_id",
+                    "this order_id was already used for a different grant");
+}
+
+absl::Time ExtendedPassExpiry(absl::Time now, absl::Time current_expiry, int days) {
+  return std::max(now, current_expiry) + absl::Hours(24) * days;
+}
+
+bool PassActive(const AccountState& account, absl::Time now) { return now < account.pass_expiry; }
+
+v1::Balance AccountBalance(const AccountState& account, absl::Time now, int pass_daily_used,
+                           int pass_daily_limit) {
+  v1::Balance balance;
+  balance.set_kind(v1::USER_KIND_CREDITS);
+  balance.set_credits(account.credits);
+  if (!account.pass_type.empty()) {
+    balance.set_pass_type(account.pass_type);
+    SetTimestamp(account.pass_expiry, balance.mutable_pass_expire_time());
+  }
+  if (PassActive(account, now)) {
+    balance.set_kind(v1::USER_KIND_PASS);
+    balance.set_pass_active(true);
+    balance.set_daily_used(pass_daily_used);
+    balance.set_daily_limit(pass_daily_limit);
+    SetTimestamp(NextUtcMidnight(now), balance.mutable_reset_time());
+  }
+  return balance;
+}
+
+v1::Balance FreeBalance(int stored_used, std::optional<int> floor, int free_limit) {
+  v1::Balance balance;
+  balance.set_kind(v1::USER_KIND_FREE);
+  balance.set_free_used(EffectiveFreeUsed(stored_used, floor));
+  balance.set_free_limit(free_limit);
+  return balance;
 }
 
 Reservation PassReservation(int n, int daily_used, int daily_limit, absl::Time now,

@@ -74,6 +74,48 @@ std::string PassTypeForDays(int days);
 // RetryInfo delaying until the reset.
 absl::Status DailyLimitReachedError(int requested, int daily_used, int daily_limit, absl::Time now);
 
+// ---- Grants and balances, the same for every store -------------------------------------------
+
+// The ledger's owner of the account keyed by `token_hash` (Sha256Hex of its token):
+// "acct:<token_hash>". Free users' ledger owner is their free usage key.
+std::string AccountLedgerOwner(const std::string& token_hash);
+
+// Checks a grant's arguments before any storage is touched: INVALID_ARGUMENT INVALID_GRANT
+// naming the field ("token", "order_id", then "credits" unless > 0 or "days" unless 1, 7 or 30).
+absl::Status ValidateCreditGrant(const std::string& token, int64_t credits,
+                                 const std::string& order_id);
+absl::Status ValidatePassGrant(const std::string& token, int days, const std::string& order_id);
+
+// INVALID_GRANT naming "credits" when adding `credits` (> 0) to `balance` would overflow.
+absl::Status CheckCreditsFit(int64_t balance, int64_t credits);
+
+// INVALID_ARGUMENT ORDER_ID_REUSED naming "order_id": the order was granted with other content.
+absl::Status OrderIdReusedError();
+
+// The expiry of a pass of `days` granted at `now` to an account whose pass expires (or
+// expired) at `current_expiry`: max(now, current_expiry) + days.
+absl::Time ExtendedPassExpiry(absl::Time now, absl::Time current_expiry, int days);
+
+// An account as a store keeps it, for its balance.
+struct AccountState {
+  int64_t credits = 0;
+  std::string pass_type;                          // the latest pass grant's type; "" if none
+  absl::Time pass_expiry = absl::InfinitePast();  // no pass ever granted: the infinite past
+};
+
+// True while the account's pass is active at `now`.
+bool PassActive(const AccountState& account, absl::Time now);
+
+// The balance of `account` at `now` (an unknown token's account is a default AccountState):
+// its credits, its latest pass, and while the pass is active the pass's daily count
+// `pass_daily_used` (of now's UTC day) against `pass_daily_limit` with the next reset.
+v1::Balance AccountBalance(const AccountState& account, absl::Time now, int pass_daily_used,
+                           int pass_daily_limit);
+
+// The balance of a free user whose stored usage is `stored_used`, with the caller's claimed
+// floor (a read never writes it: the next Reserve stores it).
+v1::Balance FreeBalance(int stored_used, std::optional<int> floor, int free_limit);
+
 // What Reserve reports, the same for every store. `n` citations on an active pass whose UTC day
 // count was `daily_used` before them (the caller checked PassAdmits); credits are untouched.
 Reservation PassReservation(int n, int daily_used, int daily_limit, absl::Time now,

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "server/accounts/account_store.h"
+#include "server/accounts/gating.h"
 
 namespace citecheck {
 
@@ -57,25 +58,12 @@ class MemoryAccountStore final : public AccountStore {
   absl::StatusOr<v1::Balance> GrantPass(const std::string& token, int days,
                                         const std::string& order_id, absl::Time now) override;
 
-  // For tests: a copy of every movement so far, oldest first.
-  std::vector<LedgerEntry> LedgerForTest() const;
-
-  // For tests: verifies the books. For every account, credits = credits granted − credits
-  // charged − credits still reserved (grants and charges summed from the ledger), and the
-  // pass daily count of each UTC day = pass citations reserved that day and not released. For
-  // every free user, used >= free citations reserved and not released. Nothing is negative,
-  // every reservation's ledger adds up and every ledger key is unique. Each address's count of a
-  // kept day = the free citations reserved from it that day and not released. INTERNAL on a
-  // violation.
-  absl::Status CheckInvariants() const;
-
  private:
+  friend class MemoryAccountStorePeer;  // tests/server/accounts/memory_account_books.h
+
   enum class IndexState : uint8_t { kReserved, kCharged, kReleased };
 
-  struct Account {
-    int64_t credits = 0;
-    absl::Time pass_expiry = absl::InfinitePast();
-    std::string pass_type;                     // the latest pass grant's type; "" if none
+  struct Account : AccountState {
     std::map<absl::CivilDay, int> daily_used;  // pass citations per UTC day
   };
 
@@ -96,8 +84,7 @@ class MemoryAccountStore final : public AccountStore {
     Reservation reservation;         // what Reserve returned
   };
 
-  static bool PassActive(const Account& account, absl::Time now);
-  v1::Balance AccountBalance(const std::string& token_hash, absl::Time now) const
+  v1::Balance BalanceOf(const std::string& token_hash, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks a grant's order_id: true when it was applied before with the same content; an
   // error when it was used for other content; false when it is new.

@@ -1,7 +1,5 @@
 #include "server/accounts/mysql_account_store.h"
 
-#include <algorithm>
-#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -12,11 +10,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "server/accounts/gating.h"
-#include "server/common/errors.h"
 #include "server/common/hashing.h"
-#include "server/common/proto_time.h"
 #include "server/common/service_metrics.h"
 #include "server/common/status_macros.h"
 #include "server/storage/migrations.h"
@@ -44,10 +39,6 @@ constexpr char kLedgerInsertHead[] =
 constexpr char kLedgerRow[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr int kLedgerWidth = 9;
 
-std::string AccountOwner(const std::string& token_hash) {
-  return absl::StrCat("acct:", token_hash);
-}
-
 std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 
 absl::Status AppendLedger(Session& tx, const std::string& key, absl::string_view kind,
@@ -62,16 +53,8 @@ absl::Status AppendLedger(Session& tx, const std::string& key, absl::string_view
 
 // ---- Accounts --------------------------------------------------------------------------------
 
-struct AccountRow {
-  int64_t credits = 0;
-  absl::Time pass_expiry = absl::InfinitePast();  // no pass ever granted: the infinite past
-  std::string pass_type;                          // "" when none
-};
-
-bool PassActive(const AccountRow& account, absl::Time now) { return now < account.pass_expiry; }
-
-absl::StatusOr<std::optional<AccountRow>> ReadAccount(Session& tx, const std::string& token_hash,
-                                                      bool for_update) {
+absl::StatusOr<std::optional<AccountState>> ReadAccount(Session& tx, const std::string& token_hash,
+                                                        bool for_update) {
   // DATETIME arithmetic, independent of the session's time zone.
   static constexpr char kSelect[] =
       "SELECT credits, TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', pass_expire_time),"
@@ -81,14 +64,14 @@ absl::StatusOr<std::optional<AccountRow>> ReadAccount(Session& tx, const std::st
       " pass_type FROM accounts WHERE token_hash = ? FOR UPDATE";
   ASSIGN_OR_RETURN(std::optional<SqlRow> row,
                    tx.QueryRow(for_update ? kSelectForUpdate : kSelect, {token_hash}));
-  if (!row.has_value()) return std::optional<AccountRow>();
-  AccountRow account;
+  if (!row.has_value()) return std::optional<AccountState>();
+  AccountState account;
   account.credits = row->Int(0);
   if (std::optional<int64_t> micros = row->OptionalInt(1)) {
     account.pass_expiry = absl::FromUnixMicros(*micros);
   }
   account.pass_type = row->String(2);
-  return std::optional<AccountRow>(std::move(account));
+  return std::optional<AccountState>(std::move(account));
 }
 
 absl::StatusOr<int> PassDailyUsed(Session& tx, const std::string& token_hash,
@@ -102,27 +85,16 @@ absl::StatusOr<int> PassDailyUsed(Session& tx, const std::string& token_hash,
   return row.has_value() ? static_cast<int>(row->Int(0)) : 0;
 }
 
-absl::StatusOr<v1::Balance> AccountBalance(Session& tx, const std::string& token_hash,
-                                           absl::Time now, const QuotaRules& rules) {
-  v1::Balance balance;
-  balance.set_kind(v1::USER_KIND_CREDITS);
-  ASSIGN_OR_RETURN(std::optional<AccountRow> account,
+absl::StatusOr<v1::Balance> BalanceOf(Session& tx, const std::string& token_hash, absl::Time now,
+                                      const QuotaRules& rules) {
+  ASSIGN_OR_RETURN(std::optional<AccountState> account,
                    ReadAccount(tx, token_hash, /*for_update=*/false));
-  if (!account.has_value()) return balance;  // an unknown token: 0 credits
-  balance.set_credits(account->credits);
-  if (!account->pass_type.empty()) {
-    balance.set_pass_type(account->pass_type);
-    SetTimestamp(account->pass_expiry, balance.mutable_pass_expire_time());
-  }
+  if (!account.has_value()) account.emplace();  // an unknown token: 0 credits
+  int used = 0;
   if (PassActive(*account, now)) {
-    ASSIGN_OR_RETURN(int used, PassDailyUsed(tx, token_hash, DayText(UtcDay(now)), false));
-    balance.set_kind(v1::USER_KIND_PASS);
-    balance.set_pass_active(true);
-    balance.set_daily_used(used);
-    balance.set_daily_limit(rules.pass_daily_limit);
-    SetTimestamp(NextUtcMidnight(now), balance.mutable_reset_time());
+    ASSIGN_OR_RETURN(used, PassDailyUsed(tx, token_hash, DayText(UtcDay(now)), false));
   }
-  return balance;
+  return AccountBalance(*account, now, used, rules.pass_daily_limit);
 }
 
 // ---- Reservations ----------------------------------------------------------------------------
@@ -201,13 +173,12 @@ absl::StatusOr<bool> CheckOrder(Session& tx, const std::string& order_key, absl:
   if (row->String(0) == kind && row->String(1) == token_hash && row->Int(2) == amount) {
     return true;
   }
-  return FieldError(reason::kOrderIdReused, "order_id",
-                    "this order_id was already used for a different grant");
+  return OrderIdReusedError();
 }
 
 // What a grant does to the (locked, possibly absent) account row, inside the grant's transaction.
 using GrantEffect =
-    absl::FunctionRef<absl::Status(Session& tx, const std::optional<AccountRow>& account)>;
+    absl::FunctionRef<absl::Status(Session& tx, const std::optional<AccountState>& account)>;
 
 // Applies a grant once per order, in one transaction: the order row is the claim (a replay with
 // the same content changes nothing; a concurrent grant of the same order waits for it and, when
@@ -231,14 +202,14 @@ absl::StatusOr<v1::Balance> ApplyGrant(MysqlPool& pool, const QuotaRules& rules,
                                " created_at) VALUES (?, ?, ?, ?, ?)",
                                {order_key, token_hash, std::string(kind), amount, now_text}));
           if (!claimed) return RetryTransaction("the order was granted concurrently");
-          ASSIGN_OR_RETURN(std::optional<AccountRow> account,
+          ASSIGN_OR_RETURN(std::optional<AccountState> account,
                            ReadAccount(tx, token_hash, /*for_update=*/true));
           RETURN_IF_ERROR(effect(tx, account));
           RETURN_IF_ERROR(AppendLedger(tx, absl::StrCat("grant:", order_key), "grant", kind,
-                                       AccountOwner(token_hash), order_key, nullptr, nullptr,
+                                       AccountLedgerOwner(token_hash), order_key, nullptr, nullptr,
                                        amount, now_text));
         }
-        ASSIGN_OR_RETURN(balance, AccountBalance(tx, token_hash, now, rules));
+        ASSIGN_OR_RETURN(balance, BalanceOf(tx, token_hash, now, rules));
         return absl::OkStatus();
       },
       kWrite);
@@ -278,7 +249,7 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   // job: a replay returns what the first reservation decided, unchanged.
   std::string quota_key;
   absl::string_view source;
-  std::optional<AccountRow> account;
+  std::optional<AccountState> account;
   int free_stored = 0;
   if (!caller.is_free()) {
     quota_key = Sha256Hex(caller.token);
@@ -308,7 +279,7 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   std::optional<std::string> address_key;  // free, capped by address: its storage key
   std::optional<std::string> address_day;  // and the UTC day of the count
   if (!caller.is_free()) {
-    ledger_owner = AccountOwner(quota_key);
+    ledger_owner = AccountLedgerOwner(quota_key);
     if (account.has_value() && PassActive(*account, now)) {
       source = kSourcePass;
       pass_day = DayText(UtcDay(now));
@@ -468,7 +439,7 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
     const Reserved& reservation = reservations.at(job_key);
     const std::string& source = reservation.source;
     const std::string& quota_key = reservation.quota_key;
-    const std::string owner = source == kSourceFree ? quota_key : AccountOwner(quota_key);
+    const std::string owner = source == kSourceFree ? quota_key : AccountLedgerOwner(quota_key);
     const bool charge = decided.at(job_key).at(index) == Settlement::Kind::kCharge;
     item_rows.insert(item_rows.end(), {job_key, index, charge ? "charged" : "released"});
     ledger_rows.insert(
@@ -525,18 +496,14 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GetBalance(const Caller& caller, 
   const absl::Status status = pool_->RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         if (!caller.is_free()) {
-          ASSIGN_OR_RETURN(balance, AccountBalance(tx, Sha256Hex(caller.token), now, rules_));
+          ASSIGN_OR_RETURN(balance, BalanceOf(tx, Sha256Hex(caller.token), now, rules_));
           return absl::OkStatus();
         }
         ASSIGN_OR_RETURN(std::optional<SqlRow> row,
                          tx.QueryRow("SELECT used FROM free_usage WHERE free_key = ?",
                                      {StorageKey(caller.FreeUsageKey(), kMaxKeyBytes)}));
-        const int stored = row.has_value() ? static_cast<int>(row->Int(0)) : 0;
-        balance = v1::Balance();
-        balance.set_kind(v1::USER_KIND_FREE);
-        // Reads never write: the floor shows here and is stored by the next Reserve.
-        balance.set_free_used(EffectiveFreeUsed(stored, caller.free_used_floor));
-        balance.set_free_limit(rules_.free_limit);
+        balance = FreeBalance(row.has_value() ? static_cast<int>(row->Int(0)) : 0,
+                              caller.free_used_floor, rules_.free_limit);
         return absl::OkStatus();
       },
       kRead);
@@ -548,16 +515,12 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantCredits(const std::string& t
                                                             int64_t credits,
                                                             const std::string& order_id,
                                                             absl::Time now) {
-  RETURN_IF_ERROR(ValidateGrantIds(token, order_id));
-  if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
+  RETURN_IF_ERROR(ValidateCreditGrant(token, credits, order_id));
   const std::string token_hash = Sha256Hex(token);
   return ApplyGrant(
       *pool_, rules_, token_hash, StorageKey(order_id, kMaxIdBytes), kSourceCredits, credits, now,
-      [&](Session& tx, const std::optional<AccountRow>& account) -> absl::Status {
-        if (account.has_value() &&
-            account->credits > std::numeric_limits<int64_t>::max() - credits) {
-          return FieldError(reason::kInvalidGrant, "credits", "the balance would overflow");
-        }
+      [&](Session& tx, const std::optional<AccountState>& account) -> absl::Status {
+        if (account.has_value()) RETURN_IF_ERROR(CheckCreditsFit(account->credits, credits));
         return tx
             .Execute(
                 "INSERT INTO accounts (token_hash, credits, created_at) VALUES (?, ?, ?)"
@@ -570,17 +533,13 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantCredits(const std::string& t
 absl::StatusOr<v1::Balance> MysqlAccountStore::GrantPass(const std::string& token, int days,
                                                          const std::string& order_id,
                                                          absl::Time now) {
-  RETURN_IF_ERROR(ValidateGrantIds(token, order_id));
-  if (!IsValidPassDays(days)) {
-    return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
-  }
+  RETURN_IF_ERROR(ValidatePassGrant(token, days, order_id));
   const std::string token_hash = Sha256Hex(token);
   return ApplyGrant(
       *pool_, rules_, token_hash, StorageKey(order_id, kMaxIdBytes), kSourcePass, days, now,
-      [&](Session& tx, const std::optional<AccountRow>& account) -> absl::Status {
-        const absl::Time current =
-            account.has_value() ? account->pass_expiry : absl::InfinitePast();
-        const absl::Time expiry = std::max(now, current) + absl::Hours(24) * days;
+      [&](Session& tx, const std::optional<AccountState>& account) -> absl::Status {
+        const absl::Time expiry = ExtendedPassExpiry(
+            now, account.has_value() ? account->pass_expiry : absl::InfinitePast(), days);
         return tx
             .Execute(
                 "INSERT INTO accounts (token_hash, credits, pass_expire_time, pass_type,"

@@ -19,7 +19,6 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 200;
 
 // The blocking pools: threads, and calls that may wait for one.
-constexpr int kSubmitThreads = 8;
 constexpr int kCallThreads = 8;
 constexpr int kMaxQueuedCalls = 1024;
 
@@ -48,14 +47,15 @@ absl::StatusOr<std::string> ParseJobIdRequest(const grpc::ServerContextBase& con
 }  // namespace
 
 CitationServiceImpl::CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                                         SubmitLimits limits, CallPolicy policy)
+                                         SubmitLimits limits, CallPolicy policy,
+                                         SubmitPoolOptions pool)
     : manager_(manager),
       checker_(checker),
       hub_(hub),
       limits_(limits),
       policy_(std::move(policy)),
       calls_pool_(kCallThreads, kMaxQueuedCalls),
-      submit_pool_(kSubmitThreads, kMaxQueuedCalls) {}
+      submit_pool_(pool.threads, pool.max_queued) {}
 
 grpc::ServerUnaryReactor* CitationServiceImpl::SubmitBatch(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request,

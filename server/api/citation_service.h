@@ -11,6 +11,13 @@
 
 namespace citecheck {
 
+// The bounded pool SubmitBatch runs on: `threads` calls reserve at once, `max_queued` more wait;
+// beyond that a submit gets QUEUE_FULL.
+struct SubmitPoolOptions {
+  int threads = 8;
+  int max_queued = 1024;
+};
+
 // The gRPC face of CitationService. Identity comes from metadata (api/identity.h), every error
 // leaves through ToGrpcStatus.
 //
@@ -22,7 +29,7 @@ namespace citecheck {
 // string field that is not UTF-8 gets INVALID_ARGUMENT INVALID_UTF8 naming the field. An idle
 // watcher holds no thread (WatchJob streams live in the WatchHub). The unary methods may wait on
 // the database, so they run on BlockingCallPools, never on a gRPC callback thread: SubmitBatch
-// on its own pool, GetJob, CancelJob and ListJobs on another (a full pool answers
+// on its own pool (SubmitPoolOptions), GetJob, CancelJob and ListJobs on another (a full pool answers
 // RESOURCE_EXHAUSTED QUEUE_FULL).
 //
 // Thread-safe. The manager, the checker and the hub must outlive the service.
@@ -36,7 +43,8 @@ class CitationServiceImpl final
  public:
   // `policy`: what every RPC applies first (api/raw_call.h).
   CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                      SubmitLimits limits, CallPolicy policy);
+                      SubmitLimits limits, CallPolicy policy,
+                      SubmitPoolOptions pool = SubmitPoolOptions());
 
   grpc::ServerUnaryReactor* SubmitBatch(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,

@@ -70,7 +70,8 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   s.hub_ = std::make_unique<WatchHub>(s.options_.watch, s.parts_.jobs.get(), s.parts_.events.get(),
                                       s.parts_.clock);
   s.citation_service_ = std::make_unique<CitationServiceImpl>(
-      s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits, s.options_.calls);
+      s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits, s.options_.calls,
+      s.options_.submit_pool);
   s.account_service_ = std::make_unique<AccountServiceImpl>(s.parts_.accounts.get(), s.parts_.clock,
                                                             s.options_.admin_key, s.options_.calls,
                                                             s.options_.admin_attempts);

@@ -58,6 +58,7 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // gRPC address; port 0 picks a free port
   JobManagerOptions jobs;
   SubmitLimits limits;
+  SubmitPoolOptions submit_pool;
   WatchHubOptions watch;
   absl::Duration watch_poll = absl::Milliseconds(100);  // other replicas' events, for watchers
   // After the drain, in-flight unary RPCs get this long before they are cancelled.

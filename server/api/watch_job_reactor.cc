@@ -442,9 +442,4 @@ void WatchHub::Unregister(const WatchSession* session, const std::string& owner_
                   sessions_.end());
 }
 
-int WatchHub::open_streams() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(sessions_.size());
-}
-
 }  // namespace citecheck

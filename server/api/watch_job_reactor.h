@@ -60,9 +60,6 @@ class WatchHub {
                                                    const std::string& job_id,
                                                    int64_t after_sequence);
 
-  // Open streams (for tests and metrics).
-  int open_streams() const;
-
  private:
   friend class WatchSession;
   void Unregister(const WatchSession* session, const std::string& owner_key);

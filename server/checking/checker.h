@@ -12,11 +12,12 @@
 
 namespace citecheck {
 
-// The status of a citation (or in-text citation) whose job's deadline passed before it could
-// be checked: DEADLINE_EXCEEDED, reason JOB_DEADLINE_EXCEEDED.
+// The failure of a citation (or in-text citation) whose job's deadline passed before it could
+// be checked, whether a checker gave up on it or the job layer never started it:
+// DEADLINE_EXCEEDED, reason JOB_DEADLINE_EXCEEDED. The one place this error is made.
 inline absl::Status JobDeadlineExceededError() {
   return MakeError(absl::StatusCode::kDeadlineExceeded, reason::kJobDeadlineExceeded,
-                   "the job's deadline passed while this citation was being checked");
+                   "the job's deadline passed before this citation could be checked");
 }
 
 // One chunk of citations to check, all of one job.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "server/checking/citation_anatomy.h"
 #include "server/checking/unicode_text.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {

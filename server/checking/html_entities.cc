@@ -5,7 +5,7 @@
 #include <iterator>
 
 #include "absl/strings/ascii.h"
-#include "server/checking/unicode_text.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {

@@ -11,8 +11,9 @@
 #include "absl/strings/str_split.h"
 #include "server/checking/author_names.h"
 #include "server/checking/citation_anatomy.h"
-#include "server/checking/prompts.h"
 #include "server/checking/unicode_text.h"
+#include "server/common/style_name.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/checking/prompts.h"
 #include "server/checking/unicode_text.h"
+#include "server/common/style_name.h"
 
 namespace citecheck {
 namespace {

@@ -9,6 +9,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/checking/markdown_html.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {
@@ -17,56 +19,6 @@ namespace {
 // Text helpers
 
 bool IsSpace(char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); }
-
-// The code point starting at text[pos] and its length in bytes (U+FFFD, 1 for a bad byte).
-char32_t DecodeAt(absl::string_view text, size_t pos, size_t* length) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  unsigned char lead = byte(pos);
-  size_t count = lead < 0x80           ? 1
-                 : (lead >> 5) == 0x6  ? 2
-                 : (lead >> 4) == 0xE  ? 3
-                 : (lead >> 3) == 0x1E ? 4
-                                       : 0;
-  if (count == 0 || pos + count > text.size()) {
-    *length = 1;
-    return 0xFFFD;
-  }
-  char32_t cp = count == 1 ? lead : lead & (0x7F >> count);
-  for (size_t i = 1; i < count; ++i) {
-    if ((byte(pos + i) & 0xC0) != 0x80) {
-      *length = 1;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (byte(pos + i) & 0x3F);
-  }
-  *length = count;
-  return cp;
-}
-
-// The code point ending just before text[end].
-char32_t DecodeBefore(absl::string_view text, size_t end) {
-  size_t start = end - 1;
-  while (start > 0 && end - start < 4 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) {
-    --start;
-  }
-  size_t length = 0;
-  char32_t cp = DecodeAt(text, start, &length);
-  return start + length == end ? cp : 0xFFFD;
-}
-
-// Masks a link in the markdown conversion (see LlmMarkdownToHtml); never in the output.
-constexpr char kLinkMask = '\x01';
-
-// True when `cp` may sit next to an italic underscore: whitespace or punctuation, ASCII or
-// typographic (quotes, dashes, guillemets).
-bool IsItalicBoundary(char32_t cp) {
-  if (cp < 0x80) {
-    return !absl::ascii_isalnum(static_cast<unsigned char>(cp)) && cp != '_' &&
-           cp != static_cast<char32_t>(kLinkMask);
-  }
-  return (cp >= 0x2000 && cp <= 0x206F) || cp == 0xA0 || cp == 0xA1 || cp == 0xAB || cp == 0xBB ||
-         cp == 0xBF || (cp >= 0x3000 && cp <= 0x303F);
-}
 
 // Trims and turns every run of ASCII whitespace into one space.
 std::string CollapseWhitespace(absl::string_view text) {
@@ -97,117 +49,14 @@ bool ConsumeAnyPrefix(absl::string_view* text, std::initializer_list<absl::strin
   return false;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Markdown to HTML
-
-// Where a link starts at text[pos] ("http://", "https://", "www.", "doi:" at a word start), its
-// length up to the next whitespace, minus a closing markdown marker that matches an opening one
-// right before it ("_https://x_"); 0 when no link starts there.
-size_t LinkLengthAt(absl::string_view text, size_t pos) {
-  if (pos > 0 && absl::ascii_isalnum(static_cast<unsigned char>(text[pos - 1]))) return 0;
-  absl::string_view rest = text.substr(pos);
-  if (!absl::StartsWithIgnoreCase(rest, "http://") &&
-      !absl::StartsWithIgnoreCase(rest, "https://") && !absl::StartsWithIgnoreCase(rest, "www.") &&
-      !absl::StartsWithIgnoreCase(rest, "doi:")) {
-    return 0;
-  }
-  size_t end = pos;
-  while (end < text.size() && !IsSpace(text[end])) ++end;
-  if (pos > 0 && (text[pos - 1] == '_' || text[pos - 1] == '*')) {
-    while (end > pos + 1 && text[end - 1] == text[pos - 1]) --end;
-  }
-  return end - pos;
-}
-
-// `**x**` → <strong>x</strong> (x non-empty, not starting or ending with a space).
-std::string ConvertBold(absl::string_view text) {
-  std::string html;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text.substr(i, 2) == "**" && i + 2 < text.size() && !IsSpace(text[i + 2])) {
-      size_t close = text.find("**", i + 3);
-      while (close != absl::string_view::npos && IsSpace(text[close - 1])) {
-        close = text.find("**", close + 1);
-      }
-      if (close != absl::string_view::npos) {
-        html += "<strong>";
-        html.append(text.data() + i + 2, close - i - 2);
-        html += "</strong>";
-        i = close + 2;
-        continue;
-      }
-    }
-    html.push_back(text[i++]);
-  }
-  return html;
-}
-
-// `_x_` → <em>x</em> where both underscores sit at word edges (see IsItalicBoundary).
-std::string ConvertUnderscoreItalics(absl::string_view text) {
-  const auto boundary_before = [&](size_t pos) {
-    return pos == 0 || IsItalicBoundary(DecodeBefore(text, pos));
-  };
-  const auto boundary_after = [&](size_t pos) {
-    if (pos >= text.size()) return true;
-    size_t length = 0;
-    return IsItalicBoundary(DecodeAt(text, pos, &length));
-  };
-  std::string html;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == '_' && boundary_before(i) && i + 1 < text.size() && !IsSpace(text[i + 1]) &&
-        text[i + 1] != '_') {
-      size_t close = i + 2;
-      while (close < text.size() &&
-             !(text[close] == '_' && !IsSpace(text[close - 1]) && boundary_after(close + 1))) {
-        ++close;
-      }
-      if (close < text.size()) {
-        html += "<em>";
-        html.append(text.data() + i + 1, close - i - 1);
-        html += "</em>";
-        i = close + 1;
-        continue;
-      }
-    }
-    html.push_back(text[i++]);
-  }
-  return html;
-}
-
-// A single `*x*` → <em>x</em> (neither star part of a `**`).
-std::string ConvertStarItalics(absl::string_view text) {
-  const auto single_star = [&](size_t pos) {
-    return text[pos] == '*' && (pos == 0 || text[pos - 1] != '*') &&
-           (pos + 1 == text.size() || text[pos + 1] != '*');
-  };
-  std::string html;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (single_star(i) && i + 1 < text.size() && !IsSpace(text[i + 1])) {
-      size_t close = i + 2;
-      while (close < text.size() && !(single_star(close) && !IsSpace(text[close - 1]))) ++close;
-      if (close < text.size()) {
-        html += "<em>";
-        html.append(text.data() + i + 1, close - i - 1);
-        html += "</em>";
-        i = close + 1;
-        continue;
-      }
-    }
-    html.push_back(text[i++]);
-  }
-  return html;
-}
-
-// LlmMarkdownToHtml, then whitespace collapsed.
+// MarkdownToHtml, then whitespace collapsed.
 std::string CleanRich(absl::string_view text) {
   absl::string_view trimmed = absl::StripAsciiWhitespace(text);
   // A value wrapped in backticks as code.
   if (trimmed.size() >= 2 && trimmed.front() == '`' && trimmed.back() == '`') {
     trimmed = absl::StripAsciiWhitespace(trimmed.substr(1, trimmed.size() - 2));
   }
-  return CollapseWhitespace(LlmMarkdownToHtml(trimmed));
+  return CollapseWhitespace(MarkdownToHtml(trimmed));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,7 +69,7 @@ bool IsRuleLine(absl::string_view trimmed) {
   size_t i = 0;
   while (i < trimmed.size()) {
     size_t length = 0;
-    char32_t cp = DecodeAt(trimmed, i, &length);
+    const char32_t cp = DecodeUtf8At(trimmed, i, &length);
     switch (cp) {
       case U'═':
       case U'─':
@@ -622,41 +471,6 @@ v1::CitationResult ToResult(const RawBlock& block) {
 }
 
 }  // namespace
-
-std::string LlmMarkdownToHtml(absl::string_view text) {
-  // Links are masked first so no pass touches them, then put back in order.
-  std::vector<absl::string_view> links;
-  std::string masked;
-  masked.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] == kLinkMask) {  // Never in real text; dropped so the masks stay unambiguous.
-      ++i;
-      continue;
-    }
-    size_t length = LinkLengthAt(text, i);
-    if (length > 0) {
-      links.push_back(text.substr(i, length));
-      masked.push_back(kLinkMask);
-      i += length;
-      continue;
-    }
-    masked.push_back(text[i++]);
-  }
-  std::string html = ConvertStarItalics(ConvertUnderscoreItalics(ConvertBold(masked)));
-  if (links.empty()) return html;
-  std::string unmasked;
-  unmasked.reserve(html.size() + text.size());
-  size_t next_link = 0;
-  for (char c : html) {
-    if (c == kLinkMask && next_link < links.size()) {
-      absl::string_view link = links[next_link++];
-      unmasked.append(link.data(), link.size());
-    } else {
-      unmasked.push_back(c);
-    }
-  }
-  return unmasked;
-}
 
 ParsedAnswer ParseLlmAnswer(absl::string_view answer, v1::Style /*style*/, int expected_count) {
   ParsedAnswer parsed;

@@ -25,11 +25,8 @@
 // or at least one error line; anything else is as if absent (the caller asks again). For each
 // number the first counted block wins; numbers outside 1..expected_count are ignored.
 //
-// Post-processing of each result: markdown to HTML in `original`, each `correction` and
-// `corrected_citation` — `**x**` → <strong>x</strong>, then `_x_` → <em>x</em>, then `*x*` →
-// <em>x</em>. A `_` only delimits italics at a word edge (start, whitespace or punctuation
-// outside, non-space inside), so snake_case stays; whitespace-free tokens that look like links
-// ("https://…", "www.…", "doi:…") are never touched. Whitespace is collapsed in every field.
+// Post-processing of each result: markdown to HTML (MarkdownToHtml, markdown_html.h) in
+// `original`, each `correction` and `corrected_citation`. Whitespace is collapsed in every field.
 // `corrected_citation` is emptied when there are no errors or when it equals the converted
 // `original`; `valid` is errors.empty(); `index` is left 0 (the caller sets it).
 
@@ -57,10 +54,6 @@ struct ParsedAnswer {
 // fails: an unusable answer gives no results, any_block false and every number missing.
 // `style` is accepted for symmetry with the prompts; success lines of every style are honored.
 ParsedAnswer ParseLlmAnswer(absl::string_view answer, v1::Style style, int expected_count);
-
-// The markdown-to-HTML conversion described above, without whitespace collapsing. Exposed for
-// tests and for callers converting other LLM text the same way.
-std::string LlmMarkdownToHtml(absl::string_view text);
 
 }  // namespace citecheck
 

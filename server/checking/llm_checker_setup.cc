@@ -16,17 +16,53 @@
 namespace citecheck {
 namespace {
 
-// Everything an LlmChecker points to, owned with it.
-struct LlmParts {
+// What one endpoint's requests share: its HTTP client, retry budget, pause and rate limiter.
+struct EndpointParts {
   std::unique_ptr<HttpLlmClient> client;
   std::unique_ptr<RetryBudget> budget;
   std::unique_ptr<EndpointPause> pause;
   std::unique_ptr<RateLimiter> limiter;
-  std::unique_ptr<HttpLlmClient> fallback_client;
-  std::unique_ptr<RetryBudget> fallback_budget;
-  std::unique_ptr<EndpointPause> fallback_pause;
-  std::unique_ptr<RateLimiter> fallback_limiter;
 };
+
+// Everything an LlmChecker points to, owned with it.
+struct LlmParts {
+  EndpointParts primary;
+  EndpointParts fallback;  // empty without a fallback endpoint of its own
+};
+
+// The limits every endpoint gets from the --llm_* flags.
+struct EndpointLimits {
+  int budget_tokens = 0;
+  double budget_ratio = 0;
+  RateLimitOptions rates;
+};
+
+// Builds the parts of the endpoint at `client_options.base_url` into `*parts` and the
+// LlmEndpoint pointing to them, counted under `role`. INVALID_ARGUMENT naming `url_flag` when the
+// URL is unusable.
+absl::StatusOr<LlmEndpoint> BuildEndpoint(const HttpLlmClientOptions& client_options,
+                                          const std::string& model, const EndpointLimits& limits,
+                                          LlmEndpointRole role, absl::string_view url_flag,
+                                          EndpointParts* parts) {
+  absl::StatusOr<std::unique_ptr<HttpLlmClient>> client = HttpLlmClient::Create(client_options);
+  if (!client.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(url_flag, ": ", client.status().message()));
+  }
+  parts->client = *std::move(client);
+  parts->budget = std::make_unique<RetryBudget>(limits.budget_tokens, limits.budget_ratio);
+  parts->pause = std::make_unique<EndpointPause>();
+  parts->limiter = std::make_unique<RateLimiter>(limits.rates);
+  LlmEndpoint endpoint;
+  endpoint.client = parts->client.get();
+  endpoint.model = model;
+  endpoint.budget = parts->budget.get();
+  endpoint.pause = parts->pause.get();
+  endpoint.rate_limiter = parts->limiter.get();
+  endpoint.label = UrlHostForLog(client_options.base_url);
+  endpoint.metrics = &ServiceMetrics::Get().llm(role);
+  parts->budget->ExportTo(endpoint.metrics->retry_budget_tokens);
+  return endpoint;
+}
 
 // The value of the environment variable `name` ("" when unset or when `name` is empty).
 std::string KeyFromEnvironment(const std::string& name) {
@@ -76,22 +112,19 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
   if (!api.ok())
     return absl::InvalidArgumentError(absl::StrCat("--llm_api: ", api.status().message()));
   const std::string& model = setup.model;
-  const int max_attempts = setup.max_attempts;
-  const absl::Duration attempt_timeout = setup.attempt_timeout;
-  const int budget_tokens = setup.retry_budget_tokens;
-  const double budget_ratio = setup.retry_budget_ratio;
-  RateLimitOptions limits;
-  limits.requests_per_minute = setup.rpm;
-  limits.tokens_per_minute = setup.tpm;
-  if (model.empty() || max_attempts < 1 || attempt_timeout <= absl::ZeroDuration() ||
-      budget_tokens < 0 || !(budget_ratio >= 0) || limits.requests_per_minute < 0 ||
-      limits.tokens_per_minute < 0) {
+  EndpointLimits limits;
+  limits.budget_tokens = setup.retry_budget_tokens;
+  limits.budget_ratio = setup.retry_budget_ratio;
+  limits.rates.requests_per_minute = setup.rpm;
+  limits.rates.tokens_per_minute = setup.tpm;
+  if (model.empty() || setup.max_attempts < 1 || setup.attempt_timeout <= absl::ZeroDuration() ||
+      limits.budget_tokens < 0 || !(limits.budget_ratio >= 0) ||
+      limits.rates.requests_per_minute < 0 || limits.rates.tokens_per_minute < 0) {
     return absl::InvalidArgumentError(
         "--llm_model must not be empty, --llm_max_attempts and --llm_attempt_timeout must be "
         "positive, --llm_retry_budget_*, --llm_rpm and --llm_tpm not negative");
   }
-  auto parts_owner = std::make_unique<LlmParts>();
-  LlmParts& parts = *parts_owner;
+  auto parts = std::make_unique<LlmParts>();
 
   const std::string& base_url = setup.base_url;
   const std::string& key_env = setup.api_key_env;
@@ -100,31 +133,18 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
   client_options.base_url = base_url;
   client_options.api = *api;
   client_options.api_key = key;
-  absl::StatusOr<std::unique_ptr<HttpLlmClient>> client = HttpLlmClient::Create(client_options);
-  if (!client.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--llm_base_url: ", client.status().message()));
-  }
-  parts.client = std::move(*client);
-  parts.budget = std::make_unique<RetryBudget>(budget_tokens, budget_ratio);
-  parts.pause = std::make_unique<EndpointPause>();
-  parts.limiter = std::make_unique<RateLimiter>(limits);
-
   LlmCheckerOptions options;
-  options.primary.client = parts.client.get();
-  options.primary.model = model;
-  options.primary.budget = parts.budget.get();
-  options.primary.pause = parts.pause.get();
-  options.primary.rate_limiter = parts.limiter.get();
-  options.primary.label = UrlHostForLog(base_url);
-  options.primary.metrics = &ServiceMetrics::Get().llm(LlmEndpointRole::kPrimary);
-  parts.budget->ExportTo(options.primary.metrics->retry_budget_tokens);
-  options.retry.max_attempts = max_attempts;
-  options.attempt_timeout = attempt_timeout;
+  absl::StatusOr<LlmEndpoint> primary = BuildEndpoint(
+      client_options, model, limits, LlmEndpointRole::kPrimary, "--llm_base_url", &parts->primary);
+  if (!primary.ok()) return primary.status();
+  options.primary = *std::move(primary);
+  options.retry.max_attempts = setup.max_attempts;
+  options.attempt_timeout = setup.attempt_timeout;
   spdlog::info(
       "checker: LLM model {} at {} ({} API, {} attempts, {} per attempt); API key from "
       "${}: {}",
-      model, options.primary.label, std::string(LlmApiName(*api)), max_attempts,
-      absl::FormatDuration(attempt_timeout), key_env.empty() ? "(none)" : key_env,
+      model, options.primary.label, std::string(LlmApiName(*api)), setup.max_attempts,
+      absl::FormatDuration(setup.attempt_timeout), key_env.empty() ? "(none)" : key_env,
       key.empty() ? "not set, no Authorization header" : "set");
 
   const std::string& fallback_url = setup.fallback_base_url;
@@ -134,11 +154,10 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
     options.fallback = options.primary;
     options.fallback->model = fallback_model;
     options.fallback->metrics = &ServiceMetrics::Get().llm(LlmEndpointRole::kFallback);
-    parts.budget->ExportTo(options.fallback->metrics->retry_budget_tokens);  // shared budget
+    parts->primary.budget->ExportTo(options.fallback->metrics->retry_budget_tokens);  // shared
     spdlog::info("fallback: model {} at {}", fallback_model, options.fallback->label);
   } else if (!fallback_url.empty()) {
     if (fallback_model.empty()) fallback_model = model;
-    const std::string fallback_host = UrlHostForLog(fallback_url);
     const std::string& fallback_key_env = setup.fallback_api_key_env;
     const std::string fallback_key =
         FallbackApiKey(base_url, fallback_url, key,
@@ -152,31 +171,16 @@ absl::StatusOr<std::unique_ptr<Checker>> BuildLlmChecker(const LlmSetup& setup) 
     HttpLlmClientOptions fallback_options = client_options;
     fallback_options.base_url = fallback_url;
     fallback_options.api_key = fallback_key;
-    absl::StatusOr<std::unique_ptr<HttpLlmClient>> fallback_client =
-        HttpLlmClient::Create(fallback_options);
-    if (!fallback_client.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--llm_fallback_base_url: ", fallback_client.status().message()));
-    }
-    parts.fallback_client = std::move(*fallback_client);
-    parts.fallback_budget = std::make_unique<RetryBudget>(budget_tokens, budget_ratio);
-    parts.fallback_pause = std::make_unique<EndpointPause>();
-    parts.fallback_limiter = std::make_unique<RateLimiter>(limits);
-    LlmEndpoint fallback;
-    fallback.client = parts.fallback_client.get();
-    fallback.model = fallback_model;
-    fallback.budget = parts.fallback_budget.get();
-    fallback.pause = parts.fallback_pause.get();
-    fallback.rate_limiter = parts.fallback_limiter.get();
-    fallback.label = fallback_host;
-    fallback.metrics = &ServiceMetrics::Get().llm(LlmEndpointRole::kFallback);
-    parts.fallback_budget->ExportTo(fallback.metrics->retry_budget_tokens);
-    options.fallback = std::move(fallback);
-    spdlog::info("fallback: model {} at {}; API key: {}{}", fallback_model, fallback_host,
+    absl::StatusOr<LlmEndpoint> fallback =
+        BuildEndpoint(fallback_options, fallback_model, limits, LlmEndpointRole::kFallback,
+                      "--llm_fallback_base_url", &parts->fallback);
+    if (!fallback.ok()) return fallback.status();
+    options.fallback = *std::move(fallback);
+    spdlog::info("fallback: model {} at {}; API key: {}{}", fallback_model, options.fallback->label,
                  key_source, !fallback_key_env.empty() && fallback_key.empty() ? " (not set)" : "");
   }
   return std::unique_ptr<Checker>(
-      std::make_unique<OwningLlmChecker>(std::move(parts_owner), std::move(options)));
+      std::make_unique<OwningLlmChecker>(std::move(parts), std::move(options)));
 }
 
 }  // namespace citecheck

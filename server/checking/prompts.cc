@@ -1,6 +1,7 @@
 #include "server/checking/prompts.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/common/style_name.h"
 
 namespace citecheck {
 namespace {
@@ -156,17 +157,6 @@ absl::string_view SystemPrompt(v1::Style style) {
                                       kApa7Rules, SuccessLine(v1::STYLE_APA7)));
       return *kPrompt;
     }
-  }
-}
-
-absl::string_view StyleDisplayName(v1::Style style) {
-  switch (style) {
-    case v1::STYLE_MLA9:
-      return "MLA 9";
-    case v1::STYLE_CHICAGO17:
-      return "Chicago 17";
-    default:
-      return "APA 7";
   }
 }
 

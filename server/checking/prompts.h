@@ -35,10 +35,6 @@ namespace citecheck {
 // compiled into the binary; the view stays valid for the life of the program. Thread-safe.
 absl::string_view SystemPrompt(v1::Style style);
 
-// The style's name in prompts and messages: "APA 7", "MLA 9" or "Chicago 17" (STYLE_UNSPECIFIED
-// and unknown values mean APA 7).
-absl::string_view StyleDisplayName(v1::Style style);
-
 // The line the prompt asks for when a citation has no errors, e.g.
 // "✓ No APA 7 formatting errors detected" (MLA 9 and Chicago 17 alike; STYLE_UNSPECIFIED means
 // APA 7).

@@ -1,11 +1,10 @@
 #include "server/checking/unicode_text.h"
 
 #include "absl/strings/ascii.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {
-
-constexpr uint32_t kReplacement = 0xFFFD;
 
 // Base letters of U+00C0..U+00FF ('*': a letter folding to two letters, '-': not a letter).
 constexpr char kLatin1Base[] =
@@ -56,71 +55,6 @@ uint32_t LowerGreekOrCyrillic(uint32_t c) {
 }
 
 }  // namespace
-
-uint32_t DecodeUtf8At(absl::string_view text, size_t pos, size_t* width) {
-  const unsigned char lead = static_cast<unsigned char>(text[pos]);
-  *width = 1;
-  if (lead < 0x80) return lead;
-  size_t length;
-  uint32_t code_point;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    code_point = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    code_point = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    code_point = lead & 0x07;
-  } else {
-    return kReplacement;
-  }
-  if (pos + length > text.size()) return kReplacement;
-  for (size_t i = 1; i < length; ++i) {
-    const unsigned char next = static_cast<unsigned char>(text[pos + i]);
-    if ((next & 0xC0) != 0x80) return kReplacement;
-    code_point = (code_point << 6) | (next & 0x3F);
-  }
-  *width = length;
-  return code_point;
-}
-
-uint32_t DecodeUtf8Before(absl::string_view text, size_t end, size_t* width) {
-  size_t start = end - 1;
-  // At most three continuation bytes precede a lead byte.
-  while (start > 0 && end - start < 4 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) {
-    --start;
-  }
-  size_t decoded_width = 0;
-  uint32_t code_point = DecodeUtf8At(text, start, &decoded_width);
-  if (start + decoded_width != end) {
-    *width = 1;
-    return kReplacement;
-  }
-  *width = decoded_width;
-  return code_point;
-}
-
-void AppendUtf8(uint32_t code_point, std::string* out) {
-  if (code_point == 0 || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    code_point = kReplacement;
-  }
-  if (code_point < 0x80) {
-    out->push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  }
-}
 
 bool IsLetter(uint32_t c) {
   if (c < 0x80) return absl::ascii_isalpha(static_cast<unsigned char>(c));

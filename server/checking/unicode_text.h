@@ -1,30 +1,17 @@
 #ifndef CITECHECK_SERVER_CHECKING_UNICODE_TEXT_H_
 #define CITECHECK_SERVER_CHECKING_UNICODE_TEXT_H_
 
-// The few UTF-8 facts the document code needs: reading and writing code points, telling letters
-// and capitals apart in the scripts names are written in (Latin with its accents, Greek,
-// Cyrillic), and folding names for comparison. Pure functions; no locale, no tables beyond
-// Latin.
+// The few Unicode facts the document code needs beyond UTF-8 itself (server/common/utf8.h):
+// telling letters and capitals apart in the scripts names are written in (Latin with its
+// accents, Greek, Cyrillic), and folding names for comparison. Pure functions; no locale, no
+// tables beyond Latin.
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
 
 namespace citecheck {
-
-// The code point starting at text[pos] and its width in bytes (1..4). A malformed or truncated
-// sequence reads as U+FFFD with width 1, so a scan always moves on. REQUIRES: pos < text.size().
-uint32_t DecodeUtf8At(absl::string_view text, size_t pos, size_t* width);
-
-// The code point ending right before text[end] (the inverse walk); `*width` gets its width.
-// REQUIRES: end > 0.
-uint32_t DecodeUtf8Before(absl::string_view text, size_t end, size_t* width);
-
-// Appends `code_point` as UTF-8. NUL, surrogates and values above U+10FFFF become U+FFFD (as
-// HTML does).
-void AppendUtf8(uint32_t code_point, std::string* out);
 
 // Letters of Latin (ASCII, Latin-1, Latin Extended-A/B), Greek and Cyrillic.
 bool IsLetter(uint32_t code_point);

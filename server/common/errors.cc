@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/common/proto_time.h"
 
 namespace citecheck {
 namespace {
@@ -69,9 +70,7 @@ void AddQuotaFailure(absl::Status& status, absl::string_view subject,
 
 void AddRetryInfo(absl::Status& status, absl::Duration delay) {
   google::rpc::RetryInfo retry;
-  int64_t ms = absl::ToInt64Milliseconds(delay);
-  retry.mutable_retry_delay()->set_seconds(ms / 1000);
-  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>((ms % 1000) * 1000000));
+  SetDuration(absl::Trunc(delay, absl::Milliseconds(1)), retry.mutable_retry_delay());
   SetDetail(status, retry);
 }
 

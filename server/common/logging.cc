@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/hashing.h"
+#include "server/common/utf8.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -48,35 +49,6 @@ absl::string_view LevelName(spdlog::level::level_enum level) {
     default:
       return "error";
   }
-}
-
-// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not one.
-size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const auto byte = [&text](size_t at) { return static_cast<unsigned char>(text[at]); };
-  const unsigned char lead = byte(i);
-  size_t length;
-  uint32_t min;
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    min = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    min = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  uint32_t code = lead & (0x7F >> length);
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (byte(i + k) & 0x3F);
-  }
-  if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return length;
 }
 
 void AppendJsonLine(int64_t ts_millis, spdlog::level::level_enum level, absl::string_view msg,
@@ -210,7 +182,7 @@ std::string JsonEscape(absl::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const size_t length = Utf8SequenceLength(text, i);
+      const size_t length = ValidUtf8SequenceLength(text, i);
       if (length == 0) {
         out += "\xEF\xBF\xBD";  // U+FFFD
         ++i;

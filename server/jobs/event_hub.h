@@ -108,7 +108,7 @@ class EventHub final : public EventSink {
   // Waits until RequestPoll() or `timeout`; true when a poll was requested. Clears the request.
   bool AwaitPollRequest(absl::Duration timeout);
 
-  // Feeds alive (for tests and metrics).
+  // Feeds alive (tests check that a feed nobody follows is released).
   int feeds() const;
 
  private:

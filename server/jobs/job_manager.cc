@@ -241,7 +241,7 @@ std::vector<ItemOutcome> JobManager::CheckChunk(const Chunk& chunk,
     for (size_t i = 0; i < chunk.indices.size(); ++i) {
       outcomes.push_back(
           InlineOutcome(chunk, i,
-                        expired ? DeadlineExceededFailure()
+                        expired ? JobDeadlineExceededError()
                                 : (i < verdicts.size() ? std::move(verdicts[i]) : NoAnswer())));
     }
     return outcomes;
@@ -258,7 +258,7 @@ std::vector<ItemOutcome> JobManager::CheckChunk(const Chunk& chunk,
   }
   for (size_t i = 0; i < chunk.indices.size(); ++i) {
     outcomes.push_back(ReferenceOutcome(
-        chunk.indices[i], expired ? DeadlineExceededFailure()
+        chunk.indices[i], expired ? JobDeadlineExceededError()
                                   : (i < results.size() ? std::move(results[i]) : NoAnswer())));
   }
   return outcomes;

@@ -145,11 +145,6 @@ absl::Status RequestIdReusedError() {
                     "this request_id was already used with a different input");
 }
 
-absl::Status DeadlineExceededFailure() {
-  return MakeError(absl::StatusCode::kDeadlineExceeded, reason::kJobDeadlineExceeded,
-                   "the job's deadline passed before this citation could be checked");
-}
-
 absl::Status WorkerLostFailure() {
   return MakeError(absl::StatusCode::kAborted, reason::kWorkerLost,
                    "the servers checking this citation stopped repeatedly while doing so");

@@ -59,8 +59,7 @@ bool IsWellFormedJobId(absl::string_view id);
 absl::Status JobNotFoundError();
 absl::Status QueueFullError(int queued, int wanted, int max_queued);
 absl::Status RequestIdReusedError();
-// Item failures the job layer itself decides.
-absl::Status DeadlineExceededFailure();
+// Item failures the job layer itself decides (besides JobDeadlineExceededError, checker.h).
 absl::Status WorkerLostFailure();
 
 }  // namespace citecheck

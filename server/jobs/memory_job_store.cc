@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/random/random.h"
+#include "server/checking/checker.h"
 #include "server/checking/inline_matcher.h"
 #include "server/common/errors.h"
 #include "server/common/proto_time.h"
@@ -453,7 +454,7 @@ absl::StatusOr<int> MemoryJobStore::ExpireDeadlines(absl::Time now, int max_jobs
       if (static_cast<int>(outbox.size()) >= max_jobs) break;
       if (IsTerminalState(record->job.state()) || record->deadline >= now) continue;
       std::vector<v1::JobEvent> events;
-      FailPendingAndFinish(*record, DeadlineExceededFailure(), now, events);
+      FailPendingAndFinish(*record, JobDeadlineExceededError(), now, events);
       outbox.emplace_back(job_id, std::move(events));
     }
   }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/checking/checker.h"
 #include "server/checking/inline_matcher.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
@@ -1129,7 +1130,7 @@ absl::StatusOr<int> MysqlJobStore::ExpireDeadlines(absl::Time now, int max_jobs)
             return absl::OkStatus();  // ended or changed meanwhile
           }
           Writes writes;
-          RETURN_IF_ERROR(FailPendingAndFinish(tx, job, DeadlineExceededFailure(), now, writes));
+          RETURN_IF_ERROR(FailPendingAndFinish(tx, job, JobDeadlineExceededError(), now, writes));
           RETURN_IF_ERROR(WriteAll(tx, *accounts_, jobs, writes, now));
           outbox = TakeEvents(jobs);
           return absl::OkStatus();

@@ -40,7 +40,6 @@ class SqlValue {
   SqlValue(const std::string& value) : value_(value) {}              // NOLINT
   SqlValue(const char* value) : value_(std::string(value)) {}        // NOLINT
 
-  bool is_null() const { return std::holds_alternative<std::monostate>(value_); }
   const int64_t* as_int() const { return std::get_if<int64_t>(&value_); }
   const std::string* as_string() const { return std::get_if<std::string>(&value_); }
 

@@ -28,6 +28,7 @@
 #include "server/checking/inline_matcher.h"
 #include "server/checking/inline_prompts.h"
 #include "server/checking/llm_answer_parser.h"
+#include "server/checking/markdown_html.h"
 #include "server/checking/prompts.h"
 #include "tests/fake_openai/answer.h"
 #include "tests/fake_openai/canned_server.h"
@@ -178,7 +179,7 @@ TEST(AnswerTest, AnswerReadsBackThroughCitecheckParser) {
       EXPECT_EQ(read.errors(i).component(), direct.errors(i).component());
       EXPECT_EQ(read.errors(i).correction(), direct.errors(i).correction());
     }
-    EXPECT_EQ(read.corrected_citation(), LlmMarkdownToHtml(direct.corrected_citation()));
+    EXPECT_EQ(read.corrected_citation(), MarkdownToHtml(direct.corrected_citation()));
   }
   EXPECT_FALSE(parsed.results[1].valid() == parsed.results[2].valid());
 }

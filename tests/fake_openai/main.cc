@@ -3,10 +3,6 @@
 // accepts connections; exits 0 on SIGTERM or SIGINT after stopping cleanly, 1 when it cannot
 // start, 2 on bad flags.
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -14,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "server/common/stop_signal.h"
 #include "tests/fake_openai/canned_server.h"
 #include "tests/fake_openai/fake_openai_server.h"
 
@@ -30,24 +27,6 @@ ABSL_FLAG(bool, canned, false,
 namespace citecheck::fake_openai {
 namespace {
 
-// SIGINT/SIGTERM → one byte on this pipe (the only async-signal-safe thing the handler does);
-// the main thread reads it and stops the server.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int signal) {
-  const char byte = static_cast<char>(signal);
-  ssize_t ignored = write(g_signal_pipe[1], &byte, 1);
-  (void)ignored;
-}
-
-bool InstallSignalHandlers() {
-  if (pipe(g_signal_pipe) != 0) return false;
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  return sigaction(SIGINT, &action, nullptr) == 0 && sigaction(SIGTERM, &action, nullptr) == 0;
-}
-
 int Run() {
   Options options;
   options.host = absl::GetFlag(FLAGS_host);
@@ -61,7 +40,7 @@ int Run() {
                  "--threads >= 1\n");
     return 2;
   }
-  if (!InstallSignalHandlers()) {
+  if (!InstallStopSignalHandlers()) {
     std::fprintf(stderr, "fake_openai: cannot install signal handlers\n");
     return 1;
   }
@@ -81,10 +60,7 @@ int Run() {
               canned != nullptr ? canned->address().c_str() : server->address().c_str());
   std::fflush(stdout);
 
-  char signal = 0;
-  while (read(g_signal_pipe[0], &signal, 1) < 0 && errno == EINTR) {
-  }
-  std::fprintf(stderr, "fake_openai: signal %d; stopping\n", static_cast<int>(signal));
+  std::fprintf(stderr, "fake_openai: signal %d; stopping\n", WaitForStopSignal());
   if (canned != nullptr) canned->Stop();
   if (server != nullptr) server->Stop();
   return 0;

@@ -31,13 +31,15 @@ FakeChecker::Failures FakeChecker::Enter(bool inline_call, std::vector<std::stri
   max_concurrent_ = std::max(max_concurrent_, running_);
   std::vector<std::string>& seen = inline_call ? seen_inline_ : seen_;
   for (std::string& text : texts) seen.push_back(std::move(text));
-  // Held calls wait for Release(), or return early when their job is cancelled (as the LLM
+  // Held calls wait for Release() or Let(), or return early when their job is cancelled (as the LLM
   // checker does; its results are then discarded by the caller).
   auto stopped = [cancelled] { return cancelled != nullptr && cancelled->load(); };
-  while (held_ && !stopped()) {
-    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
-    mu_.AwaitWithTimeout(absl::Condition(&released), absl::Milliseconds(5));
+  auto may_pass = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_ || let_through_ > 0; };
+  while (!may_pass() && !stopped()) {
+    mu_.AwaitWithTimeout(absl::Condition(&may_pass), absl::Milliseconds(5));
   }
+  if (held_ && !stopped()) --let_through_;  // Let() let this one through
   if (stopped()) ++cancelled_calls_;
   --running_;
   return inline_call ? inline_failures_ : failures_;
@@ -83,6 +85,12 @@ void FakeChecker::Hold() {
 void FakeChecker::Release() {
   absl::MutexLock lock(&mu_);
   held_ = false;
+  let_through_ = 0;
+}
+
+void FakeChecker::Let(int n) {
+  absl::MutexLock lock(&mu_);
+  let_through_ += n;
 }
 
 void FakeChecker::FailCitationsContaining(std::string needle, std::string reason) {

@@ -15,7 +15,8 @@ namespace citecheck {
 // A Checker with switches: every citation is valid ("fake" source type) unless told otherwise;
 // in-text citations get the heuristic matcher's verdicts (deterministic and realistic).
 //  - Hold(): calls (Check and MatchInline alike) block until Release() or until their job is
-//    cancelled (to observe concurrency, order and cancellation);
+//    cancelled (to observe concurrency, order and cancellation); Let(n) lets n calls through
+//    while held, so a test decides exactly how much of a job is checked;
 //  - FailCitationsContaining(s, reason): citations containing `s` fail with that reason;
 //  - FailInlineContaining(s, reason): in-text citations whose text contains `s` fail so;
 //  - counts calls, citations seen, and the largest number of calls running at once.
@@ -32,6 +33,8 @@ class FakeChecker final : public Checker {
 
   void Hold();
   void Release();
+  // While held: lets the next `n` calls through (any of those waiting when several wait).
+  void Let(int n);
   void FailCitationsContaining(std::string needle, std::string reason);
   void FailInlineContaining(std::string needle, std::string reason);
 
@@ -59,6 +62,7 @@ class FakeChecker final : public Checker {
   HeuristicChecker heuristic_;
   mutable absl::Mutex mu_;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
+  int let_through_ ABSL_GUARDED_BY(mu_) = 0;  // calls Let() still lets pass while held
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   int cancelled_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int inline_calls_ ABSL_GUARDED_BY(mu_) = 0;

@@ -18,6 +18,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "server/common/proto_time.h"
 #include "tests/integration/server_process.h"
 
 namespace citecheck::testing {
@@ -48,10 +49,6 @@ v1::Job Finish(client::CitecheckClient& client, const std::string& job_id) {
   grpc::Status got = client.GetJob(job_id, &job);
   EXPECT_TRUE(got.ok()) << got.error_message();
   return job;
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 void ExpectAdminKeyRequired(const grpc::Status& status) {
@@ -251,13 +248,13 @@ TEST_F(AccountIntegrationTest, ASecondPassExtendsTheFirst) {
   EXPECT_TRUE(first.pass_active());
   EXPECT_EQ(first.pass_type(), "7day");
   EXPECT_EQ(first.daily_limit(), 3);
-  const absl::Time expiry = ToTime(first.pass_expire_time());
+  const absl::Time expiry = FromTimestamp(first.pass_expire_time());
   EXPECT_GE(expiry, before + absl::Hours(168) - absl::Seconds(1));
   EXPECT_LE(expiry, after + absl::Hours(168) + absl::Seconds(1));
 
   ASSERT_TRUE(admin->GrantPass("tok-pass", 7, "pass-2", &second).ok());
-  EXPECT_EQ(ToTime(second.pass_expire_time()), expiry + absl::Hours(168));
-  EXPECT_EQ(ToTime(BalanceOf("tok-pass").pass_expire_time()), expiry + absl::Hours(168));
+  EXPECT_EQ(FromTimestamp(second.pass_expire_time()), expiry + absl::Hours(168));
+  EXPECT_EQ(FromTimestamp(BalanceOf("tok-pass").pass_expire_time()), expiry + absl::Hours(168));
 }
 
 TEST_F(AccountIntegrationTest, APassOfFiveDaysIsAnInvalidGrant) {
@@ -304,7 +301,7 @@ TEST_F(AccountIntegrationTest, PassHolderOverTheDailyLimitIsRefusedAndCreditsAre
   EXPECT_EQ(balance.kind(), v1::USER_KIND_PASS);
   EXPECT_EQ(balance.daily_used(), 2);
   EXPECT_EQ(balance.credits(), 10);  // never touched while the pass is active
-  EXPECT_EQ(ToTime(balance.reset_time()), reset);
+  EXPECT_EQ(FromTimestamp(balance.reset_time()), reset);
 }
 
 TEST_F(AccountIntegrationTest, NoCreditsMeansAJobWithNothingAcceptedThatIsAlreadyDone) {

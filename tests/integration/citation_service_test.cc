@@ -359,71 +359,11 @@ TEST(FreeUserIntegrationTest, AnonymousCallersShareTheAllowanceOfTheirAddress) {
 
 // ---- Live behaviour with a slow checker ------------------------------------------------
 
-TEST(SlowCheckerIntegrationTest, ResultsStreamWhileTheJobRunsAndHeartbeatsKeepIdleStreamsAlive) {
-  auto server = ServerProcess::Start({"--checker_delay=400ms", "--citations_per_call=1",
-                                      "--llm_max_inflight=1", "--watch_heartbeat=100ms"});
-  ASSERT_NE(server, nullptr);
-  auto client = server->FreeUser("live");
-  v1::Job job;
-  ASSERT_TRUE(client->SubmitBatch(TextBatch(3), &job).ok());
-  std::vector<absl::Time> result_times;
-  int heartbeats_between_results = 0;
-  int64_t heartbeat_sequence_ok = 0;
-  int64_t last_sequence = 0;
-  grpc::Status status = client->Watch(job.job_id(), 0, [&](const v1::JobEvent& event) {
-    if (event.has_heartbeat()) {
-      if (!result_times.empty()) ++heartbeats_between_results;
-      if (event.sequence() == last_sequence) ++heartbeat_sequence_ok;
-      return true;
-    }
-    last_sequence = event.sequence();
-    if (event.has_result()) result_times.push_back(absl::Now());
-    return true;
-  });
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(result_times.size(), 3u);
-  // One citation at a time, 400 ms each: results arrive one by one, not all at the end.
-  EXPECT_GE(result_times[2] - result_times[0], absl::Milliseconds(600));
-  EXPECT_GT(heartbeats_between_results, 0);
-  EXPECT_GT(heartbeat_sequence_ok, 0);  // a heartbeat repeats the last real sequence
-  EXPECT_EQ(server->Terminate(), 0);
-}
+// Results streaming while a job runs, with heartbeats between them, is tested with the server
+// in process and a held checker: tests/server/api/citecheck_server_test.cc.
 
-TEST(SlowCheckerIntegrationTest, CancelEndsTheJobAtOnceAndRefundsWhatWasNotChecked) {
-  auto server = ServerProcess::Start({"--checker_delay=300ms", "--citations_per_call=1",
-                                      "--llm_max_inflight=1", "--free_limit=20"});
-  ASSERT_NE(server, nullptr);
-  auto client = server->FreeUser("canceller");
-  v1::Job job;
-  ASSERT_TRUE(client->SubmitBatch(TextBatch(10), &job).ok());
-  EXPECT_EQ(job.user_status().free_used_total(), 10);
-  absl::SleepFor(absl::Milliseconds(450));  // about one citation checked
-  v1::Job cancelled;
-  ASSERT_TRUE(client->CancelJob(job.job_id(), &cancelled).ok());
-  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
-  const int checked = cancelled.succeeded();
-  EXPECT_LT(checked, 10);
-  absl::SleepFor(absl::Milliseconds(700));  // an in-flight answer would have landed by now
-  v1::Job later;
-  ASSERT_TRUE(client->GetJob(job.job_id(), &later).ok());
-  EXPECT_EQ(later.state(), v1::JOB_STATE_CANCELLED);
-  EXPECT_EQ(later.succeeded(), checked);
-  EXPECT_EQ(later.results_size(), checked);
-  EXPECT_EQ(later.last_sequence(), cancelled.last_sequence());
-  // Cancelling again changes nothing.
-  v1::Job again;
-  ASSERT_TRUE(client->CancelJob(job.job_id(), &again).ok());
-  EXPECT_EQ(again.last_sequence(), cancelled.last_sequence());
-  // The watch ends with the CANCELLED update.
-  Watched watched = WatchAll(*client, job.job_id());
-  ASSERT_TRUE(watched.status.ok());
-  EXPECT_EQ(watched.events.back().job_update().state(), v1::JOB_STATE_CANCELLED);
-  // Only the checked citations count against the allowance.
-  v1::Job next;
-  ASSERT_TRUE(client->SubmitBatch(TextBatch(1), &next).ok());
-  EXPECT_EQ(next.user_status().free_used_total(), checked + 1);
-  EXPECT_EQ(server->Terminate(), 0);
-}
+// Cancelling a running job (exactly how much was checked, what is refunded) is tested with the
+// server in process and a held checker: tests/server/api/citecheck_server_test.cc.
 
 TEST(SlowCheckerIntegrationTest, WatchResumesAfterItsStreamDropsWithNoGapAndNoDuplicate) {
   auto server = ServerProcess::Start(

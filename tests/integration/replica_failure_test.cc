@@ -17,6 +17,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "server/common/proto_time.h"
 #include "tests/integration/job_follower.h"
 #include "tests/integration/mysql_proxy.h"
 #include "tests/integration/replica_test_support.h"
@@ -658,7 +659,7 @@ TEST_F(ReplicaFailureTest, RetentionAppliedByAnotherReplica) {
     return Count("SELECT COUNT(*) FROM jobs WHERE job_id = ?", {job.job_id()}) == 0;
   }));
   EXPECT_TRUE(absl::StrContains(b.Logs(), "retention: removed 1 finished jobs"));
-  const absl::Time finished_at = absl::FromUnixSeconds(finished.finish_time().seconds());
+  const absl::Time finished_at = FromTimestamp(finished.finish_time());
   EXPECT_GE(absl::Now() - finished_at, absl::Seconds(2));
   for (const char* table : {"job_items", "job_events", "job_chunks"}) {
     EXPECT_EQ(

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/checking/author_names.h"
+#include "server/checking/markdown_html.h"
 #include "server/checking/rules/shared_checks.h"
 #include "server/checking/title_case.h"
 

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-
 namespace citecheck {
 namespace {
 
@@ -18,16 +15,6 @@ std::string CollapseSpaces(absl::string_view text) {
   }
   while (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
   return collapsed;
-}
-
-bool IsWordByte(char c) { return absl::ascii_isalnum(c) || static_cast<unsigned char>(c) >= 0x80; }
-
-// True when text[pos] == '_' can open (or, with `closing`, close) an italic span: markers sit
-// at word edges, so the underscore in "abc_def" (a DOI, say) is not one.
-bool IsMarkerAt(absl::string_view text, size_t pos, bool closing) {
-  if (text[pos] != '_') return false;
-  if (closing) return pos + 1 == text.size() || !IsWordByte(text[pos + 1]);
-  return pos == 0 || !IsWordByte(text[pos - 1]);
 }
 
 }  // namespace
@@ -70,45 +57,6 @@ const Rule* FindRule(const std::vector<Rule>& rules, absl::string_view name) {
     if (rule.name == name) return &rule;
   }
   return nullptr;
-}
-
-std::string MarkdownToHtml(absl::string_view markdown) {
-  std::string html;
-  size_t i = 0;
-  while (i < markdown.size()) {
-    if (absl::StartsWith(markdown.substr(i), "**")) {
-      size_t close = markdown.find("**", i + 2);
-      if (close != absl::string_view::npos && close > i + 2) {
-        html += "<strong>";
-        html += MarkdownToHtml(markdown.substr(i + 2, close - i - 2));
-        html += "</strong>";
-        i = close + 2;
-        continue;
-      }
-    }
-    if (IsMarkerAt(markdown, i, /*closing=*/false)) {
-      size_t close = i + 1;
-      while (close < markdown.size() && !IsMarkerAt(markdown, close, /*closing=*/true)) ++close;
-      if (close < markdown.size() && close > i + 1) {
-        html += "<em>";
-        html += MarkdownToHtml(markdown.substr(i + 1, close - i - 1));
-        html += "</em>";
-        i = close + 1;
-        continue;
-      }
-    }
-    html.push_back(markdown[i++]);
-  }
-  return html;
-}
-
-std::string WithoutItalicMarkers(absl::string_view text) {
-  std::string plain;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (IsMarkerAt(text, i, /*closing=*/false) || IsMarkerAt(text, i, /*closing=*/true)) continue;
-    plain.push_back(text[i]);
-  }
-  return plain;
 }
 
 }  // namespace citecheck

@@ -32,7 +32,7 @@ struct RuleFinding {
   std::string component;
   // What is wrong, in a sentence.
   std::string problem;
-  // What the part should be; italics as <em>x</em> (see MarkdownToHtml).
+  // What the part should be; italics as <em>x</em> (MarkdownToHtml, markdown_html.h).
   std::string correction;
   // The fix. Empty when the problem cannot be fixed without data the citation lacks. Edits of
   // one finding must not overlap.
@@ -58,13 +58,6 @@ RuleOutcome RunRules(const std::vector<Rule>& rules, absl::string_view citation)
 
 // The rule called `name` in `rules`, or null.
 const Rule* FindRule(const std::vector<Rule>& rules, absl::string_view name);
-
-// Converts the markdown the citations carry to the HTML corrections use: `_x_` → <em>x</em>,
-// `**x**` → <strong>x</strong>. A marker without a partner is kept as is.
-std::string MarkdownToHtml(absl::string_view markdown);
-
-// `text` with its italic markers removed ("_Journal_" → "Journal").
-std::string WithoutItalicMarkers(absl::string_view text);
 
 }  // namespace citecheck
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "server/checking/markdown_html.h"
 #include "server/checking/title_case.h"
 
 namespace citecheck {

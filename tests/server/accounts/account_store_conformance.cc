@@ -9,23 +9,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "server/common/proto_time.h"
 
 // Compiled into both accounts_test and mysql_test; each instantiates the suite for its store.
 
 namespace citecheck {
 namespace {
-
-absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, ss), absl::UTCTimeZone());
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 // The field of the BadRequest violation of `status`, or "" when it has none.
 std::string ViolatedField(const absl::Status& status) {
@@ -578,8 +570,8 @@ TEST_P(AccountStoreConformanceTest, PassAcceptsBatchAndReportsDailyUsage) {
   EXPECT_EQ(r->user_status.kind(), v1::USER_KIND_PASS);
   EXPECT_EQ(r->user_status.daily_used(), 15);
   EXPECT_EQ(r->user_status.daily_limit(), kDailyLimit);
-  EXPECT_EQ(FromProto(r->user_status.reset_time()), Utc(2027, 1, 2));
-  EXPECT_EQ(FromProto(r->user_status.pass_expire_time()), now_ + absl::Hours(24 * 7));
+  EXPECT_EQ(FromTimestamp(r->user_status.reset_time()), Utc(2027, 1, 2));
+  EXPECT_EQ(FromTimestamp(r->user_status.pass_expire_time()), now_ + absl::Hours(24 * 7));
 }
 
 TEST_P(AccountStoreConformanceTest, PassRejectsWholeBatchThatWouldCrossTheDailyLimit) {
@@ -614,7 +606,7 @@ TEST_P(AccountStoreConformanceTest, PassDailyUsageResetsAtUtcMidnight) {
   absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount("tok"), "job3", 20, Utc(2027, 1, 2));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->user_status.daily_used(), 20);
-  EXPECT_EQ(FromProto(r->user_status.reset_time()), Utc(2027, 1, 3));
+  EXPECT_EQ(FromTimestamp(r->user_status.reset_time()), Utc(2027, 1, 3));
 }
 
 TEST_P(AccountStoreConformanceTest, CreditsAreUntouchedWhilePassIsActive) {
@@ -637,13 +629,13 @@ TEST_P(AccountStoreConformanceTest, CreditsAreUntouchedWhilePassIsActive) {
 TEST_P(AccountStoreConformanceTest, PassExtendsFromItsExpiryWhileActiveAndFromNowAfterwards) {
   absl::StatusOr<v1::Balance> b = store_->GrantPass("tok", 1, "p1", now_);
   ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(FromProto(b->pass_expire_time()), now_ + absl::Hours(24));
+  EXPECT_EQ(FromTimestamp(b->pass_expire_time()), now_ + absl::Hours(24));
   EXPECT_EQ(b->pass_type(), "1day");
 
   // Stacks on the active pass.
   b = store_->GrantPass("tok", 7, "p2", now_ + absl::Hours(1));
   ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(FromProto(b->pass_expire_time()), now_ + absl::Hours(24 * 8));
+  EXPECT_EQ(FromTimestamp(b->pass_expire_time()), now_ + absl::Hours(24 * 8));
   EXPECT_EQ(b->pass_type(), "7day");
   EXPECT_TRUE(b->pass_active());
   EXPECT_EQ(b->kind(), v1::USER_KIND_PASS);
@@ -652,7 +644,7 @@ TEST_P(AccountStoreConformanceTest, PassExtendsFromItsExpiryWhileActiveAndFromNo
   const absl::Time later = now_ + absl::Hours(24 * 100);
   b = store_->GrantPass("tok", 30, "p3", later);
   ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(FromProto(b->pass_expire_time()), later + absl::Hours(24 * 30));
+  EXPECT_EQ(FromTimestamp(b->pass_expire_time()), later + absl::Hours(24 * 30));
   EXPECT_EQ(b->pass_type(), "30day");
 }
 
@@ -668,7 +660,7 @@ TEST_P(AccountStoreConformanceTest, BalanceDescribesActiveAndExpiredPasses) {
   EXPECT_EQ(active->pass_type(), "1day");
   EXPECT_EQ(active->daily_used(), 3);
   EXPECT_EQ(active->daily_limit(), kDailyLimit);
-  EXPECT_EQ(FromProto(active->reset_time()), Utc(2027, 1, 2));
+  EXPECT_EQ(FromTimestamp(active->reset_time()), Utc(2027, 1, 2));
 
   const absl::Time expired_at = now_ + absl::Hours(24);
   absl::StatusOr<v1::Balance> expired = store_->GetBalance(Caller::ForAccount("tok"), expired_at);
@@ -676,7 +668,7 @@ TEST_P(AccountStoreConformanceTest, BalanceDescribesActiveAndExpiredPasses) {
   EXPECT_EQ(expired->kind(), v1::USER_KIND_CREDITS);
   EXPECT_FALSE(expired->pass_active());
   EXPECT_EQ(expired->credits(), 5);
-  EXPECT_EQ(FromProto(expired->pass_expire_time()), expired_at);
+  EXPECT_EQ(FromTimestamp(expired->pass_expire_time()), expired_at);
 }
 
 // ---- Grants ----------------------------------------------------------------------------------
@@ -695,7 +687,7 @@ TEST_P(AccountStoreConformanceTest, SamePassOrderTwiceExtendsOnce) {
   GrantPass("tok", 7, "p1", now_);
   absl::StatusOr<v1::Balance> again = store_->GrantPass("tok", 7, "p1", now_ + absl::Hours(1));
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(FromProto(again->pass_expire_time()), now_ + absl::Hours(24 * 7));
+  EXPECT_EQ(FromTimestamp(again->pass_expire_time()), now_ + absl::Hours(24 * 7));
 }
 
 TEST_P(AccountStoreConformanceTest, OrderIdReusedForOtherContentIsRejected) {

@@ -15,11 +15,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/accounts/account_store.h"
 
 namespace citecheck {
+
+// y-m-d hh:mm:ss UTC.
+inline absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, ss), absl::UTCTimeZone());
+}
 
 // One movement of a store's ledger. kind: grant, reserve, charge or release; source: credits, pass
 // or free.
@@ -36,7 +42,8 @@ struct StoreUnderTest {
   // Whatever must outlive `store` (e.g. the test database); destroyed after it.
   std::shared_ptr<void> resources;
   std::unique_ptr<AccountStore> store;
-  // The store's CheckInvariants(); called after every test.
+  // Verifies the store's books (CheckMemoryAccountBooks, CheckAccountBooks); called after every
+  // test.
   std::function<absl::Status()> check_invariants;
   // The ledger in the order it was written.
   std::function<std::vector<LedgerRow>()> ledger;

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/server/accounts/account_store_conformance.h"
+#include "tests/server/accounts/memory_account_books.h"
 
 // MemoryAccountStore runs the shared AccountStore semantics (account_store_conformance.cc); it
 // has no behaviour of its own beyond them.
@@ -43,10 +44,10 @@ absl::StatusOr<StoreUnderTest> MakeMemoryStore(const QuotaRules& rules) {
   auto store = std::make_unique<MemoryAccountStore>(rules);
   const MemoryAccountStore* raw = store.get();
   StoreUnderTest subject;
-  subject.check_invariants = [raw] { return raw->CheckInvariants(); };
+  subject.check_invariants = [raw] { return CheckMemoryAccountBooks(*raw); };
   subject.ledger = [raw] {
     std::vector<LedgerRow> rows;
-    for (const LedgerEntry& e : raw->LedgerForTest()) {
+    for (const LedgerEntry& e : MemoryLedger(*raw)) {
       rows.push_back({e.key, KindName(e.kind), SourceName(e.source), e.amount, e.owner});
     }
     return rows;

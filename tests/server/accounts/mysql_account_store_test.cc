@@ -17,11 +17,11 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
 #include "server/accounts/gating.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "server/common/proto_time.h"
 #include "server/storage/database.h"
 #include "server/storage/schema.h"
 #include "tests/server/accounts/account_store_conformance.h"
@@ -34,14 +34,6 @@
 
 namespace citecheck {
 namespace {
-
-absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, ss), absl::UTCTimeZone());
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 constexpr int kFreeLimit = 10;
 constexpr int kDailyLimit = 20;
@@ -205,7 +197,7 @@ TEST_F(MysqlAccountStoreTest, GrantRepeatedByTenThreadsAppliesOnce) {
       EXPECT_EQ(credits->credits(), 25);
       absl::StatusOr<v1::Balance> pass = store_->GrantPass("tok", 7, "order-p", now_);
       ASSERT_TRUE(pass.ok()) << pass.status();
-      EXPECT_EQ(FromProto(pass->pass_expire_time()), now_ + absl::Hours(24 * 7));
+      EXPECT_EQ(FromTimestamp(pass->pass_expire_time()), now_ + absl::Hours(24 * 7));
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -373,12 +365,12 @@ TEST_F(MysqlAccountStoreTest, DailyWindowsAreUtcWhateverTheLocalTimeZone) {
   const absl::Time after_midnight = Utc(2027, 1, 2, 0, 30);
   absl::StatusOr<Reservation> first = Reserve(Caller::ForAccount("tok"), "job1", 15, late);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(FromProto(first->user_status.reset_time()), Utc(2027, 1, 2));
+  EXPECT_EQ(FromTimestamp(first->user_status.reset_time()), Utc(2027, 1, 2));
   absl::StatusOr<Reservation> second =
       Reserve(Caller::ForAccount("tok"), "job2", 15, after_midnight);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->user_status.daily_used(), 15);
-  EXPECT_EQ(FromProto(second->user_status.reset_time()), Utc(2027, 1, 3));
+  EXPECT_EQ(FromTimestamp(second->user_status.reset_time()), Utc(2027, 1, 3));
   EXPECT_EQ(DailyUsed("tok", late), 15);
   EXPECT_EQ(DailyUsed("tok", after_midnight), 15);
   EXPECT_EQ(db_->QueryStrings("SELECT DATE_FORMAT(day, '%Y-%m-%d'), used FROM pass_daily_usage"

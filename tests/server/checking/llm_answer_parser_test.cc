@@ -423,34 +423,6 @@ INSTANTIATE_TEST_SUITE_P(
                       SuccessCase{"Bold", "\n**✓ No Chicago 17 formatting errors detected**"}),
     [](const ::testing::TestParamInfo<SuccessCase>& info) { return info.param.name; });
 
-struct MarkdownCase {
-  std::string markdown;
-  std::string html;
-};
-
-class LlmAnswerMarkdownTest : public ::testing::TestWithParam<MarkdownCase> {};
-
-TEST_P(LlmAnswerMarkdownTest, ConvertsToHtml) {
-  EXPECT_EQ(LlmMarkdownToHtml(GetParam().markdown), GetParam().html);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Cases, LlmAnswerMarkdownTest,
-    ::testing::Values(
-        MarkdownCase{"_Journal_, _14_(2)", "<em>Journal</em>, <em>14</em>(2)"},
-        MarkdownCase{"**bold** and *star*", "<strong>bold</strong> and <em>star</em>"},
-        MarkdownCase{"**_Both_**", "<strong><em>Both</em></strong>"},
-        MarkdownCase{"https://doi.org/10.1000/a_b_c", "https://doi.org/10.1000/a_b_c"},
-        MarkdownCase{"_J_. https://doi.org/10.1/x_y_z.", "<em>J</em>. https://doi.org/10.1/x_y_z."},
-        MarkdownCase{"www.site.org/_a_ and doi:10.1/_b_", "www.site.org/_a_ and doi:10.1/_b_"},
-        MarkdownCase{"_https://example.org/a_b_", "<em>https://example.org/a_b</em>"},
-        MarkdownCase{"snake_case_name and a_b", "snake_case_name and a_b"},
-        MarkdownCase{"_a snake_case title_.", "<em>a snake_case title</em>."},
-        MarkdownCase{"“_Quoted_”", "“<em>Quoted</em>”"}, MarkdownCase{"(_In_)", "(<em>In</em>)"},
-        MarkdownCase{"_ not italic _", "_ not italic _"},
-        MarkdownCase{"a_ lone marker", "a_ lone marker"}, MarkdownCase{"2 * 3 * 4", "2 * 3 * 4"},
-        MarkdownCase{"**unclosed and *x*", "**unclosed and <em>x</em>"}, MarkdownCase{"", ""}));
-
 TEST(LlmAnswerParserTest, UnderscoresInUrlsSurviveTheWholeParse) {
   std::string answer = absl::StrReplaceAll(
       ErrorBlock(1), {{"Work 1.", "Lee, K. _Book_. https://doi.org/10.1000/a_b_c"},

@@ -32,25 +32,6 @@ TEST(UnicodeTextTest, FormatCharactersTrimAtTheEndsAndInSpaceRunsButStayInsideWo
   EXPECT_EQ(CollapseWhitespace("a\u2028b\u205Fc\u1680d"), "a b c d");
 }
 
-TEST(UnicodeTextTest, DecodesForwardAndBackward) {
-  const std::string text = "a\xC3\xBC\xE2\x80\x93\xF0\x9F\x98\x80";  // a ü – 😀
-  size_t width = 0;
-  EXPECT_EQ(DecodeUtf8At(text, 1, &width), 0xFCu);
-  EXPECT_EQ(width, 2u);
-  EXPECT_EQ(DecodeUtf8At(text, 3, &width), 0x2013u);
-  EXPECT_EQ(width, 3u);
-  EXPECT_EQ(DecodeUtf8Before(text, text.size(), &width), 0x1F600u);
-  EXPECT_EQ(width, 4u);
-  EXPECT_EQ(DecodeUtf8Before(text, 3, &width), 0xFCu);
-}
-
-TEST(UnicodeTextTest, MalformedBytesReadAsReplacementOfWidthOne) {
-  size_t width = 0;
-  EXPECT_EQ(DecodeUtf8At("\xC3(", 0, &width), 0xFFFDu);
-  EXPECT_EQ(width, 1u);
-  EXPECT_EQ(DecodeUtf8At("\xE2\x80", 0, &width), 0xFFFDu);
-}
-
 TEST(UnicodeTextTest, TellsCapitalsOfLatinGreekAndCyrillic) {
   EXPECT_TRUE(IsUppercaseLetter('S'));
   EXPECT_TRUE(IsUppercaseLetter(0xD6));   // Ö

@@ -11,9 +11,11 @@
 #include "server/jobs/event_hub.h"
 #include "server/jobs/job_protos.h"
 #include "server/jobs/memory_job_store.h"
+#include "tests/fakes/eventually.h"
 #include "tests/fakes/fake_checker.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/flaky_job_store.h"
+#include "tests/server/accounts/memory_account_books.h"
 
 // The job manager in process on a MemoryJobStore, with a checker that can be held and released
 // and a clock that moves when told: tests wait on conditions, never on sleeps.
@@ -32,16 +34,6 @@ BatchSpec Batch(int n, const std::string& prefix = "c", const std::string& reque
 }
 
 const Caller kTok = Caller::ForAccount("tok");
-
-// Polls `condition` until it holds or 10 s pass.
-bool Eventually(const std::function<bool()>& condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return condition();
-}
 
 JobManagerOptions FastOptions(const std::string& name = "a") {
   JobManagerOptions options;
@@ -80,7 +72,7 @@ class JobManagerTest : public ::testing::Test {
   void TearDown() override {
     checker_.Release();
     for (auto& manager : managers_) manager->Shutdown();
-    EXPECT_TRUE(accounts_->CheckInvariants().ok()) << accounts_->CheckInvariants();
+    EXPECT_TRUE(CheckMemoryAccountBooks(*accounts_).ok()) << CheckMemoryAccountBooks(*accounts_);
   }
 
   // Waits until the job is terminal; returns the final snapshot.

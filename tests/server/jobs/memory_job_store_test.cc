@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "server/accounts/memory_account_store.h"
+#include "tests/server/accounts/memory_account_books.h"
 #include "tests/server/jobs/job_store_conformance.h"
 
 // MemoryJobStore: the shared JobStore semantics (job_store_conformance.cc).
@@ -19,7 +20,7 @@ absl::StatusOr<JobStoreUnderTest> MakeMemoryStore(const QuotaRules& rules,
   MemoryAccountStore* raw = accounts.get();
   subject.store = std::make_unique<MemoryJobStore>(options, raw, subject.sink.get());
   subject.accounts = std::move(accounts);
-  subject.check_invariants = [raw] { return raw->CheckInvariants(); };
+  subject.check_invariants = [raw] { return CheckMemoryAccountBooks(*raw); };
   return subject;
 }
 

@@ -24,6 +24,7 @@
 #include "server/checking/prompts.h"
 #include "server/common/errors.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_llm_client.h"
 
 namespace citecheck {
 namespace {
@@ -31,109 +32,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
-// One answer block in the format of prompts.h: valid, or with one error.
-std::string Block(int number, absl::string_view original, bool valid = true) {
-  std::string block = absl::StrCat("CITATION #", number, "\nORIGINAL:\n", original,
-                                   "\nSOURCE TYPE: book\nVALIDATION RESULTS:\n");
-  if (valid) {
-    absl::StrAppend(&block, SuccessLine(v1::STYLE_APA7), "\n");
-  } else {
-    absl::StrAppend(&block, "❌ Year: Missing\n   Should be: (2020)\n");
-  }
-  absl::StrAppend(&block, "CORRECTED CITATION:\n", valid ? original : "Fixed.", "\n\n");
-  return block;
-}
-
-// An answer holding valid blocks for `numbers` only, with "Work <n>." as their originals.
-std::string Answer(std::vector<int> numbers) {
-  std::string answer = "Here are the results.\n\n";
-  for (int n : numbers) absl::StrAppend(&answer, Block(n, absl::StrCat("Work ", n, ".")));
-  return answer;
-}
-
-LlmResponse Ok(std::string content) {
-  LlmResponse response;
-  response.outcome = AttemptOutcome::Success();
-  response.content = std::move(content);
-  return response;
-}
-
-LlmResponse Failed(AttemptOutcome outcome) {
-  LlmResponse response;
-  response.outcome = std::move(outcome);
-  return response;
-}
-
-// The JSON answer to an in-text request that matches every id of its user message to
-// reference 1.
-std::string MatchEveryInlineId(const std::string& user_message) {
-  std::vector<std::string> entries;
-  const size_t start = user_message.find("IN-TEXT CITATIONS:");
-  for (absl::string_view line : absl::StrSplit(user_message.substr(start), '\n')) {
-    const size_t colon = line.find(':');
-    if (line.empty() || line[0] != 'c' || colon == absl::string_view::npos) continue;
-    entries.push_back(absl::StrCat("{\"id\": \"", line.substr(0, colon),
-                                   "\", \"match\": \"matched\", \"references\": [1]}"));
-  }
-  return absl::StrCat("{\"results\": [", absl::StrJoin(entries, ", "), "]}");
-}
-
-// An LlmClient with switches: scripted responses in call order; once the script is used up,
-// every citation of the user message is answered as valid (every in-text citation of an
-// in-text request as matched to reference 1). Records every request; `on_call` runs at the
-// start of each call. Thread-safe.
-class FakeLlmClient final : public LlmClient {
- public:
-  LlmResponse Complete(const LlmRequest& request) override {
-    std::function<void()> hook;
-    {
-      absl::MutexLock lock(&mu_);
-      requests_.push_back(request);
-      hook = on_call_;
-    }
-    if (hook) hook();
-    absl::MutexLock lock(&mu_);
-    if (!script_.empty()) {
-      LlmResponse response = std::move(script_.front());
-      script_.pop_front();
-      return response;
-    }
-    if (absl::StartsWith(request.user_message, "REFERENCES:")) {
-      return Ok(MatchEveryInlineId(request.user_message));
-    }
-    std::vector<int> numbers;
-    const int count = static_cast<int>(
-        std::vector<absl::string_view>(absl::StrSplit(request.user_message, "\n\n")).size());
-    for (int n = 1; n <= count; ++n) numbers.push_back(n);
-    return Ok(Answer(numbers));
-  }
-
-  void Push(LlmResponse response) {
-    absl::MutexLock lock(&mu_);
-    script_.push_back(std::move(response));
-  }
-  void PushTimes(int times, const LlmResponse& response) {
-    for (int i = 0; i < times; ++i) Push(response);
-  }
-  void OnCall(std::function<void()> hook) {
-    absl::MutexLock lock(&mu_);
-    on_call_ = std::move(hook);
-  }
-  std::vector<LlmRequest> requests() const {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-  int calls() const {
-    absl::MutexLock lock(&mu_);
-    return static_cast<int>(requests_.size());
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::deque<LlmResponse> script_ ABSL_GUARDED_BY(mu_);
-  std::vector<LlmRequest> requests_ ABSL_GUARDED_BY(mu_);
-  std::function<void()> on_call_ ABSL_GUARDED_BY(mu_);
-};
+using fake_llm::Answer;
+using fake_llm::Block;
+using fake_llm::Failed;
+using fake_llm::Ok;
 
 class LlmCheckerTest : public ::testing::Test {
  protected:

@@ -9,6 +9,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/proto_time.h"
 #include "server/llm/attempt_outcome.h"
 
 namespace citecheck {
@@ -31,8 +32,7 @@ std::optional<absl::Duration> RetryInfoDelay(const absl::Status& status) {
     google::rpc::RetryInfo retry;
     if (any.type_url() == "type.googleapis.com/google.rpc.RetryInfo" &&
         retry.ParseFromString(any.value())) {
-      return absl::Seconds(retry.retry_delay().seconds()) +
-             absl::Nanoseconds(retry.retry_delay().nanos());
+      return FromDuration(retry.retry_delay());
     }
   }
   return std::nullopt;
