@@ -27,18 +27,11 @@ constexpr size_t kMaxDetailBytes = 300;
 // The longest attempt curl is told about (a request timeout beyond this is clamped).
 constexpr absl::Duration kMaxTimeout = absl::Hours(24);
 
-// What one transfer collected; the callbacks' user data.
-struct Transfer {
-  std::string body;
-  bool too_large = false;
-  HttpHeaders headers;
-};
-
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
+  auto* transfer = static_cast<HttpResponse*>(user);
   const size_t bytes = size * count;
   if (transfer->body.size() + bytes > kMaxBodyBytes) {
-    transfer->too_large = true;
+    transfer->body_too_large = true;
     return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
   }
   transfer->body.append(data, bytes);
@@ -46,21 +39,10 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 }
 
 // Called once per header line, including the status line of every response (interim 1xx
-// responses included): a status line starts the header set afresh.
+// responses included).
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
   const size_t bytes = size * count;
-  absl::string_view line(data, bytes);
-  if (absl::StartsWith(line, "HTTP/")) {
-    transfer->headers.clear();
-    return bytes;
-  }
-  const size_t colon = line.find(':');
-  if (colon == absl::string_view::npos) return bytes;
-  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
-  if (name.empty()) return bytes;
-  transfer->headers[std::move(name)] =
-      std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+  AddHeaderLine(absl::string_view(data, bytes), &static_cast<HttpResponse*>(user)->headers);
   return bytes;
 }
 
@@ -200,6 +182,69 @@ std::string ScrubSecret(absl::string_view text, absl::string_view secret) {
   return out;
 }
 
+void AddHeaderLine(absl::string_view line, HttpHeaders* headers) {
+  if (absl::StartsWith(line, "HTTP/")) {
+    headers->clear();
+    return;
+  }
+  const size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return;
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+  if (name.empty()) return;
+  (*headers)[std::move(name)] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+}
+
+LlmResponse InterpretHttpResponse(HttpResponse http, LlmApi api, absl::string_view api_key) {
+  LlmResponse response;
+  const int status = http.status;
+  if (status < 200 || status >= 300) {
+    std::string error_code;
+    std::string detail = absl::StrCat("HTTP ", status);
+    rapidjson::Document doc;
+    if (!http.body_too_large && !doc.Parse(http.body.data(), http.body.size()).HasParseError()) {
+      const rapidjson::Value* error = Member(doc, "error");
+      if (error != nullptr) {
+        const rapidjson::Value* code_value = Member(*error, "code");
+        if (code_value != nullptr && code_value->IsString()) {
+          error_code.assign(code_value->GetString(), code_value->GetStringLength());
+        } else if (code_value != nullptr && code_value->IsInt64()) {
+          error_code = absl::StrCat(code_value->GetInt64());
+        }
+        absl::StrAppend(&detail, " ", StringMember(*error, "type"), " ", error_code, ": ",
+                        StringMember(*error, "message"));
+      }
+    }
+    response.outcome = AttemptOutcome::Http(status, std::move(http.headers), std::move(error_code));
+    response.outcome.detail = SafeDetail(detail, api_key);
+    return response;
+  }
+
+  response.outcome = AttemptOutcome::BadAnswer();
+  response.outcome.http_status = status;
+  response.outcome.headers = std::move(http.headers);
+  if (http.body_too_large) {
+    response.outcome.detail = "the answer was too large";
+    return response;
+  }
+  rapidjson::Document doc;
+  doc.Parse(http.body.data(), http.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    response.outcome.detail = "the answer is not a JSON object";
+    return response;
+  }
+  std::string text = api == LlmApi::kResponses ? ResponsesText(doc) : ChatText(doc);
+  if (text.empty()) {
+    response.outcome.detail = "the answer holds no text";
+    return response;
+  }
+  const rapidjson::Value* usage = Member(doc, "usage");
+  response.prompt_tokens = UsageCount(usage, {"prompt_tokens", "input_tokens"});
+  response.completion_tokens = UsageCount(usage, {"completion_tokens", "output_tokens"});
+  response.content = std::move(text);
+  response.outcome.kind = AttemptOutcome::Kind::kSuccess;
+  return response;
+}
+
 struct HttpLlmClient::Handle {
   CURL* curl = nullptr;
   char error[CURL_ERROR_SIZE] = {};
@@ -209,8 +254,7 @@ struct HttpLlmClient::Handle {
   }
 };
 
-absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(
-    HttpLlmClientOptions options) {
+absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(HttpLlmClientOptions options) {
   const std::string lower = absl::AsciiStrToLower(options.base_url);
   if (!absl::StartsWith(lower, "http://") && !absl::StartsWith(lower, "https://")) {
     return absl::InvalidArgumentError("the LLM base URL must start with http:// or https://");
@@ -229,14 +273,13 @@ absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(
 HttpLlmClient::HttpLlmClient(HttpLlmClientOptions options)
     : options_(std::move(options)),
       url_(absl::StrCat(absl::StripSuffix(options_.base_url, "/"),
-                        options_.api == LlmApi::kResponses ? "/responses"
-                                                           : "/chat/completions")) {
+                        options_.api == LlmApi::kResponses ? "/responses" : "/chat/completions")) {
   headers_ = curl_slist_append(headers_, "Content-Type: application/json");
   headers_ = curl_slist_append(headers_, "Accept: application/json");
   headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
   if (!options_.api_key.empty()) {
-    headers_ = curl_slist_append(
-        headers_, absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
+    headers_ = curl_slist_append(headers_,
+                                 absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
   }
 }
 
@@ -310,7 +353,7 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   curl_easy_reset(curl);
 
   const std::string body = RequestBody(request);
-  Transfer transfer;
+  HttpResponse transfer;  // what the transfer collects: the callbacks' user data
   handle->error[0] = '\0';
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, handle->error);
   curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
@@ -335,71 +378,19 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   const CURLcode code = curl_easy_perform(curl);
   long status = 0;  // NOLINT(runtime/int): curl wants long
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  const bool is_2xx = status >= 200 && status < 300;
 
-  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && transfer.too_large)) {
+  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && transfer.body_too_large)) {
     response.outcome = code == CURLE_OPERATION_TIMEDOUT ? AttemptOutcome::Timeout()
                                                         : AttemptOutcome::ConnectionError();
-    response.outcome.detail =
-        SafeDetail(absl::StrCat("curl error ", static_cast<int>(code), ": ",
-                                handle->error[0] != '\0' ? handle->error
-                                                         : curl_easy_strerror(code)),
-                   options_.api_key);
+    response.outcome.detail = SafeDetail(
+        absl::StrCat("curl error ", static_cast<int>(code), ": ",
+                     handle->error[0] != '\0' ? handle->error : curl_easy_strerror(code)),
+        options_.api_key);
     return response;
   }
 
-  if (!is_2xx) {
-    std::string error_code;
-    std::string detail = absl::StrCat("HTTP ", status);
-    rapidjson::Document doc;
-    doc.Parse(transfer.body.data(), transfer.body.size());
-    if (!transfer.too_large && !doc.HasParseError()) {
-      const rapidjson::Value* error = Member(doc, "error");
-      if (error != nullptr) {
-        const rapidjson::Value* code_value = Member(*error, "code");
-        if (code_value != nullptr && code_value->IsString()) {
-          error_code.assign(code_value->GetString(), code_value->GetStringLength());
-        } else if (code_value != nullptr && code_value->IsInt64()) {
-          error_code = absl::StrCat(code_value->GetInt64());
-        }
-        absl::StrAppend(&detail, " ", StringMember(*error, "type"), " ", error_code, ": ",
-                        StringMember(*error, "message"));
-      }
-    }
-    response.outcome = AttemptOutcome::Http(static_cast<int>(status),
-                                            std::move(transfer.headers), std::move(error_code));
-    response.outcome.detail = SafeDetail(detail, options_.api_key);
-    return response;
-  }
-
-  response.outcome = AttemptOutcome::BadAnswer();
-  response.outcome.http_status = static_cast<int>(status);
-  if (transfer.too_large) {
-    response.outcome.headers = std::move(transfer.headers);
-    response.outcome.detail = "the answer was too large";
-    return response;
-  }
-  rapidjson::Document doc;
-  doc.Parse(transfer.body.data(), transfer.body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    response.outcome.headers = std::move(transfer.headers);
-    response.outcome.detail = "the answer is not a JSON object";
-    return response;
-  }
-  std::string text = options_.api == LlmApi::kResponses ? ResponsesText(doc) : ChatText(doc);
-  if (text.empty()) {
-    response.outcome.headers = std::move(transfer.headers);
-    response.outcome.detail = "the answer holds no text";
-    return response;
-  }
-  const rapidjson::Value* usage = Member(doc, "usage");
-  response.prompt_tokens = UsageCount(usage, {"prompt_tokens", "input_tokens"});
-  response.completion_tokens = UsageCount(usage, {"completion_tokens", "output_tokens"});
-  response.content = std::move(text);
-  response.outcome = AttemptOutcome::Success();
-  response.outcome.http_status = static_cast<int>(status);
-  response.outcome.headers = std::move(transfer.headers);
-  return response;
+  transfer.status = static_cast<int>(status);
+  return InterpretHttpResponse(std::move(transfer), options_.api, options_.api_key);
 }
 
 }  // namespace citecheck

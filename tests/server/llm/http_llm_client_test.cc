@@ -4,11 +4,10 @@
 #include "server/llm/http_llm_client.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <atomic>
 #include <functional>
@@ -141,9 +140,8 @@ int ClosedPort() {
 }
 
 TEST(HttpLlmClientTest, ChatRequestShapeAndAnswer) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url() + "/");
   const LlmRequest request = Request();
 
@@ -186,9 +184,8 @@ TEST(HttpLlmClientTest, ChatContentAsTextParts) {
 }
 
 TEST(HttpLlmClientTest, NoKeyNoAuthorizationHeader) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   const LlmResponse response =
       MakeClient(server.base_url(), LlmApi::kChat, "")->Complete(Request());
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -297,9 +294,8 @@ TEST(HttpLlmClientTest, TimeoutIsATimeout) {
 }
 
 TEST(HttpLlmClientTest, NoTimeLeftIsATimeoutWithoutARequest) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   const LlmResponse response =
       MakeClient(server.base_url())->Complete(Request(absl::ZeroDuration()));
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kTimeout);
@@ -334,9 +330,8 @@ TEST(HttpLlmClientTest, AnswerWithoutContentIsABadAnswer) {
 }
 
 TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(client->Complete(Request()).outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -348,9 +343,8 @@ TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
 }
 
 TEST(HttpLlmClientTest, ConcurrentCallersEachGetAnswers) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
@@ -398,6 +392,47 @@ TEST(HttpLlmClientTest, ScrubSecret) {
   EXPECT_EQ(ScrubSecret("masked sk-abc****3456.", "sk-abcdef123456"), "masked [redacted]");
   EXPECT_EQ(ScrubSecret("nothing to hide", "sk-abcdef123456"), "nothing to hide");
   EXPECT_EQ(ScrubSecret("anything", ""), "anything");
+}
+
+TEST(HttpLlmClientTest, HeaderLinesOfTheFinalResponseOnly) {
+  HttpHeaders headers;
+  for (absl::string_view line :
+       {"HTTP/1.1 100 Continue\r\n", "X-Interim: 1\r\n", "\r\n",
+        "HTTP/1.1 429 Too Many Requests\r\n", "Retry-After:  2 \r\n", "no colon here\r\n",
+        " : no name\r\n", "retry-AFTER: 3\r\n", "X-Empty:\r\n"}) {
+    AddHeaderLine(line, &headers);
+  }
+  EXPECT_EQ(headers, (HttpHeaders{{"retry-after", "3"}, {"x-empty", ""}}));
+}
+
+TEST(HttpLlmClientTest, InterpretsAResponseWithoutTheNetwork) {
+  HttpResponse ok;
+  ok.status = 200;
+  ok.headers = {{"x-request-id", "r1"}};
+  ok.body = kChatAnswer;
+  const LlmResponse success = InterpretHttpResponse(ok, LlmApi::kChat, kKey);
+  EXPECT_EQ(success.outcome.kind, AttemptOutcome::Kind::kSuccess);
+  EXPECT_EQ(success.outcome.http_status, 200);
+  EXPECT_EQ(success.outcome.headers, ok.headers);
+  EXPECT_EQ(success.content, "CITATION #1\nok");
+  EXPECT_EQ(success.prompt_tokens, 120);
+  EXPECT_EQ(success.completion_tokens, 34);
+
+  HttpResponse too_large = ok;
+  too_large.body_too_large = true;
+  const LlmResponse bad = InterpretHttpResponse(too_large, LlmApi::kChat, kKey);
+  EXPECT_EQ(bad.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_EQ(bad.outcome.detail, "the answer was too large");
+  EXPECT_TRUE(bad.content.empty());
+
+  HttpResponse refused;
+  refused.status = 401;
+  refused.body = absl::StrCat(R"({"error":{"code":401,"message":"bad key )", kKey, R"("}})");
+  const LlmResponse rejected = InterpretHttpResponse(refused, LlmApi::kResponses, kKey);
+  EXPECT_EQ(rejected.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(rejected.outcome.http_status, 401);
+  EXPECT_EQ(rejected.outcome.error_code, "401");
+  EXPECT_THAT(rejected.outcome.detail, HasSubstr("bad key [redacted]"));
 }
 
 }  // namespace
