@@ -254,7 +254,8 @@ struct HttpLlmClient::Handle {
   }
 };
 
-absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(HttpLlmClientOptions options) {
+absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(
+    HttpLlmClientOptions options) {
   const std::string lower = absl::AsciiStrToLower(options.base_url);
   if (!absl::StartsWith(lower, "http://") && !absl::StartsWith(lower, "https://")) {
     return absl::InvalidArgumentError("the LLM base URL must start with http:// or https://");
@@ -273,13 +274,14 @@ absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(HttpLlmClie
 HttpLlmClient::HttpLlmClient(HttpLlmClientOptions options)
     : options_(std::move(options)),
       url_(absl::StrCat(absl::StripSuffix(options_.base_url, "/"),
-                        options_.api == LlmApi::kResponses ? "/responses" : "/chat/completions")) {
+                        options_.api == LlmApi::kResponses ? "/responses"
+                                                           : "/chat/completions")) {
   headers_ = curl_slist_append(headers_, "Content-Type: application/json");
   headers_ = curl_slist_append(headers_, "Accept: application/json");
   headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
   if (!options_.api_key.empty()) {
-    headers_ = curl_slist_append(headers_,
-                                 absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
+    headers_ = curl_slist_append(
+        headers_, absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
   }
 }
 

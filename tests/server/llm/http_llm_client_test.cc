@@ -4,10 +4,11 @@
 #include "server/llm/http_llm_client.h"
 
 #include <arpa/inet.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <httplib.h>
 
 #include <atomic>
 #include <functional>
@@ -140,8 +141,9 @@ int ClosedPort() {
 }
 
 TEST(HttpLlmClientTest, ChatRequestShapeAndAnswer) {
-  TestServer server(
-      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  TestServer server([](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, kChatAnswer);
+  });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url() + "/");
   const LlmRequest request = Request();
 
@@ -184,8 +186,9 @@ TEST(HttpLlmClientTest, ChatContentAsTextParts) {
 }
 
 TEST(HttpLlmClientTest, NoKeyNoAuthorizationHeader) {
-  TestServer server(
-      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  TestServer server([](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, kChatAnswer);
+  });
   const LlmResponse response =
       MakeClient(server.base_url(), LlmApi::kChat, "")->Complete(Request());
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -294,8 +297,9 @@ TEST(HttpLlmClientTest, TimeoutIsATimeout) {
 }
 
 TEST(HttpLlmClientTest, NoTimeLeftIsATimeoutWithoutARequest) {
-  TestServer server(
-      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  TestServer server([](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, kChatAnswer);
+  });
   const LlmResponse response =
       MakeClient(server.base_url())->Complete(Request(absl::ZeroDuration()));
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kTimeout);
@@ -330,8 +334,9 @@ TEST(HttpLlmClientTest, AnswerWithoutContentIsABadAnswer) {
 }
 
 TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
-  TestServer server(
-      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  TestServer server([](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, kChatAnswer);
+  });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(client->Complete(Request()).outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -343,8 +348,9 @@ TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
 }
 
 TEST(HttpLlmClientTest, ConcurrentCallersEachGetAnswers) {
-  TestServer server(
-      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  TestServer server([](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, kChatAnswer);
+  });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
