@@ -16,6 +16,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "server/common/json_nesting.h"
 
 namespace citecheck {
 namespace {
@@ -26,6 +27,9 @@ constexpr size_t kMaxBodyBytes = 16 << 20;
 constexpr size_t kMaxDetailBytes = 300;
 // The longest attempt curl is told about (a request timeout beyond this is clamped).
 constexpr absl::Duration kMaxTimeout = absl::Hours(24);
+// Response bodies are read as strict JSON in UTF-8 (RFC 8259): text that is not UTF-8 is no
+// answer, so none reaches the results, the store or the logs.
+constexpr unsigned kJsonParseFlags = rapidjson::kParseValidateEncodingFlag;
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<HttpResponse*>(user);
@@ -201,7 +205,8 @@ LlmResponse InterpretHttpResponse(HttpResponse http, LlmApi api, absl::string_vi
     std::string error_code;
     std::string detail = absl::StrCat("HTTP ", status);
     rapidjson::Document doc;
-    if (!http.body_too_large && !doc.Parse(http.body.data(), http.body.size()).HasParseError()) {
+    if (!http.body_too_large && JsonNestingAtMost(http.body) &&
+        !doc.Parse<kJsonParseFlags>(http.body.data(), http.body.size()).HasParseError()) {
       const rapidjson::Value* error = Member(doc, "error");
       if (error != nullptr) {
         const rapidjson::Value* code_value = Member(*error, "code");
@@ -226,10 +231,14 @@ LlmResponse InterpretHttpResponse(HttpResponse http, LlmApi api, absl::string_vi
     response.outcome.detail = "the answer was too large";
     return response;
   }
+  if (!JsonNestingAtMost(http.body)) {
+    response.outcome.detail = "the answer nests too deeply";
+    return response;
+  }
   rapidjson::Document doc;
-  doc.Parse(http.body.data(), http.body.size());
+  doc.Parse<kJsonParseFlags>(http.body.data(), http.body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
-    response.outcome.detail = "the answer is not a JSON object";
+    response.outcome.detail = "the answer is not a JSON object in UTF-8";
     return response;
   }
   std::string text = api == LlmApi::kResponses ? ResponsesText(doc) : ChatText(doc);

@@ -17,7 +17,8 @@
 //   any other transport error (refused, reset, ...)  -> kConnectionError
 //   HTTP status outside 2xx                          -> kHttpStatus with the response headers
 //                                                       and error.code of the JSON body, if any
-//   2xx whose body is not JSON or holds no text      -> kBadAnswer
+//   2xx whose body is not JSON (in UTF-8, nested at most kMaxJsonNesting deep) or holds no
+//   text                                             -> kBadAnswer
 //   2xx with text                                    -> kSuccess
 // Response headers are captured with lower-case names (the headers of the final response only).
 // Redirects are not followed. Bodies above 16 MiB are not read (kBadAnswer for a 2xx).

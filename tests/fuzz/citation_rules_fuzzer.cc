@@ -118,9 +118,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool utf8 = IsValidUtf8(citation);
 
   CheckAnatomy(citation);
-  for (v1::Style style : {v1::STYLE_APA7, v1::STYLE_MLA9, v1::STYLE_CHICAGO17}) {
+  constexpr v1::Style kStyles[] = {v1::STYLE_APA7, v1::STYLE_MLA9, v1::STYLE_CHICAGO17};
+  for (v1::Style style : kStyles) {
     const v1::CitationResult result = HeuristicChecker::CheckCitation(style, citation);
     CheckResult(result, citation, utf8, style);
+    // Checked again for one style only (the rules are slow under the sanitizers).
+    if (style != kStyles[citation.size() % 3]) continue;
     FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(
                    HeuristicChecker::CheckCitation(style, citation), result),
                "not deterministic: " + Printable(citation));

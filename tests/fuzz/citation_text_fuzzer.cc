@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const std::vector<std::string> citations = ParseCitationText(text);
   for (const std::string& citation : citations) CheckCitationShape(citation);
-  FUZZ_CHECK(VisibleText(Concatenated(citations)) == visible, Printable(text));
+  FUZZ_CHECK(VisibleText(citations) == visible, Printable(text));
 
   const std::vector<std::string> items = ParseCitationList({std::string(text)});
   FUZZ_CHECK(items.size() <= 1, Printable(text));

@@ -72,8 +72,7 @@ void CheckText(absl::string_view text, bool utf8) {
   const size_t heading_end = normalized.find('\n', parts->body.size());
   const absl::string_view after_heading =
       heading_end == std::string::npos ? "" : absl::string_view(normalized).substr(heading_end);
-  FUZZ_CHECK(VisibleText(Concatenated(parts->references)) == VisibleText(after_heading),
-             Printable(text));
+  FUZZ_CHECK(VisibleText(parts->references) == VisibleText(after_heading), Printable(text));
   CheckVerdicts(*parts, utf8, text);
 }
 

@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/str_join.h"
 #include "server/checking/unicode_text.h"
 
 namespace citecheck::fuzz {
@@ -48,8 +47,10 @@ std::string VisibleText(absl::string_view text) {
   return visible;
 }
 
-std::string Concatenated(const std::vector<std::string>& pieces) {
-  return absl::StrJoin(pieces, "");
+std::string VisibleText(const std::vector<std::string>& pieces) {
+  std::string visible;
+  for (const std::string& piece : pieces) visible += VisibleText(piece);
+  return visible;
 }
 
 std::string Printable(absl::string_view text) {

@@ -41,8 +41,9 @@ bool IsValidUtf8(absl::string_view text);
 // the invisible ones; they must keep every visible one.
 std::string VisibleText(absl::string_view text);
 
-// `pieces` joined with nothing between them.
-std::string Concatenated(const std::vector<std::string>& pieces);
+// The visible text of each of `pieces`, concatenated (each piece decoded on its own, so that
+// two pieces holding halves of a malformed sequence do not make a character together).
+std::string VisibleText(const std::vector<std::string>& pieces);
 
 // `text` with non-printable bytes escaped, cut to a few hundred bytes: for messages.
 std::string Printable(absl::string_view text);

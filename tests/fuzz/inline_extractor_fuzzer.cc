@@ -8,7 +8,8 @@
 //     for the rebuilt forms ("Smith, 2020a" of "(Smith, 2019, 2020a)", "Smith (2019)" of
 //     "Smith (2019, 2020)"), at the work's year or first name;
 //   - valid UTF-8 in gives valid UTF-8 out;
-//   - a work written back (FormatCitedWork) reads back with the same names and year.
+//   - a work written back (FormatCitedWork) reads back with the same first name, title and
+//     year.
 
 #include <optional>
 #include <string>
@@ -27,7 +28,11 @@ void CheckRoundTrip(const CitedWork& work, v1::Style style, absl::string_view in
   const std::string formatted = FormatCitedWork(work, style);
   std::optional<CitedWork> again = ParseCitedWork(formatted, style);
   FUZZ_CHECK(again.has_value(), absl::StrCat(Printable(formatted), " from ", Printable(input)));
-  FUZZ_CHECK(again->names == work.names && again->year == work.year,
+  // The names may be written shorter ("Smith et al." for three in APA), never differently.
+  FUZZ_CHECK(again->year == work.year && again->title == work.title &&
+                 (work.names.empty()
+                      ? again->names.empty()
+                      : !again->names.empty() && again->names.front() == work.names.front()),
              absl::StrCat(Printable(formatted), " from ", Printable(input)));
 }
 

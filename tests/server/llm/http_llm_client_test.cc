@@ -441,5 +441,40 @@ TEST(HttpLlmClientTest, InterpretsAResponseWithoutTheNetwork) {
   EXPECT_THAT(rejected.outcome.detail, HasSubstr("bad key [redacted]"));
 }
 
+// Found by fuzzing (llm_http_response_fuzzer): bytes that are not UTF-8 inside the answer's
+// JSON string became the assistant's text, and from there results no client can parse (proto3
+// strings must be UTF-8) and MySQL refuses. Such a body is a bad answer, retried like a 5xx.
+TEST(HttpLlmClientTest, AnswerThatIsNotUtf8IsABadAnswer) {
+  HttpResponse http;
+  http.status = 200;
+  http.body = "{\"choices\": [{\"message\": {\"content\": \"CITATION #1 \xff\xfe\"}}]}";
+  const LlmResponse response = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_TRUE(response.content.empty());
+
+  // The same for an error body: its message is not copied into the detail for the logs.
+  http.status = 500;
+  http.body = "{\"error\": {\"code\": \"x\", \"message\": \"bad \xc3\"}}";
+  const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(error.outcome.detail, "HTTP 500");
+}
+
+// Found while writing the fuzz target (llm_http_response_fuzzer): RapidJSON's parser recursed
+// once per nested array, so a body of millions of '[' overflowed the calling thread's stack.
+TEST(HttpLlmClientTest, AnswerNestedMillionsDeepIsABadAnswerNotAStackOverflow) {
+  HttpResponse http;
+  http.status = 200;
+  http.body = std::string(8 << 20, '[');
+  const LlmResponse response = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_EQ(response.outcome.detail, "the answer nests too deeply");
+
+  http.status = 503;
+  const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(error.outcome.detail, "HTTP 503");
+}
+
 }  // namespace
 }  // namespace citecheck
