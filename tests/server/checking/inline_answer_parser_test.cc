@@ -117,8 +117,9 @@ TEST(ParseInlineAnswerTest, MatchedVerdictsCarryNoProblem) {
   EXPECT_TRUE(parsed.results[1].correction().empty());
 }
 
-// Found by fuzzing (inline_answer_fuzzer): a reference number written as a double past int64
-// (1e300) was cast to int64, which is undefined behaviour. It is out of range like any other.
+// Found while writing the fuzz target (inline_answer_fuzzer): a reference number written as a
+// double past int64 (1e300) was cast to int64, which is undefined behaviour. It is out of range
+// like any other.
 TEST(ParseInlineAnswerTest, ReferenceNumberPastInt64IsOutOfRange) {
   for (const char* number : {"1e300", "-1e300", "9223372036854775808.0"}) {
     ParsedInlineAnswer parsed = ParseInlineAnswer(
