@@ -119,16 +119,39 @@ size_t LinkLengthAt(absl::string_view text, size_t pos) {
   return end - pos;
 }
 
+// The first position at or after `from` where a predicate holds (npos when none), for callers
+// whose `from` never decreases: every position is tested at most once over all calls, so a
+// conversion that looks for a closing marker after each opening one stays linear. (Searching
+// afresh from every opener was quadratic: 64 KB of "_a " in an answer took seconds.)
+template <typename Predicate>
+class ForwardSearch {
+ public:
+  ForwardSearch(size_t end, Predicate matches) : end_(end), matches_(std::move(matches)) {}
+
+  size_t From(size_t from) {
+    // Invariant: no position in [the smallest `from` asked so far, next_) matches.
+    next_ = std::max(next_, from);
+    while (next_ < end_ && !matches_(next_)) ++next_;
+    return next_ < end_ ? next_ : absl::string_view::npos;
+  }
+
+ private:
+  const size_t end_;
+  Predicate matches_;
+  size_t next_ = 0;
+};
+
 // `**x**` → <strong>x</strong> (x non-empty, not starting or ending with a space).
 std::string ConvertBold(absl::string_view text) {
+  // Where a bold span may close: "**" after a non-space.
+  ForwardSearch closing(text.size(), [&](size_t pos) {
+    return pos >= 1 && text.substr(pos, 2) == "**" && !IsSpace(text[pos - 1]);
+  });
   std::string html;
   size_t i = 0;
   while (i < text.size()) {
     if (text.substr(i, 2) == "**" && i + 2 < text.size() && !IsSpace(text[i + 2])) {
-      size_t close = text.find("**", i + 3);
-      while (close != absl::string_view::npos && IsSpace(text[close - 1])) {
-        close = text.find("**", close + 1);
-      }
+      const size_t close = closing.From(i + 3);
       if (close != absl::string_view::npos) {
         html += "<strong>";
         html.append(text.data() + i + 2, close - i - 2);
@@ -152,17 +175,17 @@ std::string ConvertUnderscoreItalics(absl::string_view text) {
     size_t length = 0;
     return IsItalicBoundary(DecodeAt(text, pos, &length));
   };
+  // Where an italic span may close: "_" after a non-space, at a word edge.
+  ForwardSearch closing(text.size(), [&](size_t pos) {
+    return text[pos] == '_' && !IsSpace(text[pos - 1]) && boundary_after(pos + 1);
+  });
   std::string html;
   size_t i = 0;
   while (i < text.size()) {
     if (text[i] == '_' && boundary_before(i) && i + 1 < text.size() && !IsSpace(text[i + 1]) &&
         text[i + 1] != '_') {
-      size_t close = i + 2;
-      while (close < text.size() &&
-             !(text[close] == '_' && !IsSpace(text[close - 1]) && boundary_after(close + 1))) {
-        ++close;
-      }
-      if (close < text.size()) {
+      const size_t close = closing.From(i + 2);
+      if (close != absl::string_view::npos) {
         html += "<em>";
         html.append(text.data() + i + 1, close - i - 1);
         html += "</em>";
@@ -181,13 +204,15 @@ std::string ConvertStarItalics(absl::string_view text) {
     return text[pos] == '*' && (pos == 0 || text[pos - 1] != '*') &&
            (pos + 1 == text.size() || text[pos + 1] != '*');
   };
+  // Where an italic span may close: a single star after a non-space.
+  ForwardSearch closing(text.size(),
+                        [&](size_t pos) { return single_star(pos) && !IsSpace(text[pos - 1]); });
   std::string html;
   size_t i = 0;
   while (i < text.size()) {
     if (single_star(i) && i + 1 < text.size() && !IsSpace(text[i + 1])) {
-      size_t close = i + 2;
-      while (close < text.size() && !(single_star(close) && !IsSpace(text[close - 1]))) ++close;
-      if (close < text.size()) {
+      const size_t close = closing.From(i + 2);
+      if (close != absl::string_view::npos) {
         html += "<em>";
         html.append(text.data() + i + 1, close - i - 1);
         html += "</em>";

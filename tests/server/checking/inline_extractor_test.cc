@@ -352,5 +352,33 @@ TEST(InlineExtractorTest, AnEmptyBodyHasNoCitations) {
   EXPECT_TRUE(ExtractInlineCitations("((((", kApa).empty());
 }
 
+// Found by fuzzing (inline_extractor_fuzzer): each "(" was matched by scanning up to 1,000 bytes
+// afresh from it, so a body of megabytes of "(" took billions of steps (seconds, minutes under
+// the sanitizers). The parentheses are now matched in one pass over the body; which ")" closes
+// which "(" is unchanged: the innermost first, within 1,000 bytes, never across a blank line.
+TEST(InlineExtractorTest, MegabytesOfOpenParenthesesAreMatchedInOnePass) {
+  const std::string opens(4 << 20, '(');
+  EXPECT_TRUE(ExtractInlineCitations(opens, kApa).empty());
+
+  const std::string body = opens + " (Smith, 2020) then (Lee, 2019\n\n) and\n\n(Brown, 2018)";
+  const std::vector<ExtractedCitation> citations = ExtractInlineCitations(body, kApa);
+  ASSERT_EQ(citations.size(), 2u);
+  EXPECT_EQ(citations[0].text, "(Smith, 2020)");
+  EXPECT_EQ(citations[0].offset, opens.size() + 1);
+  EXPECT_EQ(citations[1].text, "(Brown, 2018)");
+  EXPECT_EQ(citations[1].offset, body.find("(Brown"));
+}
+
+TEST(InlineExtractorTest, AParenthesisClosesWithinAThousandBytes) {
+  // ")" 999 bytes after "(" closes it; 1,000 bytes after, it does not.
+  const std::string in_reach = "x (Smith," + std::string(999 - 11, ' ') + "2020)";
+  ASSERT_EQ(in_reach.find(')') - in_reach.find('('), 999u);
+  ASSERT_EQ(ExtractInlineCitations(in_reach, kApa).size(), 1u);
+  EXPECT_EQ(ExtractInlineCitations(in_reach, kApa)[0].offset, 2u);
+  const std::string too_far = "x (Smith," + std::string(1000 - 11, ' ') + "2020)";
+  ASSERT_EQ(too_far.find(')') - too_far.find('('), 1000u);
+  EXPECT_TRUE(ExtractInlineCitations(too_far, kApa).empty());
+}
+
 }  // namespace
 }  // namespace citecheck

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -450,6 +451,20 @@ INSTANTIATE_TEST_SUITE_P(
         MarkdownCase{"_ not italic _", "_ not italic _"},
         MarkdownCase{"a_ lone marker", "a_ lone marker"}, MarkdownCase{"2 * 3 * 4", "2 * 3 * 4"},
         MarkdownCase{"**unclosed and *x*", "**unclosed and <em>x</em>"}, MarkdownCase{"", ""}));
+
+// Found by fuzzing (llm_answer_fuzzer): each opening "_", "*" or "**" looked for its closing
+// marker afresh up to the end of the text, so an answer of 64 KB of "_a " (openers that never
+// close) took seconds per field. Each position is now looked at once per conversion; what
+// converts is unchanged (the table above).
+TEST(LlmAnswerParserTest, TensOfThousandsOfUnclosedMarkersAreLeftInOnePass) {
+  std::vector<std::string> words;
+  for (int i = 0; i < 20000; ++i) words.insert(words.end(), {"_a", "*a", "**a"});
+  const std::string unclosed = absl::StrJoin(words, " ");
+  EXPECT_EQ(LlmMarkdownToHtml(unclosed), unclosed);
+  // Markers that close, before all of them, still convert.
+  EXPECT_EQ(LlmMarkdownToHtml("**_Both_** " + unclosed),
+            "<strong><em>Both</em></strong> " + unclosed);
+}
 
 TEST(LlmAnswerParserTest, UnderscoresInUrlsSurviveTheWholeParse) {
   std::string answer = absl::StrReplaceAll(
