@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,18 @@ std::string VisibleText(const std::vector<std::string>& pieces);
 
 // `text` with non-printable bytes escaped, cut to a few hundred bytes: for messages.
 std::string Printable(absl::string_view text);
+
+// Whether `missing` lists, ascending, exactly the numbers of first..last that `results` has no
+// entry for (the `missing` of the LLM answer parsers).
+template <typename Result>
+bool MissingIsTheRest(const std::map<int, Result>& results, const std::vector<int>& missing,
+                      int first, int last) {
+  std::vector<int> rest;
+  for (int number = first; number <= last; ++number) {
+    if (results.count(number) == 0) rest.push_back(number);
+  }
+  return missing == rest;
+}
 
 }  // namespace citecheck::fuzz
 

@@ -28,15 +28,7 @@ void CheckAnswer(absl::string_view answer, const std::vector<std::string>& asked
   FUZZ_CHECK(parsed.usable == !parsed.results.empty(), where);
   FUZZ_CHECK(parsed.usable == parsed.defect.empty(), where);
   const int positions = static_cast<int>(asked.size());
-  size_t next_missing = 0;
-  for (int position = 0; position < positions; ++position) {
-    const bool has_result = parsed.results.count(position) > 0;
-    const bool listed_missing =
-        next_missing < parsed.missing.size() && parsed.missing[next_missing] == position;
-    FUZZ_CHECK(has_result != listed_missing, where);
-    if (listed_missing) ++next_missing;
-  }
-  FUZZ_CHECK(next_missing == parsed.missing.size(), where);
+  FUZZ_CHECK(MissingIsTheRest(parsed.results, parsed.missing, 0, positions - 1), where);
   for (const auto& [position, verdict] : parsed.results) {
     FUZZ_CHECK(position >= 0 && position < positions, where);
     for (int reference : verdict.reference_indices()) {

@@ -42,15 +42,7 @@ void CheckAnswer(absl::string_view answer, int expected_count, bool utf8) {
   const ParsedAnswer parsed = ParseLlmAnswer(answer, v1::STYLE_APA7, expected_count);
   const std::string where = absl::StrCat(expected_count, " expected, ", Printable(answer));
   FUZZ_CHECK(parsed.any_block == !parsed.results.empty(), where);
-  size_t next_missing = 0;
-  for (int number = 1; number <= expected_count; ++number) {
-    const bool has_result = parsed.results.count(number) > 0;
-    const bool listed_missing =
-        next_missing < parsed.missing.size() && parsed.missing[next_missing] == number;
-    FUZZ_CHECK(has_result != listed_missing, where);
-    if (listed_missing) ++next_missing;
-  }
-  FUZZ_CHECK(next_missing == parsed.missing.size(), where);
+  FUZZ_CHECK(MissingIsTheRest(parsed.results, parsed.missing, 1, expected_count), where);
   for (const auto& [number, result] : parsed.results) {
     FUZZ_CHECK(number >= 1 && number <= expected_count, where);
     FUZZ_CHECK(result.index() == 0, where);
