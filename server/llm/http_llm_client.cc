@@ -17,6 +17,7 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "server/common/json_nesting.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {
@@ -28,7 +29,9 @@ constexpr size_t kMaxDetailBytes = 300;
 // The longest attempt curl is told about (a request timeout beyond this is clamped).
 constexpr absl::Duration kMaxTimeout = absl::Hours(24);
 // Response bodies are read as strict JSON in UTF-8 (RFC 8259): text that is not UTF-8 is no
-// answer, so none reaches the results, the store or the logs.
+// answer, so none reaches the results, the store or the logs. The flag checks the body's bytes;
+// what \u escapes decode to (a lone surrogate such as \udc00 decodes to bytes that are not
+// UTF-8) is checked after reading (IsValidUtf8).
 constexpr unsigned kJsonParseFlags = rapidjson::kParseValidateEncodingFlag;
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
@@ -215,8 +218,10 @@ LlmResponse InterpretHttpResponse(HttpResponse http, LlmApi api, absl::string_vi
         } else if (code_value != nullptr && code_value->IsInt64()) {
           error_code = absl::StrCat(code_value->GetInt64());
         }
-        absl::StrAppend(&detail, " ", StringMember(*error, "type"), " ", error_code, ": ",
-                        StringMember(*error, "message"));
+        if (!IsValidUtf8(error_code)) error_code.clear();
+        const std::string provider_says = absl::StrCat(
+            StringMember(*error, "type"), " ", error_code, ": ", StringMember(*error, "message"));
+        if (IsValidUtf8(provider_says)) absl::StrAppend(&detail, " ", provider_says);
       }
     }
     response.outcome = AttemptOutcome::Http(status, std::move(http.headers), std::move(error_code));
@@ -242,6 +247,10 @@ LlmResponse InterpretHttpResponse(HttpResponse http, LlmApi api, absl::string_vi
     return response;
   }
   std::string text = api == LlmApi::kResponses ? ResponsesText(doc) : ChatText(doc);
+  if (!IsValidUtf8(text)) {
+    response.outcome.detail = "the answer is not a JSON object in UTF-8";
+    return response;
+  }
   if (text.empty()) {
     response.outcome.detail = "the answer holds no text";
     return response;
@@ -304,8 +313,7 @@ CURLcode Perform(CURLM* multi, CURL* curl, const std::atomic<bool>* cancelled) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(
-    HttpLlmClientOptions options) {
+absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(HttpLlmClientOptions options) {
   const std::string lower = absl::AsciiStrToLower(options.base_url);
   if (!absl::StartsWith(lower, "http://") && !absl::StartsWith(lower, "https://")) {
     return absl::InvalidArgumentError("the LLM base URL must start with http:// or https://");
@@ -324,14 +332,13 @@ absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(
 HttpLlmClient::HttpLlmClient(HttpLlmClientOptions options)
     : options_(std::move(options)),
       url_(absl::StrCat(absl::StripSuffix(options_.base_url, "/"),
-                        options_.api == LlmApi::kResponses ? "/responses"
-                                                           : "/chat/completions")) {
+                        options_.api == LlmApi::kResponses ? "/responses" : "/chat/completions")) {
   headers_ = curl_slist_append(headers_, "Content-Type: application/json");
   headers_ = curl_slist_append(headers_, "Accept: application/json");
   headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
   if (!options_.api_key.empty()) {
-    headers_ = curl_slist_append(
-        headers_, absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
+    headers_ = curl_slist_append(headers_,
+                                 absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
   }
 }
 

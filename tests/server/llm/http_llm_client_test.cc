@@ -4,11 +4,10 @@
 #include "server/llm/http_llm_client.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <atomic>
 #include <functional>
@@ -141,9 +140,8 @@ int ClosedPort() {
 }
 
 TEST(HttpLlmClientTest, ChatRequestShapeAndAnswer) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url() + "/");
   const LlmRequest request = Request();
 
@@ -186,9 +184,8 @@ TEST(HttpLlmClientTest, ChatContentAsTextParts) {
 }
 
 TEST(HttpLlmClientTest, NoKeyNoAuthorizationHeader) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   const LlmResponse response =
       MakeClient(server.base_url(), LlmApi::kChat, "")->Complete(Request());
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -323,9 +320,8 @@ TEST(HttpLlmClientTest, CancelAbandonsTheWaitingAttempt) {
 }
 
 TEST(HttpLlmClientTest, NoTimeLeftIsATimeoutWithoutARequest) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   const LlmResponse response =
       MakeClient(server.base_url())->Complete(Request(absl::ZeroDuration()));
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kTimeout);
@@ -360,9 +356,8 @@ TEST(HttpLlmClientTest, AnswerWithoutContentIsABadAnswer) {
 }
 
 TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(client->Complete(Request()).outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -374,9 +369,8 @@ TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
 }
 
 TEST(HttpLlmClientTest, ConcurrentCallersEachGetAnswers) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
@@ -484,6 +478,33 @@ TEST(HttpLlmClientTest, AnswerThatIsNotUtf8IsABadAnswer) {
   const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
   EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
   EXPECT_EQ(error.outcome.detail, "HTTP 500");
+}
+
+// Found by fuzzing (llm_http_response_fuzzer): a lone surrogate escape ("\\ude00") in a body of
+// plain ASCII passed the parser's UTF-8 check, and RapidJSON decoded it to bytes that are not
+// UTF-8, which became the assistant's text. What the escapes decode to is checked too.
+TEST(HttpLlmClientTest, AnswerWithALoneSurrogateEscapeIsABadAnswer) {
+  HttpResponse http;
+  http.status = 200;
+  http.body = R"({"output_text": "d\ud66d\ude00irect", "choices": []})";
+  const LlmResponse response = InterpretHttpResponse(http, LlmApi::kResponses, kKey);
+  EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_EQ(response.outcome.detail, "the answer is not a JSON object in UTF-8");
+  EXPECT_TRUE(response.content.empty());
+
+  // A surrogate pair is one character and reads.
+  http.body = R"({"output_text": "\ud83d\ude00 ok"})";
+  const LlmResponse pair = InterpretHttpResponse(http, LlmApi::kResponses, kKey);
+  EXPECT_EQ(pair.outcome.kind, AttemptOutcome::Kind::kSuccess);
+  EXPECT_EQ(pair.content, "\xF0\x9F\x98\x80 ok");
+
+  // In an error body, neither the code nor the message is kept then.
+  http.status = 429;
+  http.body = R"({"error": {"code": "rate\udc00", "type": "t", "message": "slow \udc01"}})";
+  const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(error.outcome.detail, "HTTP 429");
+  EXPECT_TRUE(error.outcome.error_code.empty());
 }
 
 // Found while writing the fuzz target (llm_http_response_fuzzer): RapidJSON's parser recursed
