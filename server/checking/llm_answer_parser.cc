@@ -648,19 +648,19 @@ v1::CitationResult ToResult(const RawBlock& block) {
 
 }  // namespace
 
-std::string LlmMarkdownToHtml(absl::string_view text) {
+std::string LlmMarkdownToHtml(absl::string_view answer_text) {
+  // The mask never occurs in real text: dropped first, so that none can come back inside a
+  // link (a link's bytes are put back as they were) and the masks stay unambiguous.
+  std::string text(answer_text);
+  text.erase(std::remove(text.begin(), text.end(), kLinkMask), text.end());
   // Links are masked first so no pass touches them, then put back in order.
   std::vector<absl::string_view> links;
   std::string masked;
   masked.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    if (text[i] == kLinkMask) {  // Never in real text; dropped so the masks stay unambiguous.
-      ++i;
-      continue;
-    }
     size_t length = LinkLengthAt(text, i);
     if (length > 0) {
-      links.push_back(text.substr(i, length));
+      links.push_back(absl::string_view(text).substr(i, length));
       masked.push_back(kLinkMask);
       i += length;
       continue;

@@ -466,6 +466,22 @@ TEST(LlmAnswerParserTest, TensOfThousandsOfUnclosedMarkersAreLeftInOnePass) {
             "<strong><em>Both</em></strong> " + unclosed);
 }
 
+// Found by fuzzing (llm_answer_fuzzer): the conversion's link mask (\x01) was dropped where it
+// stood alone but kept inside a link, whose bytes are put back as they were, so an answer with
+// "https://doi.org\x01..." kept a mask in its fields. The mask is dropped before links are read.
+TEST(LlmAnswerParserTest, LinkMaskInsideALinkIsDropped) {
+  EXPECT_EQ(LlmMarkdownToHtml("_J_. https://doi.org\x01/10.1/a_b \x01_x_"),
+            "<em>J</em>. https://doi.org/10.1/a_b <em>x</em>");
+  ParsedAnswer parsed =
+      Parse(absl::StrReplaceAll(kCleanAnswer, {{"https://doi.org/10.1/a_b\nSOURCE",
+                                                "https://doi.org\x01\x01/10.1/a_b\nSOURCE"}}),
+            2);
+  ASSERT_THAT(parsed.results, SizeIs(2));
+  EXPECT_EQ(parsed.results.at(1).original(),
+            "Smith, J. A. (2020). Deep learning. <em>Informetrics</em>, <em>14</em>(2), 1–15. "
+            "https://doi.org/10.1/a_b");
+}
+
 TEST(LlmAnswerParserTest, UnderscoresInUrlsSurviveTheWholeParse) {
   std::string answer = absl::StrReplaceAll(
       ErrorBlock(1), {{"Work 1.", "Lee, K. _Book_. https://doi.org/10.1000/a_b_c"},
