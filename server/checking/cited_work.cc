@@ -854,16 +854,20 @@ std::optional<CitedWork> ParseCitedWork(absl::string_view text, v1::Style style)
   }
   if (text.back() == ')' && style != v1::STYLE_MLA9) {
     const size_t open = OpeningParenOf(text, text.size() - 1);
-    if (open == kNone || open == 0) return std::nullopt;
-    std::optional<SegmentParse> years =
-        ParseYearsSegment(Trim(text.substr(open + 1, text.size() - open - 2)));
-    if (!years) return std::nullopt;
-    std::optional<NarrativeAuthors> authors = FindNarrativeAuthors(text, open);
-    if (!authors || authors->authors.begin != 0) return std::nullopt;
-    CitedWork work = std::move(authors->work);
-    work.year = std::move(years->work.year);
-    work.locator = std::move(years->work.locator);
-    return work;
+    std::optional<SegmentParse> years;
+    if (open != kNone && open != 0) {
+      years = ParseYearsSegment(Trim(text.substr(open + 1, text.size() - open - 2)));
+    }
+    std::optional<NarrativeAuthors> authors;
+    if (years) authors = FindNarrativeAuthors(text, open);
+    if (authors && authors->authors.begin == 0) {
+      CitedWork work = std::move(authors->work);
+      work.year = std::move(years->work.year);
+      work.locator = std::move(years->work.locator);
+      return work;
+    }
+    // No narrative citation: one work's part may still end in ")", as the extractor writes the
+    // later year of "(Smith 2020, 2021, (n.p.))": "Smith 2021, (n.p.)".
   }
   std::optional<SegmentParse> parse = ParseCitationSegment(text, style);
   if (!parse) return std::nullopt;

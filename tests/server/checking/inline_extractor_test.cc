@@ -4,6 +4,7 @@
 
 #include "server/checking/inline_extractor.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -367,6 +368,27 @@ TEST(InlineExtractorTest, MegabytesOfOpenParenthesesAreMatchedInOnePass) {
   EXPECT_EQ(citations[0].offset, opens.size() + 1);
   EXPECT_EQ(citations[1].text, "(Brown, 2018)");
   EXPECT_EQ(citations[1].offset, body.find("(Brown"));
+}
+
+// Found by fuzzing (inline_extractor_fuzzer): in "(S 2020,2021,())" the later year is written
+// "S 2021,()", which ends in ")" and so was read only as a narrative citation, and not at all:
+// an extracted citation that does not read back. A text ending in ")" that is no narrative
+// citation is read as one work's part.
+TEST(InlineExtractorTest, ALaterYearWhosePartEndsInAParenthesisReadsBack) {
+  for (const char* body : {"(S 2020,2021,())", "(Smith 2020, 2021, (n.p.))"}) {
+    const std::vector<ExtractedCitation> citations = ExtractInlineCitations(body, kApa);
+    ASSERT_EQ(citations.size(), 2u) << body;
+    for (const ExtractedCitation& citation : citations) {
+      std::optional<CitedWork> work = ParseCitedWork(citation.text, kApa);
+      ASSERT_TRUE(work.has_value()) << citation.text;
+      EXPECT_EQ(work->names.front(), body[1] == 'S' && body[2] == ' ' ? "S" : "Smith");
+    }
+    EXPECT_EQ(ParseCitedWork(citations[1].text, kApa)->year, "2021") << body;
+  }
+  // A narrative citation still reads as one.
+  std::optional<CitedWork> narrative = ParseCitedWork("Smith (2020)", kApa);
+  ASSERT_TRUE(narrative.has_value());
+  EXPECT_EQ(narrative->form, CitedWork::Form::kNarrative);
 }
 
 TEST(InlineExtractorTest, AParenthesisClosesWithinAThousandBytes) {
