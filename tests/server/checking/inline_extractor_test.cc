@@ -353,7 +353,8 @@ TEST(InlineExtractorTest, AnEmptyBodyHasNoCitations) {
   EXPECT_TRUE(ExtractInlineCitations("((((", kApa).empty());
 }
 
-// Found by fuzzing (inline_extractor_fuzzer): each "(" was matched by scanning up to 1,000 bytes
+// Found in the fuzzing work (inline_extractor_fuzzer, whose inputs are too short to show it):
+// each "(" was matched by scanning up to 1,000 bytes
 // afresh from it, so a body of megabytes of "(" took billions of steps (seconds, minutes under
 // the sanitizers). The parentheses are now matched in one pass over the body; which ")" closes
 // which "(" is unchanged: the innermost first, within 1,000 bytes, never across a blank line.

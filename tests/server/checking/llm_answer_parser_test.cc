@@ -452,7 +452,8 @@ INSTANTIATE_TEST_SUITE_P(
         MarkdownCase{"a_ lone marker", "a_ lone marker"}, MarkdownCase{"2 * 3 * 4", "2 * 3 * 4"},
         MarkdownCase{"**unclosed and *x*", "**unclosed and <em>x</em>"}, MarkdownCase{"", ""}));
 
-// Found by fuzzing (llm_answer_fuzzer): each opening "_", "*" or "**" looked for its closing
+// Found in the fuzzing work (llm_answer_fuzzer, whose inputs are too short to show it): each
+// opening "_", "*" or "**" looked for its closing
 // marker afresh up to the end of the text, so an answer of 64 KB of "_a " (openers that never
 // close) took seconds per field. Each position is now looked at once per conversion; what
 // converts is unchanged (the table above).
