@@ -126,10 +126,7 @@ std::string ResponsesText(const rapidjson::Value& doc) {
 std::string SafeDetail(absl::string_view text, absl::string_view secret) {
   std::string scrubbed = ScrubSecret(text, secret);
   if (scrubbed.size() > kMaxDetailBytes) {
-    size_t end = kMaxDetailBytes;
-    while (end > 0 && (static_cast<unsigned char>(scrubbed[end]) & 0xC0) == 0x80) --end;
-    scrubbed.resize(end);
-    scrubbed += "...";
+    scrubbed = absl::StrCat(Utf8Prefix(scrubbed, kMaxDetailBytes), "...");
   }
   return scrubbed;
 }
