@@ -479,7 +479,9 @@ std::optional<QuotedTitle> ParseQuotedTitle(absl::string_view text, size_t pos, 
     const uint32_t c = CodePointAt(text, i, &w);
     if (IsClosingQuote(c) && i > inner) {
       absl::string_view title = absl::StripAsciiWhitespace(text.substr(inner, i - inner));
-      while (!title.empty() && (title.back() == ',' || title.back() == '.')) title.remove_suffix(1);
+      while (!title.empty() && (title.back() == ',' || title.back() == '.')) {
+        title = absl::StripTrailingAsciiWhitespace(title.substr(0, title.size() - 1));
+      }
       if (title.empty()) return std::nullopt;
       return QuotedTitle{std::string(title), i + w};
     }
