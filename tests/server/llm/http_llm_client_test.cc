@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
+#include "server/common/stop_waiters.h"
 
 namespace citecheck {
 namespace {
@@ -306,6 +307,7 @@ TEST(HttpLlmClientTest, CancelAbandonsTheWaitingAttempt) {
   std::thread canceller([&] {
     absl::SleepFor(absl::Milliseconds(100));
     cancelled = true;
+    StopWaiters::Get().WakeAll();  // as CancelRegistry does after setting a stop flag
   });
   const absl::Time start = absl::Now();
   const LlmResponse response = client->Complete(request);
