@@ -732,7 +732,10 @@ std::string JoinNames(const CitedWork& work, v1::Style style) {
 
 std::vector<ByteSpan> SplitCitationSegments(absl::string_view content) {
   std::vector<ByteSpan> segments;
-  int depth = 0;
+  // Parentheses and brackets nest each on their own: a "]" closes no "(" (as OpeningParenOf
+  // reads them), so "(2013, (]; x)" is one part.
+  int parens = 0;
+  int brackets = 0;
   size_t start = 0;
   auto add = [&](size_t end) {
     size_t begin = SkipSpaces(content, start, end);
@@ -745,9 +748,11 @@ std::vector<ByteSpan> SplitCitationSegments(absl::string_view content) {
   };
   for (size_t i = 0; i < content.size(); ++i) {
     const char c = content[i];
-    if (c == '(' || c == '[') ++depth;
-    if ((c == ')' || c == ']') && depth > 0) --depth;
-    if (c == ';' && depth == 0) {
+    if (c == '(') ++parens;
+    if (c == ')' && parens > 0) --parens;
+    if (c == '[') ++brackets;
+    if (c == ']' && brackets > 0) --brackets;
+    if (c == ';' && parens == 0 && brackets == 0) {
       add(i);
       start = i + 1;
     }

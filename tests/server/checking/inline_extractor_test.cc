@@ -392,6 +392,18 @@ TEST(InlineExtractorTest, ALaterYearWhosePartEndsInAParenthesisReadsBack) {
   EXPECT_EQ(narrative->form, CitedWork::Form::kNarrative);
 }
 
+// Found by fuzzing (inline_extractor_fuzzer): in "B(2013,(];))" the part splitter closed the
+// inner "(" with "]" and split at the ";", so the narrative citation was written
+// "B (2013,(])", which does not read back. Parentheses and brackets now nest each on their own.
+TEST(InlineExtractorTest, ABracketClosesNoParenthesisWhenSplittingParts) {
+  const std::string body = "B(2013,(];))";
+  for (const ExtractedCitation& citation : ExtractInlineCitations(body, kApa)) {
+    EXPECT_TRUE(ParseCitedWork(citation.text, kApa).has_value()) << citation.text;
+  }
+  EXPECT_EQ(SplitCitationSegments("2013,(];)").size(), 1u);
+  EXPECT_EQ(SplitCitationSegments("see [Smith]; Lee, 2020").size(), 2u);
+}
+
 TEST(InlineExtractorTest, AParenthesisClosesWithinAThousandBytes) {
   // ")" 999 bytes after "(" closes it; 1,000 bytes after, it does not.
   const std::string in_reach = "x (Smith," + std::string(999 - 11, ' ') + "2020)";
