@@ -35,6 +35,11 @@ PACKAGES=(
   # YAML of deploy/ checked against the binary
   openssl python3 python3-grpcio python3-protobuf python3-yaml
 )
+# Fuzzing (tests/fuzz, docs/FUZZING.md): clang 14 with its libFuzzer and sanitizer runtimes; not
+# for the container image's build stage.
+if [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
+  PACKAGES+=(clang-14 libclang-rt-14-dev)
+fi
 # Node.js: keep whatever node is on PATH (the machine may have Node 20 from outside apt);
 # install Debian's only when there is none.
 if ! command -v node >/dev/null 2>&1 && [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then

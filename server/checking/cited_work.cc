@@ -480,7 +480,9 @@ std::optional<QuotedTitle> ParseQuotedTitle(absl::string_view text, size_t pos, 
     const uint32_t c = CodePointAt(text, i, &w);
     if (IsClosingQuote(c) && i > inner) {
       absl::string_view title = absl::StripAsciiWhitespace(text.substr(inner, i - inner));
-      while (!title.empty() && (title.back() == ',' || title.back() == '.')) title.remove_suffix(1);
+      while (!title.empty() && (title.back() == ',' || title.back() == '.')) {
+        title = absl::StripTrailingAsciiWhitespace(title.substr(0, title.size() - 1));
+      }
       if (title.empty()) return std::nullopt;
       return QuotedTitle{std::string(title), i + w};
     }
@@ -731,7 +733,10 @@ std::string JoinNames(const CitedWork& work, v1::Style style) {
 
 std::vector<ByteSpan> SplitCitationSegments(absl::string_view content) {
   std::vector<ByteSpan> segments;
-  int depth = 0;
+  // Parentheses and brackets nest each on their own: a "]" closes no "(" (as OpeningParenOf
+  // reads them), so "(2013, (]; x)" is one part.
+  int parens = 0;
+  int brackets = 0;
   size_t start = 0;
   auto add = [&](size_t end) {
     size_t begin = SkipSpaces(content, start, end);
@@ -744,9 +749,11 @@ std::vector<ByteSpan> SplitCitationSegments(absl::string_view content) {
   };
   for (size_t i = 0; i < content.size(); ++i) {
     const char c = content[i];
-    if (c == '(' || c == '[') ++depth;
-    if ((c == ')' || c == ']') && depth > 0) --depth;
-    if (c == ';' && depth == 0) {
+    if (c == '(') ++parens;
+    if (c == ')' && parens > 0) --parens;
+    if (c == '[') ++brackets;
+    if (c == ']' && brackets > 0) --brackets;
+    if (c == ';' && parens == 0 && brackets == 0) {
       add(i);
       start = i + 1;
     }
@@ -855,16 +862,20 @@ std::optional<CitedWork> ParseCitedWork(absl::string_view text, v1::Style style)
   }
   if (text.back() == ')' && style != v1::STYLE_MLA9) {
     const size_t open = OpeningParenOf(text, text.size() - 1);
-    if (open == kNone || open == 0) return std::nullopt;
-    std::optional<SegmentParse> years =
-        ParseYearsSegment(Trim(text.substr(open + 1, text.size() - open - 2)));
-    if (!years) return std::nullopt;
-    std::optional<NarrativeAuthors> authors = FindNarrativeAuthors(text, open);
-    if (!authors || authors->authors.begin != 0) return std::nullopt;
-    CitedWork work = std::move(authors->work);
-    work.year = std::move(years->work.year);
-    work.locator = std::move(years->work.locator);
-    return work;
+    std::optional<SegmentParse> years;
+    if (open != kNone && open != 0) {
+      years = ParseYearsSegment(Trim(text.substr(open + 1, text.size() - open - 2)));
+    }
+    std::optional<NarrativeAuthors> authors;
+    if (years) authors = FindNarrativeAuthors(text, open);
+    if (authors && authors->authors.begin == 0) {
+      CitedWork work = std::move(authors->work);
+      work.year = std::move(years->work.year);
+      work.locator = std::move(years->work.locator);
+      return work;
+    }
+    // No narrative citation: one work's part may still end in ")", as the extractor writes the
+    // later year of "(Smith 2020, 2021, (n.p.))": "Smith 2021, (n.p.)".
   }
   std::optional<SegmentParse> parse = ParseCitationSegment(text, style);
   if (!parse) return std::nullopt;

@@ -1,11 +1,14 @@
 #include "server/checking/inline_answer_parser.h"
 
+#include <cmath>
+#include <cstdint>
 #include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
+#include "server/common/json_nesting.h"
 
 namespace citecheck {
 namespace {
@@ -26,8 +29,11 @@ std::optional<rapidjson::Document> FindResults(absl::string_view answer) {
   size_t start = answer.find_first_of("{[");
   for (int tries = 0; tries < kMaxStarts && start != absl::string_view::npos; ++tries) {
     rapidjson::Document document;
-    document.Parse<rapidjson::kParseStopWhenDoneFlag>(answer.data() + start, answer.size() - start);
-    if (!document.HasParseError() && ResultsOf(document) != nullptr) return document;
+    if (JsonNestingAtMost(answer.substr(start))) {
+      document.Parse<rapidjson::kParseStopWhenDoneFlag>(answer.data() + start,
+                                                        answer.size() - start);
+      if (!document.HasParseError() && ResultsOf(document) != nullptr) return document;
+    }
     start = answer.find_first_of("{[", start + 1);
   }
   return std::nullopt;
@@ -70,9 +76,11 @@ bool ReadNumber(const rapidjson::Value& value, int64_t* number) {
     *number = value.GetInt64();
     return true;
   }
-  if (value.IsDouble() &&
-      value.GetDouble() == static_cast<double>(static_cast<int64_t>(value.GetDouble()))) {
-    *number = static_cast<int64_t>(value.GetDouble());
+  if (value.IsDouble()) {
+    const double d = value.GetDouble();
+    if (d != std::trunc(d)) return false;  // 2.5 is no reference number
+    // Past int64 the cast is undefined; such a number is outside every list anyway.
+    *number = d >= 0x1p62 ? INT64_MAX : d <= -0x1p62 ? INT64_MIN : static_cast<int64_t>(d);
     return true;
   }
   if (value.IsString()) {

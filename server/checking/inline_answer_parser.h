@@ -6,7 +6,8 @@
 // Tolerant where models drift, strict where a wrong answer would mislead:
 //   - the JSON object may be wrapped in a markdown code fence or have prose around it: the first
 //     '{' or '[' from which a complete JSON value with results parses is taken (an object with a
-//     "results" array, or a bare array read as that array);
+//     "results" array, or a bare array read as that array; one nested deeper than
+//     kMaxJsonNesting is not read);
 //   - an entry's "id" is matched case-insensitively and trimmed ("C3 " is "c3"); a number n is
 //     read as "cn"; ids that were not asked are ignored; the first valid entry of an id wins;
 //   - "match" is read case-insensitively with "-" or " " for "_" ("Not found" is not_found);

@@ -1,5 +1,8 @@
 #include "server/checking/inline_extractor.h"
 
+#include <algorithm>
+#include <deque>
+#include <map>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -12,18 +15,47 @@ constexpr size_t kNone = absl::string_view::npos;
 // A parenthesis longer than this, or one spanning a blank line, is no citation.
 constexpr size_t kLongestParenthesis = 1000;
 
-// The ")" closing the "(" at body[open], or kNone.
-size_t ClosingParen(absl::string_view body, size_t open) {
-  int depth = 0;
-  const size_t limit = std::min(body.size(), open + kLongestParenthesis);
-  for (size_t i = open; i < limit; ++i) {
-    const char c = body[i];
-    if (c == '(') ++depth;
-    if (c == ')' && --depth == 0) return i;
-    if (c == '\n' && i + 1 < limit && body[i + 1] == '\n') return kNone;
+// Finds the ")" closing each "(" of a body in one pass over it. (Scanning up to
+// kLongestParenthesis bytes afresh from every "(" made a body of 4 MiB of "(" cost seconds.)
+// Holds only the parentheses of the last kLongestParenthesis bytes.
+class ParenMatcher {
+ public:
+  explicit ParenMatcher(absl::string_view body) : body_(body) {}
+
+  // The ")" closing the "(" at body[open] within kLongestParenthesis bytes and before any blank
+  // line, or kNone. REQUIRES: body[open] == '(' and `open` grows from call to call.
+  size_t ClosingParen(size_t open) {
+    closed_.erase(closed_.begin(), closed_.lower_bound(open));
+    while (true) {
+      if (auto it = closed_.find(open); it != closed_.end()) return it->second;
+      const bool still_open = std::binary_search(open_.begin(), open_.end(), open);
+      if ((scanned_ > open && !still_open) || scanned_ == body_.size()) return kNone;
+      Scan();
+    }
   }
-  return kNone;
-}
+
+ private:
+  // Reads body_[scanned_].
+  void Scan() {
+    const size_t pos = scanned_++;
+    // A "(" this far back can no longer close in time.
+    while (!open_.empty() && open_.front() + kLongestParenthesis <= pos) open_.pop_front();
+    const char c = body_[pos];
+    if (c == '(') {
+      open_.push_back(pos);
+    } else if (c == ')' && !open_.empty()) {
+      closed_[open_.back()] = pos;
+      open_.pop_back();
+    } else if (c == '\n' && pos + 1 < body_.size() && body_[pos + 1] == '\n') {
+      open_.clear();  // a blank line ends every parenthesis still open
+    }
+  }
+
+  absl::string_view body_;
+  size_t scanned_ = 0;
+  std::deque<size_t> open_;          // unclosed "(" positions, ascending
+  std::map<size_t, size_t> closed_;  // "(" position -> its ")"
+};
 
 absl::string_view Slice(absl::string_view text, size_t begin, size_t end) {
   return text.substr(begin, end - begin);
@@ -106,9 +138,10 @@ bool AddWorksOfParenthesis(absl::string_view body, size_t open, size_t close, v1
 
 std::vector<ExtractedCitation> ExtractInlineCitations(absl::string_view body, v1::Style style) {
   std::vector<ExtractedCitation> citations;
+  ParenMatcher parens(body);
   size_t i = 0;
   while ((i = body.find('(', i)) != kNone) {
-    const size_t close = ClosingParen(body, i);
+    const size_t close = parens.ClosingParen(i);
     if (close != kNone && AddWorksOfParenthesis(body, i, close, style, &citations)) {
       i = close + 1;
     } else {

@@ -32,6 +32,10 @@ uint32_t DecodeUtf8Before(absl::string_view text, size_t end, size_t* width);
 // HTML does).
 void AppendUtf8(uint32_t code_point, std::string* out);
 
+// `text` cut to at most `max_bytes` bytes without splitting a UTF-8 sequence (the cut moves back
+// to the start of the sequence it would fall in), so valid UTF-8 stays valid.
+absl::string_view Utf8Prefix(absl::string_view text, size_t max_bytes);
+
 }  // namespace citecheck
 
 #endif  // CITECHECK_SERVER_COMMON_UTF8_H_

@@ -17,7 +17,9 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "server/common/json_nesting.h"
 #include "server/common/stop_waiters.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {
@@ -28,19 +30,17 @@ constexpr size_t kMaxBodyBytes = 16 << 20;
 constexpr size_t kMaxDetailBytes = 300;
 // The longest attempt curl is told about (a request timeout beyond this is clamped).
 constexpr absl::Duration kMaxTimeout = absl::Hours(24);
-
-// What one transfer collected; the callbacks' user data.
-struct Transfer {
-  std::string body;
-  bool too_large = false;
-  HttpHeaders headers;
-};
+// Response bodies are read as strict JSON in UTF-8 (RFC 8259): text that is not UTF-8 is no
+// answer, so none reaches the results, the store or the logs. The flag checks the body's bytes;
+// what \u escapes decode to (a lone surrogate such as \udc00 decodes to bytes that are not
+// UTF-8) is checked after reading (IsValidUtf8).
+constexpr unsigned kJsonParseFlags = rapidjson::kParseValidateEncodingFlag;
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
+  auto* transfer = static_cast<HttpResponse*>(user);
   const size_t bytes = size * count;
   if (transfer->body.size() + bytes > kMaxBodyBytes) {
-    transfer->too_large = true;
+    transfer->body_too_large = true;
     return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
   }
   transfer->body.append(data, bytes);
@@ -48,21 +48,10 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 }
 
 // Called once per header line, including the status line of every response (interim 1xx
-// responses included): a status line starts the header set afresh.
+// responses included).
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
   const size_t bytes = size * count;
-  absl::string_view line(data, bytes);
-  if (absl::StartsWith(line, "HTTP/")) {
-    transfer->headers.clear();
-    return bytes;
-  }
-  const size_t colon = line.find(':');
-  if (colon == absl::string_view::npos) return bytes;
-  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
-  if (name.empty()) return bytes;
-  transfer->headers[std::move(name)] =
-      std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+  AddHeaderLine(absl::string_view(data, bytes), &static_cast<HttpResponse*>(user)->headers);
   return bytes;
 }
 
@@ -139,10 +128,7 @@ std::string ResponsesText(const rapidjson::Value& doc) {
 std::string SafeDetail(absl::string_view text, absl::string_view secret) {
   std::string scrubbed = ScrubSecret(text, secret);
   if (scrubbed.size() > kMaxDetailBytes) {
-    size_t end = kMaxDetailBytes;
-    while (end > 0 && (static_cast<unsigned char>(scrubbed[end]) & 0xC0) == 0x80) --end;
-    scrubbed.resize(end);
-    scrubbed += "...";
+    scrubbed = absl::StrCat(Utf8Prefix(scrubbed, kMaxDetailBytes), "...");
   }
   return scrubbed;
 }
@@ -200,6 +186,80 @@ std::string ScrubSecret(absl::string_view text, absl::string_view secret) {
     i = end;
   }
   return out;
+}
+
+void AddHeaderLine(absl::string_view line, HttpHeaders* headers) {
+  if (absl::StartsWith(line, "HTTP/")) {
+    headers->clear();
+    return;
+  }
+  const size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return;
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+  if (name.empty()) return;
+  (*headers)[std::move(name)] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+}
+
+LlmResponse InterpretHttpResponse(HttpResponse http, LlmApi api, absl::string_view api_key) {
+  LlmResponse response;
+  const int status = http.status;
+  if (status < 200 || status >= 300) {
+    std::string error_code;
+    std::string detail = absl::StrCat("HTTP ", status);
+    rapidjson::Document doc;
+    if (!http.body_too_large && JsonNestingAtMost(http.body) &&
+        !doc.Parse<kJsonParseFlags>(http.body.data(), http.body.size()).HasParseError()) {
+      const rapidjson::Value* error = Member(doc, "error");
+      if (error != nullptr) {
+        const rapidjson::Value* code_value = Member(*error, "code");
+        if (code_value != nullptr && code_value->IsString()) {
+          error_code.assign(code_value->GetString(), code_value->GetStringLength());
+        } else if (code_value != nullptr && code_value->IsInt64()) {
+          error_code = absl::StrCat(code_value->GetInt64());
+        }
+        if (!IsValidUtf8(error_code)) error_code.clear();
+        const std::string provider_says = absl::StrCat(
+            StringMember(*error, "type"), " ", error_code, ": ", StringMember(*error, "message"));
+        if (IsValidUtf8(provider_says)) absl::StrAppend(&detail, " ", provider_says);
+      }
+    }
+    response.outcome = AttemptOutcome::Http(status, std::move(http.headers), std::move(error_code));
+    response.outcome.detail = SafeDetail(detail, api_key);
+    return response;
+  }
+
+  response.outcome = AttemptOutcome::BadAnswer();
+  response.outcome.http_status = status;
+  response.outcome.headers = std::move(http.headers);
+  if (http.body_too_large) {
+    response.outcome.detail = "the answer was too large";
+    return response;
+  }
+  if (!JsonNestingAtMost(http.body)) {
+    response.outcome.detail = "the answer nests too deeply";
+    return response;
+  }
+  rapidjson::Document doc;
+  doc.Parse<kJsonParseFlags>(http.body.data(), http.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    response.outcome.detail = "the answer is not a JSON object in UTF-8";
+    return response;
+  }
+  std::string text = api == LlmApi::kResponses ? ResponsesText(doc) : ChatText(doc);
+  if (!IsValidUtf8(text)) {
+    response.outcome.detail = "the answer is not a JSON object in UTF-8";
+    return response;
+  }
+  if (text.empty()) {
+    response.outcome.detail = "the answer holds no text";
+    return response;
+  }
+  const rapidjson::Value* usage = Member(doc, "usage");
+  response.prompt_tokens = UsageCount(usage, {"prompt_tokens", "input_tokens"});
+  response.completion_tokens = UsageCount(usage, {"completion_tokens", "output_tokens"});
+  response.content = std::move(text);
+  response.outcome.kind = AttemptOutcome::Kind::kSuccess;
+  return response;
 }
 
 struct HttpLlmClient::Handle {
@@ -359,7 +419,7 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   curl_easy_reset(curl);
 
   const std::string body = RequestBody(request);
-  Transfer transfer;
+  HttpResponse transfer;  // what the transfer collects: the callbacks' user data
   handle->error[0] = '\0';
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, handle->error);
   curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
@@ -389,9 +449,8 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   }
   long status = 0;  // NOLINT(runtime/int): curl wants long
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  const bool is_2xx = status >= 200 && status < 300;
 
-  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && transfer.too_large)) {
+  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && transfer.body_too_large)) {
     response.outcome = code == CURLE_OPERATION_TIMEDOUT ? AttemptOutcome::Timeout()
                                                         : AttemptOutcome::ConnectionError();
     response.outcome.detail = SafeDetail(
@@ -401,58 +460,8 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
     return response;
   }
 
-  if (!is_2xx) {
-    std::string error_code;
-    std::string detail = absl::StrCat("HTTP ", status);
-    rapidjson::Document doc;
-    doc.Parse(transfer.body.data(), transfer.body.size());
-    if (!transfer.too_large && !doc.HasParseError()) {
-      const rapidjson::Value* error = Member(doc, "error");
-      if (error != nullptr) {
-        const rapidjson::Value* code_value = Member(*error, "code");
-        if (code_value != nullptr && code_value->IsString()) {
-          error_code.assign(code_value->GetString(), code_value->GetStringLength());
-        } else if (code_value != nullptr && code_value->IsInt64()) {
-          error_code = absl::StrCat(code_value->GetInt64());
-        }
-        absl::StrAppend(&detail, " ", StringMember(*error, "type"), " ", error_code, ": ",
-                        StringMember(*error, "message"));
-      }
-    }
-    response.outcome = AttemptOutcome::Http(static_cast<int>(status), std::move(transfer.headers),
-                                            std::move(error_code));
-    response.outcome.detail = SafeDetail(detail, options_.api_key);
-    return response;
-  }
-
-  response.outcome = AttemptOutcome::BadAnswer();
-  response.outcome.http_status = static_cast<int>(status);
-  if (transfer.too_large) {
-    response.outcome.headers = std::move(transfer.headers);
-    response.outcome.detail = "the answer was too large";
-    return response;
-  }
-  rapidjson::Document doc;
-  doc.Parse(transfer.body.data(), transfer.body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    response.outcome.headers = std::move(transfer.headers);
-    response.outcome.detail = "the answer is not a JSON object";
-    return response;
-  }
-  std::string text = options_.api == LlmApi::kResponses ? ResponsesText(doc) : ChatText(doc);
-  if (text.empty()) {
-    response.outcome.headers = std::move(transfer.headers);
-    response.outcome.detail = "the answer holds no text";
-    return response;
-  }
-  const rapidjson::Value* usage = Member(doc, "usage");
-  response.prompt_tokens = UsageCount(usage, {"prompt_tokens", "input_tokens"});
-  response.completion_tokens = UsageCount(usage, {"completion_tokens", "output_tokens"});
-  response.content = std::move(text);
-  response.outcome = AttemptOutcome::Success();
-  response.outcome.http_status = static_cast<int>(status);
-  response.outcome.headers = std::move(transfer.headers);
-  return response;
+  transfer.status = static_cast<int>(status);
+  return InterpretHttpResponse(std::move(transfer), options_.api, options_.api_key);
 }
 
 }  // namespace citecheck

@@ -17,7 +17,8 @@
 //   any other transport error (refused, reset, ...)  -> kConnectionError
 //   HTTP status outside 2xx                          -> kHttpStatus with the response headers
 //                                                       and error.code of the JSON body, if any
-//   2xx whose body is not JSON or holds no text      -> kBadAnswer
+//   2xx whose body is not JSON (in UTF-8, nested at most kMaxJsonNesting deep) or holds no
+//   text                                             -> kBadAnswer
 //   2xx with text                                    -> kSuccess
 // Response headers are captured with lower-case names (the headers of the final response only).
 // Redirects are not followed. Bodies above 16 MiB are not read (kBadAnswer for a 2xx).
@@ -72,6 +73,31 @@ std::string UrlHostForLog(absl::string_view url);
 // Replaces in `text` the whole `secret` and every whitespace-delimited word sharing six or more
 // consecutive characters with it by "[redacted]". `text` unchanged when `secret` is empty.
 std::string ScrubSecret(absl::string_view text, absl::string_view secret);
+
+// ---- reading a response: pure, exposed for tests and the fuzzer (tests/fuzz) -----------------
+
+// A response as it came off the wire, before it is read.
+struct HttpResponse {
+  // The status code of the final response (0 when there was none).
+  int status = 0;
+  // Lower-case names (see AddHeaderLine).
+  HttpHeaders headers;
+  std::string body;
+  // The body was above the 16 MiB limit and was not read (`body` holds a prefix).
+  bool body_too_large = false;
+};
+
+// Takes one raw header line as curl hands it ("Name: value\r\n"): a status line ("HTTP/...")
+// starts the set afresh (so only the final response's headers remain); a line with a colon and
+// a non-blank name sets headers[lower-case trimmed name] to the trimmed value (a later line of
+// the same name replaces it); anything else is ignored.
+void AddHeaderLine(absl::string_view line, HttpHeaders* headers);
+
+// The LlmResponse for a transfer that ended without a transport error, as the class comment
+// says: kHttpStatus outside 2xx (with the headers and the body's error.code), else kBadAnswer
+// or kSuccess by the body read for `api`. Any provider text copied into outcome.detail is
+// scrubbed of `api_key` and cut short.
+LlmResponse InterpretHttpResponse(HttpResponse response, LlmApi api, absl::string_view api_key);
 
 struct HttpLlmClientOptions {
   // E.g. "https://api.openai.com/v1"; a trailing '/' is ignored. Must be http:// or https://.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "server/common/errors.h"
+#include "server/common/utf8.h"
 
 namespace citecheck {
 namespace {
@@ -124,7 +125,7 @@ absl::Status FailureStatus(const AttemptOutcome& outcome) {
   }
   if (!outcome.error_code.empty()) {
     AddErrorMetadata(status, "llm_error_code",
-                     absl::string_view(outcome.error_code).substr(0, kMaxErrorCodeInStatus));
+                     Utf8Prefix(outcome.error_code, kMaxErrorCodeInStatus));
   }
   return status;
 }

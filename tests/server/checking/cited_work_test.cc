@@ -21,6 +21,21 @@ TEST(ParseCitedWorkTest, ReadsAnApaParenthesis) {
   EXPECT_EQ(work->locator, "p. 4");
 }
 
+// Found by fuzzing (inline_extractor_fuzzer): in a quoted title, the space before the comma
+// that ends it stayed ("Title of Article & ,"), so the work written back (FormatCitedWork)
+// read back with another title. The title is trimmed again after the comma is dropped.
+TEST(ParseCitedWorkTest, AQuotedTitleIsTrimmedAfterItsClosingCommaIsDropped) {
+  for (v1::Style style : {v1::STYLE_APA7, v1::STYLE_CHICAGO17}) {
+    std::optional<CitedWork> work = ParseCitedWork("(\"Title of Article & ,\" 2020)", style);
+    ASSERT_TRUE(work.has_value()) << style;
+    EXPECT_EQ(work->title, "Title of Article &");
+    std::optional<CitedWork> again = ParseCitedWork(FormatCitedWork(*work, style), style);
+    ASSERT_TRUE(again.has_value()) << FormatCitedWork(*work, style);
+    EXPECT_EQ(again->title, work->title);
+    EXPECT_EQ(again->year, "2020");
+  }
+}
+
 TEST(ParseCitedWorkTest, ReadsANarrativeCitationWithPossessiveAndEtAl) {
   std::optional<CitedWork> work = ParseCitedWork("Smith et al.'s (2020, p. 12)", v1::STYLE_APA7);
   ASSERT_TRUE(work.has_value());
@@ -61,8 +76,7 @@ TEST(ParseCitedWorkTest, ReadsMlaPagesAndShortTitles) {
 }
 
 TEST(ParseCitedWorkTest, ReadsAnMlaItalicShortTitleWithoutQuotes) {
-  std::optional<CitedWork> work =
-      ParseCitedWork("(Cather, My \xC3\x81ntonia 88)", v1::STYLE_MLA9);
+  std::optional<CitedWork> work = ParseCitedWork("(Cather, My \xC3\x81ntonia 88)", v1::STYLE_MLA9);
   ASSERT_TRUE(work.has_value());
   EXPECT_THAT(work->names, ElementsAre("Cather"));
   EXPECT_EQ(work->title, "My \xC3\x81ntonia");

@@ -1,5 +1,9 @@
 #include "server/checking/inline_answer_parser.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -7,6 +11,7 @@ namespace citecheck {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 const std::vector<std::string> kIds = {"c1", "c2", "c4"};
@@ -110,6 +115,41 @@ TEST(ParseInlineAnswerTest, MatchedVerdictsCarryNoProblem) {
   EXPECT_TRUE(parsed.results[0].correction().empty());
   EXPECT_EQ(parsed.results[1].problem(), "no Lee");
   EXPECT_TRUE(parsed.results[1].correction().empty());
+}
+
+// Found while writing the fuzz target (inline_answer_fuzzer): a reference number written as a
+// double past int64 (1e300) was cast to int64, which is undefined behaviour. It is out of range
+// like any other.
+TEST(ParseInlineAnswerTest, ReferenceNumberPastInt64IsOutOfRange) {
+  for (const char* number : {"1e300", "-1e300", "9223372036854775808.0"}) {
+    ParsedInlineAnswer parsed = ParseInlineAnswer(
+        absl::StrCat(R"({"results": [{"id": "c1", "match": "matched", "references": [)", number,
+                     "]}]}"),
+        kIds, 3);
+    EXPECT_FALSE(parsed.usable) << number;
+    EXPECT_THAT(parsed.defect, HasSubstr("is outside 1..3")) << number;
+  }
+  // A whole number written as a double is still read.
+  ParsedInlineAnswer parsed = ParseInlineAnswer(
+      R"({"results": [{"id": "c1", "match": "matched", "references": [2.0]}]})", kIds, 3);
+  ASSERT_TRUE(parsed.usable) << parsed.defect;
+  EXPECT_THAT(parsed.results[0].reference_indices(), ElementsAre(1));
+}
+
+// Found while writing the fuzz target (inline_answer_fuzzer): RapidJSON's parser recursed once
+// per nested array, so an answer of millions of '[' overflowed the worker's stack. Such an
+// answer is now bad without being parsed; 64 levels are still read.
+TEST(ParseInlineAnswerTest, JsonNestedMillionsDeepIsBadNotAStackOverflow) {
+  const std::string deep = absl::StrCat(R"({"results": )", std::string(4 << 20, '['));
+  ParsedInlineAnswer parsed = ParseInlineAnswer(deep, kIds, 3);
+  EXPECT_FALSE(parsed.usable);
+
+  const std::string nested_64 =
+      absl::StrCat(R"({"results": [{"id": "c1", "match": "not_found"}], "extra": )",
+                   std::string(62, '['), std::string(62, ']'), "}");
+  parsed = ParseInlineAnswer(nested_64, kIds, 3);
+  ASSERT_TRUE(parsed.usable) << parsed.defect;
+  EXPECT_EQ(parsed.results[0].match(), v1::MATCH_STATUS_NOT_FOUND);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "server/checking/inline_extractor.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -350,6 +351,68 @@ TEST(InlineExtractorTest, StylesUnspecifiedReadsAsApa) {
 TEST(InlineExtractorTest, AnEmptyBodyHasNoCitations) {
   EXPECT_TRUE(ExtractInlineCitations("", kApa).empty());
   EXPECT_TRUE(ExtractInlineCitations("((((", kApa).empty());
+}
+
+// Found in the fuzzing work (inline_extractor_fuzzer, whose inputs are too short to show it):
+// each "(" was matched by scanning up to 1,000 bytes
+// afresh from it, so a body of megabytes of "(" took billions of steps (seconds, minutes under
+// the sanitizers). The parentheses are now matched in one pass over the body; which ")" closes
+// which "(" is unchanged: the innermost first, within 1,000 bytes, never across a blank line.
+TEST(InlineExtractorTest, MegabytesOfOpenParenthesesAreMatchedInOnePass) {
+  const std::string opens(4 << 20, '(');
+  EXPECT_TRUE(ExtractInlineCitations(opens, kApa).empty());
+
+  const std::string body = opens + " (Smith, 2020) then (Lee, 2019\n\n) and\n\n(Brown, 2018)";
+  const std::vector<ExtractedCitation> citations = ExtractInlineCitations(body, kApa);
+  ASSERT_EQ(citations.size(), 2u);
+  EXPECT_EQ(citations[0].text, "(Smith, 2020)");
+  EXPECT_EQ(citations[0].offset, opens.size() + 1);
+  EXPECT_EQ(citations[1].text, "(Brown, 2018)");
+  EXPECT_EQ(citations[1].offset, body.find("(Brown"));
+}
+
+// Found by fuzzing (inline_extractor_fuzzer): in "(S 2020,2021,())" the later year is written
+// "S 2021,()", which ends in ")" and so was read only as a narrative citation, and not at all:
+// an extracted citation that does not read back. A text ending in ")" that is no narrative
+// citation is read as one work's part.
+TEST(InlineExtractorTest, ALaterYearWhosePartEndsInAParenthesisReadsBack) {
+  for (const char* body : {"(S 2020,2021,())", "(Smith 2020, 2021, (n.p.))"}) {
+    const std::vector<ExtractedCitation> citations = ExtractInlineCitations(body, kApa);
+    ASSERT_EQ(citations.size(), 2u) << body;
+    for (const ExtractedCitation& citation : citations) {
+      std::optional<CitedWork> work = ParseCitedWork(citation.text, kApa);
+      ASSERT_TRUE(work.has_value()) << citation.text;
+      EXPECT_EQ(work->names.front(), body[1] == 'S' && body[2] == ' ' ? "S" : "Smith");
+    }
+    EXPECT_EQ(ParseCitedWork(citations[1].text, kApa)->year, "2021") << body;
+  }
+  // A narrative citation still reads as one.
+  std::optional<CitedWork> narrative = ParseCitedWork("Smith (2020)", kApa);
+  ASSERT_TRUE(narrative.has_value());
+  EXPECT_EQ(narrative->form, CitedWork::Form::kNarrative);
+}
+
+// Found by fuzzing (inline_extractor_fuzzer): in "B(2013,(];))" the part splitter closed the
+// inner "(" with "]" and split at the ";", so the narrative citation was written
+// "B (2013,(])", which does not read back. Parentheses and brackets now nest each on their own.
+TEST(InlineExtractorTest, ABracketClosesNoParenthesisWhenSplittingParts) {
+  const std::string body = "B(2013,(];))";
+  for (const ExtractedCitation& citation : ExtractInlineCitations(body, kApa)) {
+    EXPECT_TRUE(ParseCitedWork(citation.text, kApa).has_value()) << citation.text;
+  }
+  EXPECT_EQ(SplitCitationSegments("2013,(];)").size(), 1u);
+  EXPECT_EQ(SplitCitationSegments("see [Smith]; Lee, 2020").size(), 2u);
+}
+
+TEST(InlineExtractorTest, AParenthesisClosesWithinAThousandBytes) {
+  // ")" 999 bytes after "(" closes it; 1,000 bytes after, it does not.
+  const std::string in_reach = "x (Smith," + std::string(999 - 11, ' ') + "2020)";
+  ASSERT_EQ(in_reach.find(')') - in_reach.find('('), 999u);
+  ASSERT_EQ(ExtractInlineCitations(in_reach, kApa).size(), 1u);
+  EXPECT_EQ(ExtractInlineCitations(in_reach, kApa)[0].offset, 2u);
+  const std::string too_far = "x (Smith," + std::string(1000 - 11, ' ') + "2020)";
+  ASSERT_EQ(too_far.find(')') - too_far.find('('), 1000u);
+  EXPECT_TRUE(ExtractInlineCitations(too_far, kApa).empty());
 }
 
 }  // namespace

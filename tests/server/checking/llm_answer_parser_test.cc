@@ -3,9 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/checking/markdown_html.h"
 #include "server/checking/prompts.h"
 
 namespace citecheck {
@@ -422,6 +424,37 @@ INSTANTIATE_TEST_SUITE_P(
                       SuccessCase{"NoErrorsWording", "\n  No formatting errors found."},
                       SuccessCase{"Bold", "\n**✓ No Chicago 17 formatting errors detected**"}),
     [](const ::testing::TestParamInfo<SuccessCase>& info) { return info.param.name; });
+
+// Found in the fuzzing work (llm_answer_fuzzer, whose inputs are too short to show it): each
+// opening "_", "*" or "**" looked for its closing
+// marker afresh up to the end of the text, so an answer of 64 KB of "_a " (openers that never
+// close) took seconds per field. Each position is now looked at once per conversion; what
+// converts is unchanged (the table above).
+TEST(LlmAnswerParserTest, TensOfThousandsOfUnclosedMarkersAreLeftInOnePass) {
+  std::vector<std::string> words;
+  for (int i = 0; i < 20000; ++i) words.insert(words.end(), {"_a", "*a", "**a"});
+  const std::string unclosed = absl::StrJoin(words, " ");
+  EXPECT_EQ(MarkdownToHtml(unclosed), unclosed);
+  // Markers that close, before all of them, still convert.
+  EXPECT_EQ(MarkdownToHtml("**_Both_** " + unclosed),
+            "<strong><em>Both</em></strong> " + unclosed);
+}
+
+// Found by fuzzing (llm_answer_fuzzer): the conversion's link mask (\x01) was dropped where it
+// stood alone but kept inside a link, whose bytes are put back as they were, so an answer with
+// "https://doi.org\x01..." kept a mask in its fields. The mask is dropped before links are read.
+TEST(LlmAnswerParserTest, LinkMaskInsideALinkIsDropped) {
+  EXPECT_EQ(MarkdownToHtml("_J_. https://doi.org\x01/10.1/a_b \x01_x_"),
+            "<em>J</em>. https://doi.org/10.1/a_b <em>x</em>");
+  ParsedAnswer parsed =
+      Parse(absl::StrReplaceAll(kCleanAnswer, {{"https://doi.org/10.1/a_b\nSOURCE",
+                                                "https://doi.org\x01\x01/10.1/a_b\nSOURCE"}}),
+            2);
+  ASSERT_THAT(parsed.results, SizeIs(2));
+  EXPECT_EQ(parsed.results.at(1).original(),
+            "Smith, J. A. (2020). Deep learning. <em>Informetrics</em>, <em>14</em>(2), 1–15. "
+            "https://doi.org/10.1/a_b");
+}
 
 TEST(LlmAnswerParserTest, UnderscoresInUrlsSurviveTheWholeParse) {
   std::string answer = absl::StrReplaceAll(

@@ -60,5 +60,16 @@ TEST(Utf8Test, ValidationIsStrict) {
   EXPECT_EQ(ValidUtf8SequenceLength("\xED\xA0\x80", 0), 0u);
 }
 
+TEST(Utf8PrefixTest, CutsBetweenCharacters) {
+  const std::string text =
+      "ab\xF0\x9F\x98\x80"
+      "c";
+  EXPECT_EQ(Utf8Prefix(text, 100), text);
+  EXPECT_EQ(Utf8Prefix(text, 7), text);
+  EXPECT_EQ(Utf8Prefix(text, 6), "ab\xF0\x9F\x98\x80");
+  for (size_t max = 2; max < 6; ++max) EXPECT_EQ(Utf8Prefix(text, max), "ab") << max;
+  EXPECT_EQ(Utf8Prefix(text, 0), "");
+}
+
 }  // namespace
 }  // namespace citecheck

@@ -422,5 +422,108 @@ TEST(HttpLlmClientTest, ScrubSecret) {
   EXPECT_EQ(ScrubSecret("anything", ""), "anything");
 }
 
+TEST(HttpLlmClientTest, HeaderLinesOfTheFinalResponseOnly) {
+  HttpHeaders headers;
+  for (absl::string_view line :
+       {"HTTP/1.1 100 Continue\r\n", "X-Interim: 1\r\n", "\r\n",
+        "HTTP/1.1 429 Too Many Requests\r\n", "Retry-After:  2 \r\n", "no colon here\r\n",
+        " : no name\r\n", "retry-AFTER: 3\r\n", "X-Empty:\r\n"}) {
+    AddHeaderLine(line, &headers);
+  }
+  EXPECT_EQ(headers, (HttpHeaders{{"retry-after", "3"}, {"x-empty", ""}}));
+}
+
+TEST(HttpLlmClientTest, InterpretsAResponseWithoutTheNetwork) {
+  HttpResponse ok;
+  ok.status = 200;
+  ok.headers = {{"x-request-id", "r1"}};
+  ok.body = kChatAnswer;
+  const LlmResponse success = InterpretHttpResponse(ok, LlmApi::kChat, kKey);
+  EXPECT_EQ(success.outcome.kind, AttemptOutcome::Kind::kSuccess);
+  EXPECT_EQ(success.outcome.http_status, 200);
+  EXPECT_EQ(success.outcome.headers, ok.headers);
+  EXPECT_EQ(success.content, "CITATION #1\nok");
+  EXPECT_EQ(success.prompt_tokens, 120);
+  EXPECT_EQ(success.completion_tokens, 34);
+
+  HttpResponse too_large = ok;
+  too_large.body_too_large = true;
+  const LlmResponse bad = InterpretHttpResponse(too_large, LlmApi::kChat, kKey);
+  EXPECT_EQ(bad.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_EQ(bad.outcome.detail, "the answer was too large");
+  EXPECT_TRUE(bad.content.empty());
+
+  HttpResponse refused;
+  refused.status = 401;
+  refused.body = absl::StrCat(R"({"error":{"code":401,"message":"bad key )", kKey, R"("}})");
+  const LlmResponse rejected = InterpretHttpResponse(refused, LlmApi::kResponses, kKey);
+  EXPECT_EQ(rejected.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(rejected.outcome.http_status, 401);
+  EXPECT_EQ(rejected.outcome.error_code, "401");
+  EXPECT_THAT(rejected.outcome.detail, HasSubstr("bad key [redacted]"));
+}
+
+// Found by fuzzing (llm_http_response_fuzzer): bytes that are not UTF-8 inside the answer's
+// JSON string became the assistant's text, and from there results no client can parse (proto3
+// strings must be UTF-8) and MySQL refuses. Such a body is a bad answer, retried like a 5xx.
+TEST(HttpLlmClientTest, AnswerThatIsNotUtf8IsABadAnswer) {
+  HttpResponse http;
+  http.status = 200;
+  http.body = "{\"choices\": [{\"message\": {\"content\": \"CITATION #1 \xff\xfe\"}}]}";
+  const LlmResponse response = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_TRUE(response.content.empty());
+
+  // The same for an error body: its message is not copied into the detail for the logs.
+  http.status = 500;
+  http.body = "{\"error\": {\"code\": \"x\", \"message\": \"bad \xc3\"}}";
+  const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(error.outcome.detail, "HTTP 500");
+}
+
+// Found by fuzzing (llm_http_response_fuzzer): a lone surrogate escape ("\\ude00") in a body of
+// plain ASCII passed the parser's UTF-8 check, and RapidJSON decoded it to bytes that are not
+// UTF-8, which became the assistant's text. What the escapes decode to is checked too.
+TEST(HttpLlmClientTest, AnswerWithALoneSurrogateEscapeIsABadAnswer) {
+  HttpResponse http;
+  http.status = 200;
+  http.body = R"({"output_text": "d\ud66d\ude00irect", "choices": []})";
+  const LlmResponse response = InterpretHttpResponse(http, LlmApi::kResponses, kKey);
+  EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_EQ(response.outcome.detail, "the answer is not a JSON object in UTF-8");
+  EXPECT_TRUE(response.content.empty());
+
+  // A surrogate pair is one character and reads.
+  http.body = R"({"output_text": "\ud83d\ude00 ok"})";
+  const LlmResponse pair = InterpretHttpResponse(http, LlmApi::kResponses, kKey);
+  EXPECT_EQ(pair.outcome.kind, AttemptOutcome::Kind::kSuccess);
+  EXPECT_EQ(pair.content, "\xF0\x9F\x98\x80 ok");
+
+  // In an error body, neither the code nor the message is kept then.
+  http.status = 429;
+  http.body = R"({"error": {"code": "rate\udc00", "type": "t", "message": "slow \udc01"}})";
+  const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(error.outcome.detail, "HTTP 429");
+  EXPECT_TRUE(error.outcome.error_code.empty());
+}
+
+// Found while writing the fuzz target (llm_http_response_fuzzer): RapidJSON's parser recursed
+// once per nested array, so a body of millions of '[' overflowed the calling thread's stack.
+TEST(HttpLlmClientTest, AnswerNestedMillionsDeepIsABadAnswerNotAStackOverflow) {
+  HttpResponse http;
+  http.status = 200;
+  http.body = std::string(8 << 20, '[');
+  const LlmResponse response = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kBadAnswer);
+  EXPECT_EQ(response.outcome.detail, "the answer nests too deeply");
+
+  http.status = 503;
+  const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
+  EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
+  EXPECT_EQ(error.outcome.detail, "HTTP 503");
+}
+
 }  // namespace
 }  // namespace citecheck

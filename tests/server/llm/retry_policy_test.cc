@@ -145,6 +145,17 @@ TEST(FailureStatusTest, NeverCopiesTheProviderText) {
   EXPECT_EQ(ErrorReason(status), reason::kLlmRejected);
 }
 
+// Found by fuzzing (llm_http_response_fuzzer): the provider's error code is cut to 64 bytes in
+// the status; cut inside a multi-byte character, it made the ErrorInfo invalid UTF-8, which
+// protobuf refuses to read back, so the failure lost its reason (clients got none). The cut
+// now ends before the character.
+TEST(FailureStatusTest, ALongErrorCodeIsCutBetweenCharacters) {
+  const std::string code = std::string(62, 'a') + "\xF0\x9F\x98\x80" + "tail";
+  const absl::Status status = FailureStatus(AttemptOutcome::Http(429, {}, code));
+  EXPECT_EQ(ErrorReason(status), reason::kLlmRateLimited);
+  EXPECT_EQ(ErrorMetadata(status)["llm_error_code"], std::string(62, 'a'));
+}
+
 TEST(ServerRequestedDelayTest, ParsesRetryAfterMsThenRetryAfter) {
   struct Case {
     const char* name;

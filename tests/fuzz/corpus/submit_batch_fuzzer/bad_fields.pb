@@ -1,0 +1,2 @@
+
+	has space	"x2gpt-unknown

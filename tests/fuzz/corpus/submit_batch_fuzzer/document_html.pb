@@ -1,0 +1,1 @@
+:_]<p>Body (Smith 45).</p><h2>Works Cited</h2><p>Smith, John. <i>Title</i>. Publisher, 2020.</p>

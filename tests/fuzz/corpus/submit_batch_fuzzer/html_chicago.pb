@@ -1,0 +1,1 @@
+*F<p>Smith, John. 2020. <i>Title</i>. Publisher.</p><p>Doe &amp; Lee</p>2	heuristic
