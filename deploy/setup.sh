@@ -35,6 +35,12 @@ PACKAGES=(
   # YAML of deploy/ checked against the binary
   openssl python3 python3-grpcio python3-protobuf python3-yaml
 )
+# The sanitizer, thread-safety and format checks of deploy/run_tests.sh: clang 14 with its
+# sanitizer runtimes (libclang-rt-14-dev is only recommended by clang-14) and clang-format 14.
+# Not needed to build the binaries (the container image's build stage skips them).
+if [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
+  PACKAGES+=(clang-14 libclang-rt-14-dev clang-format-14)
+fi
 # Node.js: keep whatever node is on PATH (the machine may have Node 20 from outside apt);
 # install Debian's only when there is none.
 if ! command -v node >/dev/null 2>&1 && [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
