@@ -69,10 +69,10 @@ class Sequence {
 
 // A surname for reference i: distinct, pronounceable, some with accents or particles.
 std::string Surname(int i) {
-  static constexpr const char* kStarts[] = {"Bar", "Kel", "Mor", "Ste", "Al", "Fen", "Gra",
+  static constexpr const char* kStarts[] = {"Bar", "Kel", "Mor", "Ste", "Al",  "Fen", "Gra",
                                             "Hol", "Ing", "Lun", "Par", "Rös", "Tam", "Wes"};
-  static constexpr const char* kEnds[] = {"ton", "ley", "berg", "son", "dahl", "ford", "ini",
-                                          "ak", "ez", "ström", "wood", "ard", "ski", "man"};
+  static constexpr const char* kEnds[] = {"ton", "ley", "berg",  "son",  "dahl", "ford", "ini",
+                                          "ak",  "ez",  "ström", "wood", "ard",  "ski",  "man"};
   std::string name = absl::StrCat(kStarts[i % 14], kEnds[(i / 14) % 14]);
   if (i >= 196) name = absl::StrCat(name, "-", kStarts[(i / 196) % 14], "e");
   if (i % 17 == 0) name = "van " + name;
@@ -125,9 +125,9 @@ std::string InText(const Work& work, v1::Style style, Sequence& random, bool may
   int year = work.year;
   std::vector<std::string> names = work.surnames;
   const int mistake = random.Below(30);
-  if (mistake == 0) year += 1;                                  // wrong year
-  if (mistake == 1 && names.size() == 2) names.resize(1);       // missing second author
-  if (mistake == 2) names = {"Nobody"};                         // not in the list
+  if (mistake == 0) year += 1;                             // wrong year
+  if (mistake == 1 && names.size() == 2) names.resize(1);  // missing second author
+  if (mistake == 2) names = {"Nobody"};                    // not in the list
   std::string authors;
   const bool et_al = static_cast<int>(names.size()) >= threshold;
   int form = random.Below(4);  // 0 parenthetical, 1 narrative, 2-3 group of two
@@ -180,9 +180,8 @@ int Run() {
     works[i].suffix = "a";
     works[i + 1].suffix = "b";
   }
-  std::sort(works.begin(), works.end(), [](const Work& a, const Work& b) {
-    return a.surnames[0] < b.surnames[0];
-  });
+  std::sort(works.begin(), works.end(),
+            [](const Work& a, const Work& b) { return a.surnames[0] < b.surnames[0]; });
 
   static constexpr const char* kFiller[] = {
       "Reading habits changed as screens replaced paper in most classrooms",
@@ -201,8 +200,7 @@ int Run() {
     if (group && written + 1 < citation_count) {
       bool ignored = false;
       const Work& second = works[random.Below(reference_count)];
-      const std::string other =
-          InText(second, style, random, /*may_be_narrative=*/false, &ignored);
+      const std::string other = InText(second, style, random, /*may_be_narrative=*/false, &ignored);
       absl::StrAppend(&body, " (", citation, "; ", other, ").");
       written_texts.push_back(citation);
       written_texts.push_back(other);
@@ -290,10 +288,11 @@ int Run() {
 
   constexpr double kGoalMs = 50;
   const double total_ms = extract_ms + match_once_ms;
-  std::printf("documents_bench: %s, %d references, %d in-text citations, body %.0f KB, "
-              "document %.0f KB; median of %d runs, CPU time (getrusage)\n",
-              style_name.c_str(), reference_count, citation_count, parts->body.size() / 1024.0,
-              document.size() / 1024.0, runs);
+  std::printf(
+      "documents_bench: %s, %d references, %d in-text citations, body %.0f KB, "
+      "document %.0f KB; median of %d runs, CPU time (getrusage)\n",
+      style_name.c_str(), reference_count, citation_count, parts->body.size() / 1024.0,
+      document.size() / 1024.0, runs);
   std::printf("  verdicts:");
   for (const auto& [name, count] : outcomes) std::printf(" %s=%d", name.c_str() + 13, count);
   std::printf("\n");

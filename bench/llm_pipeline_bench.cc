@@ -54,10 +54,9 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct) {
     fake->Script("[" + absl::StrJoin(actions, ",") + "]");
   }
   auto server = ServerProcess::Start(
-      {"--llm_base_url=" + fake->base_url(), "--llm_model=bench-model",
-       "--citations_per_call=1", absl::StrCat("--llm_max_inflight=", inflight),
-       absl::StrCat("--free_limit=", n), absl::StrCat("--max_batch_citations=", n),
-       "--log_level=warn"});
+      {"--llm_base_url=" + fake->base_url(), "--llm_model=bench-model", "--citations_per_call=1",
+       absl::StrCat("--llm_max_inflight=", inflight), absl::StrCat("--free_limit=", n),
+       absl::StrCat("--max_batch_citations=", n), "--log_level=warn"});
   if (server == nullptr) std::exit(1);
   auto client = server->FreeUser("bench");
   v1::SubmitBatchRequest request;
@@ -93,12 +92,11 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct) {
 }
 
 void Report(const char* label, const RunResult& r, absl::Duration ideal) {
-  std::printf(
-      "| %s | %.3f s | %.3f s | %.3f | %.3f s | %d / %d | %d | %d |\n", label,
-      absl::ToDoubleSeconds(r.makespan), absl::ToDoubleSeconds(ideal),
-      absl::ToDoubleSeconds(r.makespan) / absl::ToDoubleSeconds(ideal),
-      absl::ToDoubleSeconds(r.first_result), r.succeeded, r.failed, r.requests,
-      r.max_concurrency);
+  std::printf("| %s | %.3f s | %.3f s | %.3f | %.3f s | %d / %d | %d | %d |\n", label,
+              absl::ToDoubleSeconds(r.makespan), absl::ToDoubleSeconds(ideal),
+              absl::ToDoubleSeconds(r.makespan) / absl::ToDoubleSeconds(ideal),
+              absl::ToDoubleSeconds(r.first_result), r.succeeded, r.failed, r.requests,
+              r.max_concurrency);
 }
 
 }  // namespace
@@ -114,8 +112,9 @@ int main(int argc, char** argv) {
       absl::Milliseconds(latency_ms) * static_cast<int64_t>(std::ceil(1.0 * n / inflight));
   std::printf("n=%d citations, 1 per call, llm_max_inflight=%d, fake latency %d ms\n\n", n,
               inflight, latency_ms);
-  std::printf("| run | makespan | ideal | ratio | first result | succeeded / failed | "
-              "LLM requests | max concurrency seen |\n|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| run | makespan | ideal | ratio | first result | succeeded / failed | "
+      "LLM requests | max concurrency seen |\n|---|---|---|---|---|---|---|---|\n");
   Report("no faults", Run(n, inflight, latency_ms, 0), ideal);
   const int fail_pct = absl::GetFlag(FLAGS_fail_pct);
   Report(absl::StrCat(fail_pct, "% 503s").c_str(), Run(n, inflight, latency_ms, fail_pct), ideal);

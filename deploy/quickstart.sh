@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # deploy/quickstart.sh: THE quickstart. Installs and builds everything (deploy/setup.sh), starts
-# a development citecheck-server on a free loopback port, submits deploy/sample_references.txt
-# with the CLI and streams the results on screen, then stops the server with SIGTERM.
+# a local MariaDB and a citecheck-server on a free loopback port, submits
+# deploy/sample_references.txt with the CLI and streams the results on screen, then a whole
+# paper (tests/data/documents/mla9_cather_landscape.txt: references checked, in-text citations
+# matched), then stops the server with SIGTERM.
 #
 # Environment:
 #   BUILD_DIR            build directory (default build)
 #   QUICKSTART_INPUT     the reference list to submit (default deploy/sample_references.txt)
-#   QUICKSTART_FREE_LIMIT  free citations per user for this demo server (default 10, so the
-#                        whole 8-citation sample is checked; the server's own default is 5)
+#   QUICKSTART_PAPER     the paper to submit with --document (default
+#                        tests/data/documents/mla9_cather_landscape.txt)
+#   QUICKSTART_FREE_LIMIT  free citations per user for this demo server (default 20, so the
+#                        8-citation sample and the paper's 11 references are checked whole; the
+#                        server's own default is 5)
 #   QUICKSTART_CHECKER_DELAY  simulated checker latency per call (default 300ms)
 #   OPENAI_API_KEY       when set, check with a real LLM instead of the heuristic checker
 #   CITECHECK_LLM_BASE_URL, CITECHECK_LLM_MODEL  the endpoint and model used then
@@ -17,7 +22,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export BUILD_DIR="${BUILD_DIR:-build}"
 INPUT="${QUICKSTART_INPUT:-deploy/sample_references.txt}"
-FREE_LIMIT="${QUICKSTART_FREE_LIMIT:-10}"
+PAPER="${QUICKSTART_PAPER:-tests/data/documents/mla9_cather_landscape.txt}"
+FREE_LIMIT="${QUICKSTART_FREE_LIMIT:-20}"
 # With OPENAI_API_KEY set, citations are checked by a real LLM (CITECHECK_LLM_BASE_URL, default
 # OpenAI; any OpenAI-compatible server such as vLLM or llama.cpp works, CITECHECK_LLM_MODEL
 # names the model). Without it, the built-in heuristic checker answers in microseconds, so a
@@ -122,6 +128,16 @@ echo
 cli_rc=0
 "$CLI_BIN" --server "$ADDR" submit "$INPUT" --watch </dev/null || cli_rc=$?
 echo
+
+# A whole paper: its reference list is checked like a batch and every in-text citation of its
+# body is matched against it (shown under the reference it points to).
+if ((cli_rc == 0)); then
+  say "submitting a whole paper ($PAPER, MLA 9) with --document:"
+  echo
+  "$CLI_BIN" --server "$ADDR" submit --document "$PAPER" \
+    --style mla9 --watch </dev/null || cli_rc=$?
+  echo
+fi
 
 say "stopping the server (SIGTERM)"
 stop_server

@@ -364,62 +364,82 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
   if (decided.empty()) return absl::OkStatus();
   const std::string now_text = ToSqlDatetime(now);
 
+  // The reservations of every job settled here, read with one statement.
+  struct Reserved {
+    std::string quota_key;
+    std::string source;
+    std::string pass_day;
+    int accepted = 0;
+  };
+  std::map<std::string, Reserved> reservations;  // by job key
+  {
+    std::vector<SqlValue> job_keys;
+    for (const auto& [job_key, items] : decided) job_keys.emplace_back(job_key);
+    std::string sql =
+        "SELECT job_id, quota_key, source, DATE_FORMAT(pass_day, '%Y-%m-%d'), accepted"
+        " FROM reservations WHERE job_id IN ";
+    std::vector<SqlValue> params;
+    AppendInList(&sql, &params, job_keys);
+    ASSIGN_OR_RETURN(std::vector<SqlRow> rows, tx.Query(sql, params));
+    for (const SqlRow& row : rows) {
+      reservations[row.String(0)] = {row.String(1), row.String(2), row.String(3),
+                                     static_cast<int>(row.Int(4))};
+    }
+  }
+
+  // Lock the items still reserved, every job's with one statement (in key order); the others
+  // were settled before. Jobs never reserved have nothing to settle.
+  std::vector<SqlValue> wanted;  // (job key, index) rows
+  for (const auto& [job_key, items] : decided) {
+    auto reservation = reservations.find(job_key);
+    if (reservation == reservations.end()) continue;
+    for (const auto& [index, kind] : items) {
+      if (index >= 0 && index < reservation->second.accepted) {
+        wanted.insert(wanted.end(), {job_key, index});
+      }
+    }
+  }
+  if (wanted.empty()) return absl::OkStatus();
+  std::string sql =
+      "SELECT job_id, item_index FROM reservation_items WHERE state = 'reserved'"
+      " AND (job_id, item_index) IN ";
+  std::vector<SqlValue> params;
+  AppendInList(&sql, &params, wanted, 2);
+  sql += " ORDER BY job_id, item_index FOR UPDATE";
+  ASSIGN_OR_RETURN(std::vector<SqlRow> open, tx.Query(sql, params));
+
   // What releases give back, applied after the items in key order.
   std::map<std::string, int64_t> credits_back;                       // by token hash
   std::map<std::pair<std::string, std::string>, int64_t> pass_back;  // (hash, day)
   std::map<std::string, int64_t> free_back;                          // by free key
   std::vector<SqlValue> ledger_rows;
   std::vector<SqlValue> item_rows;
-
-  for (const auto& [job_key, items] : decided) {
-    ASSIGN_OR_RETURN(
-        std::optional<SqlRow> reservation,
-        tx.QueryRow("SELECT quota_key, source, DATE_FORMAT(pass_day, '%Y-%m-%d'), accepted"
-                    " FROM reservations WHERE job_id = ?",
-                    {job_key}));
-    if (!reservation.has_value()) continue;  // never reserved
-    const std::string& quota_key = reservation->String(0);
-    const std::string& source = reservation->String(1);
-    const int accepted = static_cast<int>(reservation->Int(3));
-    std::vector<SqlValue> indices;
-    for (const auto& [index, kind] : items) {
-      if (index >= 0 && index < accepted) indices.emplace_back(index);
-    }
-    if (indices.empty()) continue;
-
-    // Lock the items still reserved; the others were settled before.
-    std::string sql =
-        "SELECT item_index FROM reservation_items WHERE state = 'reserved' AND job_id = ?"
-        " AND item_index IN ";
-    std::vector<SqlValue> params = {job_key};
-    AppendInList(&sql, &params, indices);
-    sql += " ORDER BY item_index FOR UPDATE";
-    ASSIGN_OR_RETURN(std::vector<SqlRow> open, tx.Query(sql, params));
-
+  for (const SqlRow& row : open) {
+    const std::string& job_key = row.String(0);
+    const int index = static_cast<int>(row.Int(1));
+    const Reserved& reservation = reservations.at(job_key);
+    const std::string& source = reservation.source;
+    const std::string& quota_key = reservation.quota_key;
     const std::string owner = source == kSourceFree ? quota_key : AccountOwner(quota_key);
-    item_rows.clear();
-    for (const SqlRow& row : open) {
-      const int index = static_cast<int>(row.Int(0));
-      const bool charge = items.at(index) == Settlement::Kind::kCharge;
-      item_rows.insert(item_rows.end(), {job_key, index, charge ? "charged" : "released"});
-      ledger_rows.insert(
-          ledger_rows.end(),
-          {absl::StrCat(charge ? "charge:" : "release:", job_key, ":", index),
-           charge ? "charge" : "release", source, owner, nullptr, job_key, index, 1, now_text});
-      if (charge) continue;  // the quota was taken at reserve time; charging makes it final
-      if (source == kSourceCredits) {
-        ++credits_back[quota_key];
-      } else if (source == kSourcePass) {
-        ++pass_back[{quota_key, reservation->String(2)}];
-      } else {
-        ++free_back[quota_key];
-      }
+    const bool charge = decided.at(job_key).at(index) == Settlement::Kind::kCharge;
+    item_rows.insert(item_rows.end(), {job_key, index, charge ? "charged" : "released"});
+    ledger_rows.insert(
+        ledger_rows.end(),
+        {absl::StrCat(charge ? "charge:" : "release:", job_key, ":", index),
+         charge ? "charge" : "release", source, owner, nullptr, job_key, index, 1, now_text});
+    if (charge) continue;  // the quota was taken at reserve time; charging makes it final
+    if (source == kSourceCredits) {
+      ++credits_back[quota_key];
+    } else if (source == kSourcePass) {
+      ++pass_back[{quota_key, reservation.pass_day}];
+    } else {
+      ++free_back[quota_key];
     }
-    RETURN_IF_ERROR(ExecuteMultiRow(tx, "INSERT INTO reservation_items (job_id, item_index, state)",
-                                    "(?, ?, ?)", "ON DUPLICATE KEY UPDATE state = VALUES(state)", 3,
-                                    item_rows)
-                        .status());
   }
+  RETURN_IF_ERROR(ExecuteMultiRow(tx, "INSERT INTO reservation_items (job_id, item_index, state)",
+                                  "(?, ?, ?)", "ON DUPLICATE KEY UPDATE state = VALUES(state)", 3,
+                                  item_rows)
+                      .status());
   RETURN_IF_ERROR(
       ExecuteMultiRow(tx, kLedgerInsertHead, kLedgerRow, "", kLedgerWidth, ledger_rows).status());
 

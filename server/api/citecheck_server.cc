@@ -127,11 +127,15 @@ void CitecheckServer::Shutdown() {
     serving_.store(false);
   }
   spdlog::info("shutting down: draining the replica");
+  const absl::Time lame_duck_until = absl::Now() + options_.lame_duck;
   server_->GetHealthCheckService()->SetServingStatus(false);
   manager_->Shutdown();
   spdlog::info("drained; ending watch streams and calls");
   hub_->Stop();
   poller_->Stop();
+  // Calls already on their way (clients that have not seen the drain) still get the handlers'
+  // SERVER_SHUTTING_DOWN rather than gRPC's bare CANCELLED.
+  absl::SleepFor(lame_duck_until - absl::Now());
   server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.rpc_grace));
   spdlog::info("shutdown complete");

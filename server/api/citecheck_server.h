@@ -61,6 +61,10 @@ struct ServerOptions {
   absl::Duration watch_poll = absl::Milliseconds(100);  // other replicas' events, for watchers
   // After the drain, in-flight unary RPCs get this long before they are cancelled.
   absl::Duration rpc_grace = absl::Seconds(2);
+  // Calls keep being answered by the handlers (SubmitBatch and WatchJob refused with
+  // UNAVAILABLE SERVER_SHUTTING_DOWN) for at least this long after Shutdown() began, before the
+  // gRPC server shuts down: gRPC cancels calls that arrive after that with a bare CANCELLED.
+  absl::Duration lame_duck = absl::Milliseconds(250);
   std::string admin_key;  // empty = admin RPCs refused
   // Transport security of the gRPC port (server/api/tls_credentials.h); null = plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -84,8 +88,9 @@ class CitecheckServer {
   // Graceful stop (SIGTERM): health NOT_SERVING; new submits refused (UNAVAILABLE
   // SERVER_SHUTTING_DOWN); the replica drains (running chunks finish or are handed back within
   // jobs.shutdown_grace, their events reach the watchers); then open WatchJob streams end with
-  // UNAVAILABLE SERVER_SHUTTING_DOWN (clients resume on another replica) and unary calls get
-  // rpc_grace. Idempotent; safe from any thread but a gRPC handler.
+  // UNAVAILABLE SERVER_SHUTTING_DOWN (clients resume on another replica); new calls are still
+  // answered until lame_duck has passed since the start; then unary calls get rpc_grace.
+  // Idempotent; safe from any thread but a gRPC handler.
   void Shutdown();
   // Blocks until the gRPC server has shut down.
   void Wait();

@@ -296,6 +296,7 @@ void Run<Result>::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<
     const absl::Duration left = limits_.deadline - clock_->Now();
     if (left <= absl::ZeroDuration()) return Halt(group, Stop::kDeadline);
     llm_request.timeout = std::min(options_.attempt_timeout, left);
+    llm_request.cancelled = limits_.cancelled;
 
     const absl::Time sent = absl::Now();
     LlmResponse response = endpoint.client->Complete(llm_request);
@@ -303,6 +304,11 @@ void Run<Result>::RunGroup(const LlmEndpoint& endpoint, Group group, std::deque<
     const bool cancelled_meanwhile = Cancelled();
     ++group.attempts;
     AttemptOutcome outcome = std::move(response.outcome);
+    // Abandoned, or answered too late to matter: the job ended or the work is handed back.
+    if (cancelled_meanwhile) {
+      RecordLlmAttempt(endpoint.metrics, outcome, false, true, took);
+      return Halt(group, Stop::kCancelled);
+    }
 
     if (outcome.kind == AttemptOutcome::Kind::kSuccess) {
       typename Exchange<Result>::Reading parsed = exchange_.Read(response.content, group.indices);

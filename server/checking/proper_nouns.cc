@@ -1,6 +1,8 @@
 #include "server/checking/proper_nouns.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_split.h"
@@ -197,22 +199,41 @@ constexpr absl::string_view kGivenNames =
     "Jean-Jacques Max Noam Hannah Judith Zora Langston Gabriel Octavio Pablo Chinua Wole Toni";
 
 // The words of `list` (separated by spaces), as a set built once and never destroyed.
-const std::set<std::string>* WordSet(absl::string_view list) {
-  auto* set = new std::set<std::string>();
+// Sets and maps compare with std::less<> so that a string_view finds its entry unconverted.
+using WordSetType = std::set<std::string, std::less<>>;
+
+const WordSetType* WordSet(absl::string_view list) {
+  auto* set = new WordSetType();
   for (absl::string_view word : absl::StrSplit(list, ' ', absl::SkipEmpty())) {
     set->insert(std::string(word));
   }
   return set;
 }
 
-const std::set<std::string>& GivenNames() {
-  static const std::set<std::string>* const kSet = WordSet(kGivenNames);
+const WordSetType& GivenNames() {
+  static const WordSetType* const kSet = WordSet(kGivenNames);
   return *kSet;
 }
 
-const std::set<std::string>& ProperNouns() {
-  static const std::set<std::string>* const kSet = WordSet(kProperNouns);
+const WordSetType& ProperNouns() {
+  static const WordSetType* const kSet = WordSet(kProperNouns);
   return *kSet;
+}
+
+// kProperPhrases split into words once, by first word: a phrase is tried only where its first
+// word stands (this runs for every word of every title checked).
+using PhraseIndex = std::map<std::string, std::vector<std::vector<std::string>>, std::less<>>;
+
+const PhraseIndex& PhrasesByFirstWord() {
+  static const PhraseIndex* const kIndex = [] {
+    auto* index = new PhraseIndex();
+    for (absl::string_view phrase : kProperPhrases) {
+      std::vector<std::string> parts = absl::StrSplit(phrase, ' ');
+      (*index)[parts.front()].push_back(std::move(parts));
+    }
+    return index;
+  }();
+  return *kIndex;
 }
 
 // `word` without trailing punctuation (",", ":", "?", "'s"...).
@@ -237,11 +258,11 @@ absl::string_view Bare(absl::string_view word) {
 bool IsKnownProperNoun(absl::string_view word) {
   absl::string_view bare = Bare(word);
   if (bare.empty()) return false;
-  if (ProperNouns().count(std::string(bare)) > 0) return true;
+  if (ProperNouns().count(bare) > 0) return true;
   // "Anglo-American", "Sino-Japanese": every hyphenated part a proper noun.
   if (bare.find('-') != absl::string_view::npos) {
     for (absl::string_view part : absl::StrSplit(bare, '-')) {
-      if (part.empty() || ProperNouns().count(std::string(part)) == 0) return false;
+      if (part.empty() || ProperNouns().count(part) == 0) return false;
     }
     return true;
   }
@@ -251,18 +272,19 @@ bool IsKnownProperNoun(absl::string_view word) {
 size_t ProperNamePhraseLength(const std::vector<std::string>& words, size_t at) {
   size_t best = 0;
   // A common given name, then (particles and) a capitalised surname: "Jane Austen".
-  if (at + 1 < words.size() && GivenNames().count(std::string(Bare(words[at]))) > 0 &&
-      words[at] == Bare(words[at])) {
+  const absl::string_view first = Bare(words[at]);
+  if (at + 1 < words.size() && GivenNames().count(first) > 0 && words[at] == first) {
     size_t next = at + 1;
     while (next + 1 < words.size() && IsNameParticle(words[next])) ++next;
     absl::string_view surname = Bare(words[next]);
     if (!surname.empty() && surname.front() >= 'A' && surname.front() <= 'Z') best = next - at + 1;
   }
-  for (absl::string_view phrase : kProperPhrases) {
-    std::vector<absl::string_view> parts = absl::StrSplit(phrase, ' ');
+  auto phrases = PhrasesByFirstWord().find(first);
+  if (phrases == PhrasesByFirstWord().end()) return best;
+  for (const std::vector<std::string>& parts : phrases->second) {
     if (at + parts.size() > words.size() || parts.size() <= best) continue;
     bool match = true;
-    for (size_t i = 0; i < parts.size() && match; ++i) {
+    for (size_t i = 1; i < parts.size() && match; ++i) {
       match = Bare(words[at + i]) == parts[i];
     }
     if (match) best = parts.size();

@@ -308,7 +308,8 @@ void JobManager::RecordLoop() {
       if (stopping_ && to_record_.empty() && to_hand_back_.empty()) return;
       if (stopping_) {
         // The drain's deadline passed: what could not be stored stays claimed by this replica
-        // in the store; a restart under the same name (or the dead-replica sweep) requeues it.
+        // in the store until UnregisterReplica queues it again (or, when the database is still
+        // unreachable then, the dead-replica sweep or a restart under the same name).
         spdlog::error("stopping with {} checked chunks unrecorded and {} not handed back",
                       to_record_.size(), to_hand_back_.size());
         return;

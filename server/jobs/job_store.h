@@ -245,7 +245,9 @@ class JobStore {
   // deaths). Returns how many chunks were requeued or failed.
   virtual absl::StatusOr<int> SweepDeadReplicas(const std::string& self, absl::Time now,
                                                 absl::Duration dead_after) = 0;
-  // Removes the replica's row (a clean shutdown, after HandBack).
+  // Removes the replica's row (a clean shutdown, after HandBack) and returns to the queue,
+  // unchanged, the chunks the name still holds (those it could neither record nor hand back):
+  // no replica would ever sweep a name without a row.
   virtual absl::Status UnregisterReplica(const std::string& name, int64_t incarnation) = 0;
 
   // Releases, once, the open reservations whose job does not exist (left by a crash of an

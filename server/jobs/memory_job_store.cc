@@ -563,6 +563,11 @@ absl::Status MemoryJobStore::UnregisterReplica(const std::string& name, int64_t 
   absl::MutexLock lock(&mu_);
   auto it = processes_.find(name);
   if (it != processes_.end() && it->second.incarnation == incarnation) processes_.erase(it);
+  for (auto& [chunk_id, chunk] : chunks_) {
+    if (chunk.owner != name) continue;
+    chunk.owner.clear();
+    Enqueue(chunk_id, chunk);
+  }
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -76,6 +77,54 @@ void In(std::string* sql, std::vector<SqlValue>* params, absl::string_view colum
   absl::StrAppend(sql, column, " IN ");
   AppendInList(sql, params, values);
 }
+
+// Item ranges of several chunks, read with ONE statement (a range scan of job_items' primary
+// key) instead of one per chunk: each range is [first, first + count) of one job's items of one
+// kind; ranges of one job and kind never overlap.
+class ItemRanges {
+ public:
+  void Add(const std::string& job_id, int kind, int first, int count) {
+    by_start_[{job_id, kind, first}] = static_cast<int>(ranges_.size());
+    ranges_.push_back({job_id, kind, first, count});
+  }
+  bool empty() const { return ranges_.empty(); }
+
+  // Appends "((job_id = ? AND kind = ? AND item_index BETWEEN ? AND ?) OR ...)" to `sql` and
+  // its values to `params`, padded to the next power of two with copies of the last range (an
+  // OR ignores them), so that batches of any size share few statement texts.
+  void AppendCondition(std::string* sql, std::vector<SqlValue>* params) const {
+    size_t padded = 1;
+    while (padded < ranges_.size()) padded *= 2;
+    *sql += "(";
+    for (size_t i = 0; i < padded; ++i) {
+      const Range& r = ranges_[std::min(i, ranges_.size() - 1)];
+      absl::StrAppend(sql, i == 0 ? "" : " OR ",
+                      "(job_id = ? AND kind = ? AND item_index BETWEEN ? AND ?)");
+      params->insert(params->end(), {r.job_id, r.kind, r.first, r.first + r.count - 1});
+    }
+    *sql += ")";
+  }
+
+  // The position (in the order of Add) of the range holding the item, or -1.
+  int Find(const std::string& job_id, int kind, int index) const {
+    auto it = by_start_.upper_bound({job_id, kind, index});
+    if (it == by_start_.begin()) return -1;
+    --it;
+    const Range& r = ranges_[it->second];
+    const bool inside = r.job_id == job_id && r.kind == kind && index < r.first + r.count;
+    return inside ? it->second : -1;
+  }
+
+ private:
+  struct Range {
+    std::string job_id;
+    int kind;
+    int first;
+    int count;
+  };
+  std::vector<Range> ranges_;
+  std::map<std::tuple<std::string, int, int>, int> by_start_;  // (job, kind, first) -> position
+};
 
 // ---- Job rows --------------------------------------------------------------------------------
 
@@ -633,6 +682,7 @@ absl::StatusOr<std::vector<Chunk>> MysqlJobStore::Claim(const std::string& owner
         In(&sql, &params, "c.chunk_id", chunk_ids);
         sql += " ORDER BY c.turn, c.chunk_id";
         ASSIGN_OR_RETURN(std::vector<SqlRow> rows, tx.Query(sql, params));
+        ItemRanges ranges;  // claimed[i]'s items are range i
         for (const SqlRow& row : rows) {
           Chunk chunk;
           chunk.chunk_id = row.Int(0);
@@ -645,19 +695,7 @@ absl::StatusOr<std::vector<Chunk>> MysqlJobStore::Claim(const std::string& owner
           chunk.model = row.String(7);
           chunk.deadline = absl::FromUnixMicros(row.Int(8));
           if (row.Int(9) == v1::JOB_STATE_PENDING) pending_jobs.push_back(chunk.job_id);
-          ASSIGN_OR_RETURN(
-              std::vector<SqlRow> items,
-              tx.Query("SELECT item_index, HEX(input), body_offset FROM job_items"
-                       " WHERE job_id = ? AND kind = ? AND item_index BETWEEN ? AND ?"
-                       " ORDER BY item_index",
-                       {chunk.job_id, static_cast<int>(chunk.kind), first, first + count - 1}));
-          for (const SqlRow& item : items) {
-            chunk.indices.push_back(static_cast<int>(item.Int(0)));
-            chunk.citations.push_back(absl::HexStringToBytes(item.String(1)));
-            if (chunk.kind == ItemKind::kInline) {
-              chunk.offsets.push_back(static_cast<int>(item.Int(2)));
-            }
-          }
+          ranges.Add(chunk.job_id, static_cast<int>(chunk.kind), first, count);
           if (chunk.kind == ItemKind::kInline) {
             ASSIGN_OR_RETURN(std::vector<SqlRow> references,
                              tx.Query("SELECT HEX(input) FROM job_items WHERE job_id = ?"
@@ -668,6 +706,24 @@ absl::StatusOr<std::vector<Chunk>> MysqlJobStore::Claim(const std::string& owner
             }
           }
           claimed.push_back(std::move(chunk));
+        }
+        if (ranges.empty()) return absl::OkStatus();
+        std::string items_sql =
+            "SELECT job_id, kind, item_index, HEX(input), body_offset FROM job_items WHERE ";
+        std::vector<SqlValue> items_params;
+        ranges.AppendCondition(&items_sql, &items_params);
+        items_sql += " ORDER BY job_id, kind, item_index";
+        ASSIGN_OR_RETURN(std::vector<SqlRow> items, tx.Query(items_sql, items_params));
+        for (const SqlRow& item : items) {
+          const int index = static_cast<int>(item.Int(2));
+          const int at = ranges.Find(item.String(0), static_cast<int>(item.Int(1)), index);
+          if (at < 0) continue;
+          Chunk& chunk = claimed[at];
+          chunk.indices.push_back(index);
+          chunk.citations.push_back(absl::HexStringToBytes(item.String(3)));
+          if (chunk.kind == ItemKind::kInline) {
+            chunk.offsets.push_back(static_cast<int>(item.Int(4)));
+          }
         }
         return absl::OkStatus();
       },
@@ -732,43 +788,69 @@ absl::StatusOr<RecordResult> MysqlJobStore::Record(const std::string& owner,
         std::map<int64_t, const SqlRow*> chunks;
         for (const SqlRow& row : rows) chunks[row.Int(0)] = &row;
 
-        Writes writes;
+        // The chunks still this owner's under this token; the pending items of all of them,
+        // locked by one statement.
+        struct Accepted {
+          const ChunkOutcome* outcome;
+          int kind;
+        };
+        std::vector<Accepted> accepted;
+        ItemRanges ranges;  // accepted[i]'s items are range i
         for (const ChunkOutcome& outcome : outcomes) {
           auto it = chunks.find(outcome.chunk_id);
           const SqlRow* row = it == chunks.end() ? nullptr : it->second;
-          auto job_it = jobs.find(outcome.job_id);
           if (row == nullptr || row->IsNull(4) || row->String(4) != owner ||
               row->Int(5) != outcome.token || row->String(1) != outcome.job_id ||
-              job_it == jobs.end()) {
+              jobs.count(outcome.job_id) == 0) {
             result.fenced.push_back(outcome.chunk_id);
             continue;
           }
-          LockedJob& job = job_it->second;
+          const int kind = static_cast<int>(row->Int(6));
+          accepted.push_back({&outcome, kind});
+          ranges.Add(outcome.job_id, kind, static_cast<int>(row->Int(2)),
+                     static_cast<int>(row->Int(3)));
+        }
+        std::vector<std::map<int, int>> pending(accepted.size());  // index -> body offset
+        if (!ranges.empty()) {
+          std::string items_sql =
+              "SELECT job_id, kind, item_index, body_offset FROM job_items WHERE ";
+          std::vector<SqlValue> items_params;
+          ranges.AppendCondition(&items_sql, &items_params);
+          items_sql += " AND state = 0 ORDER BY job_id, kind, item_index FOR UPDATE";
+          ASSIGN_OR_RETURN(std::vector<SqlRow> items, tx.Query(items_sql, items_params));
+          for (const SqlRow& item : items) {
+            const int index = static_cast<int>(item.Int(2));
+            const int at = ranges.Find(item.String(0), static_cast<int>(item.Int(1)), index);
+            if (at >= 0) pending[at][index] = static_cast<int>(item.Int(3));
+          }
+        }
+
+        Writes writes;
+        for (size_t i = 0; i < accepted.size(); ++i) {
+          const ChunkOutcome& outcome = *accepted[i].outcome;
+          const int kind = accepted[i].kind;
+          LockedJob& job = jobs.at(outcome.job_id);
           if (job.row.job.state() == v1::JOB_STATE_PENDING) {
             // Its claim could not mark it RUNNING: the state change comes first.
             job.row.job.set_state(v1::JOB_STATE_RUNNING);
             AddJobUpdate(job, now);
           }
-          const int first = static_cast<int>(row->Int(2));
-          const int count = static_cast<int>(row->Int(3));
-          const int kind = static_cast<int>(row->Int(6));
-          ASSIGN_OR_RETURN(auto pending, LockPendingItems(tx, outcome.job_id, kind, first, count));
           if (job.row.job.failed() > 0 && job.last_failure.code() == 0) {
             RETURN_IF_ERROR(LoadLastFailure(tx, job));
           }
           for (const ItemOutcome& item : outcome.items) {
-            auto found = pending.find(item.index);
-            if (found == pending.end()) continue;  // not pending (or not this chunk's)
+            auto found = pending[i].find(item.index);
+            if (found == pending[i].end()) continue;  // not pending (or not this chunk's)
             if (kind == kInlineItem) {
               if (!item.inline_citation.has_value()) continue;
               v1::InlineCitation verdict = *item.inline_citation;
               verdict.set_index(item.index);
-              verdict.set_offset(found->second.offset);
+              verdict.set_offset(found->second);
               RecordInline(job, verdict, now, writes);
             } else {
               RecordItem(job, item.index, item.result, now, writes);
             }
-            pending.erase(found);
+            pending[i].erase(found);
           }
           writes.deleted_chunks.push_back(outcome.chunk_id);
           result.recorded.push_back(outcome.chunk_id);
@@ -1216,10 +1298,19 @@ absl::StatusOr<int> MysqlJobStore::SweepDeadReplicas(const std::string& self, ab
 }
 
 absl::Status MysqlJobStore::UnregisterReplica(const std::string& name, int64_t incarnation) {
+  RETURN_IF_ERROR(pool_->RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(tx.Execute("DELETE FROM processes WHERE name = ? AND incarnation = ?",
+                                   {name, incarnation})
+                            .status());
+        // What the exiting process still holds (a hand-back that failed) returns to the queue:
+        // no replica sweeps a name that has no row.
+        return tx
+            .Execute("UPDATE job_chunks SET owner = NULL, claim_id = NULL WHERE owner = ?", {name})
+            .status();
+      },
+      WriteOptions()));
   return pool_->RunInSession([&](Session& s) -> absl::Status {
-    RETURN_IF_ERROR(
-        s.Execute("DELETE FROM processes WHERE name = ? AND incarnation = ?", {name, incarnation})
-            .status());
     return s.Query("SELECT RELEASE_LOCK(?)", {ReplicaLockName(pool_->url().database, name)})
         .status();
   });

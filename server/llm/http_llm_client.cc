@@ -202,12 +202,53 @@ std::string ScrubSecret(absl::string_view text, absl::string_view secret) {
 
 struct HttpLlmClient::Handle {
   CURL* curl = nullptr;
+  CURLM* multi = nullptr;  // runs `curl`'s transfers; keeps the open connections
   char error[CURL_ERROR_SIZE] = {};
 
   ~Handle() {
+    if (multi != nullptr) curl_multi_cleanup(multi);
     if (curl != nullptr) curl_easy_cleanup(curl);
   }
 };
+
+namespace {
+
+// How often a waiting transfer looks at its request's `cancelled` flag.
+constexpr int kCancelPollMs = 20;
+
+// Runs the transfer `curl` is set up for on `multi`, like curl_easy_perform, but abandons it
+// (closing its connection) once *cancelled is true. Returns the transfer's code, or
+// CURLE_ABORTED_BY_CALLBACK when abandoned.
+CURLcode Perform(CURLM* multi, CURL* curl, const std::atomic<bool>* cancelled) {
+  if (curl_multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_OK;
+  while (true) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    bool done = false;
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+      if (message->msg == CURLMSG_DONE && message->easy_handle == curl) {
+        result = message->data.result;
+        done = true;
+      }
+    }
+    if (done || running == 0) break;
+    if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    curl_multi_poll(multi, nullptr, 0, kCancelPollMs, nullptr);
+  }
+  // Mid-transfer, this also closes the connection.
+  curl_multi_remove_handle(multi, curl);
+  return result;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(
     HttpLlmClientOptions options) {
@@ -257,7 +298,8 @@ HttpLlmClient::Handle* HttpLlmClient::ThreadHandle() {
   }
   auto handle = std::make_unique<Handle>();
   handle->curl = curl_easy_init();
-  if (handle->curl == nullptr) return nullptr;
+  handle->multi = curl_multi_init();
+  if (handle->curl == nullptr || handle->multi == nullptr) return nullptr;
   absl::MutexLock lock(&mu_);
   return handles_.emplace(self, std::move(handle)).first->second.get();
 }
@@ -302,7 +344,7 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   Handle* handle = ThreadHandle();
   if (handle == nullptr) {
     response.outcome = AttemptOutcome::ConnectionError();
-    response.outcome.detail = "curl_easy_init failed";
+    response.outcome.detail = "curl_easy_init or curl_multi_init failed";
     return response;
   }
   CURL* curl = handle->curl;
@@ -332,7 +374,12 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
 
-  const CURLcode code = curl_easy_perform(curl);
+  const CURLcode code = Perform(handle->multi, curl, request.cancelled);
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    response.outcome = AttemptOutcome::ConnectionError();
+    response.outcome.detail = "abandoned: the check was cancelled";
+    return response;
+  }
   long status = 0;  // NOLINT(runtime/int): curl wants long
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   const bool is_2xx = status >= 200 && status < 300;

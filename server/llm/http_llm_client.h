@@ -26,9 +26,12 @@
 // appears in logs, statuses or AttemptOutcome::detail: provider messages copied into `detail`
 // are scrubbed of anything resembling it.
 //
-// Connections are reused: each calling thread gets its own curl easy handle (kept per client,
-// keyed by thread; a handle is never used by two threads at once), and an easy handle keeps its
-// connections open between calls. Handles are freed with the client.
+// Connections are reused: each calling thread gets its own curl easy and multi handles (kept
+// per client, keyed by thread; never used by two threads at once), and the multi handle keeps
+// its connections open between calls. Handles are freed with the client.
+//
+// A request's `cancelled` flag is looked at every 20 ms while the transfer waits: once set,
+// the transfer is abandoned and its connection closed (kConnectionError, "abandoned").
 //
 // curl_global_init(CURL_GLOBAL_ALL) should be called by main() before any thread starts; the
 // constructor also calls it once per process (a reference-counted no-op if main did) so that a
@@ -95,7 +98,7 @@ class HttpLlmClient final : public LlmClient {
   const std::string& endpoint_url() const { return url_; }
 
  private:
-  struct Handle;  // a curl easy handle and its error buffer
+  struct Handle;  // a curl easy handle, the multi handle that runs it, and its error buffer
 
   explicit HttpLlmClient(HttpLlmClientOptions options);
 

@@ -5,6 +5,7 @@
 // out. An LlmClient makes exactly ONE attempt per call and never retries, waits for rate limits
 // or pauses: retrying is the caller's job (LlmChecker, with server/llm/retry_policy.h).
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -21,6 +22,10 @@ struct LlmRequest {
   // The whole attempt (connect, send, wait, read) must end within this; the caller has already
   // capped it by the job's deadline. Zero or negative: the attempt times out at once.
   absl::Duration timeout = absl::Seconds(60);
+  // When set, the attempt is abandoned soon after *cancelled becomes true (the job was
+  // cancelled, or the replica hands its work back): the connection is closed and the outcome
+  // is kConnectionError. May be null.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 struct LlmResponse {

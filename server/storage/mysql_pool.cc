@@ -221,10 +221,18 @@ void Bind(sql::PreparedStatement& statement, absl::Span<const SqlValue> params) 
   }
 }
 
+// Runs COMMIT or ROLLBACK as a statement: Connector/C++ 1.1's Connection::commit() and
+// rollback() ignore the server's answer, so a COMMIT lost with its connection (rolled back)
+// would pass for done. The statement throws like any other. `sql` is a constant.
+void EndTransaction(Connection& c, const char* sql) {
+  std::unique_ptr<sql::Statement> statement(c.conn->createStatement());
+  statement->execute(sql::SQLString(sql));
+}
+
 // Rolls back, swallowing errors; false when the connection is no longer usable.
 bool RollbackQuietly(Connection& c) {
   try {
-    c.conn->rollback();
+    EndTransaction(c, "ROLLBACK");
     return true;
   } catch (const sql::SQLException& e) {
     LogSqlError("rollback", e);
@@ -549,7 +557,7 @@ MysqlPool::Attempt MysqlPool::RunAttempt(Connection& c,
     return attempt;
   }
   try {
-    c.conn->commit();
+    EndTransaction(c, "COMMIT");
   } catch (const sql::SQLException& e) {
     // A lost connection here leaves the outcome unknown; the rerun finds the committed keys.
     LogSqlError("commit", e);
@@ -654,14 +662,23 @@ absl::Status MysqlPool::RunInSession(absl::FunctionRef<absl::Status(Session&)> b
 }
 
 void AppendInList(std::string* sql, std::vector<SqlValue>* params,
-                  absl::Span<const SqlValue> values) {
+                  absl::Span<const SqlValue> values, int row_width) {
+  const size_t width = static_cast<size_t>(std::max(row_width, 1));
+  const size_t rows = values.size() / width;
   size_t padded = 1;
-  while (padded < values.size()) padded *= 2;
-  sql->append("(?");
-  for (size_t i = 1; i < padded; ++i) sql->append(", ?");
+  while (padded < rows) padded *= 2;
+  std::string row = "?";
+  if (width > 1) {
+    row = "(?";
+    for (size_t i = 1; i < width; ++i) row.append(", ?");
+    row.append(")");
+  }
+  sql->append("(");
+  for (size_t i = 0; i < padded; ++i) absl::StrAppend(sql, i == 0 ? "" : ", ", row);
   sql->append(")");
   params->insert(params->end(), values.begin(), values.end());
-  for (size_t i = values.size(); i < padded; ++i) params->push_back(values.back());
+  for (size_t i = rows; i < padded; ++i)
+    params->insert(params->end(), values.end() - width, values.end());
 }
 
 absl::StatusOr<int64_t> ExecuteMultiRow(Session& session, absl::string_view head,

@@ -247,10 +247,12 @@ class MysqlPool {
 
 // Appends "(?, ?, ...)" for `values` to `sql` and the values to `params`, padded to the next
 // power of two with copies of the last value (which an IN list ignores), so that statements
-// over lists of any length share few texts in the per-connection statement cache.
-// REQUIRES: !values.empty().
+// over lists of any length share few texts in the per-connection statement cache. With
+// `row_width` > 1 the values are rows of that many (in row order) and the list is
+// "((?, ?), (?, ?), ...)", for "(a, b) IN ...", padded with copies of the last row.
+// REQUIRES: !values.empty(); values.size() is a multiple of row_width.
 void AppendInList(std::string* sql, std::vector<SqlValue>* params,
-                  absl::Span<const SqlValue> values);
+                  absl::Span<const SqlValue> values, int row_width = 1);
 
 // Runs `head` VALUES row, row, ... `tail` over `values` (`row_width` values per row, in row
 // order), where `row` is the placeholder group of one row, e.g. "(?, ?, ?)". Rows go in

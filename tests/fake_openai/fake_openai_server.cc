@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -155,6 +157,47 @@ bool ParseAction(const rapidjson::Value& json, Action* action, std::string* erro
     }
   }
   return true;
+}
+
+// A standing rule: completion requests any of whose citations contains `contains` take
+// `action` instead of the next scripted one (the script is not consumed), `times` times at most
+// (-1: every time).
+struct Rule {
+  std::string contains;
+  int times = -1;
+  Action action;
+};
+
+// Reads one RULE object: "contains" (a non-empty string), optional "times" (int >= 0) and the
+// fields of an ACTION.
+bool ParseRule(const rapidjson::Value& json, Rule* rule, std::string* error) {
+  if (!json.IsObject()) {
+    *error = "every rule must be an object";
+    return false;
+  }
+  rapidjson::Document scratch;
+  rapidjson::Value action(rapidjson::kObjectType);
+  for (const auto& member : json.GetObject()) {
+    const std::string name(member.name.GetString(), member.name.GetStringLength());
+    if (name == "contains") {
+      if (!member.value.IsString() || member.value.GetStringLength() == 0) {
+        *error = "\"contains\" must be a non-empty string";
+        return false;
+      }
+      rule->contains = std::string(member.value.GetString(), member.value.GetStringLength());
+    } else if (name == "times") {
+      if (!ReadNonNegativeInt(member.value, "times", &rule->times, error)) return false;
+    } else {
+      action.AddMember(rapidjson::Value(member.name, scratch.GetAllocator()),
+                       rapidjson::Value(member.value, scratch.GetAllocator()),
+                       scratch.GetAllocator());
+    }
+  }
+  if (rule->contains.empty()) {
+    *error = "a rule needs \"contains\"";
+    return false;
+  }
+  return ParseAction(action, &rule->action, error);
 }
 
 // ---- completion requests -----------------------------------------------------------------------
@@ -471,23 +514,42 @@ struct FakeOpenAiServer::Impl {
     v1::Style style = v1::STYLE_APA7;
     int64_t received_ms = 0;
     std::string action;
+    int64_t gone_ms = -1;  // when the client closed the connection before the answer
   };
+
+  // Sleeps `ms` or until Stop() (then false), watching connection `fd` (-1: none): when the
+  // client closes it meanwhile, `on_client_gone` is called once (the sleep goes on: a handler
+  // keeps counting as in flight for its whole latency, as a slow upstream would).
+  bool SleepWatching(int ms, int fd, const std::function<void()>& on_client_gone) {
+    const absl::Time end = absl::Now() + absl::Milliseconds(ms);
+    while (true) {
+      {
+        absl::MutexLock lock(&stop_mu);
+        if (stopping) return false;
+      }
+      const absl::Duration left = end - absl::Now();
+      if (left <= absl::ZeroDuration()) return true;
+      const int step = static_cast<int>(
+          std::min<int64_t>(10, std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
+      if (fd < 0) {
+        absl::SleepFor(absl::Milliseconds(step));
+        continue;
+      }
+      pollfd watched = {fd, POLLRDHUP, 0};
+      if (poll(&watched, 1, step) > 0 && (watched.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        on_client_gone();
+        fd = -1;
+      }
+    }
+  }
 
   void Route();
   void HandleCompletion(Api api, const httplib::Request& req, httplib::Response& res);
   void HandleScript(const httplib::Request& req, httplib::Response& res);
+  void HandleRules(const httplib::Request& req, httplib::Response& res);
   void HandleDefault(const httplib::Request& req, httplib::Response& res);
   void HandleStats(httplib::Response& res);
   void HandleReset(httplib::Response& res);
-
-  // Sleeps `ms` or until Stop(); false when stopping.
-  bool Sleep(int ms) {
-    absl::MutexLock lock(&stop_mu);
-    if (ms > 0 && !stopping) {
-      stop_mu.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(ms));
-    }
-    return !stopping;
-  }
 
   int64_t MillisSinceStart() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -508,12 +570,14 @@ struct FakeOpenAiServer::Impl {
 
   absl::Mutex mu;
   std::deque<Action> script ABSL_GUARDED_BY(mu);
+  std::vector<Rule> rules ABSL_GUARDED_BY(mu);
   int default_latency_ms ABSL_GUARDED_BY(mu);
   int64_t requests ABSL_GUARDED_BY(mu) = 0;
   int64_t next_id ABSL_GUARDED_BY(mu) = 0;  // never reset: ids stay unique
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   int max_concurrency ABSL_GUARDED_BY(mu) = 0;
   std::vector<LogEntry> log ABSL_GUARDED_BY(mu);
+  int64_t log_generation ABSL_GUARDED_BY(mu) = 0;  // counts resets of the log
 };
 
 void FakeOpenAiServer::Impl::Route() {
@@ -535,6 +599,9 @@ void FakeOpenAiServer::Impl::Route() {
   });
   server.Post("/control/script", [this](const httplib::Request& req, httplib::Response& res) {
     HandleScript(req, res);
+  });
+  server.Post("/control/rules", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleRules(req, res);
   });
   server.Post("/control/default", [this](const httplib::Request& req, httplib::Response& res) {
     HandleDefault(req, res);
@@ -567,6 +634,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
   Action action;
   int64_t id = 0;
   int latency_ms = 0;
+  size_t entry_index = 0;
+  int64_t generation = 0;
   std::string label;
   {
     absl::MutexLock lock(&mu);
@@ -574,7 +643,18 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     max_concurrency = std::max(max_concurrency, in_flight);
     ++requests;
     id = ++next_id;
-    if (!script.empty()) {
+    Rule* rule = nullptr;
+    for (Rule& candidate : rules) {
+      if (candidate.times == 0) continue;
+      for (const std::string& text : logged_citations) {
+        if (text.find(candidate.contains) != std::string::npos) rule = &candidate;
+      }
+      if (rule != nullptr) break;
+    }
+    if (rule != nullptr) {
+      action = rule->action;
+      if (rule->times > 0) --rule->times;
+    } else if (!script.empty()) {
       action = std::move(script.front());
       script.pop_front();
     }
@@ -607,6 +687,8 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     entry.style = style;
     entry.received_ms = received_ms;
     entry.action = label;
+    entry_index = log.size();
+    generation = log_generation;
     log.push_back(std::move(entry));
   }
   absl::Cleanup done = [this] {
@@ -614,7 +696,18 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
     --in_flight;
   };
 
-  if (!Sleep(latency_ms) || !Sleep(action.hang_ms)) {
+  // Watch the client while waiting: a client that gives up (closes) is logged with the time.
+  const std::vector<int> watched = latency_ms + action.hang_ms > 0
+                                       ? ServerConnections(port, req.remote_addr, req.remote_port)
+                                       : std::vector<int>();
+  const bool slept =
+      SleepWatching(latency_ms + action.hang_ms, watched.size() == 1 ? watched[0] : -1, [&] {
+        absl::MutexLock lock(&mu);
+        if (log_generation == generation && entry_index < log.size()) {
+          log[entry_index].gone_ms = MillisSinceStart();
+        }
+      });
+  if (!slept) {
     res.status = 503;
     res.set_content(ErrorBody("fake server shutting down", "fake", std::nullopt), kJson);
     return;
@@ -688,6 +781,32 @@ void FakeOpenAiServer::Impl::HandleScript(const httplib::Request& req, httplib::
   res.set_content(std::string(buffer.GetString(), buffer.GetSize()), kJson);
 }
 
+void FakeOpenAiServer::Impl::HandleRules(const httplib::Request& req, httplib::Response& res) {
+  rapidjson::Document doc;
+  doc.Parse(req.body.data(), req.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return ControlError(res, "the body must be a JSON object {\"rules\": [...]}");
+  }
+  auto json_rules = doc.FindMember("rules");
+  if (json_rules == doc.MemberEnd() || !json_rules->value.IsArray()) {
+    return ControlError(res, "\"rules\" must be an array");
+  }
+  std::vector<Rule> parsed;
+  for (const auto& json : json_rules->value.GetArray()) {
+    Rule rule;
+    std::string error;
+    if (!ParseRule(json, &rule, &error)) {
+      return ControlError(res, absl::StrCat("rule #", parsed.size() + 1, ": ", error));
+    }
+    parsed.push_back(std::move(rule));
+  }
+  {
+    absl::MutexLock lock(&mu);
+    rules = std::move(parsed);
+  }
+  ControlOk(res);
+}
+
 void FakeOpenAiServer::Impl::HandleDefault(const httplib::Request& req, httplib::Response& res) {
   rapidjson::Document doc;
   doc.Parse(req.body.data(), req.body.size());
@@ -724,6 +843,8 @@ void FakeOpenAiServer::Impl::HandleStats(httplib::Response& res) {
     writer.Uint64(script.size());
     WriteKey(writer, "default_latency_ms");
     writer.Int(default_latency_ms);
+    WriteKey(writer, "now_ms");
+    writer.Int64(MillisSinceStart());
     WriteKey(writer, "log");
     writer.StartArray();
     for (const LogEntry& entry : log) {
@@ -746,6 +867,8 @@ void FakeOpenAiServer::Impl::HandleStats(httplib::Response& res) {
       writer.Int64(entry.received_ms);
       WriteKey(writer, "action");
       WriteString(writer, entry.action);
+      WriteKey(writer, "gone_ms");
+      writer.Int64(entry.gone_ms);
       writer.EndObject();
     }
     writer.EndArray();
@@ -758,7 +881,9 @@ void FakeOpenAiServer::Impl::HandleReset(httplib::Response& res) {
   {
     absl::MutexLock lock(&mu);
     script.clear();
+    rules.clear();
     log.clear();
+    ++log_generation;
     requests = 0;
     max_concurrency = in_flight;
     default_latency_ms = options.default_latency_ms;

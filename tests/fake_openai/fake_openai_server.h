@@ -54,16 +54,26 @@
 //                                  number past the list (a bad answer for citecheck)
 //        Precedence: reset/reset_empty > status > malformed > garbage_answer > out_of_range >
 //        omit.
+//   POST /control/rules    {"rules":[RULE...]} replaces the standing rules, all or nothing.
+//        RULE: {"contains": "TEXT", "times": int>=0 (optional), ACTION fields}. A completion
+//        request any of whose citations contains TEXT takes the first such rule's action
+//        instead of the next scripted one (the script is not consumed); a rule with "times"
+//        applies to that many requests, then no more. E.g. {"contains":"POISON",
+//        "hang_ms":60000} hangs every request asking about a marked citation. → {"ok":true}
 //   POST /control/default  {"latency_ms": int>=0}: the default latency. → {"ok":true}
 //   GET  /control/stats    → {"requests":R,"in_flight":K,"max_concurrency":M,"queued":Q,
-//        "default_latency_ms":D,"log":[{"path","model","authorization" (the header as sent, ""
-//        when absent),"kind":"references|inline","citations":[text...] (the in-text citations
-//        of an in-text request),"style":"APA7|MLA9|CHICAGO17","received_ms" (ms since the
-//        server started),"action":"ok|hang|omit|status|reset|malformed|garbage|out_of_range|
-//        bad_request"}...]}. R counts completion requests (scripted and failed ones included);
-//        K those being handled now; M the most handled at once since the last reset.
-//   POST /control/reset    (body optional) clears the script, the log, R and the default
-//        latency (back to Options::default_latency_ms); M restarts from K. → {"ok":true}
+//        "default_latency_ms":D,"now_ms" (ms since the server started, the clock of the log),
+//        "log":[{"path","model","authorization" (the header as sent, "" when absent),
+//        "kind":"references|inline","citations":[text...] (the in-text citations of an
+//        in-text request),"style":"APA7|MLA9|CHICAGO17","received_ms" (ms since the server
+//        started),"action":"ok|hang|omit|status|reset|malformed|garbage|out_of_range|
+//        bad_request","gone_ms" (ms since start when the client closed the connection while
+//        the fake was still sleeping before its answer; -1 when it did not)}...]}. R counts
+//        completion requests (scripted and failed ones included); K those being handled now;
+//        M the most handled at once since the last reset.
+//   POST /control/reset    (body optional) clears the script, the rules, the log, R and the
+//        default latency (back to Options::default_latency_ms); M restarts from K.
+//        → {"ok":true}
 //
 // How "reset" works: after the latency, the handler finds its connection's socket (the fd
 // whose local port is the server's and whose peer is the request's remote address and port, by

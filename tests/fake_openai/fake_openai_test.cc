@@ -590,6 +590,40 @@ TEST_F(FakeOpenAiTest, ResetClearsEverything) {
   EXPECT_EQ(Actions(), (std::vector<std::string>{"ok"}));
 }
 
+TEST_F(FakeOpenAiTest, RulesMatchMarkedCitationsAheadOfTheScript) {
+  Script(R"([{"status":500}])");
+  ASSERT_TRUE(Post("/control/rules", R"({"rules":[{"contains":"MARKED","times":2,"status":503},
+                                                   {"contains":"Smith","omit":[1]}]})"));
+  const std::string marked = ChatBody("gpt-fake", std::string(SystemPrompt(v1::STYLE_APA7)),
+                                      NumberedCitations({"Doe, J. (2020). MARKED study."}));
+  // The marked citation takes its rule twice, leaving the script alone; then the script's turn.
+  for (int status : {503, 503, 500, 200}) {
+    httplib::Result res = Post("/v1/chat/completions", marked);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, status);
+  }
+  EXPECT_EQ(Stats()["queued"].GetInt(), 0);
+  // Any citation of the request may match.
+  httplib::Result res = Post("/v1/chat/completions", TwoCitationsChat());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Count(ChatContent(Json(res->body)), "CITATION #"), 1);
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"status", "status", "status", "ok", "omit"}));
+
+  // Replaced all or nothing; reset clears them.
+  for (const char* rules : {R"({"rules":[{"status":500}]})", R"({"rules":[{"contains":""}]})",
+                            R"({"rules":[{"contains":"x","times":-1}]})",
+                            R"({"rules":[{"contains":"x","sttaus":1}]})", R"({"rules":{}})"}) {
+    SCOPED_TRACE(rules);
+    httplib::Result bad = Post("/control/rules", rules);
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
+  }
+  ASSERT_TRUE(Post("/control/reset", ""));
+  res = Post("/v1/chat/completions", TwoCitationsChat());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Count(ChatContent(Json(res->body)), "CITATION #"), 2);
+}
+
 TEST_F(FakeOpenAiTest, ScriptRejectsBadActionsAllOrNothing) {
   for (const char* actions :
        {R"([{},{"sttaus":500}])", R"([{"status":"500"}])", R"([{"latency_ms":-1}])",
@@ -616,6 +650,12 @@ TEST_F(FakeOpenAiTest, HangOutlastsClientTimeoutAndStopCutsItShort) {
   rapidjson::Document stats = Stats();
   EXPECT_EQ(stats["in_flight"].GetInt(), 1);
   EXPECT_STREQ(stats["log"][0]["action"].GetString(), "hang");
+  // The client's giving up is logged (within the fake's 10 ms watch of the connection).
+  const int64_t received = stats["log"][0]["received_ms"].GetInt64();
+  for (int i = 0; i < 100 && Stats()["log"][0]["gone_ms"].GetInt64() < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(Stats()["log"][0]["gone_ms"].GetInt64(), received + 300);
   const auto start = std::chrono::steady_clock::now();
   server_->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
@@ -631,6 +671,7 @@ TEST_F(FakeOpenAiTest, HangThenAnswersAPatientClient) {
   EXPECT_EQ(res->get_header_value("retry-after-ms"), "200");
   EXPECT_EQ(Count(ChatContent(Json(res->body)), "CITATION #"), 2);
   EXPECT_EQ(Actions(), (std::vector<std::string>{"hang"}));
+  EXPECT_EQ(Stats()["log"][0]["gone_ms"].GetInt64(), -1);
 }
 
 // ---- reset, as libcurl sees it -----------------------------------------------------------------

@@ -6,11 +6,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "client/error_details.h"
 #include "gmock/gmock.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
@@ -37,33 +35,6 @@ v1::SubmitBatchRequest TextBatch(int n, const std::string& request_id = "") {
   request.set_text(text);
   request.set_request_id(request_id);
   return request;
-}
-
-// Calls a unary method with raw request bytes (as a client with its own serializer would) and
-// returns the status; the response bytes go to *response when given.
-grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
-                          const std::string& request_bytes, std::string* response = nullptr) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Slice slice(request_bytes);
-  grpc::ByteBuffer request(&slice, 1), reply;
-  grpc::Status status;
-  absl::Notification done;
-  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
-    status = std::move(s);
-    done.Notify();
-  });
-  done.WaitForNotification();
-  if (response != nullptr && status.ok()) {
-    std::vector<grpc::Slice> slices;
-    (void)reply.Dump(&slices);
-    response->clear();
-    for (const auto& s : slices)
-      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return status;
 }
 
 // Every event of a watch from `after` to the end.
@@ -325,15 +296,8 @@ TEST_F(CitationServiceTest, ThreeJobsAtOnceAllComplete) {
 }
 
 TEST_F(CitationServiceTest, HealthServiceReportsServing) {
-  // grpc.health.v1.Health/Check {service: "citecheck.v1.CitationService"} in raw bytes, so the
-  // test needs no health stubs.
-  std::string service = "citecheck.v1.CitationService";
-  std::string request_bytes = std::string("\x0a") + static_cast<char>(service.size()) + service;
-  std::string bytes;
-  grpc::Status status =
-      RawUnaryCall(server_->address(), "/grpc.health.v1.Health/Check", request_bytes, &bytes);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+  EXPECT_EQ(CheckHealth(server_->address(), "citecheck.v1.CitationService"), Health::kServing);
+  EXPECT_EQ(CheckHealth(server_->address()), Health::kServing);
 }
 
 // ---- Quota -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 
@@ -22,6 +23,10 @@ void FakeOpenAi::Post(const std::string& path, const std::string& body) {
 
 void FakeOpenAi::Script(const std::string& actions_json) {
   Post("/control/script", "{\"actions\":" + actions_json + "}");
+}
+
+void FakeOpenAi::Rules(const std::string& rules_json) {
+  Post("/control/rules", "{\"rules\":" + rules_json + "}");
 }
 
 void FakeOpenAi::SetDefaultLatency(int latency_ms) {
@@ -45,6 +50,7 @@ FakeOpenAiStats FakeOpenAi::Stats() {
   stats.requests = doc["requests"].GetInt();
   stats.in_flight = doc["in_flight"].GetInt();
   stats.max_concurrency = doc["max_concurrency"].GetInt();
+  if (doc.HasMember("now_ms")) stats.now_ms = doc["now_ms"].GetInt64();
   for (const auto& entry : doc["log"].GetArray()) {
     FakeOpenAiStats::Request request;
     auto text = [&entry](const char* key) -> std::string {
@@ -57,12 +63,20 @@ FakeOpenAiStats FakeOpenAi::Stats() {
     request.action = text("action");
     request.kind = text("kind");
     if (entry.HasMember("received_ms")) request.received_ms = entry["received_ms"].GetInt64();
+    if (entry.HasMember("gone_ms")) request.gone_ms = entry["gone_ms"].GetInt64();
     if (entry.HasMember("citations") && entry["citations"].IsArray()) {
-      for (const auto& c : entry["citations"].GetArray()) request.citations.push_back(c.GetString());
+      for (const auto& c : entry["citations"].GetArray())
+        request.citations.push_back(c.GetString());
     }
     stats.log.push_back(std::move(request));
   }
   return stats;
+}
+
+FakeOpenAiClock::FakeOpenAiClock(FakeOpenAi& fake) {
+  const absl::Time asked = absl::Now();
+  fake_ms_ = fake.Stats().now_ms;
+  mark_ = asked + (absl::Now() - asked) / 2;
 }
 
 }  // namespace citecheck::testing

@@ -19,9 +19,13 @@ struct FakeOpenAiStats {
     int64_t received_ms = 0;
     std::string action;
     std::string kind;  // "references" or "inline"
+    // When the client closed the connection before the answer (ms since the fake started), or
+    // -1: the client waited (or the request was answered without delay).
+    int64_t gone_ms = -1;
   };
   int requests = 0;
   int in_flight = 0;
+  int64_t now_ms = 0;  // the fake's clock (ms since it started) when it answered
   int max_concurrency = 0;
   std::vector<Request> log;
 };
@@ -38,6 +42,9 @@ class FakeOpenAi {
   // Appends scripted actions (a JSON array of objects, see tests/fake_openai) for the next
   // completion requests. ADD_FAILUREs when the fake refuses them.
   void Script(const std::string& actions_json);
+  // Replaces the standing rules (a JSON array of rule objects, see tests/fake_openai): requests
+  // about a marked citation get their own action.
+  void Rules(const std::string& rules_json);
   void SetDefaultLatency(int latency_ms);
   FakeOpenAiStats Stats();
 
@@ -45,6 +52,19 @@ class FakeOpenAi {
   explicit FakeOpenAi(std::unique_ptr<ListeningProcess> process) : process_(std::move(process)) {}
   void Post(const std::string& path, const std::string& body);
   std::unique_ptr<ListeningProcess> process_;
+};
+
+// Maps the test's clock to the fake's (ms since it started, the clock of its log), measured
+// once at construction (to within half a /control/stats round trip).
+class FakeOpenAiClock {
+ public:
+  explicit FakeOpenAiClock(FakeOpenAi& fake);
+  // The fake's time at `t`.
+  int64_t At(absl::Time t) const { return fake_ms_ + absl::ToInt64Milliseconds(t - mark_); }
+
+ private:
+  absl::Time mark_;
+  int64_t fake_ms_ = 0;
 };
 
 }  // namespace citecheck::testing

@@ -27,114 +27,17 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/integration/fake_openai_process.h"
+#include "tests/integration/own_mariadb.h"
+#include "tests/integration/replica.h"
 #include "tests/integration/server_process.h"
-
-#ifndef CITECHECK_MARIADB_SCRIPT
-#error "CITECHECK_MARIADB_SCRIPT must name deploy/mariadb.sh"
-#endif
+#include "tests/server/storage/invariants.h"
+#include "tests/server/storage/mysql_test_database.h"
 
 namespace citecheck::testing {
 namespace {
 
 constexpr char kAdminKey[] = "restart-admin-key";
 constexpr char kToken[] = "restart-user";
-
-// Single quotes for /bin/sh.
-std::string ShellQuote(const std::string& s) {
-  std::string quoted = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
-}
-
-// Runs `command` with /bin/sh; returns its exit code (-1 when it did not exit) and its stdout
-// in *out (stderr passes through to the test's output).
-int Run(const std::string& command, std::string* out) {
-  out->clear();
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out->append(buffer, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// A private MariaDB in a temporary directory, stopped (and its data deleted) on destruction.
-class OwnMariaDb {
- public:
-  static std::unique_ptr<OwnMariaDb> Start() {
-    char dir_template[] = "/tmp/citecheck-restart-test.XXXXXX";
-    if (mkdtemp(dir_template) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-      return nullptr;
-    }
-    auto db = std::unique_ptr<OwnMariaDb>(new OwnMariaDb(dir_template));
-    std::string out;
-    if (Run(db->Script("start"), &out) != 0) {
-      ADD_FAILURE() << "deploy/mariadb.sh start failed: " << out;
-      return nullptr;
-    }
-    db->url_ = std::string(absl::StripAsciiWhitespace(out));
-    // mysql://citecheck:citecheck@127.0.0.1:PORT/citecheck
-    std::vector<std::string> parts = absl::StrSplit(db->url_, absl::ByAnyChar(":/@"));
-    if (!absl::StartsWith(db->url_, "mysql://") || parts.size() < 7 ||
-        !absl::SimpleAtoi(parts[parts.size() - 2], &db->port_)) {
-      ADD_FAILURE() << "unexpected URL from deploy/mariadb.sh: " << db->url_;
-      return nullptr;
-    }
-    return db;
-  }
-
-  ~OwnMariaDb() {
-    std::string out;
-    if (Run(Script("stop"), &out) != 0) ADD_FAILURE() << "deploy/mariadb.sh stop failed";
-    rmdir(dir_.c_str());
-  }
-
-  // Restarts the server keeping its data; returns whether it answers again.
-  bool Restart() {
-    std::string out;
-    const int code = Run(Script("restart"), &out);
-    const bool same_url = std::string(absl::StripAsciiWhitespace(out)) == url_;
-    EXPECT_TRUE(same_url) << "restart printed " << out << ", not " << url_;
-    return code == 0 && same_url;
-  }
-
-  const std::string& url() const { return url_; }
-
-  // The first column of the first row of `sql` on the citecheck database, as an integer; -1
-  // (and a test failure) on an error.
-  int64_t QueryInt(const std::string& sql) {
-    std::string out;
-    const std::string command = absl::StrCat(
-        "mariadb --no-defaults -h127.0.0.1 -P", port_,
-        " -ucitecheck -pcitecheck -N -B citecheck -e ", ShellQuote(sql));
-    int64_t value = -1;
-    if (Run(command, &out) != 0 ||
-        !absl::SimpleAtoi(absl::StripAsciiWhitespace(out), &value)) {
-      ADD_FAILURE() << "query failed: " << sql << " -> " << out;
-      return -1;
-    }
-    return value;
-  }
-
- private:
-  explicit OwnMariaDb(std::string dir) : dir_(std::move(dir)) {}
-
-  std::string Script(const std::string& verb) const {
-    return absl::StrCat(ShellQuote(CITECHECK_MARIADB_SCRIPT), " ", verb, " ", ShellQuote(dir_));
-  }
-
-  std::string dir_;
-  std::string url_;
-  int port_ = 0;
-};
 
 v1::SubmitBatchRequest Batch(int n, const std::string& tag) {
   v1::SubmitBatchRequest request;
@@ -177,15 +80,19 @@ void WatchJob(client::CitecheckClient& client, const std::string& job_id, absl::
 std::string JobId(const std::string& id) { return absl::StrCat("'", id, "'"); }
 
 TEST(MariadbRestartTest, ServiceRecoversWithoutLosingOrDoubleChargingAnything) {
-  auto db = OwnMariaDb::Start();
-  ASSERT_NE(db, nullptr);
+  auto mariadb = OwnMariaDb::Start();
+  ASSERT_NE(mariadb, nullptr);
+  absl::StatusOr<std::unique_ptr<TestDatabase>> created = TestDatabase::CreateOn(mariadb->url());
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<TestDatabase> db = *std::move(created);
   auto fake = FakeOpenAi::Start();
   ASSERT_NE(fake, nullptr);
   fake->SetDefaultLatency(150);
-  auto server = ServerProcess::Start(
-      {"--store=mysql", "--mysql_url=" + db->url(), absl::StrCat("--admin_key=", kAdminKey),
-       "--llm_base_url=" + fake->base_url(), "--llm_model=fake-model", "--citations_per_call=1",
-       "--llm_max_inflight=2", "--watch_heartbeat=1s"});
+  auto server = ServerProcess::Start({"--store=mysql", "--mysql_url=" + MysqlUrlText(db->url()),
+                                      absl::StrCat("--admin_key=", kAdminKey),
+                                      "--llm_base_url=" + fake->base_url(),
+                                      "--llm_model=fake-model", "--citations_per_call=1",
+                                      "--llm_max_inflight=2", "--watch_heartbeat=1s"});
   ASSERT_NE(server, nullptr);
 
   client::ClientOptions admin_options;
@@ -205,8 +112,7 @@ TEST(MariadbRestartTest, ServiceRecoversWithoutLosingOrDoubleChargingAnything) {
   // Watch the whole job on a thread; restart MariaDB once a few results are in.
   Watched watched;
   auto watcher = server->Account(kToken);
-  std::thread watch_thread(
-      [&] { WatchJob(*watcher, job.job_id(), absl::Seconds(60), &watched); });
+  std::thread watch_thread([&] { WatchJob(*watcher, job.job_id(), absl::Seconds(60), &watched); });
   const absl::Time wait_until = absl::Now() + absl::Seconds(20);
   while (watched.result_count.load() < 3 && !watched.done.load() && absl::Now() < wait_until) {
     absl::SleepFor(absl::Milliseconds(10));
@@ -214,16 +120,15 @@ TEST(MariadbRestartTest, ServiceRecoversWithoutLosingOrDoubleChargingAnything) {
   const int results_before_restart = watched.result_count.load();
   EXPECT_GE(results_before_restart, 3);
   const absl::Time restart_start = absl::Now();
-  const bool restarted = db->Restart();
+  const bool restarted = mariadb->Restart();
   const absl::Duration restart_took = absl::Now() - restart_start;
   const int results_after_restart = watched.result_count.load();
   watch_thread.join();
   const absl::Duration job_took = absl::Now() - restart_start;
   ASSERT_TRUE(restarted) << "deploy/mariadb.sh restart failed";
   std::cout << "[restart] results before the restart: " << results_before_restart
-            << ", when it finished: " << results_after_restart
-            << "; restart took " << restart_took << ", the job ended " << job_took
-            << " after the restart began" << std::endl;
+            << ", when it finished: " << results_after_restart << "; restart took " << restart_took
+            << ", the job ended " << job_took << " after the restart began" << std::endl;
 
   if (!watched.status.ok()) {
     v1::Job stuck;
@@ -232,8 +137,9 @@ TEST(MariadbRestartTest, ServiceRecoversWithoutLosingOrDoubleChargingAnything) {
                   << watched.status.error_code() << " " << watched.status.error_message()
                   << "): state " << v1::JobState_Name(stuck.state()) << ", " << stuck.succeeded()
                   << " results, " << stuck.failed() << " failures of 20; items still reserved: "
-                  << db->QueryInt("SELECT COUNT(*) FROM reservation_items WHERE state = "
-                                  "'reserved'")
+                  << db->QueryInt(
+                         "SELECT COUNT(*) FROM reservation_items WHERE state = "
+                         "'reserved'")
                   << "; the server's log is kept in " << server->Log().size()
                   << " bytes (KEEP_SERVER_LOGS=1 keeps it)";
     EXPECT_EQ(server->Terminate(), 0);
@@ -259,8 +165,8 @@ TEST(MariadbRestartTest, ServiceRecoversWithoutLosingOrDoubleChargingAnything) {
   EXPECT_EQ(done.results_size(), done.succeeded());
   EXPECT_EQ(done.failures_size(), done.failed());
   EXPECT_EQ(done.state(), done.succeeded() > 0 ? v1::JOB_STATE_SUCCEEDED : v1::JOB_STATE_FAILED);
-  std::cout << "[restart] job: " << done.succeeded() << " results, " << done.failed()
-            << " failures" << std::endl;
+  std::cout << "[restart] job: " << done.succeeded() << " results, " << done.failed() << " failures"
+            << std::endl;
 
   // The books: exactly the results are charged, everything else released.
   ASSERT_TRUE(user->GetBalance(&balance).ok());
@@ -271,7 +177,8 @@ TEST(MariadbRestartTest, ServiceRecoversWithoutLosingOrDoubleChargingAnything) {
   EXPECT_EQ(db->QueryInt("SELECT COUNT(*) FROM ledger WHERE kind = 'release' AND job_id = " + job1),
             done.failed());
   EXPECT_EQ(db->QueryInt("SELECT COUNT(*) FROM reservation_items WHERE state = 'charged' AND "
-                         "job_id = " + job1),
+                         "job_id = " +
+                         job1),
             done.succeeded());
   EXPECT_EQ(db->QueryInt("SELECT COUNT(*) FROM reservation_items WHERE state = 'reserved'"), 0);
 
@@ -294,6 +201,8 @@ TEST(MariadbRestartTest, ServiceRecoversWithoutLosingOrDoubleChargingAnything) {
   // credits = grants − charges, over the whole ledger.
   EXPECT_EQ(db->QueryInt("SELECT COUNT(*) FROM ledger WHERE kind = 'charge'"),
             30 - balance.credits());
+  const absl::Status books = CheckJobBooks(db->pool(), JobsExpected::kAllEnded);
+  EXPECT_TRUE(books.ok()) << books;
 
   EXPECT_EQ(server->Terminate(), 0);
 }

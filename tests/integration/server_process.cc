@@ -11,12 +11,17 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 
 namespace citecheck::testing {
 
-std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::string> args) {
+std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::string> args,
+                                                          const std::vector<std::string>& env) {
   std::unique_ptr<ListeningProcess> server(new ListeningProcess());
   char log_template[] = "/tmp/citecheck-process-XXXXXX";
   int log_fd = mkstemp(log_template);
@@ -31,6 +36,7 @@ std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::strin
     dup2(out[1], STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     close(out[0]);
+    for (const std::string& entry : env) putenv(const_cast<char*>(entry.c_str()));
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -70,11 +76,12 @@ std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::strin
   return server;
 }
 
-std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> flags) {
+std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> flags,
+                                                    const std::vector<std::string>& env) {
   std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0",
                                    "--log_level=debug", "--store=memory"};
   args.insert(args.end(), flags.begin(), flags.end());
-  std::unique_ptr<ListeningProcess> process = ListeningProcess::Start(std::move(args));
+  std::unique_ptr<ListeningProcess> process = ListeningProcess::Start(std::move(args), env);
   if (process == nullptr) return nullptr;
   return std::unique_ptr<ServerProcess>(new ServerProcess(std::move(process)));
 }
@@ -145,11 +152,16 @@ ListeningProcess::~ListeningProcess() {
   }
 }
 
-std::unique_ptr<client::CitecheckClient> ServerProcess::Client(
-    client::ClientOptions options) const {
-  options.server = address();
+std::unique_ptr<client::CitecheckClient> ClientOf(const std::string& address,
+                                                  client::ClientOptions options) {
+  options.server = address;
   options.rpc_timeout = absl::Seconds(10);
   return std::make_unique<client::CitecheckClient>(std::move(options));
+}
+
+std::unique_ptr<client::CitecheckClient> ServerProcess::Client(
+    client::ClientOptions options) const {
+  return ClientOf(address(), std::move(options));
 }
 
 std::unique_ptr<client::CitecheckClient> ServerProcess::FreeUser(const std::string& id) const {
@@ -167,19 +179,32 @@ std::unique_ptr<client::CitecheckClient> ServerProcess::Account(const std::strin
 int ListeningProcess::Terminate(absl::Duration timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
+  std::optional<int> code = WaitExit(timeout);
+  if (code.has_value()) return *code;
+  Kill();
+  return -1;
+}
+
+void ListeningProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
+std::optional<int> ListeningProcess::WaitExit(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
   const absl::Time deadline = absl::Now() + timeout;
-  int status = 0;
-  while (absl::Now() < deadline) {
-    pid_t done = waitpid(pid_, &status, WNOHANG);
+  while (true) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       pid_ = -1;
       return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
-    absl::SleepFor(absl::Milliseconds(10));
+    if (absl::Now() >= deadline) return std::nullopt;
+    absl::SleepFor(absl::Milliseconds(5));
   }
-  Kill();
-  return -1;
 }
+
+bool ListeningProcess::Running() { return pid_ > 0 && !WaitExit(absl::ZeroDuration()); }
 
 void ListeningProcess::Kill() {
   if (pid_ <= 0) return;
@@ -193,6 +218,59 @@ std::string ListeningProcess::Log() const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+bool WaitUntil(absl::Duration timeout, const std::function<bool()>& condition,
+               absl::Duration poll) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (condition()) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(poll);
+  }
+}
+
+grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
+                          const std::string& request_bytes, std::string* response,
+                          absl::Duration timeout) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1), reply;
+  grpc::Status status;
+  absl::Notification done;
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  if (response != nullptr && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    (void)reply.Dump(&slices);
+    response->clear();
+    for (const auto& s : slices) {
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
+}
+
+Health CheckHealth(const std::string& address, const std::string& service, absl::Duration timeout) {
+  // grpc.health.v1.HealthCheckRequest {service = 1} and HealthCheckResponse {status = 1}
+  // (SERVING = 1, NOT_SERVING = 2) in raw bytes: no health stubs needed.
+  std::string request;
+  if (!service.empty()) {
+    request = std::string("\x0a") + static_cast<char>(service.size()) + service;
+  }
+  std::string response;
+  const grpc::Status status =
+      RawUnaryCall(address, "/grpc.health.v1.Health/Check", request, &response, timeout);
+  if (!status.ok()) return Health::kUnreachable;
+  if (response == std::string("\x08\x01", 2)) return Health::kServing;
+  if (response == std::string("\x08\x02", 2)) return Health::kNotServing;
+  return Health::kOther;
 }
 
 }  // namespace citecheck::testing

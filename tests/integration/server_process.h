@@ -3,7 +3,9 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,11 +16,15 @@ namespace citecheck::testing {
 // A child process that announces "listening on HOST:PORT" on stdout once it is ready (the
 // server and the fake OpenAI server both do). Its stderr goes to a log file kept for debugging
 // when a test fails (or always, with KEEP_SERVER_LOGS set).
+//
+// Not thread-safe: one thread controls the process (signals and waits).
 class ListeningProcess {
  public:
-  // Starts `argv` and waits up to 20 s for the announcement. Returns nullptr (with a test
-  // failure holding the process's log) when it does not come.
-  static std::unique_ptr<ListeningProcess> Start(std::vector<std::string> argv);
+  // Starts `argv` with `env` ("NAME=VALUE" entries) added to the test's environment, and waits
+  // up to 20 s for the announcement. Returns nullptr (with a test failure holding the process's
+  // log) when it does not come.
+  static std::unique_ptr<ListeningProcess> Start(std::vector<std::string> argv,
+                                                 const std::vector<std::string>& env = {});
   ~ListeningProcess();  // Kill() if still running
 
   const std::string& address() const { return address_; }
@@ -27,11 +33,20 @@ class ListeningProcess {
   std::string Announced(const std::string& prefix) const;
   // "http://HOST:PORT", for HTTP servers.
   std::string url() const { return "http://" + address_; }
+  pid_t pid() const { return pid_; }
 
   // Sends SIGTERM and waits up to `timeout`; returns the exit code, or -1 when it did not exit
   // normally (killed by a signal, or still running: then it is killed).
   int Terminate(absl::Duration timeout = absl::Seconds(20));
+  // Sends `signal` (e.g. SIGTERM, SIGSTOP, SIGCONT) and returns at once.
+  void Signal(int signal);
+  // Waits up to `timeout` for the process to exit: its exit code, -1 when a signal ended it,
+  // nullopt when it still runs.
+  std::optional<int> WaitExit(absl::Duration timeout);
+  // SIGKILL (also when stopped) and reap.
   void Kill();
+  // True until the process has exited (and been reaped).
+  bool Running();
   std::string Log() const;
 
  private:
@@ -56,9 +71,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 // Its stdout announces the address; its stderr (the log) goes to a file kept for debugging.
 class ServerProcess {
  public:
-  // Starts `citecheck-server --listen 127.0.0.1:0 --store=memory <flags>` and waits until it
-  // listens. Aborts the test (ADD_FAILURE + nullptr) when it does not start within 20 s.
-  static std::unique_ptr<ServerProcess> Start(std::vector<std::string> flags);
+  // Starts `citecheck-server --listen 127.0.0.1:0 --store=memory <flags>` (a later flag wins,
+  // e.g. --store=mysql) with `env` added to its environment, and waits until it listens.
+  // Aborts the test (ADD_FAILURE + nullptr) when it does not start within 20 s.
+  static std::unique_ptr<ServerProcess> Start(std::vector<std::string> flags,
+                                              const std::vector<std::string>& env = {});
 
   const std::string& address() const { return process_->address(); }
   // The --metrics_listen address it announced ("metrics on ADDR"); "" without the flag.
@@ -73,12 +90,34 @@ class ServerProcess {
   // See ListeningProcess.
   int Terminate(absl::Duration timeout = absl::Seconds(20)) { return process_->Terminate(timeout); }
   std::string Log() const { return process_->Log(); }
+  ListeningProcess& process() { return *process_; }
 
  private:
   explicit ServerProcess(std::unique_ptr<ListeningProcess> process)
       : process_(std::move(process)) {}
   std::unique_ptr<ListeningProcess> process_;
 };
+
+// A client of the server at `address` with the given identity options and a 10 s deadline on
+// unary calls.
+std::unique_ptr<client::CitecheckClient> ClientOf(const std::string& address,
+                                                  client::ClientOptions options = {});
+
+// Polls `condition` every `poll` until it holds or `timeout` passes; returns its last value. The
+// way tests wait for something to happen (never a bare sleep before an assertion).
+bool WaitUntil(absl::Duration timeout, const std::function<bool()>& condition,
+               absl::Duration poll = absl::Milliseconds(20));
+
+// Calls unary `method` (e.g. "/grpc.health.v1.Health/Check") on `address` with serialized
+// `request_bytes`, without stubs; the serialized answer goes to *response when OK.
+grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
+                          const std::string& request_bytes, std::string* response = nullptr,
+                          absl::Duration timeout = absl::Seconds(10));
+
+// What grpc.health.v1.Health/Check says about `service` ("" = the whole server) on `address`.
+enum class Health { kUnreachable, kServing, kNotServing, kOther };
+Health CheckHealth(const std::string& address, const std::string& service = "",
+                   absl::Duration timeout = absl::Seconds(2));
 
 }  // namespace citecheck::testing
 

@@ -294,6 +294,53 @@ async function main() {
   assert.equal(hiddenDetails.errorInfo.domain, DOMAIN);
   ok('GetJob(other identity): NOT_FOUND, ErrorInfo JOB_NOT_FOUND');
 
+  // (e2) A whole paper: its references are checked, its in-text citations matched (never
+  // charged); their events interleave in the job's one sequence.
+  const paperUser = `interop-writer-${process.pid}-${Date.now()}`;
+  const paper = [
+    'Screen reading slows comprehension (Lee, 2019), as Park and Cho (2021) found, though',
+    'others disagree (Nguyen et al., 2020) and one study is not listed (Adams, 2018).',
+    '',
+    'References',
+    '',
+    'Lee, J. (2019). Reading on screens. Journal of Reading, 12(3), 45-60.',
+    '',
+    'Park, S., & Cho, M. (2021). Paper versus pixels. Learning and Instruction, 70, 1-12.',
+  ].join('\n');
+  const doc = await unary(citation, 'SubmitBatch',
+    { style: 'STYLE_APA7', document: { text: paper } }, meta(paperUser));
+  assert.equal(doc.total, 2, 'a document: its references are the citations');
+  assert.equal(doc.inline_total, 4, 'four in-text citations found');
+  assert.equal(doc.inline_skipped, false, 'in-text citations are checked');
+  const docCall = citation.WatchJob({ job_id: doc.job_id, after_sequence: '0' }, meta(paperUser),
+    { deadline: new Date(Date.now() + 30_000) });
+  const docStream = await readStream(docCall);
+  assert.equal(docStream.status.code, grpc.status.OK, 'the document watch ends OK');
+  const docEvents = docStream.events.filter((e) => e.event !== 'heartbeat');
+  assert.deepEqual(docEvents.map((e) => Number(e.sequence)),
+    Array.from({ length: docEvents.length }, (_, i) => i + 1), 'one gap-free sequence');
+  const inline = docEvents.filter((e) => e.event === 'inline_citation')
+    .map((e) => e.inline_citation);
+  assert.equal(inline.length, 4, 'four inline_citation events');
+  const byText = Object.fromEntries(inline.map((c) => [c.text, c]));
+  assert.equal(byText['(Lee, 2019)'].match, 'MATCH_STATUS_MATCHED');
+  assert.deepEqual(byText['(Lee, 2019)'].reference_indices, [0]);
+  assert.equal(byText['Park and Cho (2021)'].match, 'MATCH_STATUS_MATCHED');
+  assert.equal(byText['(Adams, 2018)'].match, 'MATCH_STATUS_NOT_FOUND');
+  assert.equal(byText['(Nguyen et al., 2020)'].match, 'MATCH_STATUS_NOT_FOUND');
+  for (const c of inline) {
+    assert.equal(paper.substr(c.offset, c.text.length), c.text, `offset of ${c.text}`);
+  }
+  const docFinal = docEvents[docEvents.length - 1].job_update;
+  assert.equal(docFinal.state, 'JOB_STATE_SUCCEEDED');
+  assert.deepEqual(docFinal.uncited_references, [], 'every reference is cited');
+  const account = new api.AccountService(address, creds);
+  clients.push(account);
+  const balance = await unary(account, 'GetBalance', {}, meta(paperUser));
+  assert.equal(balance.free_used, 2, 'only the two references were charged');
+  ok('SubmitBatch(document): 2 references checked, 4 in-text citations matched in one ' +
+    'sequence, only the references charged');
+
   // (f) The standard health service.
   const serving = await unary(healthClient, 'Check', { service: 'citecheck.v1.CitationService' },
     new grpc.Metadata());

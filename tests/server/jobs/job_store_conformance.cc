@@ -674,7 +674,7 @@ TEST_P(JobStoreConformanceTest, ARestartUnderTheSameNameTakesItsChunksBack) {
   ASSERT_TRUE(Submit("j1", kAlice, 4, 2).ok());
   std::vector<Chunk> held = Claim("a", 10);
   ASSERT_EQ(held.size(), 2u);
-  ASSERT_TRUE(store().UnregisterReplica("a", first->incarnation).ok());  // the process ended
+  // The process died (no UnregisterReplica: that is a clean shutdown's, which hands back).
 
   absl::StatusOr<ReplicaRegistration> again = store().RegisterReplica("a", now());
   ASSERT_TRUE(again.ok()) << again.status();
@@ -685,6 +685,23 @@ TEST_P(JobStoreConformanceTest, ARestartUnderTheSameNameTakesItsChunksBack) {
   std::vector<Chunk> retaken = Claim("a", 10);
   ASSERT_EQ(retaken.size(), 2u);
   for (const Chunk& chunk : retaken) ASSERT_TRUE(RecordAll("a", chunk).ok());
+  EXPECT_EQ(store().Get("j1", kAlice.OwnerKey())->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(Credits("alice-token"), 6);
+}
+
+TEST_P(JobStoreConformanceTest, UnregisteringHandsBackWhatTheReplicaStillHolds) {
+  Grant("alice-token", 10);
+  absl::StatusOr<ReplicaRegistration> a = store().RegisterReplica("a", now());
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(Submit("j1", kAlice, 4, 2).ok());
+  std::vector<Chunk> held = Claim("a", 10);
+  ASSERT_EQ(held.size(), 2u);
+  ASSERT_TRUE(store().UnregisterReplica("a", a->incarnation).ok());
+  // Queued again, not a death: another replica claims them under new tokens.
+  EXPECT_THAT(RecordAll("a", held[0])->fenced, ElementsAre(held[0].chunk_id));
+  std::vector<Chunk> taken = Claim("b", 10);
+  ASSERT_EQ(taken.size(), 2u);
+  for (const Chunk& chunk : taken) ASSERT_TRUE(RecordAll("b", chunk).ok());
   EXPECT_EQ(store().Get("j1", kAlice.OwnerKey())->state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(Credits("alice-token"), 6);
 }

@@ -296,6 +296,32 @@ TEST(HttpLlmClientTest, TimeoutIsATimeout) {
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(700));
 }
 
+TEST(HttpLlmClientTest, CancelAbandonsTheWaitingAttempt) {
+  TestServer server([](const httplib::Request& req, httplib::Response& res) {
+    if (req.body.find("slow") != std::string::npos) absl::SleepFor(absl::Seconds(3));
+    Reply(res, 200, kChatAnswer);
+  });
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  std::atomic<bool> cancelled{false};
+  LlmRequest request = Request();
+  request.user_message = "1. slow";
+  request.cancelled = &cancelled;
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    cancelled = true;
+  });
+  const absl::Time start = absl::Now();
+  const LlmResponse response = client->Complete(request);
+  const absl::Duration took = absl::Now() - start;
+  canceller.join();
+  EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kConnectionError);
+  EXPECT_THAT(response.outcome.detail, HasSubstr("abandoned"));
+  EXPECT_GE(took, absl::Milliseconds(100));
+  EXPECT_LT(took, absl::Milliseconds(1000));  // not the server's 3 s
+  // The thread's next call works (on a new connection).
+  EXPECT_EQ(client->Complete(Request()).outcome.kind, AttemptOutcome::Kind::kSuccess);
+}
+
 TEST(HttpLlmClientTest, NoTimeLeftIsATimeoutWithoutARequest) {
   TestServer server([](const httplib::Request&, httplib::Response& res) {
     Reply(res, 200, kChatAnswer);

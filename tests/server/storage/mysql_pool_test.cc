@@ -364,6 +364,35 @@ TEST_F(MysqlPoolTest, ValuesAreBoundNeverSpliced) {
   EXPECT_EQ(Count(), 4);
 }
 
+TEST_F(MysqlPoolTest, InListsArePaddedToAPowerOfTwoAndSelectExactlyTheirValues) {
+  std::string scalars;
+  std::vector<SqlValue> scalar_params;
+  AppendInList(&scalars, &scalar_params, {1, 2, 3});
+  EXPECT_EQ(scalars, "(?, ?, ?, ?)");
+  ASSERT_EQ(scalar_params.size(), 4u);
+  EXPECT_EQ(*scalar_params[3].as_int(), 3);  // the last value again
+
+  std::string pairs;
+  std::vector<SqlValue> pair_params;
+  AppendInList(&pairs, &pair_params, {1, 10, 2, 20, 3, 31}, 2);
+  EXPECT_EQ(pairs, "((?, ?), (?, ?), (?, ?), (?, ?))");
+  ASSERT_EQ(pair_params.size(), 8u);
+  EXPECT_EQ(*pair_params[6].as_int(), 3);  // the last row again
+  EXPECT_EQ(*pair_params[7].as_int(), 31);
+
+  ASSERT_TRUE(pool_
+                  ->RunInTransaction([&](Transaction& tx) -> absl::Status {
+                    for (int id = 1; id <= 4; ++id) {
+                      if (absl::Status s = Insert(tx, id, id * 10); !s.ok()) return s;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  // (3, 31) matches no row; (4, 40) is not listed.
+  EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM t WHERE (id, v) IN " + pairs, pair_params), 2);
+  EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM t WHERE id IN " + scalars, scalar_params), 3);
+}
+
 TEST_F(MysqlPoolTest, NullsAndDatetimesRoundTrip) {
   const absl::Time t = absl::FromUnixMicros(1798859045123456);  // 2027-01-02 03:04:05.123456 UTC
   EXPECT_EQ(ToSqlDatetime(t), "2027-01-02 03:04:05.123456");

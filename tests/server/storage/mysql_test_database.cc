@@ -49,7 +49,11 @@ absl::StatusOr<MysqlUrl> TestServerUrl() {
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
   absl::StatusOr<MysqlUrl> server_url = TestServerUrl();
   if (!server_url.ok()) return server_url.status();
-  absl::StatusOr<std::unique_ptr<MysqlPool>> server = MysqlPool::Create(*server_url);
+  return CreateOn(*server_url);
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::CreateOn(const MysqlUrl& server_url) {
+  absl::StatusOr<std::unique_ptr<MysqlPool>> server = MysqlPool::Create(server_url);
   if (!server.ok()) return server.status();
 
   absl::BitGen gen;
@@ -60,7 +64,7 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
         absl::StrCat("CREATE DATABASE `", name, "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"));
   });
   if (!created.ok()) return created;
-  const MysqlUrl url = server_url->WithDatabase(name);
+  const MysqlUrl url = server_url.WithDatabase(name);
   absl::StatusOr<std::unique_ptr<MysqlPool>> pool = MysqlPool::Create(url);
   if (!pool.ok()) return pool.status();
   return absl::WrapUnique(new TestDatabase(url, *std::move(server), *std::move(pool)));
@@ -68,9 +72,15 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
 
 TestDatabase::~TestDatabase() {
   pool_.reset();
-  absl::Status dropped = server_->RunInSession([&](Session& s) {
-    return s.ExecuteUnprepared(absl::StrCat("DROP DATABASE IF EXISTS `", url_.database, "`"));
-  });
+  absl::Status dropped;
+  // Twice: the first attempt may find the connection lost (a test restarted the server), and
+  // the second one connects afresh.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    dropped = server_->RunInSession([&](Session& s) {
+      return s.ExecuteUnprepared(absl::StrCat("DROP DATABASE IF EXISTS `", url_.database, "`"));
+    });
+    if (dropped.code() != absl::StatusCode::kUnavailable) break;
+  }
   EXPECT_TRUE(dropped.ok()) << dropped;
 }
 

@@ -24,6 +24,8 @@ absl::StatusOr<MysqlUrl> TestServerUrl();
 class TestDatabase {
  public:
   static absl::StatusOr<std::unique_ptr<TestDatabase>> Create();
+  // The same on the server `server` names (e.g. a test's own MariaDB).
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> CreateOn(const MysqlUrl& server);
   ~TestDatabase();
 
   TestDatabase(const TestDatabase&) = delete;
