@@ -2,21 +2,21 @@
 # deploy/run_tests.sh: THE test command (CI runs it through .ci/run). Runs these stages in order,
 # each timed, every one even when an earlier one failed (setup aside), and exits non-zero when
 # any failed:
-#   format  clang-format 14 --dry-run --Werror over the project's own C++ files
+#   format  clang-format 14 over every line of C++ changed since FORMAT_BASE (below)
 #   build   deploy/setup.sh (dependencies, the normal build in $BUILD_DIR), then every test
 #           (unit, integration, mysql, interop) through ctest
 #   asan    clang build with AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on) and
 #           -Wthread-safety -Werror: compiles every target, runs the unit, integration and mysql
-#           tests (the integration tests start this build's own server binary)
+#           tests (the integration tests start this build's own server binary), then replays
+#           the fuzz corpora (tests/fuzz/replay.sh) with the same build (CITECHECK_FUZZ=ON)
 #   tsan    clang build with ThreadSanitizer: builds the unit tests and the in-process
 #           concurrency tests (the MySQL stores' tests), runs them
-#   fuzz    replays the fuzz corpora (the place is marked below)
 # A sanitizer finding in any process (a test binary, the server it started, the fake LLM) is a
 # report file under <build dir>/sanitizer-reports: the stage prints every one and fails.
 # Suppressions (third-party code only) are in tests/sanitizers/.
 #
 # Environment:
-#   STAGES          the stages to run (default "format build asan tsan fuzz")
+#   STAGES          the stages to run (default "format build asan tsan")
 #   BUILD_DIR       normal build (default build); ASAN_BUILD_DIR (build-asan), TSAN_BUILD_DIR
 #                   (build-tsan) the sanitizer builds
 #   CTEST_PARALLEL  default 2
@@ -28,7 +28,9 @@ cd "$ROOT"
 export BUILD_DIR="${BUILD_DIR:-build}"
 ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-build-asan}"
 TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-build-tsan}"
-STAGES="${STAGES:-format build asan tsan fuzz}"
+[[ "$ASAN_BUILD_DIR" == /* ]] || ASAN_BUILD_DIR="$ROOT/$ASAN_BUILD_DIR"
+[[ "$TSAN_BUILD_DIR" == /* ]] || TSAN_BUILD_DIR="$ROOT/$TSAN_BUILD_DIR"
+STAGES="${STAGES:-format build asan tsan}"
 CTEST_PARALLEL="${CTEST_PARALLEL:-2}"
 SANITIZERS_DIR="$ROOT/tests/sanitizers"
 
@@ -54,17 +56,26 @@ run_stage() {
 }
 
 # ---- format ---------------------------------------------------------------------------------
-# The project's own C++ files: tracked by git (so never build output), third_party/ excluded.
+# The tree was not formatted when the check came, and reformatting all of it at once would have
+# conflicted with every branch in flight. So the check covers every line of C++ changed since
+# FORMAT_BASE (main when the check came; all of main's lines changed after it were formatted):
+# git clang-format-14 shows what clang-format would change in those lines. Moving FORMAT_BASE
+# to a later commit after formatting the whole tree in one commit widens it to everything.
+FORMAT_BASE=330ceb18ce6c234fa1a66c28b08af1acf2117008
 stage_format() {
-  local files=()
-  mapfile -t files < <(git ls-files -- '*.cc' '*.h' ':!:third_party/**')
-  ((${#files[@]} > 0)) || { say "format: no C++ files found"; return 1; }
-  if clang-format-14 --dry-run --Werror "${files[@]}"; then
-    say "format: ${#files[@]} files formatted as .clang-format says"
-  else
-    say "format: run clang-format-14 -i on the files above"
+  if ! git cat-file -e "$FORMAT_BASE^{commit}" 2>/dev/null; then
+    say "format: commit $FORMAT_BASE is not in this clone (shallow?): fetch more history"
     return 1
   fi
+  local status=0
+  git clang-format-14 --binary clang-format-14 --diff --extensions cc,h "$FORMAT_BASE" \
+    -- . ':!third_party' || status=$?
+  if ((status == 0)); then
+    say "format: every C++ line changed since ${FORMAT_BASE:0:12} is formatted"
+  else
+    say "format: apply the diff above (git clang-format-14 $FORMAT_BASE, or clang-format-14 -i)"
+  fi
+  return "$status"
 }
 
 # ---- build: the normal build and every test -------------------------------------------------
@@ -81,7 +92,8 @@ stage_build() {
 
 # ---- sanitizer builds -----------------------------------------------------------------------
 # configure_clang DIR SANITIZE [CMAKE ARGS...]: a clang build of the tree, -O1 with line tables
-# (enough for the reports' stacks), through ccache when there is one.
+# (enough for the reports' stacks; -O1 also keeps the instrumented tests fast), through ccache
+# when there is one.
 configure_clang() {
   local dir="$1" sanitize="$2"
   shift 2
@@ -117,7 +129,7 @@ build_targets() {
 sanitized_ctest() {
   local dir="$1" reports status=0 began
   shift
-  reports="$ROOT/$dir/sanitizer-reports"
+  reports="$dir/sanitizer-reports"
   rm -rf "$reports"
   mkdir -p "$reports"
   began=$(now)
@@ -134,7 +146,7 @@ sanitized_ctest() {
   if ((${#found[@]} > 0)); then
     local report
     for report in "${found[@]}"; do
-      say "==== sanitizer report ${report#"$ROOT/"} ===="
+      say "==== sanitizer report $report ===="
       cat "$report"
     done
     say "error: ${#found[@]} sanitizer report(s) in $reports"
@@ -143,11 +155,32 @@ sanitized_ctest() {
   return "$status"
 }
 
-# asan: ASan + UBSan + LeakSanitizer, and -Wthread-safety -Werror, one build of every target.
+# asan: ASan + UBSan + LeakSanitizer, and -Wthread-safety -Werror, one build of every target;
+# then the fuzz corpora replayed with that build. CITECHECK_FUZZ=ON (tests/fuzz) adds libFuzzer's
+# coverage instrumentation, makes every UBSan check fatal and takes tests/fuzz's UBSan ignore
+# list; sharing the build saves a second ASan build of the server library.
 stage_asan() {
-  configure_clang "$ASAN_BUILD_DIR" address,undefined -DCITECHECK_THREAD_SAFETY=ON
-  build_targets "$ASAN_BUILD_DIR"
-  sanitized_ctest "$ASAN_BUILD_DIR" -L 'unit|integration|mysql'
+  configure_clang "$ASAN_BUILD_DIR" address,undefined -DCITECHECK_THREAD_SAFETY=ON \
+    -DCITECHECK_FUZZ=ON
+  build_targets "$ASAN_BUILD_DIR" || return 1
+  local status=0
+  sanitized_ctest "$ASAN_BUILD_DIR" -L 'unit|integration|mysql' || status=1
+  replay_fuzz_corpora || status=1
+  return "$status"
+}
+
+# replay_fuzz_corpora: every committed fuzz input once through its target, built in the ASan
+# build (tests/fuzz/replay.sh; docs/FUZZING.md). Nothing to do before tests/fuzz exists.
+replay_fuzz_corpora() {
+  if [[ ! -f "$ROOT/tests/fuzz/replay.sh" ]]; then
+    say "fuzz: no tests/fuzz/replay.sh in this tree: no corpus to replay"
+    return 0
+  fi
+  local began status=0
+  began=$(now)
+  FUZZ_BUILD_DIR="$ASAN_BUILD_DIR" bash "$ROOT/tests/fuzz/replay.sh" </dev/null || status=$?
+  say "fuzz: corpus replay (build included) exited $status after $(($(now) - began)) s"
+  return "$status"
 }
 
 # tsan: the unit tests and the in-process concurrency tests (the MySQL stores' own tests: several
@@ -156,16 +189,8 @@ stage_asan() {
 # placeholders named <target>_NOT_BUILT, without labels.
 stage_tsan() {
   configure_clang "$TSAN_BUILD_DIR" thread
-  build_targets "$TSAN_BUILD_DIR" in_process_tests
+  build_targets "$TSAN_BUILD_DIR" in_process_tests || return 1
   sanitized_ctest "$TSAN_BUILD_DIR" -L 'unit|mysql' -E '_NOT_BUILT$'
-}
-
-# ---- fuzz -----------------------------------------------------------------------------------
-# >>> FUZZ CORPUS REPLAY: the fuzzing work (issue 10, point 1) puts its call here: build the
-# >>> fuzz targets (e.g. in "$ASAN_BUILD_DIR") and replay every committed corpus; return non-zero
-# >>> on any crash. Until then this stage has nothing to run.
-stage_fuzz() {
-  say "fuzz: no fuzz targets yet"
 }
 
 # ---- run ------------------------------------------------------------------------------------
@@ -175,7 +200,6 @@ run_stage format stage_format
 run_stage build stage_build
 run_stage asan stage_asan
 run_stage tsan stage_tsan
-run_stage fuzz stage_fuzz
 
 say "---- summary ----"
 for line in "${SUMMARY[@]}"; do say "$line"; done

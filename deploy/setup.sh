@@ -35,16 +35,20 @@ PACKAGES=(
   # YAML of deploy/ checked against the binary
   openssl python3 python3-grpcio python3-protobuf python3-yaml
 )
-# The sanitizer, thread-safety and format checks of deploy/run_tests.sh: clang 14 with its
-# sanitizer runtimes (libclang-rt-14-dev is only recommended by clang-14) and clang-format 14.
-# Not needed to build the binaries (the container image's build stage skips them).
+# Fuzzing (tests/fuzz, docs/FUZZING.md): clang 14 with its libFuzzer and sanitizer runtimes; not
+# for the container image's build stage.
 if [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
-  PACKAGES+=(clang-14 libclang-rt-14-dev clang-format-14)
+  PACKAGES+=(clang-14 libclang-rt-14-dev)
 fi
 # Node.js: keep whatever node is on PATH (the machine may have Node 20 from outside apt);
 # install Debian's only when there is none.
 if ! command -v node >/dev/null 2>&1 && [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
   PACKAGES+=(nodejs npm)
+fi
+# The sanitizer builds of deploy/run_tests.sh use clang 14 (above, with its sanitizer runtimes);
+# its format check clang-format 14 (git clang-format-14 included).
+if [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
+  PACKAGES+=(clang-format-14)
 fi
 
 missing=()
