@@ -10,10 +10,10 @@
 // instrumented build makes) and calls the library's definition, found with dlsym(RTLD_NEXT).
 //
 // Conventions, as in Abseil's mutex.cc: memory accesses between a pre_* and its post_*
-// annotation are ignored, so the absl::Condition functions that the library evaluates while it
-// locks or unlocks are not checked; a wait (Await, CondVar::Wait) is an unlock followed by a
-// lock. Reentrancy and lock-order inversions are checked by ThreadSanitizer from the same
-// annotations.
+// annotation are ignored (and only the outermost interposed call of a thread is annotated), so the
+// absl::Condition functions that the library evaluates while it locks or unlocks are not checked; a
+// wait (Await, CondVar::Wait) is an unlock followed by a lock. Reentrancy and lock-order inversions
+// are checked by ThreadSanitizer from the same annotations.
 //
 // Thread-safety: every function may be called from any thread; the library's definitions are
 // looked up once, on first use (a function-local static).
@@ -64,15 +64,55 @@ Fn Real(const char* rest, bool const_member = false) {
   return fn;
 }
 
+// Interposed calls made by the library itself while an annotated call runs on this thread (its
+// AwaitWithTimeout calls AwaitWithDeadline, a Notification locks its own Mutex) reach these
+// definitions again; only the outermost one is annotated, or a wait would release `mu` twice.
+thread_local int annotated_calls = 0;
+
+// Calls `call` (the library's definition) between `before()` and `after(result)`, the
+// annotations, when no annotated call runs on this thread; just `call` otherwise. `call`
+// returns a value (true for the library's void functions).
+template <typename Before, typename Call, typename After>
+auto Annotated(Before before, Call call, After after) {
+  if (annotated_calls > 0) return call();
+  ++annotated_calls;
+  before();
+  auto result = call();
+  after(result);
+  --annotated_calls;
+  return result;
+}
+
+// A lock (exclusive or, with __tsan_mutex_read_lock, shared) that always succeeds or, when
+// `try_lock`, may fail (the call then returns false).
+template <typename Call>
+auto AnnotatedLock(const void* mu, unsigned flags, Call call, bool try_lock = false) {
+  void* addr = const_cast<void*>(mu);
+  const unsigned pre_flags = flags | (try_lock ? __tsan_mutex_try_lock : 0);
+  return Annotated([&] { __tsan_mutex_pre_lock(addr, pre_flags); }, call,
+                   [&](bool locked) {
+                     __tsan_mutex_post_lock(
+                         addr, pre_flags | (try_lock && !locked ? __tsan_mutex_try_lock_failed : 0),
+                         0);
+                   });
+}
+
+template <typename Call>
+void AnnotatedUnlock(void* mu, unsigned flags, Call call) {
+  Annotated([&] { __tsan_mutex_pre_unlock(mu, flags); }, call,
+            [&](bool) { __tsan_mutex_post_unlock(mu, flags); });
+}
+
 // A wait releases `mu` and takes it again; the library runs between the two annotations.
 template <typename Call>
-auto AnnotatedWait(absl::Mutex* mu, unsigned flags, Call call) {
-  __tsan_mutex_pre_unlock(mu, flags);
-  __tsan_mutex_post_unlock(mu, flags);
-  __tsan_mutex_pre_lock(mu, flags);
-  auto result = call();
-  __tsan_mutex_post_lock(mu, flags, 0);
-  return result;
+auto AnnotatedWait(absl::Mutex* mu, Call call) {
+  return Annotated(
+      [&] {
+        __tsan_mutex_pre_unlock(mu, 0);
+        __tsan_mutex_post_unlock(mu, 0);
+        __tsan_mutex_pre_lock(mu, 0);
+      },
+      call, [&](bool) { __tsan_mutex_post_lock(mu, 0, 0); });
 }
 
 }  // namespace
@@ -84,50 +124,40 @@ ABSL_NAMESPACE_BEGIN
 
 void Mutex::Lock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex4LockEv");
-  __tsan_mutex_pre_lock(this, 0);
-  real(this);
-  __tsan_mutex_post_lock(this, 0, 0);
+  AnnotatedLock(this, 0, [&] { return real(this), true; });
 }
 
 void Mutex::Unlock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex6UnlockEv");
-  __tsan_mutex_pre_unlock(this, 0);
-  real(this);
-  __tsan_mutex_post_unlock(this, 0);
+  AnnotatedUnlock(this, 0, [&] { return real(this), true; });
 }
 
 bool Mutex::TryLock() {
   static const auto real = Real<bool (*)(Mutex*)>("5Mutex7TryLockEv");
-  __tsan_mutex_pre_lock(this, __tsan_mutex_try_lock);
-  const bool locked = real(this);
-  __tsan_mutex_post_lock(this, __tsan_mutex_try_lock | (locked ? 0 : __tsan_mutex_try_lock_failed),
-                         0);
-  return locked;
+  return AnnotatedLock(
+      this, 0, [&] { return real(this); }, /*try_lock=*/true);
 }
 
 void Mutex::LockWhen(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex8LockWhenERKNS0_9ConditionE");
-  __tsan_mutex_pre_lock(this, 0);
-  real(this, cond);
-  __tsan_mutex_post_lock(this, 0, 0);
+  AnnotatedLock(this, 0, [&] { return real(this, cond), true; });
 }
 
+// The timed LockWhen* hold the lock when they return, whether the condition became true or not.
 bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  __tsan_mutex_pre_lock(this, 0);
-  const bool result = real(this, cond, timeout);
-  __tsan_mutex_post_lock(this, 0, 0);
+  bool result = false;
+  AnnotatedLock(this, 0, [&] { return result = real(this, cond, timeout), true; });
   return result;
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  __tsan_mutex_pre_lock(this, 0);
-  const bool result = real(this, cond, deadline);
-  __tsan_mutex_post_lock(this, 0, 0);
+  bool result = false;
+  AnnotatedLock(this, 0, [&] { return result = real(this, cond, deadline), true; });
   return result;
 }
 
@@ -135,52 +165,41 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
 
 void Mutex::ReaderLock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex10ReaderLockEv");
-  __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
-  real(this);
-  __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
+  AnnotatedLock(this, __tsan_mutex_read_lock, [&] { return real(this), true; });
 }
 
 void Mutex::ReaderUnlock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex12ReaderUnlockEv");
-  __tsan_mutex_pre_unlock(this, __tsan_mutex_read_lock);
-  real(this);
-  __tsan_mutex_post_unlock(this, __tsan_mutex_read_lock);
+  AnnotatedUnlock(this, __tsan_mutex_read_lock, [&] { return real(this), true; });
 }
 
 bool Mutex::ReaderTryLock() {
   static const auto real = Real<bool (*)(Mutex*)>("5Mutex13ReaderTryLockEv");
-  __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock | __tsan_mutex_try_lock);
-  const bool locked = real(this);
-  __tsan_mutex_post_lock(
-      this,
-      __tsan_mutex_read_lock | __tsan_mutex_try_lock | (locked ? 0 : __tsan_mutex_try_lock_failed),
-      0);
-  return locked;
+  return AnnotatedLock(
+      this, __tsan_mutex_read_lock, [&] { return real(this); }, /*try_lock=*/true);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
-  real(this, cond);
-  __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
+  AnnotatedLock(this, __tsan_mutex_read_lock, [&] { return real(this, cond), true; });
 }
 
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
-  const bool result = real(this, cond, timeout);
-  __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
+  bool result = false;
+  AnnotatedLock(this, __tsan_mutex_read_lock,
+                [&] { return result = real(this, cond, timeout), true; });
   return result;
 }
 
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
-  const bool result = real(this, cond, deadline);
-  __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
+  bool result = false;
+  AnnotatedLock(this, __tsan_mutex_read_lock,
+                [&] { return result = real(this, cond, deadline), true; });
   return result;
 }
 
@@ -189,75 +208,72 @@ bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, absl::Time deadlin
 void Mutex::Await(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
-  AnnotatedWait(this, 0, [&] {
-    real(this, cond);
-    return true;
-  });
+  AnnotatedWait(this, [&] { return real(this, cond), true; });
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  return AnnotatedWait(this, 0, [&] { return real(this, cond, timeout); });
+  return AnnotatedWait(this, [&] { return real(this, cond, timeout); });
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  return AnnotatedWait(this, 0, [&] { return real(this, cond, deadline); });
+  return AnnotatedWait(this, [&] { return real(this, cond, deadline); });
 }
 
 // ---- CondVar ---------------------------------------------------------------------------------
 
 void CondVar::Wait(Mutex* mu) {
   static const auto real = Real<void (*)(CondVar*, Mutex*)>("7CondVar4WaitEPNS0_5MutexE");
-  AnnotatedWait(mu, 0, [&] {
-    real(this, mu);
-    return true;
-  });
+  AnnotatedWait(mu, [&] { return real(this, mu), true; });
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
   static const auto real = Real<bool (*)(CondVar*, Mutex*, absl::Duration)>(
       "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
-  return AnnotatedWait(mu, 0, [&] { return real(this, mu, timeout); });
+  return AnnotatedWait(mu, [&] { return real(this, mu, timeout); });
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
   static const auto real = Real<bool (*)(CondVar*, Mutex*, absl::Time)>(
       "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
-  return AnnotatedWait(mu, 0, [&] { return real(this, mu, deadline); });
+  return AnnotatedWait(mu, [&] { return real(this, mu, deadline); });
 }
 
 // ---- Notification: Notify happens before every wait that sees it ------------------------------
 
 void Notification::Notify() {
   static const auto real = Real<void (*)(Notification*)>("12Notification6NotifyEv");
-  __tsan_release(this);
-  real(this);
+  Annotated([&] { __tsan_release(this); }, [&] { return real(this), true; }, [](bool) {});
 }
 
 void Notification::WaitForNotification() const {
   static const auto real = Real<void (*)(const Notification*)>(
       "12Notification19WaitForNotificationEv", /*const_member=*/true);
-  real(this);
-  __tsan_acquire(const_cast<Notification*>(this));
+  auto* addr = const_cast<Notification*>(this);
+  Annotated([] {}, [&] { return real(this), true; }, [&](bool) { __tsan_acquire(addr); });
 }
 
 bool Notification::WaitForNotificationWithTimeout(absl::Duration timeout) const {
   static const auto real = Real<bool (*)(const Notification*, absl::Duration)>(
       "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", /*const_member=*/true);
-  const bool notified = real(this, timeout);
-  if (notified) __tsan_acquire(const_cast<Notification*>(this));
-  return notified;
+  auto* addr = const_cast<Notification*>(this);
+  return Annotated([] {}, [&] { return real(this, timeout); },
+                   [&](bool notified) {
+                     if (notified) __tsan_acquire(addr);
+                   });
 }
 
 bool Notification::WaitForNotificationWithDeadline(absl::Time deadline) const {
   static const auto real = Real<bool (*)(const Notification*, absl::Time)>(
       "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", /*const_member=*/true);
-  const bool notified = real(this, deadline);
-  if (notified) __tsan_acquire(const_cast<Notification*>(this));
-  return notified;
+  auto* addr = const_cast<Notification*>(this);
+  return Annotated([] {}, [&] { return real(this, deadline); },
+                   [&](bool notified) {
+                     if (notified) __tsan_acquire(addr);
+                   });
 }
 
 ABSL_NAMESPACE_END
