@@ -125,7 +125,7 @@ build_targets() {
 }
 
 # sanitized_ctest DIR [CTEST ARGS...]: ctest with every sanitizer's reports written to
-# DIR/sanitizer-reports/<tool>.<program>.<pid>; fails when ctest does or any report exists.
+# DIR/sanitizer-reports/report.<program>.<pid>; fails when ctest does or any report exists.
 sanitized_ctest() {
   local dir="$1" reports status=0 began
   shift
@@ -134,10 +134,10 @@ sanitized_ctest() {
   mkdir -p "$reports"
   began=$(now)
   local common="log_exe_name=1:handle_abort=1:allocator_may_return_null=1"
-  ASAN_OPTIONS="$common:log_path=$reports/asan:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:suppressions=$SANITIZERS_DIR/asan.supp" \
+  ASAN_OPTIONS="$common:log_path=$reports/report:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:suppressions=$SANITIZERS_DIR/asan.supp" \
   LSAN_OPTIONS="suppressions=$SANITIZERS_DIR/lsan.supp:print_suppressions=0" \
-  UBSAN_OPTIONS="$common:log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1:suppressions=$SANITIZERS_DIR/ubsan.supp" \
-  TSAN_OPTIONS="$common:log_path=$reports/tsan:halt_on_error=0:second_deadlock_stack=1:suppressions=$SANITIZERS_DIR/tsan.supp" \
+  UBSAN_OPTIONS="$common:log_path=$reports/report:print_stacktrace=1:halt_on_error=1:suppressions=$SANITIZERS_DIR/ubsan.supp" \
+  TSAN_OPTIONS="$common:log_path=$reports/report:halt_on_error=0:second_deadlock_stack=1:suppressions=$SANITIZERS_DIR/tsan.supp" \
     ctest --test-dir "$dir" --output-on-failure -j"$CTEST_PARALLEL" --timeout 900 "$@" \
     </dev/null || status=$?
   say "ctest in $dir exited $status after $(($(now) - began)) s"
