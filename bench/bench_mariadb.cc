@@ -52,6 +52,11 @@ bool IsIdentifier(absl::string_view name) {
 
 }  // namespace
 
+std::string UrlText(const MysqlUrl& url) {
+  return absl::StrCat("mysql://", url.user, ":", url.password, "@", url.host, ":", url.port, "/",
+                      url.database);
+}
+
 UserCounters UserCounters::operator-(const UserCounters& before) const {
   UserCounters d;
   d.selects = selects - before.selects;

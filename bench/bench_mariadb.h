@@ -45,6 +45,10 @@ struct ServerCounters {
   UserCounters User(const std::string& name) const;
 };
 
+// `url` as a --mysql_url value (mysql://USER:PASSWORD@HOST:PORT/DATABASE, password shown).
+// REQUIRES: a TCP URL whose user and password need no percent-encoding.
+std::string UrlText(const MysqlUrl& url);
+
 // A MariaDB for the benchmarks: its own server (testing::OwnMariaDb: deploy/mariadb.sh in a
 // temporary directory, data on tmpfs, innodb_flush_log_at_trx_commit=2), stopped with it, or an
 // existing server of that script (its env file). The root account (no password from loopback,

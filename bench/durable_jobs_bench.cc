@@ -91,11 +91,6 @@ constexpr char kCeilingUser[] = "bench_c";
 
 // ---- Helpers ---------------------------------------------------------------------------------
 
-std::string UrlText(const MysqlUrl& url) {
-  return absl::StrCat("mysql://", url.user, ":", url.password, "@", url.host, ":", url.port, "/",
-                      url.database);
-}
-
 MysqlUrl ForUser(MysqlUrl url, const std::string& user) {
   url.user = user;
   url.password = user;

@@ -1,30 +1,55 @@
 // Benchmark (a program, not a test): the whole pipeline against the fake OpenAI server.
 //
 //   build/bench/llm_pipeline_bench [--n=1000] [--inflight=64] [--latency_ms=200] [--fail_pct=5]
+//                                  [--canned=true] [--perf_record=FILE]
 //
 // Starts the real citecheck-server (1 citation per call, --llm_max_inflight=inflight) and the
 // fake (fixed latency), submits n citations as one job, watches it to the end and reports
 //   makespan / ideal, where ideal = ceil(n / inflight) x latency,
 //   time to first result,
+//   the CPU time (user + system, from /proc) the server, the fake and this client used from the
+//   submit to the terminal event, and the server's per citation,
 // once without faults and once with fail_pct% of the calls answered 503 (retried).
+//
+// --canned (the default) has the fake answer every citation as valid without checking it, so
+// that its own CPU stays negligible and the makespan measures the server; --canned=false lets
+// it run the heuristic checker on every citation, as the integration tests do.
+// --perf_record=FILE records the server's on-CPU call stacks during the fault-free run with
+// `perf record -g` (perf must be on PATH; read them with `perf report -i FILE`).
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "bench/process_stats.h"
 #include "tests/integration/fake_openai_process.h"
 #include "tests/integration/server_process.h"
 
 ABSL_FLAG(int, n, 1000, "citations");
 ABSL_FLAG(int, inflight, 64, "--llm_max_inflight");
 ABSL_FLAG(int, latency_ms, 200, "fake LLM latency per call");
-ABSL_FLAG(int, fail_pct, 5, "percent of calls answered 503 in the second run");
+ABSL_FLAG(int, fail_pct, 5, "percent of calls answered 503 in the second run (0: no second run)");
+ABSL_FLAG(bool, canned, true,
+          "the fake answers every citation as valid without checking it (its own CPU stays "
+          "negligible); false: it runs the heuristic checker per citation");
+ABSL_FLAG(int, repeat, 1,
+          "fault-free runs (each with a new server and fake); the table shows each and the "
+          "median server CPU per citation");
+ABSL_FLAG(std::string, perf_record, "",
+          "record the server's call stacks during the fault-free run into this perf.data file");
 
 namespace citecheck::testing {
 namespace {
@@ -36,11 +61,44 @@ struct RunResult {
   int failed = 0;
   int requests = 0;
   int max_concurrency = 0;
+  absl::Duration server_cpu;
+  absl::Duration fake_cpu;
+  absl::Duration client_cpu;
+  absl::Duration server_idle_cpu_per_s;  // before the submit: the server's background cost
 };
 
-RunResult Run(int n, int inflight, int latency_ms, int fail_pct) {
+// `perf record -g` of `pid` until Stop(); nothing when `path` is empty.
+class PerfRecording {
+ public:
+  PerfRecording(const std::string& path, pid_t pid) {
+    if (path.empty()) return;
+    child_ = fork();
+    if (child_ == 0) {
+      const std::string target = absl::StrCat(pid);
+      execlp("perf", "perf", "record", "-q", "--call-graph", "dwarf,32768", "-F", "999", "-p",
+             target.c_str(), "-o", path.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    absl::SleepFor(absl::Milliseconds(300));  // perf attaches
+  }
+  ~PerfRecording() { Stop(); }
+  void Stop() {
+    if (child_ <= 0) return;
+    kill(child_, SIGINT);
+    int status = 0;
+    waitpid(child_, &status, 0);
+    child_ = -1;
+  }
+
+ private:
+  pid_t child_ = -1;
+};
+
+RunResult Run(int n, int inflight, int latency_ms, int fail_pct, const std::string& perf_path) {
   RunResult result;
-  auto fake = FakeOpenAi::Start();
+  std::vector<std::string> fake_flags;
+  if (absl::GetFlag(FLAGS_canned)) fake_flags.push_back("--canned");
+  auto fake = FakeOpenAi::Start(fake_flags);
   if (fake == nullptr) std::exit(1);
   fake->SetDefaultLatency(latency_ms);
   if (fail_pct > 0) {
@@ -58,12 +116,27 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct) {
        absl::StrCat("--llm_max_inflight=", inflight), absl::StrCat("--free_limit=", n),
        absl::StrCat("--max_batch_citations=", n), "--log_level=warn"});
   if (server == nullptr) std::exit(1);
+  const pid_t server_pid = server->process().pid();
+  const pid_t fake_pid = fake->process().pid();
+  std::fprintf(stderr, "server pid %d, fake pid %d\n", static_cast<int>(server_pid),
+               static_cast<int>(fake_pid));
   auto client = server->FreeUser("bench");
   v1::SubmitBatchRequest request;
   for (int i = 0; i < n; ++i) {
     request.mutable_citations()->add_items(absl::StrCat(
         "Author", i, ", A. (2020). A study of things number ", i, ". _Journal_, _1_(2), 10–20."));
   }
+  {
+    // The server's background cost (lease, claimer, watch ticker) while it has nothing to do.
+    absl::SleepFor(absl::Seconds(1));
+    const absl::Duration before = bench::ProcessCpu(server_pid);
+    absl::SleepFor(absl::Seconds(2));
+    result.server_idle_cpu_per_s = (bench::ProcessCpu(server_pid) - before) / 2;
+  }
+  PerfRecording perf(perf_path, server_pid);
+  const absl::Duration server_cpu0 = bench::ProcessCpu(server_pid);
+  const absl::Duration fake_cpu0 = bench::ProcessCpu(fake_pid);
+  const absl::Duration client_cpu0 = bench::OwnCpu();
   const absl::Time start = absl::Now();
   v1::Job job;
   grpc::Status submitted = client->SubmitBatch(request, &job);
@@ -84,6 +157,10 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct) {
     }
     return true;
   });
+  result.server_cpu = bench::ProcessCpu(server_pid) - server_cpu0;
+  result.fake_cpu = bench::ProcessCpu(fake_pid) - fake_cpu0;
+  result.client_cpu = bench::OwnCpu() - client_cpu0;
+  perf.Stop();
   FakeOpenAiStats stats = fake->Stats();
   result.requests = stats.requests;
   result.max_concurrency = stats.max_concurrency;
@@ -91,12 +168,17 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct) {
   return result;
 }
 
-void Report(const char* label, const RunResult& r, absl::Duration ideal) {
-  std::printf("| %s | %.3f s | %.3f s | %.3f | %.3f s | %d / %d | %d | %d |\n", label,
-              absl::ToDoubleSeconds(r.makespan), absl::ToDoubleSeconds(ideal),
-              absl::ToDoubleSeconds(r.makespan) / absl::ToDoubleSeconds(ideal),
-              absl::ToDoubleSeconds(r.first_result), r.succeeded, r.failed, r.requests,
-              r.max_concurrency);
+void Report(const char* label, const RunResult& r, absl::Duration ideal, int n) {
+  std::printf(
+      "| %s | %.3f s | %.3f s | %.3f | %.3f s | %d / %d | %d | %d | %.2f s = %.0f µs | %.2f s | "
+      "%.2f s | %.1f ms/s |\n",
+      label, absl::ToDoubleSeconds(r.makespan), absl::ToDoubleSeconds(ideal),
+      absl::ToDoubleSeconds(r.makespan) / absl::ToDoubleSeconds(ideal),
+      absl::ToDoubleSeconds(r.first_result), r.succeeded, r.failed, r.requests, r.max_concurrency,
+      absl::ToDoubleSeconds(r.server_cpu), absl::ToDoubleMicroseconds(r.server_cpu) / n,
+      absl::ToDoubleSeconds(r.fake_cpu), absl::ToDoubleSeconds(r.client_cpu),
+      absl::ToDoubleMilliseconds(r.server_idle_cpu_per_s));
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -110,13 +192,36 @@ int main(int argc, char** argv) {
   const int latency_ms = absl::GetFlag(FLAGS_latency_ms);
   const absl::Duration ideal =
       absl::Milliseconds(latency_ms) * static_cast<int64_t>(std::ceil(1.0 * n / inflight));
-  std::printf("n=%d citations, 1 per call, llm_max_inflight=%d, fake latency %d ms\n\n", n,
-              inflight, latency_ms);
   std::printf(
-      "| run | makespan | ideal | ratio | first result | succeeded / failed | "
-      "LLM requests | max concurrency seen |\n|---|---|---|---|---|---|---|---|\n");
-  Report("no faults", Run(n, inflight, latency_ms, 0), ideal);
+      "n=%d citations, 1 per call, llm_max_inflight=%d, fake latency %d ms, %s fake, load "
+      "average %.2f\n\n",
+      n, inflight, latency_ms, absl::GetFlag(FLAGS_canned) ? "canned" : "checking",
+      citecheck::bench::LoadAverage1());
+  std::printf(
+      "| run | makespan | ideal | ratio | first result | succeeded / failed | LLM requests | "
+      "max concurrency seen | server CPU = per citation | fake CPU | client CPU | server idle "
+      "CPU |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::vector<double> per_citation_us;
+  std::vector<double> ratios;
+  for (int r = 0; r < std::max(1, absl::GetFlag(FLAGS_repeat)); ++r) {
+    const RunResult result =
+        Run(n, inflight, latency_ms, 0, r == 0 ? absl::GetFlag(FLAGS_perf_record) : "");
+    Report("no faults", result, ideal, n);
+    per_citation_us.push_back(absl::ToDoubleMicroseconds(result.server_cpu) / n);
+    ratios.push_back(absl::ToDoubleSeconds(result.makespan) / absl::ToDoubleSeconds(ideal));
+  }
+  if (per_citation_us.size() > 1) {
+    std::sort(per_citation_us.begin(), per_citation_us.end());
+    std::sort(ratios.begin(), ratios.end());
+    std::printf(
+        "median of %zu: server CPU %.0f µs per citation (min %.0f), ratio %.3f (min %.3f)\n",
+        per_citation_us.size(), per_citation_us[per_citation_us.size() / 2],
+        per_citation_us.front(), ratios[ratios.size() / 2], ratios.front());
+  }
   const int fail_pct = absl::GetFlag(FLAGS_fail_pct);
-  Report(absl::StrCat(fail_pct, "% 503s").c_str(), Run(n, inflight, latency_ms, fail_pct), ideal);
+  if (fail_pct > 0) {
+    Report(absl::StrCat(fail_pct, "% 503s").c_str(), Run(n, inflight, latency_ms, fail_pct, ""),
+           ideal, n);
+  }
   return 0;
 }

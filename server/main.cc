@@ -6,10 +6,10 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -23,6 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "server/api/citecheck_server.h"
 #include "server/api/http_endpoint.h"
 #include "server/api/tls_credentials.h"
@@ -153,6 +154,10 @@ bool InstallSignalHandlers() {
 }
 
 int Run() {
+  // Debian builds Abseil without NDEBUG, so absl::Mutex defaults to deadlock detection: a
+  // process-wide lock-order graph updated on every lock (measured: 3-5% of the server's CPU on
+  // the LLM path). The tests keep it on; the server runs as an NDEBUG Abseil would.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::StatusOr<LogFormat> log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
   if (!log_format.ok()) {
     std::fprintf(stderr, "--log_format: %s\n", std::string(log_format.status().message()).c_str());

@@ -31,11 +31,11 @@ const char* TypeLabel(ServerRpcInfo::Type type) {
 }
 
 // "/pkg.Service/Method" -> {"pkg.Service", "Method"}.
-std::pair<std::string, std::string> SplitMethod(absl::string_view full) {
+std::pair<absl::string_view, absl::string_view> SplitMethod(absl::string_view full) {
   if (!full.empty() && full[0] == '/') full.remove_prefix(1);
   const size_t slash = full.find('/');
-  if (slash == absl::string_view::npos) return {"unknown", std::string(full)};
-  return {std::string(full.substr(0, slash)), std::string(full.substr(slash + 1))};
+  if (slash == absl::string_view::npos) return {"unknown", full};
+  return {full.substr(0, slash), full.substr(slash + 1)};
 }
 
 // The ErrorInfo reason of a status's details, or "".
@@ -58,7 +58,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
         type_(TypeLabel(info->type())),
         start_(absl::Now()) {
     std::tie(service_, method_) = SplitMethod(full_method_);
-    metrics_->started().Labels({service_, method_, type_}).Increment();
+    metrics_->started().Labels(LabelValues()).Increment();
   }
 
   ~MetricsInterceptor() override {
@@ -78,8 +78,10 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     const absl::Duration took = absl::Now() - start_;
     const int code = static_cast<int>(status.error_code());
     const char* code_label = GrpcCodeLabel(code);
-    metrics_->handled().Labels({service_, method_, type_, code_label}).Increment();
-    metrics_->handling_seconds().Labels({service_, method_, type_}).ObserveDuration(took);
+    std::vector<std::string> labels = LabelValues();
+    metrics_->handling_seconds().Labels(labels).ObserveDuration(took);
+    labels.emplace_back(code_label);
+    metrics_->handled().Labels(labels).Increment();
     const bool server_fault = status.error_code() == grpc::StatusCode::INTERNAL ||
                               status.error_code() == grpc::StatusCode::UNKNOWN ||
                               status.error_code() == grpc::StatusCode::DATA_LOSS;
@@ -90,22 +92,30 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     const double duration_ms = absl::ToDoubleMilliseconds(took);
     if (reason.empty()) {
       LogWithFields(level, "rpc",
-                    {{"method", full_method_}, {"code", code_label}, {"duration_ms", duration_ms}});
+                    {{"method", std::string(full_method_)},
+                     {"code", code_label},
+                     {"duration_ms", duration_ms}});
     } else {
       LogWithFields(level, "rpc",
-                    {{"method", full_method_},
+                    {{"method", std::string(full_method_)},
                      {"code", code_label},
                      {"duration_ms", duration_ms},
                      {"reason", reason}});
     }
   }
 
+  std::vector<std::string> LabelValues() const {
+    return {std::string(service_), std::string(method_), type_};
+  }
+
   GrpcServerMetrics* const metrics_;
-  const std::string full_method_;
+  // Views of the call's method name, which gRPC keeps while the call (and so this interceptor)
+  // lives: nothing is copied per call, so an idle stream holds no strings here.
+  const absl::string_view full_method_;
   const char* const type_;
   const absl::Time start_;
-  std::string service_;
-  std::string method_;
+  absl::string_view service_;
+  absl::string_view method_;
   bool handled_ = false;  // interceptions of one call are serialised by gRPC
 };
 

@@ -1,7 +1,6 @@
 #include "server/api/watch_job_reactor.h"
 
 #include <algorithm>
-#include <deque>
 #include <optional>
 #include <utility>
 
@@ -29,21 +28,28 @@ constexpr absl::Duration kReadRetry = absl::Milliseconds(500);
 }  // namespace
 
 // The state of one WatchJob stream, shared by the gRPC reactor, the feed's listener, the read
-// pool's callbacks and the hub's ticker, any of which may outlive the others by a moment. Every
-// decision is taken under mu_; the reactor's StartWrite/Finish are called after mu_ is released
-// (a reaction may run inline), and only while a write is outstanding or before Finish, so the
-// reactor is alive.
+// pool's callbacks and the hub's wakeup queue, any of which may outlive the others by a moment.
+// Every decision is taken under mu_; the reactor's StartWrite/Finish are called after mu_ is
+// released (a reaction may run inline), and only while a write is outstanding or before Finish, so
+// the reactor is alive.
 //
 // Invariants: at most one write and one store read in flight; Finish called exactly once; the
 // events written have strictly increasing sequences (cursor_), with no gap.
-class WatchSession : public std::enable_shared_from_this<WatchSession> {
+class WatchSession : public std::enable_shared_from_this<WatchSession>, public Wakeable {
  public:
   WatchSession(WatchHub* hub, std::string owner_key, std::string job_id, int64_t after)
       : hub_(hub),
         owner_key_(std::move(owner_key)),
         job_id_(std::move(job_id)),
         cursor_(after),
-        last_write_(hub->clock_->Now()) {}
+        last_write_(hub->clock_->Now()),
+        wake_at_(last_write_ + hub->options_.heartbeat) {}
+
+  // When the hub's wakeup queue first wakes the session (its first heartbeat).
+  absl::Time first_wake() {
+    absl::MutexLock lock(&mu_);
+    return wake_at_;
+  }
 
   void Attach(grpc::ServerWriteReactor<v1::JobEvent>* reactor) {
     reactor_ = reactor;
@@ -76,16 +82,20 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
     Perform(action, finish_status);
   }
 
-  // Sends a heartbeat when nothing was written for `interval`; retries a failed store read.
-  void Tick(absl::Duration interval) {
+  // Sends a heartbeat when nothing was written for the heartbeat interval; retries a failed
+  // store read. Returns when to be woken again: when the next heartbeat is due (writes in
+  // between push it later), or soon when a write or the lookup kept it from being sent.
+  std::optional<absl::Time> Wake(absl::Time now, absl::Time due) override {
+    const absl::Duration interval = hub_->options_.heartbeat;
     Action action = Action::kNone;
     bool retry = false;
+    absl::Time next;
     {
       absl::MutexLock lock(&mu_);
-      if (finished_ || write_in_flight_ || end_status_.has_value() || feed_ == nullptr) return;
-      const absl::Time now = hub_->clock_->Now();
-      retry = retry_at_.has_value() && now >= *retry_at_;
-      if (now - last_write_ >= interval) {
+      if (finished_ || due != wake_at_) return std::nullopt;  // ended, or a newer entry exists
+      const bool can_write = !write_in_flight_ && !end_status_.has_value() && feed_ != nullptr;
+      retry = can_write && retry_at_.has_value() && now >= *retry_at_;
+      if (can_write && now - last_write_ >= interval) {
         pending_.Clear();
         pending_.set_job_id(job_id_);
         pending_.set_sequence(cursor_);  // repeats the last real event's; never replayed
@@ -94,15 +104,21 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
         action = Action::kWrite;
         Commit(action);
       }
+      next = last_write_ + interval;
+      if (next <= now) next = now + std::max(absl::Milliseconds(20), interval / 5);  // busy
+      if (retry_at_.has_value() && !retry) next = std::min(next, std::max(now, *retry_at_));
+      wake_at_ = next;
     }
     Perform(action, grpc::Status::OK);
     if (retry) Pump();
+    return next;
   }
 
   void OnWriteDone(bool ok) {
     {
       absl::MutexLock lock(&mu_);
       write_in_flight_ = false;
+      pending_.Clear();  // a job_update holds a whole job snapshot: not kept while idle
       if (!ok && !end_status_.has_value()) {
         end_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke");
       }
@@ -188,13 +204,13 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
       end_status_ = grpc::Status::OK;
       action = Action::kFinish;
     } else {
-      while (!page_.empty() && page_.front().sequence() <= cursor_) page_.pop_front();
-      if (!page_.empty() && page_.front().sequence() == cursor_ + 1) {
-        pending_ = std::move(page_.front());
-        page_.pop_front();
+      while (page_next_ < page_.size() && page_[page_next_].sequence() <= cursor_) ++page_next_;
+      if (page_next_ < page_.size() && page_[page_next_].sequence() == cursor_ + 1) {
+        pending_ = std::move(page_[page_next_++]);
         action = Action::kWrite;
       } else {
         page_.clear();
+        page_next_ = 0;
         std::vector<v1::JobEvent> next;
         switch (feed_->Read(cursor_, 1, &next)) {
           case JobFeed::ReadResult::kEvents:
@@ -270,18 +286,25 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
   void OnPage(int64_t after, absl::StatusOr<std::vector<v1::JobEvent>> events) {
     std::shared_ptr<JobFeed> feed;
     int64_t newest = 0;
+    bool retry = false;  // wake earlier than the next heartbeat, to read again
+    absl::Time retry_at;
     {
       absl::MutexLock lock(&mu_);
       read_in_flight_ = false;
       if (!events.ok() || events->empty() || after != cursor_) {
         // Try again later (the database may be restarting); the stream stays open.
         retry_at_ = hub_->clock_->Now() + kReadRetry;
+        retry_at = *retry_at_;
+        retry = retry_at < wake_at_;
+        if (retry) wake_at_ = retry_at;
       } else {
-        for (v1::JobEvent& event : *events) page_.push_back(std::move(event));
+        page_ = *std::move(events);
+        page_next_ = 0;
         newest = page_.back().sequence();
         feed = feed_;
       }
     }
+    if (retry) hub_->wakeups_.Add(weak_from_this(), retry_at);
     // The store is ahead of what this process's feed knows: have the poller catch it up.
     if (feed != nullptr && feed->Want(newest)) hub_->events_->RequestPoll();
     Pump();
@@ -295,10 +318,12 @@ class WatchSession : public std::enable_shared_from_this<WatchSession> {
   absl::Mutex mu_;
   std::shared_ptr<JobFeed> feed_ ABSL_GUARDED_BY(mu_);  // set once the job was looked up
   int64_t listener_id_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t cursor_ ABSL_GUARDED_BY(mu_);                 // last sequence handed to the stream
-  std::deque<v1::JobEvent> page_ ABSL_GUARDED_BY(mu_);  // read from the store, after cursor_
+  int64_t cursor_ ABSL_GUARDED_BY(mu_);                  // last sequence handed to the stream
+  std::vector<v1::JobEvent> page_ ABSL_GUARDED_BY(mu_);  // read from the store, after cursor_
+  size_t page_next_ ABSL_GUARDED_BY(mu_) = 0;            // the first of page_ not yet taken
   std::optional<absl::Time> retry_at_ ABSL_GUARDED_BY(mu_);
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+  absl::Time wake_at_ ABSL_GUARDED_BY(mu_);  // of the session's live entry in the wakeup queue
   bool read_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool wrote_terminal_ ABSL_GUARDED_BY(mu_) = false;
@@ -343,18 +368,12 @@ WatchHub::WatchHub(WatchHubOptions options, JobStore* store, EventHub* events, C
       store_(store),
       events_(events),
       clock_(clock),
-      reads_(options.read_threads, options.max_queued_reads) {}
+      reads_(options.read_threads, options.max_queued_reads),
+      wakeups_(clock, absl::Milliseconds(100)) {}
 
 WatchHub::~WatchHub() { Stop(); }
 
-void WatchHub::Start() {
-  const absl::Duration tick = std::max(absl::Milliseconds(20), options_.heartbeat / 5);
-  ticker_ = std::thread([this, tick] {
-    while (!stop_ticker_.WaitForNotificationWithTimeout(tick)) {
-      for (const auto& session : Sessions()) session->Tick(options_.heartbeat);
-    }
-  });
-}
+void WatchHub::Start() { wakeups_.Start(); }
 
 std::vector<std::shared_ptr<WatchSession>> WatchHub::Sessions() const {
   std::vector<std::shared_ptr<WatchSession>> sessions;
@@ -372,10 +391,7 @@ void WatchHub::Stop() {
     stopping_ = true;
   }
   for (const auto& session : Sessions()) session->End(ShuttingDownStatus());
-  if (ticker_.joinable()) {
-    stop_ticker_.Notify();
-    ticker_.join();
-  }
+  wakeups_.Stop();
 }
 
 grpc::ServerWriteReactor<v1::JobEvent>* WatchHub::Open(const std::string& owner_key,
@@ -388,6 +404,7 @@ grpc::ServerWriteReactor<v1::JobEvent>* WatchHub::Open(const std::string& owner_
     sessions_.push_back(session);
   }
   auto* reactor = new WatchJobReactor(session);
+  wakeups_.Add(session, session->first_wake());
   session->Start();
   return reactor;
 }

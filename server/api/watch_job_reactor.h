@@ -3,16 +3,15 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/api/blocking_call_pool.h"
+#include "server/api/wakeup_queue.h"
 #include "server/common/clock.h"
 #include "server/jobs/event_hub.h"
 #include "server/jobs/job_store.h"
@@ -31,7 +30,8 @@ struct WatchHubOptions {
 // The WatchJob streams of this process: each stream validates its request and reads the job's
 // history from the store on a bounded pool (never on a gRPC callback thread), then follows the
 // job's feed in the event hub, falling back to store pages whenever it is behind the feed's
-// window; heartbeats on idle streams come from one ticker thread (no thread per watcher).
+// window; heartbeats on idle streams come from one thread that wakes each stream when its
+// heartbeat is due (WakeupQueue: no thread per watcher, no visit to every stream per tick).
 //
 // Thread-safe. The store, the event hub and the clock must outlive the hub.
 class WatchHub {
@@ -39,7 +39,7 @@ class WatchHub {
   WatchHub(WatchHubOptions options, JobStore* store, EventHub* events, Clock* clock);
   ~WatchHub();  // Stop()
 
-  // Starts the heartbeat ticker. REQUIRES: called once.
+  // Starts the heartbeat thread. REQUIRES: called once.
   void Start();
   // Ends every open stream with UNAVAILABLE (reason SERVER_SHUTTING_DOWN; clients resume on
   // another replica) and refuses new ones. Idempotent.
@@ -49,8 +49,7 @@ class WatchHub {
   // a job the owner does not have, OUT_OF_RANGE beyond the job's last sequence. The reactor
   // deletes itself when the RPC is done.
   grpc::ServerWriteReactor<v1::JobEvent>* Open(const std::string& owner_key,
-                                               const std::string& job_id,
-                                               int64_t after_sequence);
+                                               const std::string& job_id, int64_t after_sequence);
 
   // Open streams (for tests and metrics).
   int open_streams() const;
@@ -68,8 +67,7 @@ class WatchHub {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::weak_ptr<WatchSession>> sessions_ ABSL_GUARDED_BY(mu_);
-  absl::Notification stop_ticker_;
-  std::thread ticker_;
+  WakeupQueue wakeups_;  // heartbeats and read retries
 };
 
 // A reactor that ends the call at once with `status` (e.g. NOT_FOUND before any event).

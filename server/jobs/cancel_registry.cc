@@ -1,5 +1,7 @@
 #include "server/jobs/cancel_registry.h"
 
+#include "server/common/stop_waiters.h"
+
 namespace citecheck {
 
 std::shared_ptr<CancelRegistry::Entry> CancelRegistry::Enter(const std::string& job_id) {
@@ -23,14 +25,21 @@ void CancelRegistry::Set(Entry& entry, StopReason reason) {
 }
 
 void CancelRegistry::Stop(const std::string& job_id, StopReason reason) {
-  absl::MutexLock lock(&mu_);
-  auto it = jobs_.find(job_id);
-  if (it != jobs_.end()) Set(*it->second.entry, reason);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return;
+    Set(*it->second.entry, reason);
+  }
+  StopWaiters::Get().WakeAll();
 }
 
 void CancelRegistry::StopAll(StopReason reason) {
-  absl::MutexLock lock(&mu_);
-  for (auto& [job_id, running] : jobs_) Set(*running.entry, reason);
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [job_id, running] : jobs_) Set(*running.entry, reason);
+  }
+  StopWaiters::Get().WakeAll();
 }
 
 std::vector<std::string> CancelRegistry::RunningJobs() const {

@@ -128,18 +128,22 @@ absl::StatusOr<JobPage> JobManager::List(const Caller& caller, const JobListQuer
 
 void JobManager::ClaimLoop() {
   absl::Duration idle = options_.claim_poll_min;
+  // Claims keep `slots` chunks being checked, and stop while a full recording's worth of
+  // checked chunks waits for the recorder (the store or the recorder is the bottleneck then).
   const int slots = std::max(1, options_.max_inflight);
+  const int claimed_max = slots + std::max(1, options_.max_record_batch);
   while (true) {
     int free = 0;
     uint64_t seen = 0;
     {
       absl::MutexLock lock(&mu_);
-      auto can_claim = [this, slots]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || draining_ || (registered_ && inflight_ < slots);
+      auto can_claim = [this, slots, claimed_max]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || draining_ ||
+               (registered_ && checking_ < slots && inflight_ < claimed_max);
       };
       mu_.Await(absl::Condition(&can_claim));
       if (stopping_ || draining_) return;
-      free = slots - inflight_;
+      free = std::min(slots - checking_, claimed_max - inflight_);
       seen = claim_wakeups_;
     }
     absl::StatusOr<std::vector<Chunk>> chunks =
@@ -162,6 +166,7 @@ void JobManager::ClaimLoop() {
     idle = options_.claim_poll_min;
     absl::MutexLock lock(&mu_);
     inflight_ += static_cast<int>(chunks->size());
+    checking_ += static_cast<int>(chunks->size());
     for (Chunk& chunk : *chunks) to_check_.push_back(std::move(chunk));
   }
 }
@@ -274,6 +279,7 @@ void JobManager::RunChunk(Chunk chunk) {
   bool dropped = false;
   {
     absl::MutexLock lock(&mu_);
+    --checking_;
     switch (reason) {
       case StopReason::kJobEnded:
         dropped = true;  // cancelled or expired: the store fences these results out anyway
@@ -524,6 +530,7 @@ void JobManager::Shutdown() {
       spdlog::warn("shutdown grace over with {} chunks in flight: abandoning them", inflight_);
       // Never started: straight back to the queue.
       for (Chunk& chunk : to_check_) to_hand_back_.push_back(std::move(chunk));
+      checking_ -= static_cast<int>(to_check_.size());
       to_check_.clear();
     }
   }

@@ -26,8 +26,8 @@ namespace citecheck {
 struct JobManagerOptions {
   int citations_per_call = 5;  // citations per Checker call (one chunk)
   int inline_per_call = 10;    // in-text citations per MatchInline call
-  int max_inflight = 16;       // chunks claimed by this replica at once (checked or
-                               // waiting to be recorded): its LLM concurrency
+  int max_inflight = 16;       // chunks being checked by this replica at once: its LLM
+                               // concurrency
   absl::Duration job_deadline = absl::Minutes(30);  // what is unchecked then fails
   absl::Duration job_retention = absl::Hours(168);  // finished jobs are removed after this
   std::string replica_name = "citecheck";           // this replica's row in the store
@@ -46,7 +46,9 @@ struct JobManagerOptions {
   // Recording retries back off from record_retry_initial, doubling up to record_retry_max.
   absl::Duration record_retry_initial = absl::Milliseconds(100);
   absl::Duration record_retry_max = absl::Seconds(5);
-  // Results recorded in one transaction at most (chunks finishing together are coalesced).
+  // Chunks recorded in one transaction at most (chunks finishing together are coalesced). As
+  // many checked chunks may wait for the recorder besides the max_inflight being checked, so
+  // that recordings grow with the load instead of being bounded by the claim slots.
   int max_record_batch = 64;
 };
 
@@ -109,7 +111,7 @@ class JobManager {
   // The key of ListJobs page tokens (see JobStore::PageTokenKey).
   absl::StatusOr<std::string> PageTokenKey() { return store_->PageTokenKey(); }
 
-  // Chunks claimed by this replica now (being checked or recorded).
+  // Chunks claimed by this replica now (waiting, being checked or waiting to be recorded).
   int inflight() const;
 
  private:
@@ -146,6 +148,7 @@ class JobManager {
   bool registered_ ABSL_GUARDED_BY(mu_) = false;
   int64_t incarnation_ ABSL_GUARDED_BY(mu_) = 0;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;  // claimed and not yet done
+  int checking_ ABSL_GUARDED_BY(mu_) = 0;  // claimed and not yet checked (<= max_inflight)
   uint64_t claim_wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Chunk> to_check_ ABSL_GUARDED_BY(mu_);
   std::vector<Finished> to_record_ ABSL_GUARDED_BY(mu_);

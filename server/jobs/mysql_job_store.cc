@@ -367,6 +367,36 @@ absl::Status FailPending(Session& tx, LockedJob& job, int kind, int first, int c
   return absl::OkStatus();
 }
 
+// Writes the heads of changed jobs: `rows` of (job_id, state, succeeded, failed, last_sequence,
+// finish_time, hex error, inline_done, uncited), all jobs in one statement per 64 (a recording
+// usually changes as many jobs as it has chunks, since jobs take turns). Rows are padded to a
+// power of two with copies of the last one (a joined row updates its job once) so that few
+// statement texts are prepared.
+absl::Status UpdateJobHeads(Session& tx, absl::Span<const SqlValue> rows) {
+  constexpr size_t kWidth = 9;
+  constexpr size_t kMaxRows = 64;
+  for (size_t next = 0; next < rows.size(); next += kWidth * kMaxRows) {
+    const absl::Span<const SqlValue> part = rows.subspan(next, kWidth * kMaxRows);
+    const size_t count = part.size() / kWidth;
+    size_t padded = 1;
+    while (padded < count) padded *= 2;
+    std::string sql =
+        "UPDATE jobs j JOIN (SELECT ? AS id, ? AS st, ? AS ok, ? AS bad, ? AS seq, ? AS fin,"
+        " UNHEX(?) AS err, ? AS idone, ? AS unc";
+    for (size_t i = 1; i < padded; ++i)
+      sql.append(" UNION ALL SELECT ?, ?, ?, ?, ?, ?, UNHEX(?), ?, ?");
+    sql.append(
+        ") v ON j.job_id = v.id SET j.state = v.st, j.succeeded = v.ok, j.failed = v.bad,"
+        " j.last_sequence = v.seq, j.finish_time = v.fin, j.error = v.err,"
+        " j.inline_done = v.idone, j.uncited = v.unc");
+    std::vector<SqlValue> params(part.begin(), part.end());
+    for (size_t i = count; i < padded; ++i)
+      params.insert(params.end(), part.end() - kWidth, part.end());
+    RETURN_IF_ERROR(tx.Execute(sql, params).status());
+  }
+  return absl::OkStatus();
+}
+
 // Writes the changed jobs, their events, the items, the deleted chunks and the settlements.
 absl::Status WriteAll(Transaction& tx, MysqlAccountStore& accounts,
                       std::map<std::string, LockedJob>& jobs, Writes& writes, absl::Time now) {
@@ -380,21 +410,17 @@ absl::Status WriteAll(Transaction& tx, MysqlAccountStore& accounts,
                       .status());
   RETURN_IF_ERROR(accounts.SettleIn(tx, writes.settlements, now));
   std::vector<SqlValue> events;
+  std::vector<SqlValue> heads;
   for (auto& [job_id, job] : jobs) {
     if (!job.changed) continue;
     const v1::Job& s = job.row.job;
     const bool finished = IsTerminalState(s.state());
-    RETURN_IF_ERROR(
-        tx.Execute(
-              "UPDATE jobs SET state = ?, succeeded = ?, failed = ?, last_sequence = ?,"
-              " finish_time = ?, error = UNHEX(?), inline_done = ?, uncited = ?"
-              " WHERE job_id = ?",
-              {static_cast<int>(s.state()), s.succeeded(), s.failed(), s.last_sequence(),
-               finished ? SqlValue(ToSqlDatetime(FromTimestamp(s.finish_time())))
-                        : SqlValue(nullptr),
-               s.has_error() ? SqlValue(Hex(s.error())) : SqlValue(nullptr), job.row.inline_done,
-               finished && job.row.document ? SqlValue(UncitedText(s)) : SqlValue(nullptr), job_id})
-            .status());
+    heads.insert(
+        heads.end(),
+        {job_id, static_cast<int>(s.state()), s.succeeded(), s.failed(), s.last_sequence(),
+         finished ? SqlValue(ToSqlDatetime(FromTimestamp(s.finish_time()))) : SqlValue(nullptr),
+         s.has_error() ? SqlValue(Hex(s.error())) : SqlValue(nullptr), job.row.inline_done,
+         finished && job.row.document ? SqlValue(UncitedText(s)) : SqlValue(nullptr)});
     for (const v1::JobEvent& event : job.events) {
       const std::string time = ToSqlDatetime(FromTimestamp(event.time()));
       if (event.has_job_update()) {
@@ -412,6 +438,7 @@ absl::Status WriteAll(Transaction& tx, MysqlAccountStore& accounts,
       }
     }
   }
+  RETURN_IF_ERROR(UpdateJobHeads(tx, heads));
   RETURN_IF_ERROR(ExecuteMultiRow(tx,
                                   "INSERT INTO job_events (job_id, seq, kind, item_kind,"
                                   " item_index, payload, event_time)",

@@ -72,14 +72,13 @@ std::string HtmlToMarkdown(absl::string_view text) {
       text, {{"<em>", "_"}, {"</em>", "_"}, {"<strong>", "**"}, {"</strong>", "**"}});
 }
 
-std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
-                         const std::set<int>& omit) {
-  CheckRequest request;
-  request.style = style;
-  for (const NumberedCitation& citation : citations) request.citations.push_back(citation.text);
-  HeuristicChecker checker;
-  std::vector<absl::StatusOr<v1::CitationResult>> results = checker.Check(request);
+namespace {
 
+// One block per citation not in `omit`, in the format of prompts.h. `results[i]` holds the
+// findings of citations[i]; a missing or failed one reads as valid, source type "other".
+std::string RenderBlocks(v1::Style style, const std::vector<NumberedCitation>& citations,
+                         const std::set<int>& omit,
+                         const std::vector<absl::StatusOr<v1::CitationResult>>& results) {
   std::string answer;
   for (size_t i = 0; i < citations.size(); ++i) {
     const NumberedCitation& citation = citations[i];
@@ -107,6 +106,22 @@ std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& c
                     "\n");
   }
   return answer;
+}
+
+}  // namespace
+
+std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
+                         const std::set<int>& omit) {
+  CheckRequest request;
+  request.style = style;
+  for (const NumberedCitation& citation : citations) request.citations.push_back(citation.text);
+  HeuristicChecker checker;
+  return RenderBlocks(style, citations, omit, checker.Check(request));
+}
+
+std::string RenderValidAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
+                              const std::set<int>& omit) {
+  return RenderBlocks(style, citations, omit, {});
 }
 
 bool IsInlineMessage(absl::string_view message) {

@@ -47,6 +47,12 @@ std::string HtmlToMarkdown(absl::string_view text);
 std::string RenderAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
                          const std::set<int>& omit);
 
+// The answer RenderAnswer gives when every citation is valid (SOURCE TYPE "other", the style's
+// success line, CORRECTED CITATION the original), without checking anything: what the fake
+// answers in its canned mode, whose own cost stays negligible next to the server's.
+std::string RenderValidAnswer(v1::Style style, const std::vector<NumberedCitation>& citations,
+                              const std::set<int>& omit);
+
 // ---- in-text matching --------------------------------------------------------------------------
 
 // One in-text citation of an in-text request: "c3: (Smith, 2020)" → {3, "(Smith, 2020)"}.

@@ -34,383 +34,20 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "tests/fake_openai/answer.h"
+#include "tests/fake_openai/protocol.h"
 
 namespace citecheck::fake_openai {
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-constexpr char kJson[] = "application/json";
 constexpr char kGarbageAnswer[] = "I cannot help with that.";
-
-void WriteString(JsonWriter& writer, absl::string_view text) {
-  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
-void WriteKey(JsonWriter& writer, absl::string_view key) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
-
-// ---- scripted actions --------------------------------------------------------------------------
-
-// One scripted behaviour for one completion request (see the header for the fields).
-struct Action {
-  std::optional<int> latency_ms;
-  int hang_ms = 0;
-  std::optional<int> status;
-  std::optional<std::string> error_code;
-  std::vector<std::pair<std::string, std::string>> headers;
-  bool reset = false;
-  bool reset_empty = false;
-  bool malformed = false;
-  bool garbage_answer = false;
-  bool out_of_range = false;
-  std::set<int> omit;
-};
-
-bool ReadNonNegativeInt(const rapidjson::Value& value, const char* name, int* out,
-                        std::string* error) {
-  if (!value.IsInt() || value.GetInt() < 0) {
-    *error = absl::StrCat("\"", name, "\" must be a non-negative integer");
-    return false;
-  }
-  *out = value.GetInt();
-  return true;
-}
-
-bool ReadBool(const rapidjson::Value& value, const char* name, bool* out, std::string* error) {
-  if (!value.IsBool()) {
-    *error = absl::StrCat("\"", name, "\" must be a boolean");
-    return false;
-  }
-  *out = value.GetBool();
-  return true;
-}
-
-// Reads one ACTION object; false (and *error) on a wrong type, a bad value or an unknown field.
-bool ParseAction(const rapidjson::Value& json, Action* action, std::string* error) {
-  if (!json.IsObject()) {
-    *error = "every action must be an object";
-    return false;
-  }
-  for (const auto& member : json.GetObject()) {
-    const std::string name(member.name.GetString(), member.name.GetStringLength());
-    const rapidjson::Value& value = member.value;
-    int number = 0;
-    if (name == "latency_ms") {
-      if (!ReadNonNegativeInt(value, "latency_ms", &number, error)) return false;
-      action->latency_ms = number;
-    } else if (name == "hang_ms") {
-      if (!ReadNonNegativeInt(value, "hang_ms", &action->hang_ms, error)) return false;
-    } else if (name == "status") {
-      if (!value.IsInt() || value.GetInt() < 100 || value.GetInt() > 599) {
-        *error = "\"status\" must be an integer in 100..599";
-        return false;
-      }
-      action->status = value.GetInt();
-    } else if (name == "error_code") {
-      if (value.IsNull()) continue;
-      if (!value.IsString()) {
-        *error = "\"error_code\" must be a string or null";
-        return false;
-      }
-      action->error_code = std::string(value.GetString(), value.GetStringLength());
-    } else if (name == "headers") {
-      if (!value.IsObject()) {
-        *error = "\"headers\" must be an object of strings";
-        return false;
-      }
-      for (const auto& header : value.GetObject()) {
-        if (!header.value.IsString() || header.name.GetStringLength() == 0) {
-          *error = "\"headers\" must be an object of strings";
-          return false;
-        }
-        action->headers.emplace_back(
-            std::string(header.name.GetString(), header.name.GetStringLength()),
-            std::string(header.value.GetString(), header.value.GetStringLength()));
-      }
-    } else if (name == "reset") {
-      if (!ReadBool(value, "reset", &action->reset, error)) return false;
-    } else if (name == "reset_empty") {
-      if (!ReadBool(value, "reset_empty", &action->reset_empty, error)) return false;
-    } else if (name == "malformed") {
-      if (!ReadBool(value, "malformed", &action->malformed, error)) return false;
-    } else if (name == "garbage_answer") {
-      if (!ReadBool(value, "garbage_answer", &action->garbage_answer, error)) return false;
-    } else if (name == "out_of_range") {
-      if (!ReadBool(value, "out_of_range", &action->out_of_range, error)) return false;
-    } else if (name == "omit") {
-      if (!value.IsArray()) {
-        *error = "\"omit\" must be an array of integers";
-        return false;
-      }
-      for (const auto& item : value.GetArray()) {
-        if (!item.IsInt()) {
-          *error = "\"omit\" must be an array of integers";
-          return false;
-        }
-        action->omit.insert(item.GetInt());
-      }
-    } else {
-      *error = absl::StrCat("unknown action field \"", name, "\"");
-      return false;
-    }
-  }
-  return true;
-}
-
-// A standing rule: completion requests any of whose citations contains `contains` take
-// `action` instead of the next scripted one (the script is not consumed), `times` times at most
-// (-1: every time).
-struct Rule {
-  std::string contains;
-  int times = -1;
-  Action action;
-};
-
-// Reads one RULE object: "contains" (a non-empty string), optional "times" (int >= 0) and the
-// fields of an ACTION.
-bool ParseRule(const rapidjson::Value& json, Rule* rule, std::string* error) {
-  if (!json.IsObject()) {
-    *error = "every rule must be an object";
-    return false;
-  }
-  rapidjson::Document scratch;
-  rapidjson::Value action(rapidjson::kObjectType);
-  for (const auto& member : json.GetObject()) {
-    const std::string name(member.name.GetString(), member.name.GetStringLength());
-    if (name == "contains") {
-      if (!member.value.IsString() || member.value.GetStringLength() == 0) {
-        *error = "\"contains\" must be a non-empty string";
-        return false;
-      }
-      rule->contains = std::string(member.value.GetString(), member.value.GetStringLength());
-    } else if (name == "times") {
-      if (!ReadNonNegativeInt(member.value, "times", &rule->times, error)) return false;
-    } else {
-      action.AddMember(rapidjson::Value(member.name, scratch.GetAllocator()),
-                       rapidjson::Value(member.value, scratch.GetAllocator()),
-                       scratch.GetAllocator());
-    }
-  }
-  if (rule->contains.empty()) {
-    *error = "a rule needs \"contains\"";
-    return false;
-  }
-  return ParseAction(action, &rule->action, error);
-}
-
-// ---- completion requests -----------------------------------------------------------------------
-
-enum class Api { kChat, kResponses };
-
-// What a completion request asked.
-struct CompletionRequest {
-  bool valid = false;  // the body is a JSON object
-  std::string model;
-  std::string system;  // system/developer messages or `instructions`
-  std::string user;    // the last user message or `input`
-};
-
-std::string StringOr(const rapidjson::Value& object, const char* key) {
-  auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsString()) return "";
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-// A message content: a string, or an array of parts whose "text" strings are joined by "\n".
-std::string ContentText(const rapidjson::Value& content) {
-  if (content.IsString()) return std::string(content.GetString(), content.GetStringLength());
-  std::string text;
-  if (!content.IsArray()) return text;
-  for (const auto& part : content.GetArray()) {
-    if (!part.IsObject()) continue;
-    std::string piece = StringOr(part, "text");
-    if (piece.empty()) continue;
-    if (!text.empty()) text.push_back('\n');
-    text += piece;
-  }
-  return text;
-}
-
-// Files the messages of an array (chat `messages` or responses `input`) into *request.
-void ReadMessages(const rapidjson::Value& messages, CompletionRequest* request) {
-  if (!messages.IsArray()) return;
-  for (const auto& message : messages.GetArray()) {
-    if (!message.IsObject()) continue;
-    const std::string role = StringOr(message, "role");
-    auto content = message.FindMember("content");
-    if (content == message.MemberEnd()) continue;
-    if (role == "system" || role == "developer") {
-      if (!request->system.empty()) request->system.push_back('\n');
-      request->system += ContentText(content->value);
-    } else if (role == "user") {
-      request->user = ContentText(content->value);
-    }
-  }
-}
-
-CompletionRequest ReadCompletionRequest(Api api, const std::string& body) {
-  CompletionRequest request;
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return request;
-  request.valid = true;
-  request.model = StringOr(doc, "model");
-  if (api == Api::kChat) {
-    auto messages = doc.FindMember("messages");
-    if (messages != doc.MemberEnd()) ReadMessages(messages->value, &request);
-  } else {
-    request.system = StringOr(doc, "instructions");
-    auto input = doc.FindMember("input");
-    if (input != doc.MemberEnd()) {
-      if (input->value.IsString()) {
-        request.user = std::string(input->value.GetString(), input->value.GetStringLength());
-      } else {
-        ReadMessages(input->value, &request);
-      }
-    }
-  }
-  return request;
-}
-
-int64_t ApproxTokens(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
-
-// The successful answer envelope of `api` around `text`.
-std::string AnswerBody(Api api, int64_t id, const CompletionRequest& request,
-                       absl::string_view text) {
-  const int64_t prompt_tokens = ApproxTokens(request.system.size() + request.user.size());
-  const int64_t completion_tokens = ApproxTokens(text.size());
-  const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  if (api == Api::kChat) {
-    WriteKey(writer, "id");
-    WriteString(writer, absl::StrCat("chatcmpl-fake-", id));
-    WriteKey(writer, "object");
-    WriteString(writer, "chat.completion");
-    WriteKey(writer, "created");
-    writer.Int64(now);
-    WriteKey(writer, "model");
-    WriteString(writer, request.model);
-    WriteKey(writer, "choices");
-    writer.StartArray();
-    writer.StartObject();
-    WriteKey(writer, "index");
-    writer.Int(0);
-    WriteKey(writer, "message");
-    writer.StartObject();
-    WriteKey(writer, "role");
-    WriteString(writer, "assistant");
-    WriteKey(writer, "content");
-    WriteString(writer, text);
-    writer.EndObject();
-    WriteKey(writer, "finish_reason");
-    WriteString(writer, "stop");
-    writer.EndObject();
-    writer.EndArray();
-    WriteKey(writer, "usage");
-    writer.StartObject();
-    WriteKey(writer, "prompt_tokens");
-    writer.Int64(prompt_tokens);
-    WriteKey(writer, "completion_tokens");
-    writer.Int64(completion_tokens);
-    WriteKey(writer, "total_tokens");
-    writer.Int64(prompt_tokens + completion_tokens);
-    writer.EndObject();
-  } else {
-    WriteKey(writer, "id");
-    WriteString(writer, absl::StrCat("resp-fake-", id));
-    WriteKey(writer, "object");
-    WriteString(writer, "response");
-    WriteKey(writer, "created_at");
-    writer.Int64(now);
-    WriteKey(writer, "status");
-    WriteString(writer, "completed");
-    WriteKey(writer, "model");
-    WriteString(writer, request.model);
-    WriteKey(writer, "output");
-    writer.StartArray();
-    writer.StartObject();
-    WriteKey(writer, "type");
-    WriteString(writer, "message");
-    WriteKey(writer, "role");
-    WriteString(writer, "assistant");
-    WriteKey(writer, "content");
-    writer.StartArray();
-    writer.StartObject();
-    WriteKey(writer, "type");
-    WriteString(writer, "output_text");
-    WriteKey(writer, "text");
-    WriteString(writer, text);
-    writer.EndObject();
-    writer.EndArray();
-    writer.EndObject();
-    writer.EndArray();
-    WriteKey(writer, "output_text");
-    WriteString(writer, text);
-    WriteKey(writer, "usage");
-    writer.StartObject();
-    WriteKey(writer, "input_tokens");
-    writer.Int64(prompt_tokens);
-    WriteKey(writer, "output_tokens");
-    writer.Int64(completion_tokens);
-    WriteKey(writer, "total_tokens");
-    writer.Int64(prompt_tokens + completion_tokens);
-    writer.EndObject();
-  }
-  writer.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-// {"error":{"message":M,"type":T,"code":C or null}}.
-std::string ErrorBody(absl::string_view message, absl::string_view type,
-                      const std::optional<std::string>& code) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  WriteKey(writer, "error");
-  writer.StartObject();
-  WriteKey(writer, "message");
-  WriteString(writer, message);
-  WriteKey(writer, "type");
-  WriteString(writer, type);
-  WriteKey(writer, "code");
-  if (code.has_value()) {
-    WriteString(writer, *code);
-  } else {
-    writer.Null();
-  }
-  writer.EndObject();
-  writer.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
 
 // The control endpoints' error: {"error": message}.
 void ControlError(httplib::Response& res, absl::string_view message) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  WriteKey(writer, "error");
-  WriteString(writer, message);
-  writer.EndObject();
   res.status = 400;
-  res.set_content(std::string(buffer.GetString(), buffer.GetSize()), kJson);
+  res.set_content(ControlErrorBody(message), kJson);
 }
 
 void ControlOk(httplib::Response& res) { res.set_content("{\"ok\":true}", kJson); }
-
-const char* StyleName(v1::Style style) {
-  switch (style) {
-    case v1::STYLE_MLA9:
-      return "MLA9";
-    case v1::STYLE_CHICAGO17:
-      return "CHICAGO17";
-    default:
-      return "APA7";
-  }
-}
 
 // ---- sockets -----------------------------------------------------------------------------------
 
@@ -748,37 +385,16 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
 }
 
 void FakeOpenAiServer::Impl::HandleScript(const httplib::Request& req, httplib::Response& res) {
-  rapidjson::Document doc;
-  doc.Parse(req.body.data(), req.body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return ControlError(res, "the body must be a JSON object {\"actions\": [...]}");
-  }
-  auto actions = doc.FindMember("actions");
-  if (actions == doc.MemberEnd() || !actions->value.IsArray()) {
-    return ControlError(res, "\"actions\" must be an array");
-  }
   std::vector<Action> parsed;
-  for (const auto& json : actions->value.GetArray()) {
-    Action action;
-    std::string error;
-    if (!ParseAction(json, &action, &error)) {
-      return ControlError(res, absl::StrCat("action #", parsed.size() + 1, ": ", error));
-    }
-    parsed.push_back(std::move(action));
-  }
+  std::string error;
+  if (!ParseScriptBody(req.body, &parsed, &error)) return ControlError(res, error);
   size_t queued = 0;
   {
     absl::MutexLock lock(&mu);
     for (Action& action : parsed) script.push_back(std::move(action));
     queued = script.size();
   }
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  WriteKey(writer, "queued");
-  writer.Uint64(queued);
-  writer.EndObject();
-  res.set_content(std::string(buffer.GetString(), buffer.GetSize()), kJson);
+  res.set_content(QueuedBody(queued), kJson);
 }
 
 void FakeOpenAiServer::Impl::HandleRules(const httplib::Request& req, httplib::Response& res) {
@@ -808,18 +424,9 @@ void FakeOpenAiServer::Impl::HandleRules(const httplib::Request& req, httplib::R
 }
 
 void FakeOpenAiServer::Impl::HandleDefault(const httplib::Request& req, httplib::Response& res) {
-  rapidjson::Document doc;
-  doc.Parse(req.body.data(), req.body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return ControlError(res, "the body must be a JSON object {\"latency_ms\": N}");
-  }
-  auto latency = doc.FindMember("latency_ms");
   int value = 0;
   std::string error;
-  if (latency == doc.MemberEnd() ||
-      !ReadNonNegativeInt(latency->value, "latency_ms", &value, &error)) {
-    return ControlError(res, "\"latency_ms\" must be a non-negative integer");
-  }
+  if (!ParseDefaultBody(req.body, &value, &error)) return ControlError(res, error);
   {
     absl::MutexLock lock(&mu);
     default_latency_ms = value;

@@ -30,6 +30,7 @@
 #include "server/checking/llm_answer_parser.h"
 #include "server/checking/prompts.h"
 #include "tests/fake_openai/answer.h"
+#include "tests/fake_openai/canned_server.h"
 #include "tests/fake_openai/fake_openai_server.h"
 
 namespace citecheck::fake_openai {
@@ -189,6 +190,23 @@ TEST(AnswerTest, OmitLeavesBlocksOut) {
   EXPECT_EQ(ParseLlmAnswer(answer, v1::STYLE_APA7, 3).missing, (std::vector<int>{2, 3}));
 }
 
+TEST(AnswerTest, ValidAnswerEchoesEveryCitationAsValid) {
+  const std::vector<NumberedCitation> citations = {{1, kValidApa}, {2, kBadApa}, {3, "junk"}};
+  const std::string answer = RenderValidAnswer(v1::STYLE_MLA9, citations, {3});
+  EXPECT_EQ(Count(answer, "CITATION #"), 2);
+  ParsedAnswer parsed = ParseLlmAnswer(answer, v1::STYLE_MLA9, 3);
+  EXPECT_EQ(parsed.missing, (std::vector<int>{3}));
+  for (int number : {1, 2}) {
+    ASSERT_EQ(parsed.results.count(number), 1u);
+    const v1::CitationResult& read = parsed.results[number];
+    EXPECT_TRUE(read.valid()) << number;
+    EXPECT_EQ(read.source_type(), "other");
+    EXPECT_EQ(read.corrected_citation(), "");
+  }
+  EXPECT_EQ(parsed.results[2].original(), kBadApa);
+  EXPECT_TRUE(absl::StrContains(answer, "✓ No MLA 9 formatting errors detected"));
+}
+
 const std::vector<std::string> kReferences = {
     "Lee, K. (2019). Reading habits. _Reading Research Quarterly_, _54_(1), 1–20.",
     "Smith, J. (2020a). Writing. Routledge.", "Smith, J. (2020b). Speaking. Routledge."};
@@ -243,26 +261,20 @@ TEST(AnswerTest, InlineOmitAndOutOfRange) {
 
 // ---- the server --------------------------------------------------------------------------------
 
-class FakeOpenAiTest : public ::testing::Test {
+// A started server of type ServerT (FakeOpenAiServer or CannedServer) and an HTTP client to it.
+template <typename ServerT>
+class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    server_ = FakeOpenAiServer::Start(Options(), &error);
+    server_ = ServerT::Start(Options(), &error);
     ASSERT_NE(server_, nullptr) << error;
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
     client_->set_read_timeout(10, 0);
   }
 
-  std::string url() const { return absl::StrCat("http://", server_->address()); }
-
   httplib::Result Post(const std::string& path, const std::string& body) {
     return client_->Post(path.c_str(), body, "application/json");
-  }
-
-  void Script(const std::string& actions) {
-    httplib::Result res = Post("/control/script", absl::StrCat("{\"actions\":", actions, "}"));
-    ASSERT_TRUE(res);
-    ASSERT_EQ(res->status, 200) << res->body;
   }
 
   rapidjson::Document Stats() {
@@ -274,6 +286,20 @@ class FakeOpenAiTest : public ::testing::Test {
     return Json(res->body);
   }
 
+  std::unique_ptr<ServerT> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+class FakeOpenAiTest : public ServerTest<FakeOpenAiServer> {
+ protected:
+  std::string url() const { return absl::StrCat("http://", server_->address()); }
+
+  void Script(const std::string& actions) {
+    httplib::Result res = Post("/control/script", absl::StrCat("{\"actions\":", actions, "}"));
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+  }
+
   std::vector<std::string> Actions() {
     std::vector<std::string> actions;
     rapidjson::Document stats = Stats();
@@ -282,9 +308,6 @@ class FakeOpenAiTest : public ::testing::Test {
     }
     return actions;
   }
-
-  std::unique_ptr<FakeOpenAiServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(FakeOpenAiTest, ChatAnswerHasOneBlockPerCitation) {
@@ -758,6 +781,108 @@ TEST_F(CurlTest, BodilessControlReset) {
 }
 
 // ---- the binary --------------------------------------------------------------------------------
+
+// ---- the canned server -------------------------------------------------------------------------
+
+using CannedServerTest = ServerTest<CannedServer>;
+
+TEST_F(CannedServerTest, AnswersEveryCitationValidWithoutChecking) {
+  httplib::Headers accept_all = {{"Accept-Encoding", "gzip, deflate, br"}};
+  httplib::Result res =
+      client_->Post("/v1/chat/completions", accept_all, TwoCitationsChat(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "");  // never compressed
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  rapidjson::Document doc = Json(res->body);
+  EXPECT_STREQ(doc["model"].GetString(), "gpt-fake");
+  EXPECT_EQ(ChatContent(doc),
+            RenderValidAnswer(v1::STYLE_APA7, {{1, kValidApa}, {2, kBadApa}}, {}));
+  EXPECT_EQ(Count(ChatContent(doc), kApaSuccess), 2);
+}
+
+TEST_F(CannedServerTest, KeepsTheConnectionForManyRequests) {
+  for (int i = 0; i < 20; ++i) {
+    httplib::Result res =
+        Post("/v1/responses", ResponsesBody("m", std::string(SystemPrompt(v1::STYLE_MLA9)),
+                                            NumberedCitations({kValidMla})));
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_TRUE(absl::StrContains(Json(res->body)["output_text"].GetString(),
+                                  "✓ No MLA 9 formatting errors detected"));
+  }
+  EXPECT_EQ(Stats()["requests"].GetInt(), 20);
+}
+
+TEST_F(CannedServerTest, ScriptedStatusHeadersAndLatencyThenNormal) {
+  httplib::Result scripted =
+      Post("/control/script",
+           R"({"actions":[{"status":503,"latency_ms":30,"headers":{"retry-after":"1"}},{}]})");
+  ASSERT_TRUE(scripted);
+  ASSERT_EQ(scripted->status, 200) << scripted->body;
+  EXPECT_STREQ(scripted->body.c_str(), "{\"queued\":2}");
+
+  const auto start = std::chrono::steady_clock::now();
+  httplib::Result failed = Post("/v1/chat/completions", TwoCitationsChat());
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 503);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(30));
+  EXPECT_EQ(failed->get_header_value("retry-after"), "1");
+  EXPECT_STREQ(Json(failed->body)["error"]["message"].GetString(), "fake error");
+
+  httplib::Result ok = Post("/v1/chat/completions", TwoCitationsChat());
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  rapidjson::Document stats = Stats();
+  EXPECT_EQ(stats["requests"].GetInt(), 2);
+  EXPECT_EQ(stats["queued"].GetInt(), 0);
+  EXPECT_EQ(stats["max_concurrency"].GetInt(), 1);
+  EXPECT_TRUE(stats["log"].IsArray());
+}
+
+TEST_F(CannedServerTest, RefusesActionsItCannotDoAndBadBodies) {
+  httplib::Result refused = Post("/control/script", R"({"actions":[{}, {"reset":true}]})");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(Stats()["queued"].GetInt(), 0);
+  httplib::Result bad = Post("/control/default", R"({"latency_ms":-1})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  httplib::Result not_json = Post("/v1/chat/completions", "not json");
+  ASSERT_TRUE(not_json);
+  EXPECT_EQ(not_json->status, 400);
+  httplib::Result unknown = client_->Get("/nowhere");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+}
+
+TEST_F(CannedServerTest, ConcurrentRequestsWaitTheirLatencyTogether) {
+  // Long enough that all eight are seen waiting at once, however slowly the clients start.
+  ASSERT_EQ(Post("/control/default", R"({"latency_ms":3000})")->status, 200);
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([this, &ok] {
+      httplib::Client client("127.0.0.1", server_->port());
+      client.set_read_timeout(30, 0);
+      httplib::Result res =
+          client.Post("/v1/chat/completions", TwoCitationsChat(), "application/json");
+      if (res && res->status == 200) ++ok;
+    });
+  }
+  // One thread serves them all: the eight wait on timers, not on each other.
+  int in_flight = 0;
+  for (int polls = 0; polls < 2000 && in_flight < 8; ++polls) {
+    in_flight = Stats()["in_flight"].GetInt();
+    if (in_flight < 8) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(in_flight, 8);
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(ok.load(), 8);
+  rapidjson::Document stats = Stats();
+  EXPECT_EQ(stats["max_concurrency"].GetInt(), 8);
+  EXPECT_EQ(stats["in_flight"].GetInt(), 0);
+}
 
 TEST(FakeOpenAiBinaryTest, PrintsAddressAndExitsZeroOnSigterm) {
   int out[2];

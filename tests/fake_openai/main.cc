@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "tests/fake_openai/canned_server.h"
 #include "tests/fake_openai/fake_openai_server.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1",
@@ -21,6 +22,10 @@ ABSL_FLAG(std::string, host, "127.0.0.1",
 ABSL_FLAG(int, port, 0, "Port to listen on; 0 picks a free one.");
 ABSL_FLAG(int, latency_ms, 0, "Default latency of every completion request, in ms.");
 ABSL_FLAG(int, threads, 128, "Connections served at once.");
+ABSL_FLAG(bool, canned, false,
+          "Canned mode for benchmarks (canned_server.h): one epoll thread, reference checks "
+          "answered with every citation valid without checking them, so that the fake's own CPU "
+          "stays small next to the server's.");
 
 namespace citecheck::fake_openai {
 namespace {
@@ -51,8 +56,9 @@ int Run() {
   options.threads = absl::GetFlag(FLAGS_threads);
   if (options.port < 0 || options.port > 65535 || options.default_latency_ms < 0 ||
       options.threads < 1) {
-    std::fprintf(stderr, "fake_openai: --port must be 0..65535, --latency_ms >= 0, "
-                         "--threads >= 1\n");
+    std::fprintf(stderr,
+                 "fake_openai: --port must be 0..65535, --latency_ms >= 0, "
+                 "--threads >= 1\n");
     return 2;
   }
   if (!InstallSignalHandlers()) {
@@ -60,19 +66,27 @@ int Run() {
     return 1;
   }
   std::string error;
-  std::unique_ptr<FakeOpenAiServer> server = FakeOpenAiServer::Start(options, &error);
-  if (server == nullptr) {
+  std::unique_ptr<FakeOpenAiServer> server;
+  std::unique_ptr<CannedServer> canned;
+  if (absl::GetFlag(FLAGS_canned)) {
+    canned = CannedServer::Start(options, &error);
+  } else {
+    server = FakeOpenAiServer::Start(options, &error);
+  }
+  if (server == nullptr && canned == nullptr) {
     std::fprintf(stderr, "fake_openai: %s\n", error.c_str());
     return 1;
   }
-  std::printf("listening on %s\n", server->address().c_str());
+  std::printf("listening on %s\n",
+              canned != nullptr ? canned->address().c_str() : server->address().c_str());
   std::fflush(stdout);
 
   char signal = 0;
   while (read(g_signal_pipe[0], &signal, 1) < 0 && errno == EINTR) {
   }
   std::fprintf(stderr, "fake_openai: signal %d; stopping\n", static_cast<int>(signal));
-  server->Stop();
+  if (canned != nullptr) canned->Stop();
+  if (server != nullptr) server->Stop();
   return 0;
 }
 

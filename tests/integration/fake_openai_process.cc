@@ -8,8 +8,9 @@
 
 namespace citecheck::testing {
 
-std::unique_ptr<FakeOpenAi> FakeOpenAi::Start() {
-  auto process = ListeningProcess::Start({CITECHECK_FAKE_OPENAI_PATH, "--port=0"});
+std::unique_ptr<FakeOpenAi> FakeOpenAi::Start(std::vector<std::string> flags) {
+  flags.insert(flags.begin(), {CITECHECK_FAKE_OPENAI_PATH, "--port=0"});
+  auto process = ListeningProcess::Start(std::move(flags));
   if (process == nullptr) return nullptr;
   return std::unique_ptr<FakeOpenAi>(new FakeOpenAi(std::move(process)));
 }

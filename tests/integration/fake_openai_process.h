@@ -34,7 +34,8 @@ struct FakeOpenAiStats {
 // scripted over its control endpoints.
 class FakeOpenAi {
  public:
-  static std::unique_ptr<FakeOpenAi> Start();
+  // `flags` are added to the fake's command line (e.g. "--canned", see tests/fake_openai/main.cc).
+  static std::unique_ptr<FakeOpenAi> Start(std::vector<std::string> flags = {});
 
   // Base URL for --llm_base_url, e.g. "http://127.0.0.1:40123/v1".
   std::string base_url() const { return process_->url() + "/v1"; }
@@ -47,6 +48,7 @@ class FakeOpenAi {
   void Rules(const std::string& rules_json);
   void SetDefaultLatency(int latency_ms);
   FakeOpenAiStats Stats();
+  ListeningProcess& process() { return *process_; }
 
  private:
   explicit FakeOpenAi(std::unique_ptr<ListeningProcess> process) : process_(std::move(process)) {}

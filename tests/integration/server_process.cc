@@ -100,6 +100,9 @@ ProcessResult RunProcess(const std::vector<std::string>& args, absl::Duration ti
     dup2(out[1], STDOUT_FILENO);
     dup2(out[1], STDERR_FILENO);
     close(out[0]);
+    // Only 1 and 2 may hold the pipe: a daemon the command leaves running (deploy/mariadb.sh
+    // start) would otherwise keep it open, and the read below would never see its end.
+    close(out[1]);
     std::vector<std::string> copy = args;
     std::vector<char*> argv;
     for (auto& arg : copy) argv.push_back(arg.data());

@@ -280,6 +280,28 @@ TEST_F(JobManagerTest, ResultsAreRecordedOnceTheStoreComesBack) {
   EXPECT_EQ(Credits("tok"), 8);
 }
 
+TEST_F(JobManagerTest, ChecksGoOnWhileTheirResultsWaitForTheRecorder) {
+  // One chunk is checked at a time, and up to a recording's worth (two) more may wait for the
+  // recorder: a slow store stops the claims at three chunks, not at the one checking slot.
+  JobManagerOptions options = FastOptions();
+  options.max_inflight = 1;
+  options.citations_per_call = 1;
+  options.max_record_batch = 2;
+  JobManager& manager = Start(options);
+  Grant("tok", 10);
+  flaky_->FailRecords(1 << 30);
+  absl::StatusOr<v1::Job> job = manager.Submit(kTok, Batch(6));
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(Eventually([&] { return manager.inflight() == 3; }));
+  EXPECT_EQ(checker_.calls(), 3);  // all three checked and waiting: nothing more is claimed
+  EXPECT_EQ(Credits("tok"), 4);    // six reserved, none charged yet
+  flaky_->FailRecords(0);
+  const v1::Job done = AwaitDone(manager, kTok, job->job_id());
+  EXPECT_EQ(done.succeeded(), 6);
+  EXPECT_EQ(checker_.calls(), 6);
+  EXPECT_EQ(Credits("tok"), 4);
+}
+
 TEST_F(JobManagerTest, FinishedJobsAreRemovedAfterRetention) {
   JobManagerOptions options = FastOptions();
   options.job_retention = absl::Hours(1);

@@ -4,11 +4,10 @@
 #include "server/llm/http_llm_client.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <atomic>
 #include <functional>
@@ -24,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
+#include "server/common/stop_waiters.h"
 
 namespace citecheck {
 namespace {
@@ -141,9 +141,8 @@ int ClosedPort() {
 }
 
 TEST(HttpLlmClientTest, ChatRequestShapeAndAnswer) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url() + "/");
   const LlmRequest request = Request();
 
@@ -186,9 +185,8 @@ TEST(HttpLlmClientTest, ChatContentAsTextParts) {
 }
 
 TEST(HttpLlmClientTest, NoKeyNoAuthorizationHeader) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   const LlmResponse response =
       MakeClient(server.base_url(), LlmApi::kChat, "")->Complete(Request());
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -309,6 +307,7 @@ TEST(HttpLlmClientTest, CancelAbandonsTheWaitingAttempt) {
   std::thread canceller([&] {
     absl::SleepFor(absl::Milliseconds(100));
     cancelled = true;
+    StopWaiters::Get().WakeAll();  // as CancelRegistry does after setting a stop flag
   });
   const absl::Time start = absl::Now();
   const LlmResponse response = client->Complete(request);
@@ -323,9 +322,8 @@ TEST(HttpLlmClientTest, CancelAbandonsTheWaitingAttempt) {
 }
 
 TEST(HttpLlmClientTest, NoTimeLeftIsATimeoutWithoutARequest) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   const LlmResponse response =
       MakeClient(server.base_url())->Complete(Request(absl::ZeroDuration()));
   EXPECT_EQ(response.outcome.kind, AttemptOutcome::Kind::kTimeout);
@@ -360,9 +358,8 @@ TEST(HttpLlmClientTest, AnswerWithoutContentIsABadAnswer) {
 }
 
 TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(client->Complete(Request()).outcome.kind, AttemptOutcome::Kind::kSuccess);
@@ -374,9 +371,8 @@ TEST(HttpLlmClientTest, OneThreadReusesItsConnection) {
 }
 
 TEST(HttpLlmClientTest, ConcurrentCallersEachGetAnswers) {
-  TestServer server([](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, kChatAnswer);
-  });
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
