@@ -115,6 +115,16 @@ auto AnnotatedWait(absl::Mutex* mu, Call call) {
       call, [&](bool) { __tsan_mutex_post_lock(mu, 0, 0); });
 }
 
+// A wait for a Notification: when it returns notified, it acquires what Notify released.
+template <typename Call>
+bool AnnotatedNotificationWait(const absl::Notification* notification, Call call) {
+  void* addr = const_cast<absl::Notification*>(notification);
+  return Annotated([] {}, call,
+                   [&](bool notified) {
+                     if (notified) __tsan_acquire(addr);
+                   });
+}
+
 }  // namespace
 
 namespace absl {
@@ -252,28 +262,19 @@ void Notification::Notify() {
 void Notification::WaitForNotification() const {
   static const auto real = Real<void (*)(const Notification*)>(
       "12Notification19WaitForNotificationEv", /*const_member=*/true);
-  auto* addr = const_cast<Notification*>(this);
-  Annotated([] {}, [&] { return real(this), true; }, [&](bool) { __tsan_acquire(addr); });
+  AnnotatedNotificationWait(this, [&] { return real(this), true; });
 }
 
 bool Notification::WaitForNotificationWithTimeout(absl::Duration timeout) const {
   static const auto real = Real<bool (*)(const Notification*, absl::Duration)>(
       "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", /*const_member=*/true);
-  auto* addr = const_cast<Notification*>(this);
-  return Annotated([] {}, [&] { return real(this, timeout); },
-                   [&](bool notified) {
-                     if (notified) __tsan_acquire(addr);
-                   });
+  return AnnotatedNotificationWait(this, [&] { return real(this, timeout); });
 }
 
 bool Notification::WaitForNotificationWithDeadline(absl::Time deadline) const {
   static const auto real = Real<bool (*)(const Notification*, absl::Time)>(
       "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", /*const_member=*/true);
-  auto* addr = const_cast<Notification*>(this);
-  return Annotated([] {}, [&] { return real(this, deadline); },
-                   [&](bool notified) {
-                     if (notified) __tsan_acquire(addr);
-                   });
+  return AnnotatedNotificationWait(this, [&] { return real(this, deadline); });
 }
 
 ABSL_NAMESPACE_END
