@@ -90,12 +90,34 @@ ABSL_FLAG(absl::Duration, job_retention, absl::Hours(168),
           "how long finished jobs and their request ids are kept");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(5), "heartbeat on idle WatchJob streams");
 ABSL_FLAG(int, free_limit, 5, "free citations per free user");
+ABSL_FLAG(int, free_address_daily_limit, 50,
+          "free citations per client address per UTC day, across all free user ids (stops "
+          "rotating x-free-user-id); 0 = no cap");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "comma-separated CIDRs of reverse proxies whose x-forwarded-for names the client "
+          "address (e.g. 10.0.0.0/8); empty = the peer's address always");
+ABSL_FLAG(int, max_watch_streams_per_caller, 100,
+          "open WatchJob streams per caller (token, free user id or anonymous address); more = "
+          "RESOURCE_EXHAUSTED TOO_MANY_STREAMS; 0 = no limit");
 ABSL_FLAG(int, pass_daily_limit, 1000, "citations per UTC day on a pass");
 ABSL_FLAG(int, max_batch_citations, 1000, "citations per batch");
 ABSL_FLAG(int64_t, max_request_bytes, 4 * 1024 * 1024, "bytes per SubmitBatch request");
+ABSL_FLAG(int64_t, max_metadata_bytes, 8 * 1024,
+          "bytes of metadata per request (keys and values, plus 32 per entry); more = "
+          "INVALID_ARGUMENT REQUEST_TOO_LARGE. The transport closes the connection of a request "
+          "with 8 times this (at least 64 KiB): keep a proxy's header limit below that");
+ABSL_FLAG(int64_t, max_transport_memory, int64_t{1} << 30,
+          "bytes gRPC may hold for connections and messages in transit, whole server; beyond it "
+          "calls are reset with RESOURCE_EXHAUSTED instead of the process growing");
 ABSL_FLAG(std::string, admin_key, "",
           "key for the admin RPCs (empty = admin RPCs refused); prefer CITECHECK_ADMIN_KEY in "
           "the environment over the command line");
+ABSL_FLAG(int, admin_failures_per_minute, 10,
+          "wrong or missing x-admin-key attempts allowed per client address per minute; beyond "
+          "it admin calls from that address get RESOURCE_EXHAUSTED TOO_MANY_ADMIN_ATTEMPTS "
+          "without the key being compared; 0 = no limit");
+ABSL_FLAG(absl::Duration, admin_failure_log_interval, absl::Minutes(1),
+          "refused admin calls are logged in one warning line per interval, not one per call");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error");
 ABSL_FLAG(std::string, log_format, "text",
           "text, or json: one JSON object per line (ts, level, msg and context fields)");
@@ -215,6 +237,7 @@ int Run() {
   setup.kind = absl::GetFlag(FLAGS_store);
   setup.quota.free_limit = absl::GetFlag(FLAGS_free_limit);
   setup.quota.pass_daily_limit = absl::GetFlag(FLAGS_pass_daily_limit);
+  setup.quota.free_address_daily_limit = absl::GetFlag(FLAGS_free_address_daily_limit);
   setup.jobs.max_queued_chunks = absl::GetFlag(FLAGS_max_queued_chunks);
   setup.pool.connect_timeout = absl::Seconds(2);
   if (setup.kind == "memory") {
@@ -256,20 +279,46 @@ int Run() {
   options.limits.max_batch_citations = absl::GetFlag(FLAGS_max_batch_citations);
   options.limits.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.watch.heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  options.watch.max_streams_per_caller = absl::GetFlag(FLAGS_max_watch_streams_per_caller);
   options.admin_key = absl::GetFlag(FLAGS_admin_key);
+  options.admin_attempts.max_failures_per_minute = absl::GetFlag(FLAGS_admin_failures_per_minute);
+  options.admin_attempts.log_interval = absl::GetFlag(FLAGS_admin_failure_log_interval);
+  if (absl::GetFlag(FLAGS_max_metadata_bytes) < 1024 ||
+      absl::GetFlag(FLAGS_max_metadata_bytes) > 1024 * 1024) {
+    spdlog::error("--max_metadata_bytes must be between 1024 and 1048576");
+    return 2;
+  }
+  options.calls.max_metadata_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_metadata_bytes));
+  absl::StatusOr<TrustedProxies> proxies =
+      TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
+  if (!proxies.ok()) {
+    spdlog::error("--trusted_proxies: {}", std::string(proxies.status().message()));
+    return 2;
+  }
+  options.calls.trusted_proxies = *std::move(proxies);
+  if (absl::GetFlag(FLAGS_max_transport_memory) < 64 * 1024 * 1024) {
+    spdlog::error("--max_transport_memory must be at least 64 MiB");
+    return 2;
+  }
+  options.max_transport_memory = static_cast<size_t>(absl::GetFlag(FLAGS_max_transport_memory));
   spdlog::info("admin RPCs: {}",
                options.admin_key.empty() ? "refused (no --admin_key)" : "enabled (admin key set)");
   if (options.jobs.citations_per_call < 1 || options.jobs.max_inflight < 1 ||
       options.jobs.inline_per_call < 1 || options.limits.max_inline_citations < 0 ||
       options.limits.max_batch_citations < 1 || setup.quota.free_limit < 0 ||
+      options.watch.max_streams_per_caller < 0 || setup.quota.free_address_daily_limit < 0 ||
+      options.admin_attempts.max_failures_per_minute < 0 ||
+      options.admin_attempts.log_interval <= absl::ZeroDuration() ||
       options.jobs.heartbeat_interval <= absl::ZeroDuration() ||
       options.jobs.replica_dead_after <= 2 * options.jobs.heartbeat_interval ||
       options.watch_poll <= absl::ZeroDuration() ||
       options.jobs.shutdown_grace < absl::ZeroDuration()) {
     spdlog::error(
         "--citations_per_call, --llm_max_inflight, --max_batch_citations, "
-        "--heartbeat_interval and --watch_poll must be positive, --free_limit and "
-        "--shutdown_grace not negative, and --replica_dead_after more than twice "
+        "--heartbeat_interval, --watch_poll and --admin_failure_log_interval must be positive, "
+        "--free_limit, --free_address_daily_limit, --max_watch_streams_per_caller, "
+        "--admin_failures_per_minute and --shutdown_grace not negative, and "
+        "--replica_dead_after more than twice "
         "--heartbeat_interval");
     return 2;
   }

@@ -16,6 +16,9 @@ namespace citecheck {
 struct QuotaRules {
   int free_limit = 5;           // free citations per free user, in total
   int pass_daily_limit = 1000;  // citations per UTC day on an active pass
+  // Free citations per client address (Caller::address_key) per UTC day, across all free ids
+  // and anonymous callers of that address; 0 = no cap.
+  int free_address_daily_limit = 50;
 };
 
 // Asks for quota for a new job's citations.
@@ -47,7 +50,7 @@ struct Settlement {
 // recorded, released when it fails or is cancelled. Every method is atomic and keyed so that
 // a replay (retry, duplicate message, crash recovery) changes nothing.
 //
-// Implementations: MemoryAccountStore (development and unit tests) and, later, MySQL.
+// Implementations: MemoryAccountStore (development and unit tests) and MysqlAccountStore.
 // Thread-safe.
 class AccountStore {
  public:
@@ -59,8 +62,11 @@ class AccountStore {
   //    (ErrorInfo metadata "reset_time" in RFC 3339, QuotaFailure, RetryInfo); credits are
   //    never touched while a pass is active;
   //  - else credits: accepted = min(n, credits), the rest locked, LIMIT_TYPE_CREDITS_EXHAUSTED;
-  //  - else the free allowance: accepted = min(n, free_limit - max(used, free_used_floor)),
-  //    LIMIT_TYPE_FREE_LIMIT. An unknown token is an account with 0 credits.
+  //  - else the free allowance: accepted = min(n, free_limit - max(used, free_used_floor),
+  //    free_address_daily_limit - what the caller's address_key used this UTC day), the rest
+  //    locked LIMIT_TYPE_FREE_LIMIT; both counts grow by what is accepted (a release gives both
+  //    back, the address count only to the day it was reserved on). An unknown token is an
+  //    account with 0 credits.
   // Reserving again for the same job_id returns the first reservation and reserves nothing.
   virtual absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) = 0;
 
@@ -76,8 +82,7 @@ class AccountStore {
   // the same content again → the current balance, nothing granted; the same order_id with other
   // content → INVALID_ARGUMENT ORDER_ID_REUSED.
   virtual absl::StatusOr<v1::Balance> GrantCredits(const std::string& token, int64_t credits,
-                                                   const std::string& order_id,
-                                                   absl::Time now) = 0;
+                                                   const std::string& order_id, absl::Time now) = 0;
 
   // Grants a pass of `days` ∈ {1, 7, 30}: expiry = max(now, current expiry) + days. Idempotent
   // by `order_id` like GrantCredits.

@@ -8,6 +8,22 @@
 
 namespace citecheck {
 
+absl::Status ValidateGrantIds(const std::string& token, const std::string& order_id) {
+  if (token.empty()) return FieldError(reason::kInvalidGrant, "token", "must not be empty");
+  if (order_id.empty()) return FieldError(reason::kInvalidGrant, "order_id", "must not be empty");
+  if (order_id.size() > kMaxOrderIdBytes) {
+    return FieldError(reason::kInvalidGrant, "order_id",
+                      absl::StrCat("must be at most ", kMaxOrderIdBytes, " bytes"));
+  }
+  for (unsigned char c : order_id) {
+    if (c < 0x20 || c > 0x7e) {
+      return FieldError(reason::kInvalidGrant, "order_id",
+                        "must be printable ASCII (space to '~')");
+    }
+  }
+  return absl::OkStatus();
+}
+
 Admission AdmitFree(int requested, int free_limit, int used) {
   const int64_t wanted = std::max(requested, 0);
   const int64_t left = std::max<int64_t>(int64_t{free_limit} - used, 0);
@@ -15,6 +31,18 @@ Admission AdmitFree(int requested, int free_limit, int used) {
   a.accepted = static_cast<int>(std::min(wanted, left));
   a.locked = static_cast<int>(wanted - a.accepted);
   a.limit_type = a.locked > 0 ? v1::LIMIT_TYPE_FREE_LIMIT : v1::LIMIT_TYPE_NONE;
+  return a;
+}
+
+Admission AdmitFreeFromAddress(int requested, int free_limit, int used, int address_limit,
+                               int address_used) {
+  Admission a = AdmitFree(requested, free_limit, used);
+  if (address_limit <= 0) return a;
+  const int address_left = std::max(address_limit - std::max(address_used, 0), 0);
+  if (a.accepted <= address_left) return a;
+  a.locked += a.accepted - address_left;
+  a.accepted = address_left;
+  a.limit_type = v1::LIMIT_TYPE_FREE_LIMIT;
   return a;
 }
 

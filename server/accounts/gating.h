@@ -24,9 +24,22 @@ struct Admission {
   v1::LimitType limit_type = v1::LIMIT_TYPE_NONE;
 };
 
+// An order id's longest form: the ledger's column (MySQL order_id VARBINARY(128)).
+inline constexpr size_t kMaxOrderIdBytes = 128;
+
+// The ids of a grant: `token` not empty; `order_id` 1 to kMaxOrderIdBytes bytes, each printable
+// ASCII (space to '~'): a payment id, never a control character that could forge a log line.
+// INVALID_ARGUMENT INVALID_GRANT naming the field otherwise.
+absl::Status ValidateGrantIds(const std::string& token, const std::string& order_id);
+
 // The free allowance: accepted = min(requested, free_limit - used), never negative. A negative
 // `requested` counts as 0. Locked citations are LIMIT_TYPE_FREE_LIMIT.
 Admission AdmitFree(int requested, int free_limit, int used);
+
+// The free allowance of a caller whose client address is also capped: AdmitFree, further
+// limited to `address_limit - address_used` (never negative). `address_limit` 0 = no cap.
+Admission AdmitFreeFromAddress(int requested, int free_limit, int used, int address_limit,
+                               int address_used);
 
 // Credits, one per citation: accepted = min(requested, credits), never negative. Locked
 // citations are LIMIT_TYPE_CREDITS_EXHAUSTED.

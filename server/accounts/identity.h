@@ -9,8 +9,8 @@ namespace citecheck {
 // Who is calling, as decided from gRPC metadata by the API layer (api/identity.h).
 struct Caller {
   enum class Kind {
-    kAccount,  // authorization: Bearer <token> / x-user-token: a paid account.
-    kFree,     // x-free-user-id: a free user.
+    kAccount,    // authorization: Bearer <token> / x-user-token: a paid account.
+    kFree,       // x-free-user-id: a free user.
     kAnonymous,  // neither: a free user keyed by the client's IP address.
   };
   Kind kind = Kind::kAnonymous;
@@ -21,6 +21,11 @@ struct Caller {
   std::string free_key;
   // x-free-used: what an old client claims it has used; raises the server's count only.
   std::optional<int> free_used_floor;
+  // Free and anonymous callers: the key under which their client address's free usage is
+  // counted per UTC day across all free ids (QuotaRules::free_address_daily_limit), e.g.
+  // "ip4:203.0.113.7" or "ip6:2001:db8:1:2::/64" (api/client_address.h). Empty = not capped by
+  // address (accounts; callers built by tests).
+  std::string address_key;
 
   bool is_free() const { return kind != Kind::kAccount; }
 

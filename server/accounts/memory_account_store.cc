@@ -20,12 +20,6 @@ std::string AccountOwner(const std::string& token_hash) {
   return absl::StrCat("acct:", token_hash);
 }
 
-absl::Status ValidateGrant(const std::string& token, const std::string& order_id) {
-  if (token.empty()) return FieldError(reason::kInvalidGrant, "token", "must not be empty");
-  if (order_id.empty()) return FieldError(reason::kInvalidGrant, "order_id", "must not be empty");
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 MemoryAccountStore::MemoryAccountStore(QuotaRules rules) : rules_(rules) {}
@@ -81,8 +75,29 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
     ledger_owner = job.quota_key;
     int& stored = free_used_[job.quota_key];
     stored = EffectiveFreeUsed(stored, caller.free_used_floor);  // a floor raises it for good
-    const Admission admission = AdmitFree(n, rules_.free_limit, stored);
+    const bool capped = rules_.free_address_daily_limit > 0 && !caller.address_key.empty();
+    const absl::CivilDay today = UtcDay(now);
+    int* address_used = nullptr;
+    if (capped) {
+      // Keep today and the day before; older days can only receive releases, which are moot.
+      while (!address_used_.empty() && address_used_.begin()->first < today - 1) {
+        address_used_.erase(address_used_.begin());
+      }
+      address_used = &address_used_[today][caller.address_key];
+    }
+    const Admission admission = AdmitFreeFromAddress(n, rules_.free_limit, stored,
+                                                     capped ? rules_.free_address_daily_limit : 0,
+                                                     capped ? *address_used : 0);
     stored += admission.accepted;
+    if (capped) {
+      *address_used += admission.accepted;
+      if (admission.accepted > 0) {
+        job.address_key = caller.address_key;
+        job.address_day = today;
+      } else if (*address_used == 0) {
+        address_used_[today].erase(caller.address_key);
+      }
+    }
     out = FreeReservation(admission, stored, rules_.free_limit);
   }
   job.states.assign(out.accepted, IndexState::kReserved);
@@ -138,6 +153,7 @@ absl::Status MemoryAccountStore::Settle(absl::Span<const Settlement> settlements
         case QuotaSource::kFree: {
           int& used = free_used_[job.quota_key];
           if (used > 0) --used;
+          if (!job.address_key.empty()) ReleaseAddressCitation(job.address_day, job.address_key);
           break;
         }
       }
@@ -164,7 +180,7 @@ absl::StatusOr<v1::Balance> MemoryAccountStore::GrantCredits(const std::string& 
                                                              int64_t credits,
                                                              const std::string& order_id,
                                                              absl::Time now) {
-  if (absl::Status s = ValidateGrant(token, order_id); !s.ok()) return s;
+  if (absl::Status s = ValidateGrantIds(token, order_id); !s.ok()) return s;
   if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
   const std::string token_hash = Sha256Hex(token);
   Order order{QuotaSource::kCredits, token_hash, credits};
@@ -186,7 +202,7 @@ absl::StatusOr<v1::Balance> MemoryAccountStore::GrantCredits(const std::string& 
 absl::StatusOr<v1::Balance> MemoryAccountStore::GrantPass(const std::string& token, int days,
                                                           const std::string& order_id,
                                                           absl::Time now) {
-  if (absl::Status s = ValidateGrant(token, order_id); !s.ok()) return s;
+  if (absl::Status s = ValidateGrantIds(token, order_id); !s.ok()) return s;
   if (!IsValidPassDays(days)) {
     return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
   }
@@ -264,6 +280,7 @@ absl::Status MemoryAccountStore::CheckInvariants() const {
   absl::flat_hash_map<std::string, int64_t> open_credits;  // by token hash
   absl::flat_hash_map<std::string, std::map<absl::CivilDay, int>> pass_counted;
   absl::flat_hash_map<std::string, int> free_counted;  // by free usage key
+  std::map<absl::CivilDay, absl::flat_hash_map<std::string, int>> address_counted;
   for (const auto& [job_id, job] : reservations_) {
     int open = 0, charges = 0, releases = 0;
     for (IndexState state : job.states) {
@@ -286,7 +303,31 @@ absl::Status MemoryAccountStore::CheckInvariants() const {
         break;
       case QuotaSource::kFree:
         free_counted[job.quota_key] += open + charges;
+        if (!job.address_key.empty() && open + charges > 0 &&
+            address_used_.count(job.address_day) > 0) {
+          address_counted[job.address_day][job.address_key] += open + charges;
+        }
         break;
+    }
+  }
+  for (const auto& [day, used_by_address] : address_used_) {
+    for (const auto& [address, used] : used_by_address) {
+      auto day_it = address_counted.find(day);
+      const int want = day_it == address_counted.end() || !day_it->second.contains(address)
+                           ? 0
+                           : day_it->second.at(address);
+      if (used != want) {
+        return absl::InternalError(absl::StrCat("free usage of an address on ",
+                                                absl::FormatCivilTime(day), ": ", used,
+                                                " != ", want, " reserved"));
+      }
+    }
+  }
+  for (const auto& [day, counted_by_address] : address_counted) {
+    for (const auto& [address, counted] : counted_by_address) {
+      if (!address_used_.at(day).contains(address)) {
+        return absl::InternalError("free citations reserved from an address but not counted");
+      }
     }
   }
   if (moves.size() != reservations_.size()) {
@@ -376,5 +417,14 @@ absl::StatusOr<bool> MemoryAccountStore::CheckOrder(const std::string& order_id,
 }
 
 void MemoryAccountStore::AppendLedger(LedgerEntry entry) { ledger_.push_back(std::move(entry)); }
+
+void MemoryAccountStore::ReleaseAddressCitation(absl::CivilDay day, const std::string& address) {
+  auto day_it = address_used_.find(day);
+  if (day_it == address_used_.end()) return;  // a day no longer kept
+  auto it = day_it->second.find(address);
+  if (it == day_it->second.end()) return;
+  if (--it->second <= 0) day_it->second.erase(it);
+  if (day_it->second.empty()) address_used_.erase(day_it);
+}
 
 }  // namespace citecheck

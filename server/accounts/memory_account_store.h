@@ -64,7 +64,9 @@ class MemoryAccountStore final : public AccountStore {
   // charged − credits still reserved (grants and charges summed from the ledger), and the
   // pass daily count of each UTC day = pass citations reserved that day and not released. For
   // every free user, used >= free citations reserved and not released. Nothing is negative,
-  // every reservation's ledger adds up and every ledger key is unique. INTERNAL on a violation.
+  // every reservation's ledger adds up and every ledger key is unique. Each address's count of a
+  // kept day = the free citations reserved from it that day and not released. INTERNAL on a
+  // violation.
   absl::Status CheckInvariants() const;
 
  private:
@@ -88,6 +90,8 @@ class MemoryAccountStore final : public AccountStore {
     std::string quota_key;  // account token hash, or free usage key
     QuotaSource source = QuotaSource::kCredits;
     absl::CivilDay pass_day;         // kPass: the UTC day whose count it used
+    std::string address_key;         // kFree: the address whose daily count it used, or ""
+    absl::CivilDay address_day;      // kFree with an address_key: the UTC day of that count
     std::vector<IndexState> states;  // one per accepted citation
     Reservation reservation;         // what Reserve returned
   };
@@ -100,6 +104,9 @@ class MemoryAccountStore final : public AccountStore {
   absl::StatusOr<bool> CheckOrder(const std::string& order_id, const Order& order) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendLedger(LedgerEntry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives one free citation back to `address`'s count of `day`, when that day is still kept.
+  void ReleaseAddressCitation(absl::CivilDay day, const std::string& address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stores `order` under `order_id` and appends its grant to the ledger.
   void RecordGrant(const std::string& order_id, Order order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -108,7 +115,11 @@ class MemoryAccountStore final : public AccountStore {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);  // by token hash
   absl::flat_hash_map<std::string, int> free_used_ ABSL_GUARDED_BY(mu_);     // by FreeUsageKey()
-  absl::flat_hash_map<std::string, Order> orders_ ABSL_GUARDED_BY(mu_);      // by order_id
+  // Free citations per client address (Caller::address_key) and UTC day. Only the newest day
+  // and the one before are kept (releases of older reservations give nothing back to them).
+  std::map<absl::CivilDay, absl::flat_hash_map<std::string, int>> address_used_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Order> orders_ ABSL_GUARDED_BY(mu_);  // by order_id
   absl::flat_hash_map<std::string, JobReservation> reservations_ ABSL_GUARDED_BY(mu_);
   std::vector<LedgerEntry> ledger_ ABSL_GUARDED_BY(mu_);
 };

@@ -50,12 +50,6 @@ std::string AccountOwner(const std::string& token_hash) {
 
 std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 
-absl::Status ValidateGrant(const std::string& token, const std::string& order_id) {
-  if (token.empty()) return FieldError(reason::kInvalidGrant, "token", "must not be empty");
-  if (order_id.empty()) return FieldError(reason::kInvalidGrant, "order_id", "must not be empty");
-  return absl::OkStatus();
-}
-
 absl::Status AppendLedger(Session& tx, const std::string& key, absl::string_view kind,
                           absl::string_view source, const std::string& owner, SqlValue order_id,
                           SqlValue job_id, SqlValue index, int64_t amount,
@@ -132,6 +126,31 @@ absl::StatusOr<v1::Balance> AccountBalance(Session& tx, const std::string& token
 }
 
 // ---- Reservations ----------------------------------------------------------------------------
+
+SqlValue OrNull(const std::optional<std::string>& value) {
+  return value.has_value() ? SqlValue(*value) : SqlValue(nullptr);
+}
+
+// Locks (creating it at 0) the free count of `address_key` on `day` and returns it. The day's
+// first reservation from an address also deletes that address's counts of days before
+// yesterday (nothing refers to them any more but late releases, which they no longer need).
+absl::StatusOr<int> LockAddressDay(Session& tx, const std::string& address_key,
+                                   absl::CivilDay day) {
+  ASSIGN_OR_RETURN(int64_t inserted,
+                   tx.Execute("INSERT INTO free_address_usage (address_key, day, used)"
+                              " VALUES (?, ?, 0) ON DUPLICATE KEY UPDATE used = used",
+                              {address_key, DayText(day)}));
+  if (inserted == 1) {
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM free_address_usage WHERE address_key = ? AND day < ?",
+                               {address_key, DayText(day - 1)})
+                        .status());
+  }
+  ASSIGN_OR_RETURN(std::optional<SqlRow> row,
+                   tx.QueryRow("SELECT used FROM free_address_usage"
+                               " WHERE address_key = ? AND day = ? FOR UPDATE",
+                               {address_key, DayText(day)}));
+  return row.has_value() ? static_cast<int>(row->Int(0)) : 0;
+}
 
 struct StoredReservation {
   std::string owner_key;
@@ -286,6 +305,8 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   Reservation out;
   std::string ledger_owner;
   std::optional<std::string> pass_day;
+  std::optional<std::string> address_key;  // free, capped by address: its storage key
+  std::optional<std::string> address_day;  // and the UTC day of the count
   if (!caller.is_free()) {
     ledger_owner = AccountOwner(quota_key);
     if (account.has_value() && PassActive(*account, now)) {
@@ -318,14 +339,32 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   } else {
     source = kSourceFree;
     ledger_owner = quota_key;
+    // The client address's count of today, after the free key's (the lock order).
+    const bool capped = rules_.free_address_daily_limit > 0 && !caller.address_key.empty();
+    int address_used = 0;
+    if (capped) {
+      address_key = StorageKey(caller.address_key, kMaxKeyBytes);
+      address_day = DayText(UtcDay(now));
+      ASSIGN_OR_RETURN(address_used, LockAddressDay(tx, *address_key, UtcDay(now)));
+    }
     // A floor raises the stored count for good.
     int stored = EffectiveFreeUsed(free_stored, caller.free_used_floor);
-    const Admission admission = AdmitFree(n, rules_.free_limit, stored);
+    const Admission admission = AdmitFreeFromAddress(
+        n, rules_.free_limit, stored, capped ? rules_.free_address_daily_limit : 0, address_used);
     stored += admission.accepted;
     if (stored != free_stored) {
       RETURN_IF_ERROR(
           tx.Execute("UPDATE free_usage SET used = ? WHERE free_key = ?", {stored, quota_key})
               .status());
+    }
+    if (capped && admission.accepted > 0) {
+      RETURN_IF_ERROR(tx.Execute("UPDATE free_address_usage SET used = used + ?"
+                                 " WHERE address_key = ? AND day = ?",
+                                 {admission.accepted, *address_key, *address_day})
+                          .status());
+    } else {
+      address_key.reset();  // the reservation used no address count
+      address_day.reset();
     }
     out = FreeReservation(admission, stored, rules_.free_limit);
   }
@@ -333,12 +372,13 @@ absl::StatusOr<Reservation> MysqlAccountStore::ReserveIn(Transaction& tx,
   ASSIGN_OR_RETURN(bool inserted,
                    tx.InsertUnlessDuplicate(
                        "INSERT INTO reservations (job_id, owner_key, quota_key, source, pass_day,"
-                       " requested, accepted, locked, limit_type, user_status, created_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UNHEX(?), ?)",
-                       {job_key, owner_key, quota_key, source,
-                        pass_day.has_value() ? SqlValue(*pass_day) : SqlValue(nullptr), n,
-                        out.accepted, out.locked, static_cast<int>(out.limit_type),
-                        absl::BytesToHexString(out.user_status.SerializeAsString()), now_text}));
+                       " requested, accepted, locked, limit_type, user_status, created_at,"
+                       " address_key, address_day)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UNHEX(?), ?, ?, ?)",
+                       {job_key, owner_key, quota_key, source, OrNull(pass_day), n, out.accepted,
+                        out.locked, static_cast<int>(out.limit_type),
+                        absl::BytesToHexString(out.user_status.SerializeAsString()), now_text,
+                        OrNull(address_key), OrNull(address_day)}));
   if (!inserted) return RetryTransaction("the job was reserved concurrently");
   RETURN_IF_ERROR(InsertReservedItems(tx, job_key, out.accepted));
   RETURN_IF_ERROR(AppendLedger(tx, absl::StrCat("reserve:", job_key), "reserve", source,
@@ -370,20 +410,27 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
     std::string source;
     std::string pass_day;
     int accepted = 0;
+    std::optional<std::string> address_key;  // free, capped by address: its count's key
+    std::string address_day;                 // and day
   };
   std::map<std::string, Reserved> reservations;  // by job key
   {
     std::vector<SqlValue> job_keys;
     for (const auto& [job_key, items] : decided) job_keys.emplace_back(job_key);
     std::string sql =
-        "SELECT job_id, quota_key, source, DATE_FORMAT(pass_day, '%Y-%m-%d'), accepted"
-        " FROM reservations WHERE job_id IN ";
+        "SELECT job_id, quota_key, source, DATE_FORMAT(pass_day, '%Y-%m-%d'), accepted,"
+        " address_key, DATE_FORMAT(address_day, '%Y-%m-%d') FROM reservations WHERE job_id IN ";
     std::vector<SqlValue> params;
     AppendInList(&sql, &params, job_keys);
     ASSIGN_OR_RETURN(std::vector<SqlRow> rows, tx.Query(sql, params));
     for (const SqlRow& row : rows) {
-      reservations[row.String(0)] = {row.String(1), row.String(2), row.String(3),
-                                     static_cast<int>(row.Int(4))};
+      reservations[row.String(0)] = {
+          row.String(1),
+          row.String(2),
+          row.String(3),
+          static_cast<int>(row.Int(4)),
+          row.IsNull(5) ? std::nullopt : std::optional<std::string>(row.String(5)),
+          row.IsNull(5) ? "" : row.String(6)};
     }
   }
 
@@ -409,9 +456,10 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
   ASSIGN_OR_RETURN(std::vector<SqlRow> open, tx.Query(sql, params));
 
   // What releases give back, applied after the items in key order.
-  std::map<std::string, int64_t> credits_back;                       // by token hash
-  std::map<std::pair<std::string, std::string>, int64_t> pass_back;  // (hash, day)
-  std::map<std::string, int64_t> free_back;                          // by free key
+  std::map<std::string, int64_t> credits_back;                          // by token hash
+  std::map<std::pair<std::string, std::string>, int64_t> pass_back;     // (hash, day)
+  std::map<std::string, int64_t> free_back;                             // by free key
+  std::map<std::pair<std::string, std::string>, int64_t> address_back;  // (address, day)
   std::vector<SqlValue> ledger_rows;
   std::vector<SqlValue> item_rows;
   for (const SqlRow& row : open) {
@@ -434,6 +482,9 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
       ++pass_back[{quota_key, reservation.pass_day}];
     } else {
       ++free_back[quota_key];
+      if (reservation.address_key.has_value()) {
+        ++address_back[{*reservation.address_key, reservation.address_day}];
+      }
     }
   }
   RETURN_IF_ERROR(ExecuteMultiRow(tx, "INSERT INTO reservation_items (job_id, item_index, state)",
@@ -459,6 +510,12 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
         tx.Execute("UPDATE free_usage SET used = GREATEST(used - ?, 0) WHERE free_key = ?",
                    {count, free_key})
             .status());
+  }
+  for (const auto& [key, count] : address_back) {
+    RETURN_IF_ERROR(tx.Execute("UPDATE free_address_usage SET used = GREATEST(used - ?, 0)"
+                               " WHERE address_key = ? AND day = ?",
+                               {count, key.first, key.second})
+                        .status());
   }
   return absl::OkStatus();
 }
@@ -491,7 +548,7 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantCredits(const std::string& t
                                                             int64_t credits,
                                                             const std::string& order_id,
                                                             absl::Time now) {
-  RETURN_IF_ERROR(ValidateGrant(token, order_id));
+  RETURN_IF_ERROR(ValidateGrantIds(token, order_id));
   if (credits <= 0) return FieldError(reason::kInvalidGrant, "credits", "must be positive");
   const std::string token_hash = Sha256Hex(token);
   return ApplyGrant(
@@ -513,7 +570,7 @@ absl::StatusOr<v1::Balance> MysqlAccountStore::GrantCredits(const std::string& t
 absl::StatusOr<v1::Balance> MysqlAccountStore::GrantPass(const std::string& token, int days,
                                                          const std::string& order_id,
                                                          absl::Time now) {
-  RETURN_IF_ERROR(ValidateGrant(token, order_id));
+  RETURN_IF_ERROR(ValidateGrantIds(token, order_id));
   if (!IsValidPassDays(days)) {
     return FieldError(reason::kInvalidGrant, "days", "must be 1, 7 or 30");
   }

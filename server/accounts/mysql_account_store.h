@@ -14,7 +14,7 @@
 
 namespace citecheck {
 
-// AccountStore on MySQL/MariaDB (schema: server/storage/schema.h, version 1): the durable
+// AccountStore on MySQL/MariaDB (schema: server/storage/schema.h, versions 1 and 3): the durable
 // store. Its results are those of MemoryAccountStore for the same calls (same rules from
 // gating.h, same replies, same replays, same errors), with these storage limits: times are
 // kept to the microsecond; caller keys longer than their column (free/owner keys 255 bytes,
@@ -25,8 +25,11 @@ namespace citecheck {
 // connection (MysqlPool). Reruns are safe because every write is keyed: job_id (reservation),
 // (job_id, index) (settlement, guarded by UPDATE ... WHERE state = 'reserved'), order_id
 // (grant) and the ledger's unique idempotency keys. Row locks are taken in one order: orders;
-// then reservation_items (Settle, sorted by job and index); then accounts or free_usage
-// (Settle: sorted by key); then pass_daily_usage; new reservation and ledger rows last.
+// then reservation_items (Settle, sorted by job and index); then accounts, pass_daily_usage,
+// free_usage, free_address_usage, each sorted by key (Settle touches them in that order;
+// Reserve locks one account and its pass day, or one free_usage row and then its address's
+// free_address_usage row of the day); new reservation and ledger rows last. Every free
+// reservation of one client address serializes on that address's row of the day.
 //
 // Errors beyond MemoryAccountStore's: UNAVAILABLE (database unreachable after retries),
 // ABORTED (conflicts persisted), INTERNAL (anything else). Messages never contain SQL, a token

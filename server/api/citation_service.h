@@ -3,6 +3,7 @@
 
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "server/api/blocking_call_pool.h"
+#include "server/api/raw_call.h"
 #include "server/api/request_validation.h"
 #include "server/api/watch_job_reactor.h"
 #include "server/checking/checker.h"
@@ -13,38 +14,54 @@ namespace citecheck {
 // The gRPC face of CitationService. Identity comes from metadata (api/identity.h), every error
 // leaves through ToGrpcStatus.
 //
-// GetJob, CancelJob and ListJobs use the sync API. WatchJob uses the callback API (an idle watcher holds
-// no thread). SubmitBatch is a raw callback method: it parses the request itself so that
-// invalid UTF-8 and oversized requests get citecheck's own INVALID_ARGUMENT; its reservation may
-// wait on the database, so it runs on a BlockingCallPool, never on a gRPC callback thread (a
-// full pool answers RESOURCE_EXHAUSTED QUEUE_FULL).
+// Every method first checks the call's metadata against the policy's max_metadata_bytes
+// (INVALID_ARGUMENT REQUEST_TOO_LARGE beyond it); callers are identified with its trusted
+// proxies. Every method is a raw callback method (api/raw_call.h): it
+// parses its request itself into a
+// wire twin, so that bytes that are not the request get INVALID_ARGUMENT MALFORMED_REQUEST and a
+// string field that is not UTF-8 gets INVALID_ARGUMENT INVALID_UTF8 naming the field. An idle
+// watcher holds no thread (WatchJob streams live in the WatchHub). The unary methods may wait on
+// the database, so they run on BlockingCallPools, never on a gRPC callback thread: SubmitBatch
+// on its own pool, GetJob, CancelJob and ListJobs on another (a full pool answers
+// RESOURCE_EXHAUSTED QUEUE_FULL).
 //
 // Thread-safe. The manager, the checker and the hub must outlive the service.
 class CitationServiceImpl final
     : public v1::CitationService::WithRawCallbackMethod_SubmitBatch<
-          v1::CitationService::WithCallbackMethod_WatchJob<v1::CitationService::Service>> {
+          v1::CitationService::WithRawCallbackMethod_WatchJob<
+              v1::CitationService::WithRawCallbackMethod_GetJob<
+                  v1::CitationService::WithRawCallbackMethod_CancelJob<
+                      v1::CitationService::WithRawCallbackMethod_ListJobs<
+                          v1::CitationService::Service>>>>> {
  public:
+  // `policy`: what every RPC applies first (api/raw_call.h).
   CitationServiceImpl(JobManager* manager, const Checker* checker, WatchHub* hub,
-                      SubmitLimits limits);
+                      SubmitLimits limits, CallPolicy policy);
 
   grpc::ServerUnaryReactor* SubmitBatch(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
-  grpc::ServerWriteReactor<v1::JobEvent>* WatchJob(grpc::CallbackServerContext* context,
-                                                   const v1::WatchJobRequest* request) override;
-  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
-                      v1::Job* response) override;
-  grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
-                         v1::Job* response) override;
-  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
-                        v1::ListJobsResponse* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
 
  private:
   JobManager* const manager_;
   const Checker* const checker_;
   WatchHub* const hub_;
   const SubmitLimits limits_;
-  BlockingCallPool submit_pool_;  // last: drained (every call finished) before the rest goes
+  const CallPolicy policy_;
+  // Last: drained (every call finished) before the rest goes.
+  BlockingCallPool calls_pool_;   // GetJob, CancelJob, ListJobs
+  BlockingCallPool submit_pool_;  // SubmitBatch
 };
 
 }  // namespace citecheck

@@ -5,11 +5,13 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/accounts/memory_account_store.h"
 #include "server/accounts/mysql_account_store.h"
 #include "server/api/metrics_interceptor.h"
+#include "server/api/raw_call.h"
 #include "server/jobs/memory_job_store.h"
 #include "server/jobs/mysql_job_store.h"
 #include "spdlog/spdlog.h"
@@ -68,9 +70,10 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
   s.hub_ = std::make_unique<WatchHub>(s.options_.watch, s.parts_.jobs.get(), s.parts_.events.get(),
                                       s.parts_.clock);
   s.citation_service_ = std::make_unique<CitationServiceImpl>(
-      s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits);
+      s.manager_.get(), s.parts_.checker.get(), s.hub_.get(), s.options_.limits, s.options_.calls);
   s.account_service_ = std::make_unique<AccountServiceImpl>(s.parts_.accounts.get(), s.parts_.clock,
-                                                            s.options_.admin_key);
+                                                            s.options_.admin_key, s.options_.calls,
+                                                            s.options_.admin_attempts);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -80,14 +83,21 @@ absl::StatusOr<std::unique_ptr<CitecheckServer>> CitecheckServer::Start(ServerOp
                            s.options_.credentials != nullptr ? s.options_.credentials
                                                              : grpc::InsecureServerCredentials(),
                            &port);
-  GrpcServerMetrics::Get().PreRegister(
-      {std::begin(kServiceNames), std::end(kServiceNames)});
+  GrpcServerMetrics::Get().PreRegister({std::begin(kServiceNames), std::end(kServiceNames)});
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMetricsInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Above our own request limit, so that an oversized batch gets REQUEST_TOO_LARGE from us.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<size_t>(4 * s.options_.limits.max_request_bytes + (1 << 20), 1 << 30)));
+  builder.SetMaxReceiveMessageSize(TransportMessageLimit(s.options_.limits.max_request_bytes));
+  // gRPC 1.51 assembles a whole message before it checks its size: only the memory quota bounds
+  // what oversized requests in transit hold.
+  grpc::ResourceQuota quota("citecheck");
+  quota.Resize(s.options_.max_transport_memory);
+  builder.SetResourceQuota(quota);
+  // Far above the API's own limit, so that oversized metadata fail their call alone (gRPC 1.51
+  // ends the whole connection at this one).
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             TransportMetadataLimit(s.options_.calls.max_metadata_bytes));
   builder.RegisterService(s.citation_service_.get());
   builder.RegisterService(s.account_service_.get());
   s.server_ = builder.BuildAndStart();

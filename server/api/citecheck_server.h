@@ -13,6 +13,7 @@
 #include "server/accounts/account_store.h"
 #include "server/api/account_service.h"
 #include "server/api/citation_service.h"
+#include "server/api/raw_call.h"
 #include "server/api/request_validation.h"
 #include "server/api/watch_job_reactor.h"
 #include "server/checking/checker.h"
@@ -65,7 +66,13 @@ struct ServerOptions {
   // UNAVAILABLE SERVER_SHUTTING_DOWN) for at least this long after Shutdown() began, before the
   // gRPC server shuts down: gRPC cancels calls that arrive after that with a bare CANCELLED.
   absl::Duration lame_duck = absl::Milliseconds(250);
-  std::string admin_key;  // empty = admin RPCs refused
+  std::string admin_key;               // empty = admin RPCs refused
+  AdminAttemptOptions admin_attempts;  // wrong admin keys: throttled per address, logged
+  CallPolicy calls;  // what every RPC applies first: metadata limit, trusted proxies
+  // Memory gRPC may hold for connections and messages in transit, whole server (its resource
+  // quota). Under it, calls that need more are reset (RESOURCE_EXHAUSTED) instead of the process
+  // growing without bound.
+  size_t max_transport_memory = size_t{1} << 30;
   // Transport security of the gRPC port (server/api/tls_credentials.h); null = plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
 };

@@ -11,8 +11,7 @@
 namespace citecheck {
 namespace {
 
-std::string First(const std::multimap<std::string, std::string>& metadata,
-                  const std::string& key) {
+std::string First(const std::multimap<std::string, std::string>& metadata, const std::string& key) {
   auto it = metadata.find(key);
   if (it == metadata.end()) return "";
   return std::string(absl::StripAsciiWhitespace(it->second));
@@ -75,7 +74,7 @@ std::string PeerAddress(absl::string_view peer) {
 }
 
 Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
-                      absl::string_view peer) {
+                      absl::string_view peer, const TrustedProxies& proxies) {
   std::string authorization = First(metadata, "authorization");
   absl::string_view bearer = authorization;
   std::string token;
@@ -84,19 +83,34 @@ Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
   }
   if (token.empty()) token = First(metadata, "x-user-token");
   std::string free_user_id = First(metadata, "x-free-user-id");
-  Caller caller = !token.empty()          ? Caller::ForAccount(std::move(token))
-                  : !free_user_id.empty() ? Caller::ForFreeUser(DecodeFreeUserId(free_user_id))
-                                          : Caller::ForAnonymous(PeerAddress(peer));
+  if (!token.empty()) {
+    Caller caller = Caller::ForAccount(std::move(token));
+    caller.free_used_floor = DecodeFreeUsed(First(metadata, "x-free-used"));
+    return caller;
+  }
+  const std::string address = ClientAddress(metadata, peer, proxies);
+  Caller caller = !free_user_id.empty() ? Caller::ForFreeUser(DecodeFreeUserId(free_user_id))
+                                        : Caller::ForAnonymous(address);
   caller.free_used_floor = DecodeFreeUsed(First(metadata, "x-free-used"));
+  caller.address_key = AddressQuotaKey(address);
   return caller;
 }
 
-Caller IdentifyCaller(const grpc::ServerContextBase& context) {
+std::multimap<std::string, std::string> CallMetadata(const grpc::ServerContextBase& context) {
   std::multimap<std::string, std::string> metadata;
   for (const auto& [key, value] : context.client_metadata()) {
     metadata.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
   }
-  return IdentifyCaller(metadata, context.peer());
+  return metadata;
+}
+
+std::string ClientAddressKey(const grpc::ServerContextBase& context,
+                             const TrustedProxies& proxies) {
+  return AddressQuotaKey(ClientAddress(CallMetadata(context), context.peer(), proxies));
+}
+
+Caller IdentifyCaller(const grpc::ServerContextBase& context, const TrustedProxies& proxies) {
+  return IdentifyCaller(CallMetadata(context), context.peer(), proxies);
 }
 
 }  // namespace citecheck

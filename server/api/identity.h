@@ -8,21 +8,31 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
 #include "server/accounts/identity.h"
+#include "server/api/client_address.h"
 
 namespace citecheck {
 
 // Decides who is calling from gRPC metadata (DESIGN §1), first match wins:
 //  1. `authorization: Bearer <token>` or `x-user-token: <token>` → an account;
 //  2. `x-free-user-id: <id>` → a free user (valid base64 of a UUID is decoded, else as is);
-//  3. otherwise anonymous, keyed by the IP address of `peer` (gRPC's "ipv4:1.2.3.4:5678" /
-//     "ipv6:[::1]:5678" form; the port is dropped).
+//  3. otherwise anonymous, keyed by the client's IP address (api/client_address.h: the peer
+//     of gRPC's "ipv4:1.2.3.4:5678" / "ipv6:[::1]:5678" form without the port, or the
+//     x-forwarded-for client when the peer is one of `proxies`).
+// Free and anonymous callers get Caller::address_key = AddressQuotaKey(client address).
 // `x-free-used: <base64 int>` sets Caller::free_used_floor when readable; else it is ignored.
 // Empty header values count as absent. `metadata` keys are lower case.
 Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
-                      absl::string_view peer);
+                      absl::string_view peer, const TrustedProxies& proxies = TrustedProxies());
 
 // The same, reading the metadata and peer of a live call.
-Caller IdentifyCaller(const grpc::ServerContextBase& context);
+Caller IdentifyCaller(const grpc::ServerContextBase& context,
+                      const TrustedProxies& proxies = TrustedProxies());
+
+// AddressQuotaKey (api/client_address.h) of a live call's client address.
+std::string ClientAddressKey(const grpc::ServerContextBase& context, const TrustedProxies& proxies);
+
+// The metadata of a live call as a map with std::string keys and values.
+std::multimap<std::string, std::string> CallMetadata(const grpc::ServerContextBase& context);
 
 // The value of `x-free-used`: base64 of a non-negative decimal integer; nullopt when unreadable.
 std::optional<int> DecodeFreeUsed(absl::string_view value);

@@ -50,11 +50,6 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-absl::Status CheckUtf8(absl::string_view value, absl::string_view field) {
-  if (IsValidUtf8(value)) return absl::OkStatus();
-  return FieldError(reason::kInvalidUtf8, field, "is not valid UTF-8");
-}
-
 bool IsValidRequestId(absl::string_view id) {
   if (id.size() > kMaxRequestIdLength) return false;
   for (char c : id) {
@@ -65,21 +60,34 @@ bool IsValidRequestId(absl::string_view id) {
 
 }  // namespace
 
-absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_request,
-                                              const SubmitLimits& limits, const Checker& checker) {
-  if (serialized_request.size() > limits.max_request_bytes) {
-    absl::Status status =
-        MakeError(absl::StatusCode::kInvalidArgument, reason::kRequestTooLarge,
-                  absl::StrCat("the request is ", serialized_request.size(),
-                               " bytes; the limit is ", limits.max_request_bytes));
-    AddErrorMetadata(status, "max_request_bytes", absl::StrCat(limits.max_request_bytes));
+absl::Status ParseRequest(absl::string_view bytes, size_t max_bytes, absl::string_view what,
+                          google::protobuf::MessageLite* out) {
+  if (bytes.size() > max_bytes) {
+    absl::Status status = MakeError(
+        absl::StatusCode::kInvalidArgument, reason::kRequestTooLarge,
+        absl::StrCat("the request is ", bytes.size(), " bytes; the limit is ", max_bytes));
+    AddErrorMetadata(status, "max_request_bytes", absl::StrCat(max_bytes));
     return status;
   }
-  internal::SubmitBatchWire request;
-  if (!request.ParseFromArray(serialized_request.data(),
-                              static_cast<int>(serialized_request.size()))) {
+  if (!out->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return MakeError(absl::StatusCode::kInvalidArgument, reason::kMalformedRequest,
-                     "the request is not a SubmitBatchRequest");
+                     absl::StrCat("the request is not ", what));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckUtf8(absl::string_view value, absl::string_view field) {
+  if (IsValidUtf8(value)) return absl::OkStatus();
+  return FieldError(reason::kInvalidUtf8, field, "is not valid UTF-8");
+}
+
+absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_request,
+                                              const SubmitLimits& limits, const Checker& checker) {
+  internal::SubmitBatchWire request;
+  if (absl::Status parsed = ParseRequest(serialized_request, limits.max_request_bytes,
+                                         "a SubmitBatchRequest", &request);
+      !parsed.ok()) {
+    return parsed;
   }
   return ValidateSubmitBatch(request, serialized_request.size(), limits, checker);
 }

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message_lite.h"
 #include "server/api/submit_batch_wire.pb.h"
 #include "server/checking/checker.h"
 #include "server/jobs/job_manager.h"
@@ -21,6 +22,21 @@ struct SubmitLimits {
   int max_inline_citations = 1000;             // in-text citations per document
 };
 
+// Bytes per request of every RPC but SubmitBatch (whose limit is SubmitLimits::max_request_bytes):
+// their requests are a job id, a page token or a grant, far below this.
+inline constexpr size_t kMaxSmallRequestBytes = 64 * 1024;
+
+// Parses the request bytes `bytes` into its wire twin `out`: INVALID_ARGUMENT REQUEST_TOO_LARGE
+// (ErrorInfo metadata "max_request_bytes") when longer than `max_bytes`, INVALID_ARGUMENT
+// MALFORMED_REQUEST when they are not a `out`. `what` names the request in the message
+// ("a GetJobRequest").
+absl::Status ParseRequest(absl::string_view bytes, size_t max_bytes, absl::string_view what,
+                          google::protobuf::MessageLite* out);
+
+// OK when `value` is strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF); else INVALID_ARGUMENT INVALID_UTF8 with a BadRequest naming `field`.
+absl::Status CheckUtf8(absl::string_view value, absl::string_view field);
+
 // Checks a serialized SubmitBatchRequest and turns it into a BatchSpec, in this order:
 // REQUEST_TOO_LARGE (bytes), then field by field INVALID_REQUEST_ID, UNSUPPORTED_STYLE,
 // UNSUPPORTED_MODEL, INVALID_UTF8, EMPTY_BATCH, TOO_MANY_CITATIONS, CITATION_TOO_LONG — each an
@@ -32,8 +48,7 @@ struct SubmitLimits {
 // (TOO_MANY_INLINE_CITATIONS beyond max_inline_citations). Document errors name "document".
 // `checker` answers which model names are allowed.
 absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_request,
-                                              const SubmitLimits& limits,
-                                              const Checker& checker);
+                                              const SubmitLimits& limits, const Checker& checker);
 
 // The same for an already-parsed wire request (used by the function above and by tests).
 absl::StatusOr<BatchSpec> ValidateSubmitBatch(const internal::SubmitBatchWire& request,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/api/grpc_status.h"
+#include "server/api/raw_call.h"
 #include "server/common/errors.h"
 #include "server/common/service_metrics.h"
 #include "server/jobs/job_protos.h"
@@ -15,6 +16,18 @@ namespace {
 
 bool IsTerminalEvent(const v1::JobEvent& event) {
   return event.has_job_update() && IsTerminalState(event.job_update().state());
+}
+
+grpc::Status TooManyStreamsStatus(int max_streams) {
+  absl::Status status =
+      MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyStreams,
+                absl::StrCat("this caller has ", max_streams,
+                             " WatchJob streams open, the most allowed; "
+                             "close one (or resume it later) before opening another"));
+  AddErrorMetadata(status, "max_streams", absl::StrCat(max_streams));
+  AddQuotaFailure(status, "watch_streams",
+                  absl::StrCat("at most ", max_streams, " open WatchJob streams per caller"));
+  return ToGrpcStatus(status);
 }
 
 grpc::Status ShuttingDownStatus() {
@@ -51,7 +64,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession>, public W
     return wake_at_;
   }
 
-  void Attach(grpc::ServerWriteReactor<v1::JobEvent>* reactor) {
+  void Attach(grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor) {
     reactor_ = reactor;
     ServiceMetrics::Get().watch_streams().Increment();
   }
@@ -148,7 +161,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession>, public W
       listener = listener_id_;
     }
     if (feed != nullptr) feed->Unsubscribe(listener);
-    hub_->Unregister(this);
+    hub_->Unregister(this, owner_key_);
     ServiceMetrics::Get().watch_streams().Decrement();
   }
 
@@ -253,7 +266,8 @@ class WatchSession : public std::enable_shared_from_this<WatchSession>, public W
     switch (action) {
       case Action::kWrite:
         ServiceMetrics::Get().WatchEventsSent();
-        reactor_->StartWrite(&pending_);
+        pending_bytes_ = SerializeToByteBuffer(pending_);
+        reactor_->StartWrite(&pending_bytes_);
         break;
       case Action::kFinish:
         reactor_->Finish(finish_status);
@@ -313,7 +327,7 @@ class WatchSession : public std::enable_shared_from_this<WatchSession>, public W
   WatchHub* const hub_;
   const std::string owner_key_;
   const std::string job_id_;
-  grpc::ServerWriteReactor<v1::JobEvent>* reactor_ = nullptr;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor_ = nullptr;
 
   absl::Mutex mu_;
   std::shared_ptr<JobFeed> feed_ ABSL_GUARDED_BY(mu_);  // set once the job was looked up
@@ -329,12 +343,13 @@ class WatchSession : public std::enable_shared_from_this<WatchSession>, public W
   bool wrote_terminal_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
-  v1::JobEvent pending_;  // the event being written; owned by the write in flight
+  v1::JobEvent pending_;            // the event being written; owned by the write in flight
+  grpc::ByteBuffer pending_bytes_;  // pending_, serialized; owned by the write in flight
 };
 
 namespace {
 
-class WatchJobReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
+class WatchJobReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit WatchJobReactor(std::shared_ptr<WatchSession> session) : session_(std::move(session)) {
     session_->Attach(this);
@@ -351,7 +366,7 @@ class WatchJobReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
   const std::shared_ptr<WatchSession> session_;
 };
 
-class FinishedWatchReactor final : public grpc::ServerWriteReactor<v1::JobEvent> {
+class FinishedWatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit FinishedWatchReactor(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -359,7 +374,7 @@ class FinishedWatchReactor final : public grpc::ServerWriteReactor<v1::JobEvent>
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::JobEvent>* FinishedWatch(const grpc::Status& status) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FinishedWatch(const grpc::Status& status) {
   return new FinishedWatchReactor(status);
 }
 
@@ -394,13 +409,17 @@ void WatchHub::Stop() {
   wakeups_.Stop();
 }
 
-grpc::ServerWriteReactor<v1::JobEvent>* WatchHub::Open(const std::string& owner_key,
-                                                       const std::string& job_id,
-                                                       int64_t after_sequence) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchHub::Open(const std::string& owner_key,
+                                                           const std::string& job_id,
+                                                           int64_t after_sequence) {
   auto session = std::make_shared<WatchSession>(this, owner_key, job_id, after_sequence);
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return FinishedWatch(ShuttingDownStatus());
+    const int limit = options_.max_streams_per_caller;
+    auto open = streams_by_owner_.try_emplace(owner_key, 0).first;
+    if (limit > 0 && open->second >= limit) return FinishedWatch(TooManyStreamsStatus(limit));
+    ++open->second;
     sessions_.push_back(session);
   }
   auto* reactor = new WatchJobReactor(session);
@@ -409,8 +428,12 @@ grpc::ServerWriteReactor<v1::JobEvent>* WatchHub::Open(const std::string& owner_
   return reactor;
 }
 
-void WatchHub::Unregister(const WatchSession* session) {
+void WatchHub::Unregister(const WatchSession* session, const std::string& owner_key) {
   absl::MutexLock lock(&mu_);
+  if (auto open = streams_by_owner_.find(owner_key);
+      open != streams_by_owner_.end() && --open->second <= 0) {
+    streams_by_owner_.erase(open);
+  }
   sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
                                  [session](const std::weak_ptr<WatchSession>& weak) {
                                    auto locked = weak.lock();

@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/api/blocking_call_pool.h"
 #include "server/api/wakeup_queue.h"
@@ -25,6 +27,9 @@ struct WatchHubOptions {
   int page_size = 64;                           // events per catch-up read from the store
   int read_threads = 4;                         // the bounded pool for store reads
   int max_queued_reads = 10000;
+  // Open streams per owner (Caller::OwnerKey()); more is RESOURCE_EXHAUSTED TOO_MANY_STREAMS.
+  // 0 = no limit.
+  int max_streams_per_caller = 100;
 };
 
 // The WatchJob streams of this process: each stream validates its request and reads the job's
@@ -46,17 +51,21 @@ class WatchHub {
   void Stop();
 
   // Opens a stream of `job_id`'s events after `after_sequence` for `owner_key`: NOT_FOUND for
-  // a job the owner does not have, OUT_OF_RANGE beyond the job's last sequence. The reactor
-  // deletes itself when the RPC is done.
-  grpc::ServerWriteReactor<v1::JobEvent>* Open(const std::string& owner_key,
-                                               const std::string& job_id, int64_t after_sequence);
+  // a job the owner does not have, OUT_OF_RANGE beyond the job's last sequence,
+  // RESOURCE_EXHAUSTED TOO_MANY_STREAMS (QuotaFailure, ErrorInfo metadata "max_streams") when
+  // the owner has max_streams_per_caller streams open already. Events are
+  // written serialized (WatchJob is a raw method). The reactor deletes itself when the RPC is
+  // done.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Open(const std::string& owner_key,
+                                                   const std::string& job_id,
+                                                   int64_t after_sequence);
 
   // Open streams (for tests and metrics).
   int open_streams() const;
 
  private:
   friend class WatchSession;
-  void Unregister(const WatchSession* session);
+  void Unregister(const WatchSession* session, const std::string& owner_key);
   std::vector<std::shared_ptr<WatchSession>> Sessions() const;
 
   const WatchHubOptions options_;
@@ -67,11 +76,13 @@ class WatchHub {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::weak_ptr<WatchSession>> sessions_ ABSL_GUARDED_BY(mu_);
+  // Open streams by owner key; owners with none are absent.
+  absl::flat_hash_map<std::string, int> streams_by_owner_ ABSL_GUARDED_BY(mu_);
   WakeupQueue wakeups_;  // heartbeats and read retries
 };
 
 // A reactor that ends the call at once with `status` (e.g. NOT_FOUND before any event).
-grpc::ServerWriteReactor<v1::JobEvent>* FinishedWatch(const grpc::Status& status);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FinishedWatch(const grpc::Status& status);
 
 }  // namespace citecheck
 

@@ -148,21 +148,70 @@ bool IsUppercaseLetter(uint32_t c) {
 }
 
 bool IsSpace(uint32_t c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x202F;
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0x85 ||
+         c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
 }
+
+bool IsFormat(uint32_t c) {
+  return c == 0xAD || c == 0x61C || c == 0x180E || (c >= 0x200B && c <= 0x200F) ||
+         (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) ||
+         (c >= 0x2066 && c <= 0x206F) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB);
+}
+
+bool IsControl(uint32_t c) { return ((c < 0x20 || (c >= 0x7F && c <= 0x9F)) && !IsSpace(c)); }
+
+namespace {
+
+// The bytes of the terminal escape sequence starting with the ESC at text[pos].
+size_t EscapeSequenceLength(absl::string_view text, size_t pos) {
+  size_t i = pos + 1;
+  if (i >= text.size()) return 1;
+  if (text[i] == '[') {  // CSI: parameters and intermediates, then one final byte
+    for (++i; i < text.size(); ++i) {
+      const unsigned char c = text[i];
+      if (c >= 0x40 && c <= 0x7E) return i + 1 - pos;
+      if (c < 0x20 || c > 0x3F) return i - pos;  // malformed: stop before it
+    }
+    return text.size() - pos;
+  }
+  if (text[i] == ']') {  // OSC: up to BEL or ESC backslash
+    for (++i; i < text.size(); ++i) {
+      if (text[i] == '\a') return i + 1 - pos;
+      if (text[i] == '\x1b') return (i + 1 < text.size() && text[i + 1] == '\\' ? i + 2 : i) - pos;
+    }
+    return text.size() - pos;
+  }
+  const unsigned char next = text[i];
+  return next >= 0x20 && next <= 0x7E ? 2 : 1;  // ESC and one character
+}
+
+}  // namespace
 
 std::string CollapseWhitespace(absl::string_view text) {
   std::string collapsed;
   collapsed.reserve(text.size());
   bool space_pending = false;
+  std::string format_pending;  // format characters since the last visible one
   for (size_t i = 0; i < text.size();) {
+    if (text[i] == '\x1b') {
+      i += EscapeSequenceLength(text, i);
+      continue;
+    }
     size_t width = 0;
-    if (IsSpace(DecodeUtf8At(text, i, &width))) {
+    const uint32_t c = DecodeUtf8At(text, i, &width);
+    if (IsSpace(c)) {
       space_pending = !collapsed.empty();
-    } else {
-      if (space_pending) collapsed.push_back(' ');
+    } else if (IsFormat(c)) {
+      if (!collapsed.empty()) format_pending.append(text.data() + i, width);
+    } else if (!IsControl(c)) {
+      if (space_pending) {
+        collapsed.push_back(' ');
+      } else {
+        collapsed += format_pending;
+      }
       space_pending = false;
+      format_pending.clear();
       collapsed.append(text.data() + i, width);
     }
     i += width;

@@ -30,10 +30,21 @@ void AppendUtf8(uint32_t code_point, std::string* out);
 bool IsLetter(uint32_t code_point);
 // Capital letters of the same scripts.
 bool IsUppercaseLetter(uint32_t code_point);
-// Whitespace: ASCII whitespace, U+00A0 (no-break space) and the U+2000..U+200A / U+202F spaces.
+// Whitespace: Unicode's White_Space (ASCII whitespace, U+0085, U+00A0, U+1680, U+2000..U+200A,
+// U+2028, U+2029, U+202F, U+205F, U+3000).
 bool IsSpace(uint32_t code_point);
+// Invisible format characters (Unicode Cf: U+00AD, U+061C, U+180E, U+200B..U+200F,
+// U+202A..U+202E, U+2060..U+2064, U+2066..U+206F, U+FEFF, U+FFF9..U+FFFB).
+bool IsFormat(uint32_t code_point);
+// Control characters that are not whitespace: C0 (NUL, ESC, ...), DEL and C1.
+bool IsControl(uint32_t code_point);
 
-// `text` trimmed, each run of whitespace (IsSpace) replaced by one space.
+// `text` cleaned for checking and for echoing back: control characters (IsControl) are removed,
+// an ESC with the terminal sequence it starts (CSI "ESC [ ... final", OSC "ESC ] ... BEL/ST", or
+// ESC and one character) with them; then the ends are trimmed of whitespace and format
+// characters, and each run of whitespace (with any format characters in it) becomes one space.
+// Format characters between two visible characters stay (e.g. a zero-width non-joiner). A text
+// of nothing but whitespace, format and control characters comes back empty.
 std::string CollapseWhitespace(absl::string_view text);
 
 // `text` folded for comparing names and titles: letters lower-cased and stripped of their

@@ -9,9 +9,9 @@
 
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/rpc/status.pb.h"
 
@@ -42,6 +42,7 @@ inline constexpr absl::string_view kDailyLimitReached = "DAILY_LIMIT_REACHED";
 inline constexpr absl::string_view kQueueFull = "QUEUE_FULL";
 inline constexpr absl::string_view kTooManyStreams = "TOO_MANY_STREAMS";
 inline constexpr absl::string_view kAdminKeyRequired = "ADMIN_KEY_REQUIRED";
+inline constexpr absl::string_view kTooManyAdminAttempts = "TOO_MANY_ADMIN_ATTEMPTS";
 inline constexpr absl::string_view kServerShuttingDown = "SERVER_SHUTTING_DOWN";
 inline constexpr absl::string_view kDatabaseUnavailable = "DATABASE_UNAVAILABLE";
 inline constexpr absl::string_view kInternal = "INTERNAL";
@@ -66,7 +67,8 @@ absl::Status FieldError(absl::string_view reason, absl::string_view field,
 // Adds one ErrorInfo metadata entry. REQUIRES: `status` was made by MakeError or FieldError.
 void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value);
 // Adds a QuotaFailure violation.
-void AddQuotaFailure(absl::Status& status, absl::string_view subject, absl::string_view description);
+void AddQuotaFailure(absl::Status& status, absl::string_view subject,
+                     absl::string_view description);
 // Adds a RetryInfo with `delay` (rounded to milliseconds).
 void AddRetryInfo(absl::Status& status, absl::Duration delay);
 

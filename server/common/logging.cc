@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -248,6 +249,15 @@ std::string JsonEscape(absl::string_view text) {
         }
     }
     ++i;
+  }
+  return out;
+}
+
+std::string ClientValueForLog(absl::string_view value, size_t max_bytes) {
+  const absl::string_view shown = value.substr(0, max_bytes);
+  std::string out = absl::StrCat("\"", absl::CHexEscape(shown), "\"");
+  if (value.size() > shown.size()) {
+    absl::StrAppend(&out, "...(+", value.size() - shown.size(), " bytes)");
   }
   return out;
 }

@@ -81,6 +81,14 @@ std::string FormatJsonLogLine(int64_t ts_millis, spdlog::level::level_enum level
 // that are not UTF-8.
 std::string JsonEscape(absl::string_view text);
 
+// Bytes that came from a client (an order id, an address, a database message quoting a
+// value), made safe for one log line: at most `max_bytes` of them, quoted, with quotes,
+// backslashes and every byte outside printable ASCII escaped (\n, \x1b, ...), so that a client
+// can neither forge a line nor fill the log; a longer value ends with "...(+N bytes)". The one
+// way client values reach a log line.
+inline constexpr size_t kMaxLoggedClientBytes = 64;
+std::string ClientValueForLog(absl::string_view value, size_t max_bytes = kMaxLoggedClientBytes);
+
 // A stable, non-reversible label for a secret or a personal key (first 8 hex digits of its
 // SHA-256), safe to log and to correlate log lines.
 std::string Redacted(absl::string_view secret);

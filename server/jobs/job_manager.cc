@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/random/random.h"
-#include "absl/strings/str_format.h"
 #include "server/common/errors.h"
 #include "server/common/logging.h"
 #include "server/common/proto_time.h"
@@ -74,8 +73,7 @@ int JobManager::inflight() const {
 
 std::string JobManager::NewJobId() {
   thread_local absl::BitGen gen;
-  return absl::StrFormat("job_%016x%016x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint64_t>(gen));
+  return FormatJobId(absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
 }
 
 // ---- The job API -----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "server/common/errors.h"
 #include "server/common/proto_time.h"
 
@@ -110,6 +112,19 @@ void FinishByOutcome(v1::Job& job, const google::rpc::Status& last_failure, absl
   } else {
     SetTerminal(job, v1::JOB_STATE_SUCCEEDED, now);
   }
+}
+
+std::string FormatJobId(uint64_t high, uint64_t low) {
+  return absl::StrFormat("job_%016x%016x", high, low);
+}
+
+bool IsWellFormedJobId(absl::string_view id) {
+  constexpr absl::string_view kPrefix = "job_";
+  if (id.size() != kPrefix.size() + 32 || !absl::StartsWith(id, kPrefix)) return false;
+  for (char c : id.substr(kPrefix.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
 }
 
 absl::Status JobNotFoundError() {

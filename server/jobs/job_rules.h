@@ -5,9 +5,11 @@
 // the memory and the MySQL store cannot drift apart: the initial snapshot, job_update events,
 // when and how a job ends, and the errors the job API returns.
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
 #include "server/accounts/account_store.h"
@@ -47,6 +49,11 @@ bool AllItemsDone(const v1::Job& job, int inline_done);
 void FinishByOutcome(v1::Job& job, const google::rpc::Status& last_failure, absl::Time now);
 // Moves `job` to terminal `state` at `now`.
 void SetTerminal(v1::Job& job, v1::JobState state, absl::Time now);
+
+// Job ids: "job_" and 32 lowercase hex digits, the 128 bits `high` then `low`. Nothing else is
+// ever issued, so the API answers any other id JOB_NOT_FOUND without asking a store.
+std::string FormatJobId(uint64_t high, uint64_t low);
+bool IsWellFormedJobId(absl::string_view id);
 
 // Errors of the job API.
 absl::Status JobNotFoundError();

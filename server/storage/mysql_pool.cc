@@ -21,6 +21,7 @@
 #include "mysql_driver.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "server/common/logging.h"
 #include "server/common/service_metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -196,7 +197,7 @@ absl::Status StatusForCode(int code, absl::string_view state) {
 void LogSqlError(absl::string_view where, const sql::SQLException& e) {
   // The connector's text may quote values (e.g. a duplicate key): debug level only.
   spdlog::debug("storage: {} failed: MySQL error {} ({}): {}", std::string(where), e.getErrorCode(),
-                e.getSQLState(), e.what());
+                e.getSQLState(), ClientValueForLog(e.what(), 512));
 }
 
 sql::PreparedStatement& Prepared(Connection& c, absl::string_view sql) {
@@ -541,7 +542,8 @@ MysqlPool::Attempt MysqlPool::RunAttempt(Connection& c,
     LogSqlError("transaction body", e);
     transaction.Fail(e.getErrorCode(), e.getSQLState()).IgnoreError();
   } catch (const std::exception& e) {
-    spdlog::error("storage: unexpected exception in a transaction body: {}", e.what());
+    spdlog::error("storage: unexpected exception in a transaction body: {}",
+                  ClientValueForLog(e.what(), 512));
     attempt.drop_connection = !RollbackQuietly(c);
     attempt.status = absl::InternalError("storage: unexpected exception in a transaction");
     return attempt;
@@ -648,7 +650,8 @@ absl::Status MysqlPool::RunInSession(absl::FunctionRef<absl::Status(Session&)> b
     LogSqlError("session body", e);
     session.Fail(e.getErrorCode(), e.getSQLState()).IgnoreError();
   } catch (const std::exception& e) {
-    spdlog::error("storage: unexpected exception in a session body: {}", e.what());
+    spdlog::error("storage: unexpected exception in a session body: {}",
+                  ClientValueForLog(e.what(), 512));
     slot->connection.reset();
     return absl::InternalError("storage: unexpected exception in a session");
   }

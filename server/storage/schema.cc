@@ -101,10 +101,10 @@ const std::vector<Migration>& CitecheckMigrations() {
            " finish_time DATETIME(6) NULL,"
            " deadline DATETIME(6) NOT NULL,"
            " last_sequence BIGINT NOT NULL,"
-           " document TINYINT NOT NULL DEFAULT 0,"      // document input
-           " inline_total INT NOT NULL DEFAULT 0,"      // in-text citations found
+           " document TINYINT NOT NULL DEFAULT 0,"  // document input
+           " inline_total INT NOT NULL DEFAULT 0,"  // in-text citations found
            " inline_skipped TINYINT NOT NULL DEFAULT 0,"
-           " inline_done INT NOT NULL DEFAULT 0,"       // in-text citations with a verdict
+           " inline_done INT NOT NULL DEFAULT 0,"  // in-text citations with a verdict
            " uncited TEXT NULL,"  // uncited reference indices, comma-separated, once ended
            " PRIMARY KEY (job_id),"
            " UNIQUE KEY jobs_request (owner_key, request_id),"
@@ -119,9 +119,9 @@ const std::vector<Migration>& CitecheckMigrations() {
            " kind TINYINT NOT NULL,"
            " item_index INT NOT NULL,"
            " state TINYINT NOT NULL,"
-           " input MEDIUMBLOB NOT NULL,"  // the citation or in-text citation (UTF-8)
+           " input MEDIUMBLOB NOT NULL,"           // the citation or in-text citation (UTF-8)
            " body_offset INT NOT NULL DEFAULT 0,"  // in-text citations: offset in the body
-           " outcome MEDIUMBLOB NULL,"    // serialized CitationResult or ItemFailure
+           " outcome MEDIUMBLOB NULL,"             // serialized CitationResult or ItemFailure
            " PRIMARY KEY (job_id, kind, item_index)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
 
@@ -174,6 +174,22 @@ const std::vector<Migration>& CitecheckMigrations() {
            " secret VARBINARY(64) NOT NULL,"
            " PRIMARY KEY (name)"
            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+       }},
+      {3,
+       "free_address_usage",
+       {
+           "CREATE TABLE IF NOT EXISTS free_address_usage ("
+           " address_key VARBINARY(255) NOT NULL,"
+           " day DATE NOT NULL,"
+           " used INT NOT NULL,"
+           " PRIMARY KEY (address_key, day),"
+           " CONSTRAINT free_address_usage_used_nonnegative CHECK (used >= 0)"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+
+           // Nullable columns at the end: instant in MariaDB, whatever the table's size.
+           "ALTER TABLE reservations"
+           " ADD COLUMN IF NOT EXISTS address_key VARBINARY(255) NULL,"
+           " ADD COLUMN IF NOT EXISTS address_day DATE NULL",
        }},
   };
   return *kMigrations;

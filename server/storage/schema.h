@@ -34,6 +34,13 @@ namespace citecheck {
 //   processes     one row per live replica: name, incarnation, heartbeat_at
 //   queue_counts  16 shards whose sum is the number of rows of job_chunks (the queue bound)
 //   server_keys   secrets every replica shares (the page-token MAC key)
+//
+// Version 3 "free_address_usage" (MysqlAccountStore: the free allowance per client address).
+//   free_address_usage  (address_key, day) PK: free citations reserved from one client address
+//                       on one UTC day, across all free ids; older days are deleted as an
+//                       address returns
+//   reservations        + address_key, address_day: the address count a free reservation used
+//                       (NULL when it used none), for releases
 const std::vector<Migration>& CitecheckMigrations();
 
 }  // namespace citecheck

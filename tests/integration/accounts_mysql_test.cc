@@ -144,6 +144,32 @@ TEST_F(AccountsMysqlTest, FreeUsageIsCountedOnTheServerAndSurvivesARestart) {
   EXPECT_EQ(restarted->Terminate(), 0);
 }
 
+TEST_F(AccountsMysqlTest, RotatedFreeIdsShareTheAddressLimitAcrossARestart) {
+  const std::vector<std::string> flags = {"--free_address_daily_limit=12"};
+  auto server = StartServer(flags);
+  ASSERT_NE(server, nullptr);
+  int accepted = 0, locked = 0;
+  for (int i = 0; i < 4; ++i) {
+    v1::Job job;
+    ASSERT_TRUE(server->FreeUser(absl::StrCat("rotated-", i))->SubmitBatch(Batch(5), &job).ok());
+    accepted += job.accepted();
+    locked += job.locked();
+  }
+  EXPECT_EQ(accepted, 12);
+  EXPECT_EQ(locked, 8);
+  EXPECT_EQ(server->Terminate(), 0);
+
+  // The count is in the database: a restarted server (or another replica) goes on from it.
+  auto restarted = StartServer(flags);
+  ASSERT_NE(restarted, nullptr);
+  v1::Job job;
+  ASSERT_TRUE(restarted->FreeUser("rotated-after-restart")->SubmitBatch(Batch(5), &job).ok());
+  EXPECT_EQ(job.accepted(), 0);
+  EXPECT_EQ(job.locked(), 5);
+  EXPECT_EQ(job.limit_type(), v1::LIMIT_TYPE_FREE_LIMIT);
+  EXPECT_EQ(restarted->Terminate(), 0);
+}
+
 TEST_F(AccountsMysqlTest, ParallelSubmitsNeverSpendMoreThanTheBalance) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
@@ -178,8 +204,8 @@ TEST_F(AccountsMysqlTest, ParallelSubmitsNeverSpendMoreThanTheBalance) {
 TEST_F(AccountsMysqlTest, FailedCitationsAreRefunded) {
   auto fake = FakeOpenAi::Start();
   ASSERT_NE(fake, nullptr);
-  auto server = StartServer({"--llm_base_url=" + fake->base_url(), "--llm_model=fake-model",
-                             "--citations_per_call=5"});
+  auto server = StartServer(
+      {"--llm_base_url=" + fake->base_url(), "--llm_model=fake-model", "--citations_per_call=5"});
   ASSERT_NE(server, nullptr);
   v1::Balance balance;
   ASSERT_TRUE(Admin(*server)->GrantCredits("refund", 5, "order-r", &balance).ok());

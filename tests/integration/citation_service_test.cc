@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/integration/raw_calls.h"
 #include "tests/integration/server_process.h"
 
 namespace citecheck::testing {
@@ -260,7 +261,7 @@ TEST_F(CitationServiceTest, InvalidUtf8AndOversizedRequestsGetTheirOwnReasons) {
   // The generated client would not send invalid UTF-8 in a string field; send the raw bytes a
   // sloppy client in another language could send.
   auto call = [&](const std::string& bytes) {
-    return RawUnaryCall(server_->address(), "/citecheck.v1.CitationService/SubmitBatch", bytes);
+    return RawUnaryCall(server_->address(), kSubmitBatch, bytes);
   };
   std::string bad_text = "\x22\x08Smith \xff\xfe";  // field 4 (text), 8 bytes
   grpc::Status utf8 = call(bad_text);

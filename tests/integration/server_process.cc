@@ -17,6 +17,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/integration/raw_calls.h"
 
 namespace citecheck::testing {
 
@@ -78,8 +79,11 @@ std::unique_ptr<ListeningProcess> ListeningProcess::Start(std::vector<std::strin
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> flags,
                                                     const std::vector<std::string>& env) {
+  // Every test client calls from 127.0.0.1, so the free allowance per client address is off
+  // unless a test sets it (a later flag wins).
   std::vector<std::string> args = {CITECHECK_SERVER_PATH, "--listen=127.0.0.1:0",
-                                   "--log_level=debug", "--store=memory"};
+                                   "--log_level=debug", "--store=memory",
+                                   "--free_address_daily_limit=0"};
   args.insert(args.end(), flags.begin(), flags.end());
   std::unique_ptr<ListeningProcess> process = ListeningProcess::Start(std::move(args), env);
   if (process == nullptr) return nullptr;
@@ -236,28 +240,7 @@ bool WaitUntil(absl::Duration timeout, const std::function<bool()>& condition,
 grpc::Status RawUnaryCall(const std::string& address, const std::string& method,
                           const std::string& request_bytes, std::string* response,
                           absl::Duration timeout) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  grpc::Slice slice(request_bytes);
-  grpc::ByteBuffer request(&slice, 1), reply;
-  grpc::Status status;
-  absl::Notification done;
-  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
-    status = std::move(s);
-    done.Notify();
-  });
-  done.WaitForNotification();
-  if (response != nullptr && status.ok()) {
-    std::vector<grpc::Slice> slices;
-    (void)reply.Dump(&slices);
-    response->clear();
-    for (const auto& s : slices) {
-      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  return status;
+  return RawUnaryCall(*NewChannel(address), method, request_bytes, {}, response, timeout);
 }
 
 Health CheckHealth(const std::string& address, const std::string& service, absl::Duration timeout) {

@@ -71,9 +71,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 // Its stdout announces the address; its stderr (the log) goes to a file kept for debugging.
 class ServerProcess {
  public:
-  // Starts `citecheck-server --listen 127.0.0.1:0 --store=memory <flags>` (a later flag wins,
-  // e.g. --store=mysql) with `env` added to its environment, and waits until it listens.
-  // Aborts the test (ADD_FAILURE + nullptr) when it does not start within 20 s.
+  // Starts `citecheck-server --listen 127.0.0.1:0 --store=memory --free_address_daily_limit=0
+  // <flags>` (a later flag wins, e.g. --store=mysql) with `env` added to its environment, and
+  // waits until it listens. Aborts the test (ADD_FAILURE + nullptr) when it does not start
+  // within 20 s.
   static std::unique_ptr<ServerProcess> Start(std::vector<std::string> flags,
                                               const std::vector<std::string>& env = {});
 

@@ -55,7 +55,7 @@ void AccountStoreConformanceTest::TearDown() {
     EXPECT_TRUE(invariants.ok()) << invariants;
   }
   store_ = nullptr;
-  subject_.store.reset();     // the store goes before what it needs,
+  subject_.store.reset();       // the store goes before what it needs,
   subject_ = StoreUnderTest();  // e.g. its database
 }
 
@@ -139,9 +139,7 @@ void AccountStoreConformanceTest::GrantPass(const std::string& token, int days,
 
 std::vector<LedgerRow> AccountStoreConformanceTest::Ledger() { return subject_.ledger(); }
 
-int64_t AccountStoreConformanceTest::LedgerSize() {
-  return static_cast<int64_t>(Ledger().size());
-}
+int64_t AccountStoreConformanceTest::LedgerSize() { return static_cast<int64_t>(Ledger().size()); }
 
 int64_t AccountStoreConformanceTest::LedgerCount(const std::string& kind) {
   int64_t count = 0;
@@ -304,6 +302,121 @@ TEST_P(AccountStoreConformanceTest, FreeBalanceShowsUsageAndLimit) {
   EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u", 6)), 6);  // a floor shows in the balance
   EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u", -1)), 3);
   EXPECT_EQ(FreeUsed(Caller::ForFreeUser("never-seen")), 0);
+}
+
+// ---- Free allowance per client address -------------------------------------------------------
+
+constexpr int kAddressLimit = 12;
+constexpr char kAddress[] = "ip4:192.0.2.1";
+
+// A free user `id` calling from the client address whose quota key is `address`.
+Caller FreeAt(const std::string& id, const std::string& address = kAddress) {
+  Caller caller = Caller::ForFreeUser(id);
+  caller.address_key = address;
+  return caller;
+}
+
+QuotaRules RulesWithAddressLimit(int address_limit) {
+  QuotaRules rules;
+  rules.free_limit = 10;
+  rules.pass_daily_limit = 20;
+  rules.free_address_daily_limit = address_limit;
+  return rules;
+}
+
+// Reserves and returns how many citations were accepted (-1, with a test failure, on an error).
+int AcceptedOf(const absl::StatusOr<Reservation>& reservation) {
+  EXPECT_TRUE(reservation.ok()) << reservation.status();
+  return reservation.ok() ? reservation->accepted : -1;
+}
+
+TEST_P(AccountStoreConformanceTest, FreeIdsOfOneAddressShareItsDailyCap) {
+  Recreate(RulesWithAddressLimit(kAddressLimit));
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u1"), "job1", 10)), 10);
+  // A second id from the same address gets what the address has left today.
+  absl::StatusOr<Reservation> second = Reserve(FreeAt("u2"), "job2", 10);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->accepted, 2);
+  EXPECT_EQ(second->locked, 8);
+  EXPECT_EQ(second->limit_type, v1::LIMIT_TYPE_FREE_LIMIT);
+  EXPECT_EQ(second->user_status.free_used_total(), 2);  // its own count: what it was given
+  EXPECT_EQ(FreeUsed(Caller::ForFreeUser("u2")), 2);
+  // A third, and an anonymous caller of that address: nothing left.
+  absl::StatusOr<Reservation> third = Reserve(FreeAt("u3"), "job3", 1);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->accepted, 0);
+  EXPECT_EQ(third->locked, 1);
+  EXPECT_EQ(third->limit_type, v1::LIMIT_TYPE_FREE_LIMIT);
+  Caller anonymous = Caller::ForAnonymous("192.0.2.1");
+  anonymous.address_key = kAddress;
+  EXPECT_EQ(AcceptedOf(Reserve(anonymous, "job4", 1)), 0);
+  // Another address is not affected.
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u4", "ip4:192.0.2.2"), "job5", 10)), 10);
+}
+
+TEST_P(AccountStoreConformanceTest, TheAddressCapResetsAtUtcMidnight) {
+  Recreate(RulesWithAddressLimit(kAddressLimit));
+  const absl::Time late = Utc(2027, 1, 1, 23, 59, 59);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u1"), "job1", 10, late)), 10);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u2"), "job2", 5, late)), 2);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u3"), "job3", 10, Utc(2027, 1, 2, 0, 0, 1))), 10);
+  // The per-id allowance is for good, not per day.
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u1"), "job4", 5, Utc(2027, 1, 3))), 0);
+}
+
+TEST_P(AccountStoreConformanceTest, ReleasesGiveTheAddressBackItsCitationsOfThatDay) {
+  Recreate(RulesWithAddressLimit(kAddressLimit));
+  const absl::Time day1 = Utc(2027, 1, 1, 12), day2 = Utc(2027, 1, 2, 12);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u1"), "job1", 10, day1)), 10);
+  Release("job1", 9);
+  Release("job1", 8);
+  Release("job1", 7);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u2"), "job2", 10, day1)), 5);  // 12 - (10 - 3)
+  // A release of day 1's reservation on day 2 gives nothing to day 2's count.
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u3"), "job3", 10, day2)), 10);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u4"), "job4", 2, day2)), 2);
+  Release("job2", 4);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u5"), "job5", 1, day2)), 0);
+}
+
+TEST_P(AccountStoreConformanceTest, AReplayedReservationCountsForItsAddressOnce) {
+  Recreate(RulesWithAddressLimit(kAddressLimit));
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u1"), "job1", 5)), 5);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u1"), "job1", 5)), 5);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u2"), "job2", 10)), 7);
+}
+
+TEST_P(AccountStoreConformanceTest, AccountsCallersWithoutAddressAndAZeroLimitAreNotCapped) {
+  Recreate(RulesWithAddressLimit(kAddressLimit));
+  GrantCredits("tok", 100, "o1");
+  Caller account = Caller::ForAccount("tok");
+  account.address_key = kAddress;
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u1"), "job1", 10)), 10);
+  EXPECT_EQ(AcceptedOf(Reserve(FreeAt("u2"), "job2", 2)), 2);  // the cap is reached
+  EXPECT_EQ(AcceptedOf(Reserve(account, "job3", 30)), 30);
+  EXPECT_EQ(AcceptedOf(Reserve(Caller::ForFreeUser("u3"), "job4", 10)), 10);
+
+  Recreate(RulesWithAddressLimit(0));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(AcceptedOf(Reserve(FreeAt(absl::StrCat("v", i)), absl::StrCat("job-v", i), 10)), 10);
+  }
+}
+
+TEST_P(AccountStoreConformanceTest, ConcurrentFreeIdsOfOneAddressNeverExceedItsCap) {
+  Recreate(RulesWithAddressLimit(kAddressLimit));
+  constexpr int kThreads = 8;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &accepted] {
+      for (int j = 0; j < 5; ++j) {
+        accepted += AcceptedOf(
+            Reserve(FreeAt(absl::StrCat("id-", t, "-", j)), absl::StrCat("job-", t, "-", j), 2));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), kAddressLimit);
 }
 
 // ---- Settlement ------------------------------------------------------------------------------

@@ -28,6 +28,20 @@ struct FreeCase {
   v1::LimitType limit_type;
 };
 
+TEST(ValidateGrantIdsTest, OrderIdsArePrintableAsciiOfAtMost128Bytes) {
+  EXPECT_TRUE(ValidateGrantIds("tok", "order-1 / 2027:A_b~").ok());
+  EXPECT_TRUE(ValidateGrantIds("tok", std::string(kMaxOrderIdBytes, 'o')).ok());
+  for (const std::string& bad :
+       {std::string(""), std::string(kMaxOrderIdBytes + 1, 'o'), std::string("a\nb"),
+        std::string("nul\0", 4), std::string("\x1b[31m"), std::string("caf\xc3\xa9"),
+        std::string("del\x7f")}) {
+    absl::Status status = ValidateGrantIds("tok", bad);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad.size();
+    EXPECT_EQ(ErrorReason(status), "INVALID_GRANT") << bad.size();
+  }
+  EXPECT_EQ(ErrorReason(ValidateGrantIds("", "order")), "INVALID_GRANT");
+}
+
 TEST(AdmitFreeTest, AcceptsUpToWhatIsLeftOfTheAllowance) {
   const FreeCase cases[] = {
       {"all fit", 3, 5, 0, 3, 0, v1::LIMIT_TYPE_NONE},

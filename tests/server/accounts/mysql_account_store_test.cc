@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
+#include "server/accounts/gating.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
 #include "server/storage/database.h"
@@ -279,19 +280,28 @@ TEST_F(MysqlAccountStoreTest, HostileKeysAreHarmless) {
     SCOPED_TRACE(n);
     const std::string token = "tok" + evil;
     const std::string id = absl::StrCat("id", n++, evil);
-    GrantCredits(token, 5, id + "-order");
+    // Order ids are printable ASCII: the hostile bytes go in escaped (quotes, semicolons and
+    // spaces stay), and as they are they are refused.
+    const bool printable = ValidateGrantIds(token, id + "-order").ok();
+    const std::string order = printable ? id + "-order" : absl::CHexEscape(id) + "-order";
+    if (!printable) {
+      EXPECT_EQ(ErrorReason(store_->GrantCredits(token, 5, id + "-order", now_).status()),
+                "INVALID_GRANT");
+    }
+    GrantCredits(token, 5, order);
     absl::StatusOr<Reservation> r = Reserve(Caller::ForAccount(token), id + "-job", 3);
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->accepted, 3);
     Charge(id + "-job", 0);
     Release(id + "-job", 1);
     EXPECT_EQ(Credits(token), 3);
-    EXPECT_EQ(ErrorReason(store_->GrantCredits(token, 6, id + "-order", now_).status()),
-              "ORDER_ID_REUSED");
-    GrantPass(token, 1, id + "-pass", now_);
+    EXPECT_EQ(ErrorReason(store_->GrantCredits(token, 6, order, now_).status()), "ORDER_ID_REUSED");
+    GrantPass(token, 1, absl::CHexEscape(id) + "-pass", now_);
     EXPECT_EQ(DailyUsed(token, now_), 0);
 
-    absl::StatusOr<Reservation> free = Reserve(Caller::ForFreeUser(evil), id + "-free", 4);
+    Caller free_caller = Caller::ForFreeUser(evil);
+    free_caller.address_key = evil;
+    absl::StatusOr<Reservation> free = Reserve(free_caller, id + "-free", 4);
     ASSERT_TRUE(free.ok()) << free.status();
     EXPECT_EQ(free->accepted, 4);
     EXPECT_EQ(FreeUsed(Caller::ForFreeUser(evil)), 4);
@@ -302,7 +312,7 @@ TEST_F(MysqlAccountStoreTest, HostileKeysAreHarmless) {
   }
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
                           {db_->url().database}),
-            15);
+            16);
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM accounts"), 4);
 }
 
@@ -324,7 +334,7 @@ TEST_F(MysqlAccountStoreTest, LongKeysWork) {
   const std::string long_id(1000, 'x');
   const std::string other_id = std::string(999, 'x') + "y";
   const std::string long_job(500, 'j');
-  const std::string long_order(300, 'o');
+  const std::string long_order(128, 'o');  // the longest order id (kMaxOrderIdBytes)
   ASSERT_TRUE(Reserve(Caller::ForFreeUser(long_id), long_job, 3).ok());
   ASSERT_TRUE(Reserve(Caller::ForFreeUser(other_id), long_job + "2", 5).ok());
   EXPECT_EQ(FreeUsed(Caller::ForFreeUser(long_id)), 3);
@@ -339,6 +349,8 @@ TEST_F(MysqlAccountStoreTest, LongKeysWork) {
   EXPECT_EQ(Credits("tok"), 4);
   EXPECT_EQ(ErrorReason(store_->GrantCredits("tok", 5, long_order, now_).status()),
             "ORDER_ID_REUSED");
+  EXPECT_EQ(ErrorReason(store_->GrantCredits("tok", 4, long_order + "o", now_).status()),
+            "INVALID_GRANT");
 }
 
 TEST_F(MysqlAccountStoreTest, DailyWindowsAreUtcWhateverTheLocalTimeZone) {

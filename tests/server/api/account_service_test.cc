@@ -1,5 +1,5 @@
-// AccountServiceImpl called directly (no network) over a MemoryAccountStore and a FakeClock:
-// the admin key check and how each RPC maps the store's answers and errors to gRPC.
+// AccountServiceImpl served in process on a loopback port over a MemoryAccountStore and a
+// FakeClock: the admin key check and how each RPC maps the store's answers and errors to gRPC.
 
 #include "server/api/account_service.h"
 
@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "grpcpp/test/server_context_test_spouse.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/accounts/memory_account_store.h"
 #include "server/common/errors.h"
@@ -82,15 +83,46 @@ std::vector<std::string> ViolatedFields(const grpc::Status& status) {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
-// A direct call's context with the given metadata. The spouse keeps the strings alive.
-struct Call {
-  grpc::ServerContext context;
-  grpc::testing::ServerContextTestSpouse spouse{&context};
-
-  explicit Call(const Metadata& metadata = {}) {
-    for (const auto& [key, value] : metadata) spouse.AddClientMetadata(key, value);
+// `service` on a loopback port, with a stub to call it.
+class Serving {
+ public:
+  explicit Serving(AccountServiceImpl* service) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service);
+    server_ = builder.BuildAndStart();
+    stub_ = v1::AccountService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   }
+  ~Serving() { server_->Shutdown(); }
+
+  grpc::Status GrantCredits(const Metadata& metadata, const v1::GrantCreditsRequest& request,
+                            v1::Balance* balance) {
+    grpc::ClientContext context;
+    for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+    return stub_->GrantCredits(&context, request, balance);
+  }
+  grpc::Status GrantPass(const Metadata& metadata, const v1::GrantPassRequest& request,
+                         v1::Balance* balance) {
+    grpc::ClientContext context;
+    for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+    return stub_->GrantPass(&context, request, balance);
+  }
+  grpc::Status GetBalance(const Metadata& metadata, v1::Balance* balance) {
+    grpc::ClientContext context;
+    for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+    return stub_->GetBalance(&context, v1::GetBalanceRequest(), balance);
+  }
+
+ private:
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::AccountService::Stub> stub_;
 };
+
+Metadata AdminKeyMetadata(const std::string& admin_key) {
+  return admin_key.empty() ? Metadata() : Metadata{{"x-admin-key", admin_key}};
+}
 
 class AccountServiceTest : public ::testing::Test {
  protected:
@@ -101,32 +133,28 @@ class AccountServiceTest : public ::testing::Test {
     return rules;
   }
 
-  grpc::Status GrantCredits(AccountServiceImpl& service, const std::string& admin_key,
-                            const std::string& token, int64_t credits, const std::string& order,
-                            v1::Balance* balance) {
-    Call call = admin_key.empty() ? Call() : Call(Metadata{{"x-admin-key", admin_key}});
+  static grpc::Status GrantCredits(Serving& serving, const std::string& admin_key,
+                                   const std::string& token, int64_t credits,
+                                   const std::string& order, v1::Balance* balance) {
     v1::GrantCreditsRequest request;
     request.set_token(token);
     request.set_credits(credits);
     request.set_order_id(order);
-    return service.GrantCredits(&call.context, &request, balance);
+    return serving.GrantCredits(AdminKeyMetadata(admin_key), request, balance);
   }
 
-  grpc::Status GrantPass(AccountServiceImpl& service, const std::string& admin_key,
-                         const std::string& token, int days, const std::string& order,
-                         v1::Balance* balance) {
-    Call call = admin_key.empty() ? Call() : Call(Metadata{{"x-admin-key", admin_key}});
+  static grpc::Status GrantPass(Serving& serving, const std::string& admin_key,
+                                const std::string& token, int days, const std::string& order,
+                                v1::Balance* balance) {
     v1::GrantPassRequest request;
     request.set_token(token);
     request.set_days(days);
     request.set_order_id(order);
-    return service.GrantPass(&call.context, &request, balance);
+    return serving.GrantPass(AdminKeyMetadata(admin_key), request, balance);
   }
 
   grpc::Status Balance(const Metadata& metadata, v1::Balance* balance) {
-    Call call(metadata);
-    v1::GetBalanceRequest request;
-    return service_.GetBalance(&call.context, &request, balance);
+    return serving_.GetBalance(metadata, balance);
   }
 
   void ExpectAdminKeyRequired(const grpc::Status& status) {
@@ -138,6 +166,7 @@ class AccountServiceTest : public ::testing::Test {
   FakeClock clock_;
   MemoryAccountStore store_{Rules()};
   AccountServiceImpl service_{&store_, &clock_, kKey};
+  Serving serving_{&service_};
 };
 
 TEST_F(AccountServiceTest, GetBalanceOfAFreeUserIsItsFreeUsage) {
@@ -170,12 +199,12 @@ TEST_F(AccountServiceTest, GetBalanceOfAnUnknownTokenIsAnEmptyCreditAccount) {
 
 TEST_F(AccountServiceTest, GrantCreditsWithTheKeyAddsCreditsOncePerOrder) {
   v1::Balance balance;
-  ASSERT_TRUE(GrantCredits(service_, kKey, "tok", 5, "o-1", &balance).ok());
+  ASSERT_TRUE(GrantCredits(serving_, kKey, "tok", 5, "o-1", &balance).ok());
   EXPECT_EQ(balance.kind(), v1::USER_KIND_CREDITS);
   EXPECT_EQ(balance.credits(), 5);
-  ASSERT_TRUE(GrantCredits(service_, kKey, "tok", 5, "o-1", &balance).ok());
+  ASSERT_TRUE(GrantCredits(serving_, kKey, "tok", 5, "o-1", &balance).ok());
   EXPECT_EQ(balance.credits(), 5);  // the same order again grants nothing
-  ASSERT_TRUE(GrantCredits(service_, kKey, "tok", 2, "o-2", &balance).ok());
+  ASSERT_TRUE(GrantCredits(serving_, kKey, "tok", 2, "o-2", &balance).ok());
   EXPECT_EQ(balance.credits(), 7);
   ASSERT_TRUE(Balance({{"x-user-token", "tok"}}, &balance).ok());
   EXPECT_EQ(balance.credits(), 7);
@@ -183,60 +212,59 @@ TEST_F(AccountServiceTest, GrantCreditsWithTheKeyAddsCreditsOncePerOrder) {
 
 TEST_F(AccountServiceTest, GrantsWithoutTheRightKeyArePermissionDeniedAndChangeNothing) {
   v1::Balance balance;
-  ExpectAdminKeyRequired(GrantCredits(service_, "", "tok", 5, "o-1", &balance));
-  ExpectAdminKeyRequired(GrantCredits(service_, "wrong", "tok", 5, "o-1", &balance));
+  ExpectAdminKeyRequired(GrantCredits(serving_, "", "tok", 5, "o-1", &balance));
+  ExpectAdminKeyRequired(GrantCredits(serving_, "wrong", "tok", 5, "o-1", &balance));
   ExpectAdminKeyRequired(
-      GrantCredits(service_, std::string(kKey) + "x", "tok", 5, "o-1", &balance));
-  ExpectAdminKeyRequired(GrantPass(service_, "", "tok", 7, "p-1", &balance));
-  ExpectAdminKeyRequired(GrantPass(service_, "wrong", "tok", 7, "p-1", &balance));
+      GrantCredits(serving_, std::string(kKey) + "x", "tok", 5, "o-1", &balance));
+  ExpectAdminKeyRequired(GrantPass(serving_, "", "tok", 7, "p-1", &balance));
+  ExpectAdminKeyRequired(GrantPass(serving_, "wrong", "tok", 7, "p-1", &balance));
   // A token is not an admin key.
   {
-    Call call(Metadata{{"authorization", std::string("Bearer ") + kKey}});
     v1::GrantCreditsRequest request;
     request.set_token("tok");
     request.set_credits(5);
     request.set_order_id("o-1");
-    ExpectAdminKeyRequired(service_.GrantCredits(&call.context, &request, &balance));
+    ExpectAdminKeyRequired(serving_.GrantCredits(
+        Metadata{{"authorization", std::string("Bearer ") + kKey}}, request, &balance));
   }
   ASSERT_TRUE(Balance({{"x-user-token", "tok"}}, &balance).ok());
   EXPECT_EQ(balance.credits(), 0);
   EXPECT_FALSE(balance.pass_active());
   // Nothing was recorded: the refused order ids are still free to use.
-  ASSERT_TRUE(GrantCredits(service_, kKey, "tok", 1, "o-1", &balance).ok());
+  ASSERT_TRUE(GrantCredits(serving_, kKey, "tok", 1, "o-1", &balance).ok());
   EXPECT_EQ(balance.credits(), 1);
 }
 
 TEST_F(AccountServiceTest, WithoutAConfiguredKeyEveryGrantIsRefused) {
   AccountServiceImpl no_key(&store_, &clock_, "");
+  Serving serving(&no_key);
   v1::Balance balance;
-  ExpectAdminKeyRequired(GrantCredits(no_key, "", "tok", 5, "o-1", &balance));
-  ExpectAdminKeyRequired(GrantCredits(no_key, kKey, "tok", 5, "o-1", &balance));
-  ExpectAdminKeyRequired(GrantPass(no_key, kKey, "tok", 7, "p-1", &balance));
+  ExpectAdminKeyRequired(GrantCredits(serving, "", "tok", 5, "o-1", &balance));
+  ExpectAdminKeyRequired(GrantCredits(serving, kKey, "tok", 5, "o-1", &balance));
+  ExpectAdminKeyRequired(GrantPass(serving, kKey, "tok", 7, "p-1", &balance));
   // GetBalance needs no key.
-  Call call(Metadata{{"x-user-token", "tok"}});
-  v1::GetBalanceRequest request;
-  ASSERT_TRUE(no_key.GetBalance(&call.context, &request, &balance).ok());
+  ASSERT_TRUE(serving.GetBalance(Metadata{{"x-user-token", "tok"}}, &balance).ok());
   EXPECT_EQ(balance.credits(), 0);
 }
 
 TEST_F(AccountServiceTest, StoreErrorsPassThroughWithTheirField) {
   v1::Balance balance;
-  ASSERT_TRUE(GrantCredits(service_, kKey, "tok", 5, "o-1", &balance).ok());
-  grpc::Status reused = GrantCredits(service_, kKey, "tok", 6, "o-1", &balance);
+  ASSERT_TRUE(GrantCredits(serving_, kKey, "tok", 5, "o-1", &balance).ok());
+  grpc::Status reused = GrantCredits(serving_, kKey, "tok", 6, "o-1", &balance);
   EXPECT_EQ(reused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ErrorReason(Decode(reused)), reason::kOrderIdReused);
   EXPECT_EQ(ViolatedFields(reused), std::vector<std::string>{"order_id"});
 
-  grpc::Status zero = GrantCredits(service_, kKey, "tok", 0, "o-2", &balance);
+  grpc::Status zero = GrantCredits(serving_, kKey, "tok", 0, "o-2", &balance);
   EXPECT_EQ(zero.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ErrorReason(Decode(zero)), reason::kInvalidGrant);
   EXPECT_EQ(ViolatedFields(zero), std::vector<std::string>{"credits"});
 
-  grpc::Status no_token = GrantCredits(service_, kKey, "", 5, "o-3", &balance);
+  grpc::Status no_token = GrantCredits(serving_, kKey, "", 5, "o-3", &balance);
   EXPECT_EQ(no_token.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ViolatedFields(no_token), std::vector<std::string>{"token"});
 
-  grpc::Status days = GrantPass(service_, kKey, "tok", 5, "p-1", &balance);
+  grpc::Status days = GrantPass(serving_, kKey, "tok", 5, "p-1", &balance);
   EXPECT_EQ(days.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ErrorReason(Decode(days)), reason::kInvalidGrant);
   EXPECT_EQ(ViolatedFields(days), std::vector<std::string>{"days"});
@@ -245,7 +273,7 @@ TEST_F(AccountServiceTest, StoreErrorsPassThroughWithTheirField) {
 TEST_F(AccountServiceTest, GrantPassStartsAtTheClocksNowAndExtendsAnActivePass) {
   const absl::Time start = clock_.Now();
   v1::Balance balance;
-  ASSERT_TRUE(GrantPass(service_, kKey, "tok", 7, "p-1", &balance).ok());
+  ASSERT_TRUE(GrantPass(serving_, kKey, "tok", 7, "p-1", &balance).ok());
   EXPECT_EQ(balance.kind(), v1::USER_KIND_PASS);
   EXPECT_TRUE(balance.pass_active());
   EXPECT_EQ(balance.pass_type(), "7day");
@@ -253,10 +281,10 @@ TEST_F(AccountServiceTest, GrantPassStartsAtTheClocksNowAndExtendsAnActivePass) 
   EXPECT_EQ(balance.pass_expire_time().seconds(), absl::ToUnixSeconds(start + absl::Hours(168)));
 
   clock_.Advance(absl::Hours(24));
-  ASSERT_TRUE(GrantPass(service_, kKey, "tok", 7, "p-2", &balance).ok());
+  ASSERT_TRUE(GrantPass(serving_, kKey, "tok", 7, "p-2", &balance).ok());
   EXPECT_EQ(balance.pass_expire_time().seconds(), absl::ToUnixSeconds(start + absl::Hours(336)));
   // The same order again: unchanged.
-  ASSERT_TRUE(GrantPass(service_, kKey, "tok", 7, "p-2", &balance).ok());
+  ASSERT_TRUE(GrantPass(serving_, kKey, "tok", 7, "p-2", &balance).ok());
   EXPECT_EQ(balance.pass_expire_time().seconds(), absl::ToUnixSeconds(start + absl::Hours(336)));
 
   // GetBalance reads at the clock's time: past the expiry the pass is over.

@@ -179,5 +179,14 @@ TEST(ParseCitationHtmlTest, ReturnsNothingForEmptyInput) {
   EXPECT_THAT(ParseCitationHtml("<p></p>  <br>"), IsEmpty());
 }
 
+TEST(InputParserTest, ItemsOfInvisibleCharactersAreDroppedInEveryForm) {
+  EXPECT_THAT(ParseCitationList({"\u2003\u200B\uFEFF", "A. (2020). T.", "\x1b[0m\u00A0"}),
+              ElementsAre("A. (2020). T."));
+  EXPECT_THAT(ParseCitationText("A. (2020). T.\n\u200B\u2003\n\nB. (2021). U.\n\n\uFEFF"),
+              ElementsAre("A. (2020). T.", "B. (2021). U."));
+  EXPECT_THAT(ParseCitationHtml("<p>\u200B</p><p>A. (2020). T.</p><p>&#8203;&#xFEFF;</p>"),
+              ElementsAre("A. (2020). T."));
+}
+
 }  // namespace
 }  // namespace citecheck

@@ -5,6 +5,33 @@
 namespace citecheck {
 namespace {
 
+TEST(UnicodeTextTest, InvisibleAndControlOnlyTextCollapsesToNothing) {
+  // U+2003 em space, U+200B zero-width space, U+FEFF BOM, U+3000, U+00AD soft hyphen, U+2060.
+  for (const char* blank :
+       {"\u2003", "\u200B", "\uFEFF", "\u2003\u200B\uFEFF \t\u3000", "\u00AD\u2060\u180E",
+        "\x01\x7f\u0085\u0090", "\x1b[31m\x1b[0m", "\x1b]0;title\a", ""}) {
+    EXPECT_EQ(CollapseWhitespace(blank), "") << blank;
+  }
+}
+
+TEST(UnicodeTextTest, ControlCharactersAndTerminalSequencesAreRemoved) {
+  EXPECT_EQ(CollapseWhitespace(std::string("\x1b[1;31mSmith\x1b[0m, J.\0 (2020)\x07.", 30)),
+            "Smith, J. (2020).");
+  EXPECT_EQ(CollapseWhitespace("a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ b\x1b"
+                               "c"),
+            "alink b");
+  EXPECT_EQ(CollapseWhitespace("x\x1b"), "x");
+  EXPECT_EQ(CollapseWhitespace("x\x1b[12"), "x");
+}
+
+TEST(UnicodeTextTest, FormatCharactersTrimAtTheEndsAndInSpaceRunsButStayInsideWords) {
+  EXPECT_EQ(CollapseWhitespace("\uFEFF\u200BDoe, J.\u200B \u2003\u200B(2020)\u200B\uFEFF"),
+            "Doe, J. (2020)");
+  EXPECT_EQ(CollapseWhitespace("\u0645\u06CC\u200C\u0634\u0648\u062F"),
+            "\u0645\u06CC\u200C\u0634\u0648\u062F");  // a Persian ZWNJ
+  EXPECT_EQ(CollapseWhitespace("a\u2028b\u205Fc\u1680d"), "a b c d");
+}
+
 TEST(UnicodeTextTest, DecodesForwardAndBackward) {
   const std::string text = "a\xC3\xBC\xE2\x80\x93\xF0\x9F\x98\x80";  // a ü – 😀
   size_t width = 0;

@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -14,6 +15,17 @@ rapidjson::Document Parse(const std::string& line) {
   EXPECT_FALSE(doc.HasParseError()) << line;
   EXPECT_TRUE(doc.IsObject()) << line;
   return doc;
+}
+
+TEST(LoggingTest, ClientValuesAreQuotedEscapedAndTruncated) {
+  EXPECT_EQ(ClientValueForLog("order-42"), "\"order-42\"");
+  // A newline cannot start a forged line; NUL, ESC and bytes beyond ASCII show as escapes.
+  const std::string hostile("a\n[error] forged\0\x1b[31m\"\\\xff", 25);
+  EXPECT_EQ(ClientValueForLog(hostile), R"("a\n[error] forged\x00\x1b[31m\"\\\xff")");
+  EXPECT_EQ(ClientValueForLog(std::string(10000, 'x')),
+            absl::StrCat("\"", std::string(kMaxLoggedClientBytes, 'x'), "\"...(+",
+                         10000 - kMaxLoggedClientBytes, " bytes)"));
+  EXPECT_EQ(ClientValueForLog("abcdef", 3), "\"abc\"...(+3 bytes)");
 }
 
 TEST(LoggingTest, ParsesTheTwoFormats) {

@@ -1,5 +1,6 @@
 #include "tests/server/storage/invariants.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -328,9 +329,10 @@ absl::Status CheckAccountBooks(MysqlPool& pool) {
         }
 
         // The reservations: what is still open or counted, per quota.
-        absl::flat_hash_map<std::string, int64_t> open_credits;               // by token hash
-        std::map<std::pair<std::string, std::string>, int64_t> pass_counted;  // (hash, day)
-        absl::flat_hash_map<std::string, int64_t> free_counted;               // by free key
+        absl::flat_hash_map<std::string, int64_t> open_credits;                  // by token hash
+        std::map<std::pair<std::string, std::string>, int64_t> pass_counted;     // (hash, day)
+        absl::flat_hash_map<std::string, int64_t> free_counted;                  // by free key
+        std::map<std::pair<std::string, std::string>, int64_t> address_counted;  // (key, day)
         ASSIGN_OR_RETURN(
             std::vector<SqlRow> jobs,
             tx.Query("SELECT r.job_id, r.quota_key, r.source, DATE_FORMAT(r.pass_day, '%Y-%m-%d'),"
@@ -339,9 +341,11 @@ absl::Status CheckAccountBooks(MysqlPool& pool) {
                      " CAST(COALESCE(SUM(i.state = 'charged'), 0) AS SIGNED),"
                      " CAST(COALESCE(SUM(i.state = 'released'), 0) AS SIGNED),"
                      " COUNT(i.item_index), CAST(COALESCE(MIN(i.item_index), 0) AS SIGNED),"
-                     " CAST(COALESCE(MAX(i.item_index), -1) AS SIGNED)"
+                     " CAST(COALESCE(MAX(i.item_index), -1) AS SIGNED),"
+                     " r.address_key, DATE_FORMAT(r.address_day, '%Y-%m-%d')"
                      " FROM reservations r LEFT JOIN reservation_items i ON i.job_id = r.job_id"
-                     " GROUP BY r.job_id, r.quota_key, r.source, r.pass_day, r.accepted"));
+                     " GROUP BY r.job_id, r.quota_key, r.source, r.pass_day, r.accepted,"
+                     " r.address_key, r.address_day"));
         for (const SqlRow& row : jobs) {
           const std::string& job_id = row.String(0);
           const int64_t accepted = row.Int(4);
@@ -364,6 +368,8 @@ absl::Status CheckAccountBooks(MysqlPool& pool) {
             if (open + charges > 0) pass_counted[{row.String(1), row.String(3)}] += open + charges;
           } else {
             free_counted[row.String(1)] += open + charges;
+            if (!row.IsNull(11))
+              address_counted[{row.String(11), row.String(12)}] += open + charges;
           }
         }
         if (moves.size() != jobs.size()) {
@@ -435,6 +441,36 @@ absl::Status CheckAccountBooks(MysqlPool& pool) {
           auto it = free_used.find(key);
           if (it == free_used.end() || it->second < counted) {
             return absl::InternalError("free usage below the citations reserved from it");
+          }
+        }
+
+        // Each address's count of a day = its free citations reserved that day, not released.
+        // Days before an address's newest but one are deleted (nothing to check there).
+        ASSIGN_OR_RETURN(std::vector<SqlRow> addresses,
+                         tx.Query("SELECT address_key, DATE_FORMAT(day, '%Y-%m-%d'), used,"
+                                  " DATE_FORMAT(day - INTERVAL 1 DAY, '%Y-%m-%d')"
+                                  " FROM free_address_usage"));
+        std::map<std::string, std::string> oldest_kept;  // by address: the first day still kept
+        for (const SqlRow& row : addresses) {
+          const std::pair<std::string, std::string> key{row.String(0), row.String(1)};
+          if (row.Int(2) < 0) return absl::InternalError("negative free address usage");
+          auto it = address_counted.find(key);
+          const int64_t want = it == address_counted.end() ? 0 : it->second;
+          if (row.Int(2) != want) {
+            return absl::InternalError(absl::StrCat("free usage of an address on ", key.second,
+                                                    ": ", row.Int(2), " != ", want, " reserved"));
+          }
+          std::string& oldest = oldest_kept[key.first];
+          if (oldest.empty() || row.String(3) > oldest) oldest = row.String(3);
+        }
+        for (const auto& [key, counted] : address_counted) {
+          const bool kept =
+              oldest_kept.count(key.first) > 0 && key.second >= oldest_kept[key.first];
+          if (counted > 0 && kept &&
+              std::none_of(addresses.begin(), addresses.end(), [&key](const SqlRow& row) {
+                return row.String(0) == key.first && row.String(1) == key.second;
+              })) {
+            return absl::InternalError("free citations reserved from an address but not counted");
           }
         }
         return absl::OkStatus();

@@ -200,16 +200,16 @@ TEST_F(MigrationsTest, CitecheckSchemaApplies) {
   ASSERT_NE(pool, nullptr);
   absl::StatusOr<MigrationReport> report = ApplyMigrations(*pool, CitecheckMigrations());
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->applied, (std::vector<int>{1, 2}));
+  EXPECT_EQ(report->applied, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(db_->QueryStrings("SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES"
                               " WHERE TABLE_SCHEMA = ? ORDER BY CAST(TABLE_NAME AS BINARY)",
                               {db_->url().database}),
-            (std::vector<std::string>{"accounts|InnoDB", "free_usage|InnoDB", "job_chunks|InnoDB",
-                                      "job_events|InnoDB", "job_items|InnoDB", "jobs|InnoDB",
-                                      "ledger|InnoDB", "orders|InnoDB", "pass_daily_usage|InnoDB",
-                                      "processes|InnoDB", "queue_counts|InnoDB",
-                                      "reservation_items|InnoDB", "reservations|InnoDB",
-                                      "schema_migrations|InnoDB", "server_keys|InnoDB"}));
+            (std::vector<std::string>{
+                "accounts|InnoDB", "free_address_usage|InnoDB", "free_usage|InnoDB",
+                "job_chunks|InnoDB", "job_events|InnoDB", "job_items|InnoDB", "jobs|InnoDB",
+                "ledger|InnoDB", "orders|InnoDB", "pass_daily_usage|InnoDB", "processes|InnoDB",
+                "queue_counts|InnoDB", "reservation_items|InnoDB", "reservations|InnoDB",
+                "schema_migrations|InnoDB", "server_keys|InnoDB"}));
   // The queue bound's shards exist once, whatever reruns.
   EXPECT_EQ(db_->QueryInt("SELECT COUNT(*) FROM queue_counts"), 16);
   // Re-running a migration's statements is harmless (they are idempotent).
@@ -222,6 +222,15 @@ TEST_F(MigrationsTest, CitecheckSchemaApplies) {
   absl::StatusOr<MigrationReport> again = ApplyMigrations(*pool, CitecheckMigrations());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->applied.empty());
+  // Version 3 added the address columns of reservations, nullable (instant on a large table).
+  EXPECT_EQ(db_->QueryStrings("SELECT COLUMN_NAME, IS_NULLABLE FROM information_schema.COLUMNS"
+                              " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'reservations'"
+                              " AND COLUMN_NAME LIKE 'address%' ORDER BY COLUMN_NAME",
+                              {db_->url().database}),
+            (std::vector<std::string>{"address_day|YES", "address_key|YES"}));
+  EXPECT_FALSE(db_->Execute("INSERT INTO free_address_usage (address_key, day, used)"
+                            " VALUES ('ip4:192.0.2.1', '2027-01-01', -1)")
+                   .ok());
   // The CHECK constraint keeps credits from going negative whatever the code does.
   EXPECT_FALSE(db_->Execute("INSERT INTO accounts (token_hash, credits, created_at)"
                             " VALUES (REPEAT('a', 64), -1, '2027-01-01 00:00:00')")
