@@ -97,6 +97,15 @@ auto AnnotatedLock(const void* mu, unsigned flags, Call call, bool try_lock = fa
                    });
 }
 
+// The timed LockWhen* hold the lock when they return, whether the condition became true (the
+// call's result) or not.
+template <typename Call>
+bool AnnotatedTimedLock(const void* mu, unsigned flags, Call call) {
+  bool result = false;
+  AnnotatedLock(mu, flags, [&] { return result = call(), true; });
+  return result;
+}
+
 template <typename Call>
 void AnnotatedUnlock(void* mu, unsigned flags, Call call) {
   Annotated([&] { __tsan_mutex_pre_unlock(mu, flags); }, call,
@@ -154,21 +163,16 @@ void Mutex::LockWhen(const Condition& cond) {
   AnnotatedLock(this, 0, [&] { return real(this, cond), true; });
 }
 
-// The timed LockWhen* hold the lock when they return, whether the condition became true or not.
 bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  bool result = false;
-  AnnotatedLock(this, 0, [&] { return result = real(this, cond, timeout), true; });
-  return result;
+  return AnnotatedTimedLock(this, 0, [&] { return real(this, cond, timeout); });
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  bool result = false;
-  AnnotatedLock(this, 0, [&] { return result = real(this, cond, deadline), true; });
-  return result;
+  return AnnotatedTimedLock(this, 0, [&] { return real(this, cond, deadline); });
 }
 
 // ---- Mutex: shared ---------------------------------------------------------------------------
@@ -198,19 +202,15 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Duration)>(
       "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  bool result = false;
-  AnnotatedLock(this, __tsan_mutex_read_lock,
-                [&] { return result = real(this, cond, timeout), true; });
-  return result;
+  return AnnotatedTimedLock(this, __tsan_mutex_read_lock,
+                            [&] { return real(this, cond, timeout); });
 }
 
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, absl::Time)>(
       "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  bool result = false;
-  AnnotatedLock(this, __tsan_mutex_read_lock,
-                [&] { return result = real(this, cond, deadline), true; });
-  return result;
+  return AnnotatedTimedLock(this, __tsan_mutex_read_lock,
+                            [&] { return real(this, cond, deadline); });
 }
 
 // ---- Mutex: waiting while holding it (exclusive; Abseil asserts that) -------------------------
