@@ -1,26 +1,207 @@
 #!/usr/bin/env bash
-# deploy/run_tests.sh: THE test command. Installs and builds everything (deploy/setup.sh), then
-# runs every test (unit, integration, interop) through ctest and exits with ctest's status.
+# deploy/run_tests.sh: THE test command (CI runs it through .ci/run). Runs these stages in order,
+# each timed, every one even when an earlier one failed (setup aside), and exits non-zero when
+# any failed:
+#   format  clang-format 14 over every line of C++ changed since FORMAT_BASE (below)
+#   build   deploy/setup.sh (dependencies, the normal build in $BUILD_DIR), then every test
+#           (unit, integration, mysql, interop) through ctest
+#   asan    clang build with AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on) and
+#           -Wthread-safety -Werror: compiles every target, runs the unit, integration and mysql
+#           tests (the integration tests start this build's own server binary), then replays
+#           the fuzz corpora (tests/fuzz/replay.sh) with the same build (CITECHECK_FUZZ=ON)
+#   tsan    clang build with ThreadSanitizer: builds the unit tests and the in-process
+#           concurrency tests (the MySQL stores' tests), runs them
+# A sanitizer finding in any process (a test binary, the server it started, the fake LLM) is a
+# report file under <build dir>/sanitizer-reports: the stage prints every one and fails.
+# Suppressions (third-party code only) are in tests/sanitizers/.
 #
-# Environment: BUILD_DIR (default build), CTEST_PARALLEL (default 2), CTEST_ARGS (extra ctest
-# arguments, e.g. "-L unit" or "-R interop").
+# Environment:
+#   STAGES          the stages to run (default "format build asan tsan")
+#   BUILD_DIR       normal build (default build); ASAN_BUILD_DIR (build-asan), TSAN_BUILD_DIR
+#                   (build-tsan) the sanitizer builds
+#   CTEST_PARALLEL  default 2
+#   CTEST_ARGS      extra ctest arguments for the build stage's run, e.g. "-L unit" or "-R interop"
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export BUILD_DIR="${BUILD_DIR:-build}"
+ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-build-asan}"
+TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-build-tsan}"
+[[ "$ASAN_BUILD_DIR" == /* ]] || ASAN_BUILD_DIR="$ROOT/$ASAN_BUILD_DIR"
+[[ "$TSAN_BUILD_DIR" == /* ]] || TSAN_BUILD_DIR="$ROOT/$TSAN_BUILD_DIR"
+STAGES="${STAGES:-format build asan tsan}"
+CTEST_PARALLEL="${CTEST_PARALLEL:-2}"
+SANITIZERS_DIR="$ROOT/tests/sanitizers"
 
-start=$(date +%s)
-bash "$ROOT/deploy/setup.sh"
-built=$(date +%s)
-printf '[tests] setup and build took %d s; running ctest in %s\n' "$((built - start))" "$BUILD_DIR"
+say() { printf '[tests] %s\n' "$*"; }
+now() { date +%s; }
+START=$(now)
+declare -a SUMMARY=()
+FAILED=0
 
-read -r -a extra_args <<<"${CTEST_ARGS:-}"
-set +e
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"${CTEST_PARALLEL:-2}" \
-  --timeout 600 "${extra_args[@]}" </dev/null
-status=$?
-set -e
-printf '[tests] ctest exited %d after %d s (total %d s)\n' "$status" "$(($(date +%s) - built))" \
-  "$(($(date +%s) - start))"
-exit "$status"
+# run_stage NAME FUNCTION: runs FUNCTION, records its status and wall time.
+run_stage() {
+  local name="$1" fn="$2" began status
+  [[ " $STAGES " == *" $name "* ]] || return 0
+  began=$(now)
+  say "---- stage $name ----"
+  set +e
+  ("$fn")
+  status=$?
+  set -e
+  SUMMARY+=("$(printf '%-7s %s in %d s' "$name" "$([[ $status == 0 ]] && echo passed || echo "FAILED ($status)")" "$(($(now) - began))")")
+  say "stage $name: ${SUMMARY[-1]#* }"
+  ((status == 0)) || FAILED=1
+}
+
+# ---- format ---------------------------------------------------------------------------------
+# The tree was not formatted when the check came, and reformatting all of it at once would have
+# conflicted with every branch in flight. So the check covers every line of C++ changed since
+# FORMAT_BASE (main when the check came; all of main's lines changed after it were formatted):
+# git clang-format-14 shows what clang-format would change in those lines. Moving FORMAT_BASE
+# to a later commit after formatting the whole tree in one commit widens it to everything.
+FORMAT_BASE=330ceb18ce6c234fa1a66c28b08af1acf2117008
+stage_format() {
+  if ! git cat-file -e "$FORMAT_BASE^{commit}" 2>/dev/null; then
+    say "format: commit $FORMAT_BASE is not in this clone (shallow?): fetch more history"
+    return 1
+  fi
+  local status=0
+  git clang-format-14 --binary clang-format-14 --diff --extensions cc,h "$FORMAT_BASE" \
+    -- . ':!third_party' || status=$?
+  if ((status == 0)); then
+    say "format: every C++ line changed since ${FORMAT_BASE:0:12} is formatted"
+  else
+    say "format: apply the diff above (git clang-format-14 $FORMAT_BASE, or clang-format-14 -i)"
+  fi
+  return "$status"
+}
+
+# ---- build: the normal build and every test -------------------------------------------------
+stage_build() {
+  local began
+  began=$(now)
+  bash "$ROOT/deploy/setup.sh"
+  say "setup and build took $(($(now) - began)) s; running ctest in $BUILD_DIR"
+  local extra_args=()
+  read -r -a extra_args <<<"${CTEST_ARGS:-}"
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$CTEST_PARALLEL" --timeout 600 \
+    "${extra_args[@]}" </dev/null
+}
+
+# ---- sanitizer builds -----------------------------------------------------------------------
+# configure_clang DIR SANITIZE [CMAKE ARGS...]: a clang build of the tree, -O1 with line tables
+# (enough for the reports' stacks; -O1 also keeps the instrumented tests fast), through ccache
+# when there is one.
+configure_clang() {
+  local dir="$1" sanitize="$2"
+  shift 2
+  local launcher=()
+  command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+      -DCITECHECK_SANITIZE="$sanitize" "${launcher[@]}" "$@" >/dev/null
+  fi
+}
+
+# build_targets DIR [TARGETS...]: ninja -j2, output kept short unless it fails.
+build_targets() {
+  local dir="$1" log began
+  shift
+  began=$(now)
+  log="$(mktemp)"
+  if ! ninja -C "$dir" -j2 "$@" >"$log" 2>&1; then
+    cat "$log"
+    rm -f "$log"
+    say "error: the build in $dir failed"
+    return 1
+  fi
+  tail -n 1 "$log"
+  rm -f "$log"
+  say "built $dir in $(($(now) - began)) s"
+}
+
+# sanitized_ctest DIR [CTEST ARGS...]: ctest with every sanitizer's reports written to
+# DIR/sanitizer-reports/report.<program>.<pid>; fails when ctest does or any report exists.
+sanitized_ctest() {
+  local dir="$1" reports status=0 began
+  shift
+  reports="$dir/sanitizer-reports"
+  rm -rf "$reports"
+  mkdir -p "$reports"
+  began=$(now)
+  local common="log_exe_name=1:handle_abort=1:allocator_may_return_null=1"
+  ASAN_OPTIONS="$common:log_path=$reports/report:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:suppressions=$SANITIZERS_DIR/asan.supp" \
+  LSAN_OPTIONS="suppressions=$SANITIZERS_DIR/lsan.supp:print_suppressions=0" \
+  UBSAN_OPTIONS="$common:log_path=$reports/report:print_stacktrace=1:halt_on_error=1:suppressions=$SANITIZERS_DIR/ubsan.supp" \
+  TSAN_OPTIONS="$common:log_path=$reports/report:halt_on_error=0:second_deadlock_stack=1:suppressions=$SANITIZERS_DIR/tsan.supp" \
+    ctest --test-dir "$dir" --output-on-failure -j"$CTEST_PARALLEL" --timeout 900 "$@" \
+    </dev/null || status=$?
+  say "ctest in $dir exited $status after $(($(now) - began)) s"
+  local found=()
+  mapfile -t found < <(find "$reports" -type f | sort)
+  if ((${#found[@]} > 0)); then
+    local report
+    for report in "${found[@]}"; do
+      say "==== sanitizer report $report ===="
+      cat "$report"
+    done
+    say "error: ${#found[@]} sanitizer report(s) in $reports"
+    status=1
+  fi
+  return "$status"
+}
+
+# asan: ASan + UBSan + LeakSanitizer, and -Wthread-safety -Werror, one build of every target;
+# then the fuzz corpora replayed with that build. CITECHECK_FUZZ=ON (tests/fuzz) adds libFuzzer's
+# coverage instrumentation, makes every UBSan check fatal and takes tests/fuzz's UBSan ignore
+# list; sharing the build saves a second ASan build of the server library.
+stage_asan() {
+  configure_clang "$ASAN_BUILD_DIR" address,undefined -DCITECHECK_THREAD_SAFETY=ON \
+    -DCITECHECK_FUZZ=ON
+  build_targets "$ASAN_BUILD_DIR" || return 1
+  local status=0
+  sanitized_ctest "$ASAN_BUILD_DIR" -L 'unit|integration|mysql' || status=1
+  replay_fuzz_corpora || status=1
+  return "$status"
+}
+
+# replay_fuzz_corpora: every committed fuzz input once through its target, built in the ASan
+# build (tests/fuzz/replay.sh; docs/FUZZING.md). Nothing to do before tests/fuzz exists.
+replay_fuzz_corpora() {
+  if [[ ! -f "$ROOT/tests/fuzz/replay.sh" ]]; then
+    say "fuzz: no tests/fuzz/replay.sh in this tree: no corpus to replay"
+    return 0
+  fi
+  local began status=0
+  began=$(now)
+  FUZZ_BUILD_DIR="$ASAN_BUILD_DIR" bash "$ROOT/tests/fuzz/replay.sh" </dev/null || status=$?
+  say "fuzz: corpus replay (build included) exited $status after $(($(now) - began)) s"
+  return "$status"
+}
+
+# tsan: the unit tests and the in-process concurrency tests (the MySQL stores' own tests: several
+# stores and threads on one MariaDB). Target in_process_tests (tests/sanitizers) is every test
+# program that does not start the server binary; the tests of the programs it leaves out are
+# placeholders named <target>_NOT_BUILT, without labels.
+stage_tsan() {
+  configure_clang "$TSAN_BUILD_DIR" thread
+  build_targets "$TSAN_BUILD_DIR" in_process_tests || return 1
+  sanitized_ctest "$TSAN_BUILD_DIR" -L 'unit|mysql' -E '_NOT_BUILT$'
+}
+
+# ---- run ------------------------------------------------------------------------------------
+# The dependencies of every stage (clang-format and clang included); without them nothing runs.
+SETUP_SKIP_BUILD=1 bash "$ROOT/deploy/setup.sh"
+run_stage format stage_format
+run_stage build stage_build
+run_stage asan stage_asan
+run_stage tsan stage_tsan
+
+say "---- summary ----"
+for line in "${SUMMARY[@]}"; do say "$line"; done
+say "total $(($(now) - START)) s"
+exit "$FAILED"

@@ -45,6 +45,11 @@ fi
 if ! command -v node >/dev/null 2>&1 && [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
   PACKAGES+=(nodejs npm)
 fi
+# The sanitizer builds of deploy/run_tests.sh use clang 14 (above, with its sanitizer runtimes);
+# its format check clang-format 14 (git clang-format-14 included).
+if [[ "${SETUP_APT_ONLY:-0}" != 1 ]]; then
+  PACKAGES+=(clang-format-14)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -27,10 +27,14 @@ namespace {
 // format on the calling thread), or null.
 thread_local const std::initializer_list<LogField>* tls_fields = nullptr;
 
-// The process fields, rendered as `,"key":"value"...` for JSON lines. Replaced whole (and the
-// old rendering leaked, a few bytes per SetProcessLogField call) so readers need no lock.
+// The process fields, rendered as `,"key":"value"...` for JSON lines. Replaced whole so readers
+// need no lock: a reader may still hold an old rendering, so every rendering is kept (a few bytes
+// per SetProcessLogField call) in a list that is never destroyed, not even at exit, when
+// detached threads may still log.
 absl::Mutex process_fields_mu;
 std::vector<std::pair<std::string, std::string>> process_fields ABSL_GUARDED_BY(process_fields_mu);
+std::vector<std::unique_ptr<const std::string>>* const process_fields_renderings
+    ABSL_PT_GUARDED_BY(process_fields_mu) = new std::vector<std::unique_ptr<const std::string>>();
 std::atomic<const std::string*> process_fields_json{nullptr};
 
 // Whether InitLogging chose JSON (then LogWithFields hands the fields to the formatter instead
@@ -166,7 +170,8 @@ void SetProcessLogField(absl::string_view key, absl::string_view value) {
   for (const auto& [k, v] : process_fields) {
     absl::StrAppend(&rendered, ",\"", JsonEscape(k), "\":\"", JsonEscape(v), "\"");
   }
-  process_fields_json.store(new std::string(std::move(rendered)), std::memory_order_release);
+  process_fields_renderings->push_back(std::make_unique<const std::string>(std::move(rendered)));
+  process_fields_json.store(process_fields_renderings->back().get(), std::memory_order_release);
 }
 
 std::string FormatJsonLogLine(int64_t ts_millis, spdlog::level::level_enum level,

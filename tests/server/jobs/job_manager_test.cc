@@ -402,6 +402,8 @@ TEST_F(JobManagerTest, ReadinessFollowsTheStoresHeartbeats) {
   clock_.Advance(absl::Seconds(1));
   EXPECT_TRUE(Eventually([&] { return manager.Ready(); }));
   EXPECT_EQ(changes.load(), 2);
+  // The callback refers to this frame, and Shutdown (in TearDown) reports "not ready" once more.
+  manager.OnReadyChange(nullptr);
 }
 
 }  // namespace

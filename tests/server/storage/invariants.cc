@@ -463,7 +463,11 @@ absl::Status CheckAccountBooks(MysqlPool& pool) {
           std::string& oldest = oldest_kept[key.first];
           if (oldest.empty() || row.String(3) > oldest) oldest = row.String(3);
         }
-        for (const auto& [key, counted] : address_counted) {
+        for (const auto& entry : address_counted) {
+          // A named reference, not a structured binding: C++17 lambdas cannot capture those
+          // (clang refuses; the sanitizer builds use clang).
+          const auto& key = entry.first;
+          const auto& counted = entry.second;
           const bool kept =
               oldest_kept.count(key.first) > 0 && key.second >= oldest_kept[key.first];
           if (counted > 0 && kept &&
