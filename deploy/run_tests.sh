@@ -67,9 +67,14 @@ stage_format() {
     say "format: commit $FORMAT_BASE is not in this clone (shallow?): fetch more history"
     return 1
   fi
-  local status=0
-  git clang-format-14 --binary clang-format-14 --diff --extensions cc,h "$FORMAT_BASE" \
-    -- . ':!third_party' || status=$?
+  # git clang-format-14 --diff exits 0 even when it prints a diff: the diff itself decides.
+  local status=0 diff
+  diff="$(git clang-format-14 --binary clang-format-14 --diff --extensions cc,h "$FORMAT_BASE" \
+    -- . ':!third_party')" || status=$?
+  if grep -q '^@@' <<<"$diff"; then
+    printf '%s\n' "$diff"
+    status=1
+  fi
   if ((status == 0)); then
     say "format: every C++ line changed since ${FORMAT_BASE:0:12} is formatted"
   else

@@ -29,8 +29,8 @@ struct SubmitPoolOptions {
 // string field that is not UTF-8 gets INVALID_ARGUMENT INVALID_UTF8 naming the field. An idle
 // watcher holds no thread (WatchJob streams live in the WatchHub). The unary methods may wait on
 // the database, so they run on BlockingCallPools, never on a gRPC callback thread: SubmitBatch
-// on its own pool (SubmitPoolOptions), GetJob, CancelJob and ListJobs on another (a full pool answers
-// RESOURCE_EXHAUSTED QUEUE_FULL).
+// on its own pool (SubmitPoolOptions), GetJob, CancelJob and ListJobs on another (a full pool
+// answers RESOURCE_EXHAUSTED QUEUE_FULL).
 //
 // Thread-safe. The manager, the checker and the hub must outlive the service.
 class CitationServiceImpl final

@@ -99,8 +99,8 @@ absl::Status MemoryAccountStorePeer::CheckBooks(const MemoryAccountStore& store)
                            : day_it->second.at(address);
       if (used != want) {
         return absl::InternalError(absl::StrCat("free usage of an address on ",
-                                                absl::FormatCivilTime(day), ": ", used, " != ",
-                                                want, " reserved"));
+                                                absl::FormatCivilTime(day), ": ", used,
+                                                " != ", want, " reserved"));
       }
     }
   }

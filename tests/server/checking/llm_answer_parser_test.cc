@@ -436,8 +436,7 @@ TEST(LlmAnswerParserTest, TensOfThousandsOfUnclosedMarkersAreLeftInOnePass) {
   const std::string unclosed = absl::StrJoin(words, " ");
   EXPECT_EQ(MarkdownToHtml(unclosed), unclosed);
   // Markers that close, before all of them, still convert.
-  EXPECT_EQ(MarkdownToHtml("**_Both_** " + unclosed),
-            "<strong><em>Both</em></strong> " + unclosed);
+  EXPECT_EQ(MarkdownToHtml("**_Both_** " + unclosed), "<strong><em>Both</em></strong> " + unclosed);
 }
 
 // Found by fuzzing (llm_answer_fuzzer): the conversion's link mask (\x01) was dropped where it
