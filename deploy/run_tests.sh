@@ -16,7 +16,12 @@
 # Suppressions (third-party code only) are in tests/sanitizers/.
 #
 # Environment:
-#   STAGES          the stages to run (default "format build asan tsan")
+#   fuzz    the fuzz corpora replayed (tests/fuzz/replay.sh) in a clang ASan + UBSan build of the
+#           fuzz targets alone ($FUZZ_BUILD_DIR, default build-fuzz); skipped when asan runs
+#           (which replays them with its own build)
+#   STAGES          the stages to run (default "format build fuzz": what CI runs; the sanitizer
+#                   stages are run with STAGES="format build asan tsan" — not yet in CI, see
+#                   docs/SANITIZERS.md)
 #   BUILD_DIR       normal build (default build); ASAN_BUILD_DIR (build-asan), TSAN_BUILD_DIR
 #                   (build-tsan) the sanitizer builds
 #   CTEST_PARALLEL  default 2
@@ -30,7 +35,7 @@ ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-build-asan}"
 TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-build-tsan}"
 [[ "$ASAN_BUILD_DIR" == /* ]] || ASAN_BUILD_DIR="$ROOT/$ASAN_BUILD_DIR"
 [[ "$TSAN_BUILD_DIR" == /* ]] || TSAN_BUILD_DIR="$ROOT/$TSAN_BUILD_DIR"
-STAGES="${STAGES:-format build asan tsan}"
+STAGES="${STAGES:-format build fuzz}"
 CTEST_PARALLEL="${CTEST_PARALLEL:-2}"
 SANITIZERS_DIR="$ROOT/tests/sanitizers"
 
@@ -177,15 +182,26 @@ stage_asan() {
 # replay_fuzz_corpora: every committed fuzz input once through its target, built in the ASan
 # build (tests/fuzz/replay.sh; docs/FUZZING.md). Nothing to do before tests/fuzz exists.
 replay_fuzz_corpora() {
+  local build_dir="${1:-$ASAN_BUILD_DIR}"
   if [[ ! -f "$ROOT/tests/fuzz/replay.sh" ]]; then
     say "fuzz: no tests/fuzz/replay.sh in this tree: no corpus to replay"
     return 0
   fi
   local began status=0
   began=$(now)
-  FUZZ_BUILD_DIR="$ASAN_BUILD_DIR" bash "$ROOT/tests/fuzz/replay.sh" </dev/null || status=$?
+  FUZZ_BUILD_DIR="$build_dir" bash "$ROOT/tests/fuzz/replay.sh" </dev/null || status=$?
   say "fuzz: corpus replay (build included) exited $status after $(($(now) - began)) s"
   return "$status"
+}
+
+# fuzz: the corpus replay alone, in a build of the fuzz targets only (the asan stage replays with
+# its own build instead).
+stage_fuzz() {
+  if [[ " $STAGES " == *" asan "* ]]; then
+    say "fuzz: the asan stage replays the corpora"
+    return 0
+  fi
+  replay_fuzz_corpora "$ROOT/${FUZZ_BUILD_DIR:-build-fuzz}"
 }
 
 # tsan: the unit tests and the in-process concurrency tests (the MySQL stores' own tests: several
@@ -203,6 +219,7 @@ stage_tsan() {
 SETUP_SKIP_BUILD=1 bash "$ROOT/deploy/setup.sh"
 run_stage format stage_format
 run_stage build stage_build
+run_stage fuzz stage_fuzz
 run_stage asan stage_asan
 run_stage tsan stage_tsan
 
