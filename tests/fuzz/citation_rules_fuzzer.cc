@@ -21,6 +21,7 @@
 #include "server/checking/citation_anatomy.h"
 #include "server/checking/heuristic_checker.h"
 #include "server/checking/input_parser.h"
+#include "server/checking/markdown_html.h"
 #include "server/checking/rules/rule.h"
 #include "tests/fuzz/fuzz_support.h"
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "server/checking/unicode_text.h"
+#include "server/common/utf8.h"
 
 namespace citecheck::fuzz {
 namespace {

@@ -1,5 +1,5 @@
 // Fuzzes the reader of the LLM's reference-list answers (llm_answer_parser.h ParseLlmAnswer,
-// LlmMarkdownToHtml), with the input as the assistant's text, for a chunk of one citation and
+// MarkdownToHtml), with the input as the assistant's text, for a chunk of one citation and
 // for a chunk of twelve.
 //
 // Properties:
@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/checking/llm_answer_parser.h"
+#include "server/checking/markdown_html.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace citecheck::fuzz {
@@ -73,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool utf8 = IsValidUtf8(answer);
   CheckAnswer(answer, 1, utf8);
   CheckAnswer(answer, 12, utf8);
-  const std::string html = LlmMarkdownToHtml(answer);
+  const std::string html = MarkdownToHtml(answer);
   FUZZ_CHECK(!utf8 || IsValidUtf8(html), Printable(answer));
   FUZZ_CHECK(html.find('\x01') == std::string::npos, Printable(answer));
   return 0;
