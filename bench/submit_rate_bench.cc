@@ -37,6 +37,7 @@
 #include "bench/process_stats.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
 #include "client/citecheck_client.h"
+#include "tests/fakes/eventually.h"
 #include "tests/integration/metrics_scrape.h"
 #include "tests/integration/server_process.h"
 
@@ -161,8 +162,7 @@ class RateRunner {
       ok = static_cast<int>(answers.latencies.size());
     }
     const double finished_target = finished_ + ok;
-    testing::WaitFor([&] { return Finished() >= finished_target; },
-                     absl::GetFlag(FLAGS_drain_timeout));
+    Eventually([&] { return Finished() >= finished_target; }, absl::GetFlag(FLAGS_drain_timeout));
     finished_ = Finished();
     result.drain = absl::Now() - drain_start;
     const absl::Duration all_time = absl::Now() - start;

@@ -11,7 +11,7 @@ namespace citecheck {
 // Polls `condition` every 2 ms until it holds or `timeout` passes; returns its last value. How
 // in-process tests wait for another thread (never a bare sleep before an assertion).
 inline bool Eventually(const std::function<bool()>& condition,
-                       absl::Duration timeout = absl::Seconds(10)) {
+                       absl::Duration timeout = absl::Seconds(20)) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     if (condition()) return true;

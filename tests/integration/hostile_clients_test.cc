@@ -17,6 +17,7 @@
 #include "client/error_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/eventually.h"
 #include "tests/integration/raw_calls.h"
 #include "tests/integration/server_process.h"
 
@@ -423,14 +424,10 @@ TEST(HostileStreamsTest, ACallerHasAtMostAHundredWatchStreamsOpenAndOthersAreUna
 
   // A closed stream frees its place (the server sees the cancellation asynchronously).
   open.pop_back();
-  bool reopened = false;
-  for (const absl::Time give_up = absl::Now() + absl::Seconds(20);
-       !reopened && absl::Now() < give_up;) {
+  EXPECT_TRUE(Eventually([&] {
     OpenWatch again(*stub, job.job_id(), flooder);
-    reopened = again.Next(&event);
-    if (!reopened) absl::SleepFor(absl::Milliseconds(20));  // poll again
-  }
-  EXPECT_TRUE(reopened);
+    return again.Next(&event);
+  }));
   open.clear();
   EXPECT_EQ(server->Terminate(), 0);
 }
@@ -597,11 +594,10 @@ TEST(HostileAdminTest, WrongAdminKeysAreThrottledPerAddressAndLoggedInAggregate)
   const std::string kRefused = "admin key refused ([0-9]+) times";
   const std::string kThrottled = "([0-9]+) more calls throttled";
   std::string log;
-  for (const absl::Time give_up = absl::Now() + absl::Seconds(20); absl::Now() < give_up;
-       absl::SleepFor(absl::Milliseconds(50))) {  // poll the log file
+  Eventually([&] {
     log = server->Log();
-    if (SumOf(log, kRefused) >= 10 && SumOf(log, kThrottled) >= 191) break;
-  }
+    return SumOf(log, kRefused) >= 10 && SumOf(log, kThrottled) >= 191;
+  });
   EXPECT_EQ(SumOf(log, kRefused), 10) << log;
   EXPECT_EQ(SumOf(log, "wrong x-admin-key x([0-9]+)"), 10) << log;
   EXPECT_EQ(SumOf(log, kThrottled), 191) << log;  // the right key's call too

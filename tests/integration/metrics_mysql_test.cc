@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/eventually.h"
 #include "tests/integration/metrics_scrape.h"
 #include "tests/integration/prometheus_text.h"
 #include "tests/integration/server_process.h"
@@ -65,7 +66,7 @@ TEST(MetricsMysqlTest, TransactionsAreCountedByOutcome) {
   EXPECT_GT(after.Value("citecheck_db_transaction_seconds_sum"), 0);
   // Every call is observed once (the counter and the histogram are two atomics apart, so a
   // scrape may fall between them while background transactions run: wait for one that agrees).
-  EXPECT_TRUE(WaitFor([&] {
+  EXPECT_TRUE(Eventually([&] {
     const PrometheusText m = ScrapeMetrics(server->metrics_address());
     const double count = m.Value("citecheck_db_transaction_seconds_count");
     return count == Db(m, "commit") + Db(m, "rollback") + Db(m, "error") &&

@@ -23,13 +23,4 @@ PrometheusText ScrapeMetrics(const std::string& address) {
   return *std::move(parsed);
 }
 
-bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (true) {
-    if (condition()) return true;
-    if (absl::Now() >= give_up) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-}
-
 }  // namespace citecheck::testing

@@ -3,10 +3,8 @@
 
 // Helpers for tests of the operator's HTTP endpoint.
 
-#include <functional>
 #include <string>
 
-#include "absl/time/time.h"
 #include "tests/integration/prometheus_text.h"
 
 namespace citecheck::testing {
@@ -14,9 +12,6 @@ namespace citecheck::testing {
 // GET http://ADDRESS/metrics, parsed strictly. A failed request or a parse error adds a test
 // failure and returns an empty exposition.
 PrometheusText ScrapeMetrics(const std::string& address);
-
-// Polls `condition` every 20 ms until it holds (true) or `timeout` passes (false).
-bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(20));
 
 }  // namespace citecheck::testing
 

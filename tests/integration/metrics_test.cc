@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/eventually.h"
 #include "tests/integration/fake_openai_process.h"
 #include "tests/integration/metrics_scrape.h"
 #include "tests/integration/prometheus_text.h"
@@ -131,7 +132,7 @@ TEST_F(MetricsTest, ExpositionMatchesAScriptedRun) {
   fake_->Script(R"([{"latency_ms": 1500}])");
   v1::Job slow;
   ASSERT_TRUE(client_->SubmitBatch(Batch(1, 20), &slow).ok());
-  ASSERT_TRUE(WaitFor([&] { return fake_->Stats().in_flight == 1; }));
+  ASSERT_TRUE(Eventually([&] { return fake_->Stats().in_flight == 1; }));
   v1::Job cancelled;
   ASSERT_TRUE(client_->CancelJob(slow.job_id(), &cancelled).ok());
   EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
@@ -157,7 +158,7 @@ TEST_F(MetricsTest, ExpositionMatchesAScriptedRun) {
 
   // The cancelled call is abandoned within the cancel poll; wait for it to be counted.
   PrometheusText m;
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(Eventually([&] {
     m = ScrapeMetrics(server_->metrics_address());
     return m.Has("citecheck_llm_requests_total") &&
            m.Value("citecheck_llm_requests_total", Llm("primary", "cancelled")) == 1;
@@ -249,7 +250,7 @@ TEST_F(MetricsTest, ExpositionMatchesAScriptedRun) {
   EXPECT_EQ(m.Value("citecheck_watch_events_sent_total"), events_received_);
   EXPECT_GE(events_received_, 14);  // 6 + 5 + 3 events at least
   // The queue gauge is refreshed by the replica's maintenance (every second).
-  EXPECT_TRUE(WaitFor([&] {
+  EXPECT_TRUE(Eventually([&] {
     return ScrapeMetrics(server_->metrics_address()).Value("citecheck_queue_chunks") == 0;
   }));
   // Nothing runs or streams any more.
@@ -293,7 +294,7 @@ TEST_F(MetricsTest, ReadyzTurns503WhenSigtermArrives) {
   fake_->Script(R"([{"latency_ms": 3000}])");
   v1::Job job;
   ASSERT_TRUE(client_->SubmitBatch(Batch(1, 30), &job).ok());
-  ASSERT_TRUE(WaitFor([&] { return fake_->Stats().in_flight == 1; }));
+  ASSERT_TRUE(Eventually([&] { return fake_->Stats().in_flight == 1; }));
   const std::string address = server_->metrics_address();
   std::thread terminate([this] { EXPECT_EQ(server_->Terminate(), 0); });
   httplib::Client http("http://" + address);
@@ -339,7 +340,7 @@ TEST_F(MetricsTest, SlowScrapersDoNotHoldUpGrpc) {
   EXPECT_EQ(SubmitAndWatch(Batch(2, 40)).state(), v1::JOB_STATE_SUCCEEDED);
   for (int fd : sockets) close(fd);
   // And the endpoint itself recovers once they are gone (its I/O timeout frees the threads).
-  EXPECT_TRUE(WaitFor([&] {
+  EXPECT_TRUE(Eventually([&] {
     httplib::Client http("http://" + address);
     auto res = http.Get("/healthz");
     return res && res->status == 200;
