@@ -6,7 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,36 +72,56 @@ std::string HostOf(const sockaddr_storage& address) {
   return text;
 }
 
-// The process's connected sockets whose local port is `local_port` and, when remote_port >= 0,
-// whose peer is remote_host:remote_port. Found by scanning /proc/self/fd.
-std::vector<int> ServerConnections(int local_port, const std::string& remote_host,
-                                   int remote_port) {
-  std::vector<int> found;
+// Calls visit(number, socket) for each connected socket of the process whose local port is
+// `local_port` and, when remote_port >= 0, whose peer is remote_host:remote_port: `number` is the
+// descriptor its owner (an httplib worker) uses, `socket` this scan's own duplicate of it, valid
+// during the call. Found by listing /proc/self/fd.
+//
+// Other workers close their connections while the scan runs, and a closed number can at once be
+// reused for another file. So the scan never inspects a number: it takes one duplicate of it
+// (the kernel's dup is atomic against a concurrent close: the duplicate is whatever file the
+// number named at that instant, or nothing) and inspects and acts on that duplicate alone. The
+// duplicate's calls are raw system calls: ThreadSanitizer models descriptors by number and would
+// report the dup racing with a worker's close, which is exactly the case the duplicate makes safe.
+void ForEachServerConnection(int local_port, const std::string& remote_host, int remote_port,
+                             const std::function<void(int number, int socket)>& visit) {
   DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return found;
+  if (dir == nullptr) return;
   const int own = dirfd(dir);
   while (dirent* entry = readdir(dir)) {
     char* end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == own) continue;
-    struct stat info;
-    if (fstat(static_cast<int>(fd), &info) != 0 || !S_ISSOCK(info.st_mode)) continue;
+    const long number = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || number == own) continue;
+    const long socket = syscall(SYS_dup, number);
+    if (socket < 0) continue;  // closed since the listing
     sockaddr_storage local = {};
     sockaddr_storage peer = {};
     socklen_t local_size = sizeof(local);
     socklen_t peer_size = sizeof(peer);
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_size) != 0 ||
-        getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) {
-      continue;  // not a connected socket (e.g. the listening one)
+    // Both fail for anything but a connected socket (files, pipes, the listening socket).
+    const bool connected =
+        syscall(SYS_getsockname, socket, reinterpret_cast<sockaddr*>(&local), &local_size) == 0 &&
+        syscall(SYS_getpeername, socket, reinterpret_cast<sockaddr*>(&peer), &peer_size) == 0;
+    if (connected && PortOf(local) == local_port &&
+        (remote_port < 0 || (PortOf(peer) == remote_port && HostOf(peer) == remote_host))) {
+      visit(static_cast<int>(number), static_cast<int>(socket));
     }
-    if (PortOf(local) != local_port) continue;
-    if (remote_port >= 0 && (PortOf(peer) != remote_port || HostOf(peer) != remote_host)) {
-      continue;
-    }
-    found.push_back(static_cast<int>(fd));
+    syscall(SYS_close, socket);
   }
   closedir(dir);
-  return found;
+}
+
+// The descriptor number of the connection from remote_host:remote_port, or -1 when there is not
+// exactly one. Only the worker serving that connection may use the number (no one else closes it
+// meanwhile).
+int OwnConnection(int local_port, const std::string& remote_host, int remote_port) {
+  int found = -1;
+  int count = 0;
+  ForEachServerConnection(local_port, remote_host, remote_port, [&](int number, int) {
+    found = number;
+    ++count;
+  });
+  return count == 1 ? found : -1;
 }
 
 // The bytes "reset" sends before aborting: a complete status line and nothing else. Clients
@@ -334,25 +354,23 @@ void FakeOpenAiServer::Impl::HandleCompletion(Api api, const httplib::Request& r
   };
 
   // Watch the client while waiting: a client that gives up (closes) is logged with the time.
-  const std::vector<int> watched = latency_ms + action.hang_ms > 0
-                                       ? ServerConnections(port, req.remote_addr, req.remote_port)
-                                       : std::vector<int>();
-  const bool slept =
-      SleepWatching(latency_ms + action.hang_ms, watched.size() == 1 ? watched[0] : -1, [&] {
-        absl::MutexLock lock(&mu);
-        if (log_generation == generation && entry_index < log.size()) {
-          log[entry_index].gone_ms = MillisSinceStart();
-        }
-      });
+  const int watched =
+      latency_ms + action.hang_ms > 0 ? OwnConnection(port, req.remote_addr, req.remote_port) : -1;
+  const bool slept = SleepWatching(latency_ms + action.hang_ms, watched, [&] {
+    absl::MutexLock lock(&mu);
+    if (log_generation == generation && entry_index < log.size()) {
+      log[entry_index].gone_ms = MillisSinceStart();
+    }
+  });
   if (!slept) {
     res.status = 503;
     res.set_content(ErrorBody("fake server shutting down", "fake", std::nullopt), kJson);
     return;
   }
   if (label == "reset") {
-    const std::vector<int> fds = ServerConnections(port, req.remote_addr, req.remote_port);
+    const int own = OwnConnection(port, req.remote_addr, req.remote_port);
     // On success httplib's own write of `res` then fails on the dummy socket.
-    if (fds.size() == 1 && AbortConnection(fds[0], /*empty=*/!action.reset)) return;
+    if (own >= 0 && AbortConnection(own, /*empty=*/!action.reset)) return;
     res.status = 500;
     res.set_header("Connection", "close");
     res.set_content(ErrorBody("fake server could not reset the connection", "fake", std::nullopt),
@@ -557,7 +575,9 @@ void FakeOpenAiServer::Stop() {
     // Idle keep-alive connections would hold their worker (and so the pool's shutdown) until
     // their timeout: close them, again and again until the accept loop has returned.
     while (!impl_->listen_done) {
-      for (int fd : ServerConnections(impl_->port, "", -1)) shutdown(fd, SHUT_RDWR);
+      ForEachServerConnection(impl_->port, "", -1, [](int, int socket) {
+        syscall(SYS_shutdown, socket, SHUT_RDWR);  // raw: see ForEachServerConnection
+      });
       for (int i = 0; i < 10 && !impl_->listen_done; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }

@@ -54,11 +54,7 @@ endfunction()
 #   not instrumented and hands buffers between its threads with atomics TSan cannot see, so TSan
 #   reports races inside gRPC and absl::Status (third-party code, too many places to suppress
 #   one by one). ASan covers it; TSan covers the code it drives through the other unit tests.
-# - fake_openai_test: an OPEN FINDING in the test fake. FakeOpenAiServer::Stop scans
-#   /proc/self/fd and shuts down sockets that httplib's workers close concurrently, so it can hit
-#   a descriptor number already reused by another socket (TSan: race between close and fstat).
-#   Back in the set once fixed.
-set(CITECHECK_TSAN_LEFT_OUT citecheck_client_test api_test fake_openai_test)
+set(CITECHECK_TSAN_LEFT_OUT citecheck_client_test api_test)
 
 function(citecheck_sanitizer_targets)
   # Target in_process_tests: every test program that runs the code in its own process, i.e. all
