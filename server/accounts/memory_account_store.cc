@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "server/accounts/gating.h"
 #include "server/common/hashing.h"
@@ -63,9 +64,7 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
     int* address_used = nullptr;
     if (capped) {
       // Keep today and the day before; older days can only receive releases, which are moot.
-      while (!address_used_.empty() && address_used_.begin()->first < today - 1) {
-        address_used_.erase(address_used_.begin());
-      }
+      DropAddressDaysBefore(today - 1);
       address_used = &address_used_[today][caller.address_key];
     }
     const Admission admission = AdmitFreeFromAddress(n, rules_.free_limit, stored,
@@ -92,7 +91,7 @@ absl::StatusOr<Reservation> MemoryAccountStore::Reserve(const ReserveRequest& re
   entry.owner = std::move(ledger_owner);
   entry.job_id = request.job_id;
   entry.amount = out.accepted;
-  AppendLedger(std::move(entry));
+  AppendLedger(std::move(entry), job.ledger);
 
   Reservation result = out;
   reservations_.emplace(request.job_id, std::move(job));
@@ -142,9 +141,63 @@ absl::Status MemoryAccountStore::Settle(absl::Span<const Settlement> settlements
         }
       }
     }
-    AppendLedger(std::move(entry));
+    AppendLedger(std::move(entry), job.ledger);
   }
   return absl::OkStatus();
+}
+
+void MemoryAccountStore::Forget(absl::Span<const std::string> job_ids) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& job_id : job_ids) {
+    auto it = reservations_.find(job_id);
+    if (it == reservations_.end()) continue;
+    const JobReservation& job = it->second;
+    if (absl::c_linear_search(job.states, IndexState::kReserved)) continue;  // still open
+    const int charged = static_cast<int>(absl::c_count(job.states, IndexState::kCharged));
+    if (charged > 0) CarryForward(job, charged);
+    reservations_.erase(it);
+  }
+}
+
+void MemoryAccountStore::CarryForward(const JobReservation& job, int charged) {
+  LedgerEntry forward;
+  forward.kind = LedgerEntry::Kind::kForward;
+  forward.source = job.source;
+  switch (job.source) {
+    case QuotaSource::kCredits:
+      forward.owner = AccountLedgerOwner(job.quota_key);
+      forward.key = absl::StrCat("forward:credits:", forward.owner);
+      break;
+    case QuotaSource::kPass:
+      forward.owner = AccountLedgerOwner(job.quota_key);
+      forward.day = job.pass_day;
+      forward.key =
+          absl::StrCat("forward:pass:", forward.owner, ":", absl::FormatCivilTime(job.pass_day));
+      break;
+    case QuotaSource::kFree:
+      forward.owner = job.quota_key;
+      forward.key = absl::StrCat("forward:free:", forward.owner);
+      break;
+  }
+  GrowForward(forwards_[forward.key], forward, charged);
+
+  // The address's count of a day no longer kept is gone, and with it what it would balance.
+  if (job.address_key.empty() || address_used_.count(job.address_day) == 0) return;
+  LedgerEntry by_address;
+  by_address.kind = LedgerEntry::Kind::kForward;
+  by_address.source = QuotaSource::kFree;
+  by_address.address = job.address_key;
+  by_address.day = job.address_day;
+  by_address.key = absl::StrCat("forward:address:", job.address_key, ":",
+                                absl::FormatCivilTime(job.address_day));
+  GrowForward(address_forwards_[job.address_day][job.address_key], by_address, charged);
+}
+
+void MemoryAccountStore::GrowForward(LedgerEntry& forward, const LedgerEntry& made,
+                                     int64_t amount) {
+  if (forward.key.empty()) forward = made;  // the first job folded into this quota
+  forward.amount += amount;
+  forward.sequence = next_sequence_++;
 }
 
 absl::StatusOr<v1::Balance> MemoryAccountStore::GetBalance(const Caller& caller, absl::Time now) {
@@ -204,7 +257,7 @@ void MemoryAccountStore::RecordGrant(const std::string& order_id, Order order) {
   entry.order_id = order_id;
   entry.amount = order.amount;
   orders_.emplace(order_id, std::move(order));
-  AppendLedger(std::move(entry));
+  AppendLedger(std::move(entry), grants_);
 }
 
 v1::Balance MemoryAccountStore::BalanceOf(const std::string& token_hash, absl::Time now) const {
@@ -228,7 +281,19 @@ absl::StatusOr<bool> MemoryAccountStore::CheckOrder(const std::string& order_id,
   return OrderIdReusedError();
 }
 
-void MemoryAccountStore::AppendLedger(LedgerEntry entry) { ledger_.push_back(std::move(entry)); }
+void MemoryAccountStore::AppendLedger(LedgerEntry entry, std::vector<LedgerEntry>& ledger) {
+  entry.sequence = next_sequence_++;
+  ledger.push_back(std::move(entry));
+}
+
+void MemoryAccountStore::DropAddressDaysBefore(absl::CivilDay first_kept) {
+  while (!address_used_.empty() && address_used_.begin()->first < first_kept) {
+    address_used_.erase(address_used_.begin());
+  }
+  while (!address_forwards_.empty() && address_forwards_.begin()->first < first_kept) {
+    address_forwards_.erase(address_forwards_.begin());
+  }
+}
 
 void MemoryAccountStore::ReleaseAddressCitation(absl::CivilDay day, const std::string& address) {
   auto day_it = address_used_.find(day);

@@ -465,20 +465,22 @@ absl::StatusOr<int> MemoryJobStore::ExpireDeadlines(absl::Time now, int max_jobs
 
 absl::StatusOr<int> MemoryJobStore::Sweep(absl::Time cutoff, int max_jobs) {
   absl::MutexLock lock(&mu_);
-  int removed = 0;
-  for (auto it = jobs_.begin(); it != jobs_.end() && removed < max_jobs;) {
+  std::vector<std::string> removed;
+  for (auto it = jobs_.begin(); it != jobs_.end() && static_cast<int>(removed.size()) < max_jobs;) {
     const JobRecord& record = *it->second;
     if (IsTerminalState(record.job.state()) && record.finish_time < cutoff) {
       if (!record.job.request_id().empty()) {
         request_ids_.erase({record.owner_key, record.job.request_id()});
       }
+      removed.push_back(it->first);
       jobs_.erase(it++);
-      ++removed;
     } else {
       ++it;
     }
   }
-  return removed;
+  // A finished job has nothing reserved: its reservation and ledger entries go with it.
+  accounts_->Forget(removed);
+  return static_cast<int>(removed.size());
 }
 
 void MemoryJobStore::ChunkHolderDied(int64_t chunk_id, absl::Time now, Outbox& outbox) {

@@ -24,6 +24,9 @@ namespace citecheck {
 // under one mutex; quota moves through the MemoryAccountStore under that mutex, so that a
 // change and its charge or release are seen together.
 //
+// Sweep removes a job's reservation and ledger entries with the job (MemoryAccountStore::Forget),
+// so that neither store grows with the jobs served.
+//
 // Lock order: mu_, then the MemoryAccountStore's lock. Events are published to the sink after
 // mu_ is released.
 //
