@@ -113,6 +113,9 @@ class MemoryAccountForgetTest : public ::testing::Test {
     }
     ASSERT_TRUE(store_.Settle(settlements).ok());
   }
+  void GrantCredits(int64_t credits, const std::string& order_id) {
+    ASSERT_TRUE(store_.GrantCredits(kToken, credits, order_id, now_).ok());
+  }
   v1::Balance Balance(const Caller& caller, absl::Time now) {
     absl::StatusOr<v1::Balance> balance = store_.GetBalance(caller, now);
     EXPECT_TRUE(balance.ok()) << balance.status();
@@ -139,16 +142,16 @@ class MemoryAccountForgetTest : public ::testing::Test {
     }
   }
 
+  const Caller alice_ = Caller::ForAccount(kToken);
   absl::Time now_ = Utc(2027, 1, 1, 12);
   MemoryAccountStore store_{QuotaRules{kFreeLimit, kDailyLimit, kAddressLimit}};
 };
 
 TEST_F(MemoryAccountForgetTest, DropsSettledJobsAndKeepsOnesWithCitationsStillReserved) {
-  const Caller alice = Caller::ForAccount(kToken);
-  ASSERT_TRUE(store_.GrantCredits(kToken, 10, "o1", now_).ok());
-  Reserve(alice, "settled", 3);
+  GrantCredits(10, "o1");
+  Reserve(alice_, "settled", 3);
   SettleJob("settled", 2, 1);
-  Reserve(alice, "open", 2);
+  Reserve(alice_, "open", 2);
   SettleJob("open", 1, 0);  // index 1 still reserved
 
   store_.Forget({"settled", "open", "never-reserved"});
@@ -167,7 +170,7 @@ TEST_F(MemoryAccountForgetTest, DropsSettledJobsAndKeepsOnesWithCitationsStillRe
   EXPECT_EQ(forward->source, QuotaSource::kCredits);
   EXPECT_EQ(forward->owner, AccountOwner());
   EXPECT_EQ(forward->amount, 2);
-  EXPECT_EQ(Balance(alice, now_).credits(), 10 - 2 - 2);  // 2 charged, 1 charged + 1 reserved
+  EXPECT_EQ(Balance(alice_, now_).credits(), 10 - 2 - 2);  // 2 charged, 1 charged + 1 reserved
 
   // Once its last citation is settled, the kept job goes too, and the forward grows.
   ASSERT_TRUE(store_.Settle({{"open", 1, Settlement::Kind::kCharge}}).ok());
@@ -177,27 +180,25 @@ TEST_F(MemoryAccountForgetTest, DropsSettledJobsAndKeepsOnesWithCitationsStillRe
   EXPECT_EQ(held.job_entries, 0);
   EXPECT_THAT(Keys(MemoryLedger(store_)), ElementsAre("grant:o1", forward_key));
   EXPECT_EQ(Find(MemoryLedger(store_), forward_key)->amount, 4);
-  EXPECT_EQ(Balance(alice, now_).credits(), 6);
+  EXPECT_EQ(Balance(alice_, now_).credits(), 6);
 }
 
 TEST_F(MemoryAccountForgetTest, AJobWithNothingChargedLeavesNoForward) {
-  const Caller alice = Caller::ForAccount(kToken);
-  ASSERT_TRUE(store_.GrantCredits(kToken, 2, "o1", now_).ok());
-  Reserve(alice, "released", 2);
-  EXPECT_EQ(Reserve(alice, "locked", 3).accepted, 0);  // no credits left
+  GrantCredits(2, "o1");
+  Reserve(alice_, "released", 2);
+  EXPECT_EQ(Reserve(alice_, "locked", 3).accepted, 0);  // no credits left
   SettleJob("released", 0, 2);
   store_.Forget({"released", "locked"});
   const MemoryAccountStorePeer::Holdings held = MemoryAccountHoldings(store_);
   EXPECT_EQ(held.reservations, 0);
   EXPECT_EQ(held.forward_entries, 0);
   EXPECT_THAT(Keys(MemoryLedger(store_)), ElementsAre("grant:o1"));
-  EXPECT_EQ(Balance(alice, now_).credits(), 2);
+  EXPECT_EQ(Balance(alice_, now_).credits(), 2);
 }
 
 TEST_F(MemoryAccountForgetTest, SettleAfterForgetIsANoOp) {
-  const Caller alice = Caller::ForAccount(kToken);
-  ASSERT_TRUE(store_.GrantCredits(kToken, 10, "o1", now_).ok());
-  Reserve(alice, "j1", 2);
+  GrantCredits(10, "o1");
+  Reserve(alice_, "j1", 2);
   SettleJob("j1", 1, 1);
   store_.Forget({"j1"});
   const std::vector<LedgerEntry> before = MemoryLedger(store_);
@@ -209,32 +210,30 @@ TEST_F(MemoryAccountForgetTest, SettleAfterForgetIsANoOp) {
                   .ok());
 
   EXPECT_THAT(Keys(MemoryLedger(store_)), ElementsAreArray(Keys(before)));
-  EXPECT_EQ(Balance(alice, now_).credits(), 9);
+  EXPECT_EQ(Balance(alice_, now_).credits(), 9);
   EXPECT_EQ(MemoryAccountHoldings(store_).reservations, 0);
 }
 
 TEST_F(MemoryAccountForgetTest, AForgottenIdReservedAgainIsANewJob) {
-  const Caller alice = Caller::ForAccount(kToken);
-  ASSERT_TRUE(store_.GrantCredits(kToken, 10, "o1", now_).ok());
-  Reserve(alice, "j1", 2);
-  EXPECT_EQ(Reserve(alice, "j1", 2).accepted, 2);  // a replay: reserves once
-  EXPECT_EQ(Balance(alice, now_).credits(), 8);
+  GrantCredits(10, "o1");
+  Reserve(alice_, "j1", 2);
+  EXPECT_EQ(Reserve(alice_, "j1", 2).accepted, 2);  // a replay: reserves once
+  EXPECT_EQ(Balance(alice_, now_).credits(), 8);
   SettleJob("j1", 2, 0);
   store_.Forget({"j1"});
 
   // The store keeps no trace of j1: the contract is that callers never reuse a forgotten id.
-  EXPECT_EQ(Reserve(alice, "j1", 2).accepted, 2);
-  EXPECT_EQ(Balance(alice, now_).credits(), 6);
+  EXPECT_EQ(Reserve(alice_, "j1", 2).accepted, 2);
+  EXPECT_EQ(Balance(alice_, now_).credits(), 6);
   EXPECT_EQ(MemoryAccountHoldings(store_).reservations, 1);
 }
 
 TEST_F(MemoryAccountForgetTest, TheLedgerStaysInRecordingOrder) {
-  const Caller alice = Caller::ForAccount(kToken);
-  ASSERT_TRUE(store_.GrantCredits(kToken, 10, "o1", now_).ok());
-  Reserve(alice, "j1", 1);
+  GrantCredits(10, "o1");
+  Reserve(alice_, "j1", 1);
   SettleJob("j1", 1, 0);
-  Reserve(alice, "j2", 2);
-  ASSERT_TRUE(store_.GrantCredits(kToken, 5, "o2", now_).ok());
+  Reserve(alice_, "j2", 2);
+  GrantCredits(5, "o2");
   store_.Forget({"j1"});
   ASSERT_TRUE(store_.Settle({{"j2", 0, Settlement::Kind::kCharge}}).ok());
   const std::string forward_key = absl::StrCat("forward:credits:", AccountOwner());
@@ -243,7 +242,7 @@ TEST_F(MemoryAccountForgetTest, TheLedgerStaysInRecordingOrder) {
 
   // A forward that grows moves to where it grew.
   ASSERT_TRUE(store_.Settle({{"j2", 1, Settlement::Kind::kRelease}}).ok());
-  Reserve(alice, "j3", 1);
+  Reserve(alice_, "j3", 1);
   store_.Forget({"j2"});
   const std::vector<LedgerEntry> ledger = MemoryLedger(store_);
   EXPECT_THAT(Keys(ledger), ElementsAre("grant:o1", "grant:o2", "reserve:j3", forward_key));
@@ -254,35 +253,33 @@ TEST_F(MemoryAccountForgetTest, TheLedgerStaysInRecordingOrder) {
 }
 
 TEST_F(MemoryAccountForgetTest, CreditBooksStayExactAndCatchAWrongForward) {
-  const Caller alice = Caller::ForAccount(kToken);
-  ASSERT_TRUE(store_.GrantCredits(kToken, 20, "o1", now_).ok());
-  Reserve(alice, "j1", 4);
+  GrantCredits(20, "o1");
+  Reserve(alice_, "j1", 4);
   SettleJob("j1", 3, 1);
-  Reserve(alice, "j2", 5);
+  Reserve(alice_, "j2", 5);
   SettleJob("j2", 2, 1);  // 2 still reserved
-  Reserve(alice, "j3", 2);
+  Reserve(alice_, "j3", 2);
   SettleJob("j3", 2, 0);
   store_.Forget({"j1", "j2", "j3"});
 
   EXPECT_EQ(MemoryAccountHoldings(store_).reservations, 1);
-  EXPECT_EQ(Balance(alice, now_).credits(), 20 - 3 - 4 - 2);
+  EXPECT_EQ(Balance(alice_, now_).credits(), 20 - 3 - 4 - 2);
   ASSERT_TRUE(CheckMemoryAccountBooks(store_).ok()) << CheckMemoryAccountBooks(store_);
   ExpectBooksCatchWrongForward(absl::StrCat("forward:credits:", AccountOwner()), {1, -1});
 }
 
 TEST_F(MemoryAccountForgetTest, PassBooksStayExactPerDayAndCatchAWrongForward) {
-  const Caller alice = Caller::ForAccount(kToken);
   ASSERT_TRUE(store_.GrantPass(kToken, 7, "p1", now_).ok());
   const absl::Time tomorrow = now_ + absl::Hours(24);
-  Reserve(alice, "d1", 5, now_);
+  Reserve(alice_, "d1", 5, now_);
   SettleJob("d1", 4, 1);
-  Reserve(alice, "d2", 3, tomorrow);
+  Reserve(alice_, "d2", 3, tomorrow);
   SettleJob("d2", 1, 2);
-  Reserve(alice, "d2-open", 2, tomorrow);
+  Reserve(alice_, "d2-open", 2, tomorrow);
   store_.Forget({"d1", "d2", "d2-open"});
 
-  EXPECT_EQ(Balance(alice, now_).daily_used(), 4);
-  EXPECT_EQ(Balance(alice, tomorrow).daily_used(), 1 + 2);
+  EXPECT_EQ(Balance(alice_, now_).daily_used(), 4);
+  EXPECT_EQ(Balance(alice_, tomorrow).daily_used(), 1 + 2);
   const std::vector<LedgerEntry> ledger = MemoryLedger(store_);
   const std::string day1 = absl::StrCat("forward:pass:", AccountOwner(), ":2027-01-01");
   const std::string day2 = absl::StrCat("forward:pass:", AccountOwner(), ":2027-01-02");
