@@ -491,6 +491,17 @@ absl::Status MysqlAccountStore::SettleIn(Transaction& tx, absl::Span<const Settl
   return absl::OkStatus();
 }
 
+absl::StatusOr<int> MysqlAccountStore::DeleteAddressUsageBefore(absl::CivilDay before, int limit) {
+  int64_t deleted = 0;
+  const absl::Status status = pool_->RunInTransaction([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(deleted, tx.Execute("DELETE FROM free_address_usage WHERE day < ? LIMIT ?",
+                                         {DayText(before), limit}));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return static_cast<int>(deleted);
+}
+
 absl::StatusOr<v1::Balance> MysqlAccountStore::GetBalance(const Caller& caller, absl::Time now) {
   v1::Balance balance;
   const absl::Status status = pool_->RunInTransaction(

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "server/accounts/account_store.h"
@@ -61,6 +62,11 @@ class MysqlAccountStore final : public AccountStore {
   // transaction. `now` stamps the ledger rows of SettleIn.
   absl::StatusOr<Reservation> ReserveIn(Transaction& tx, const ReserveRequest& request);
   absl::Status SettleIn(Transaction& tx, absl::Span<const Settlement> settlements, absl::Time now);
+
+  // Deletes at most `limit` rows of free_address_usage of days before `before`, in a transaction
+  // of its own, and returns how many. Only today's and yesterday's counts admit or give back
+  // free citations; an address's older rows are otherwise deleted only when it returns.
+  absl::StatusOr<int> DeleteAddressUsageBefore(absl::CivilDay before, int limit);
 
  private:
   const QuotaRules rules_;

@@ -13,10 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/accounts/gating.h"
 #include "server/checking/checker.h"
 #include "server/checking/inline_matcher.h"
 #include "server/common/errors.h"
 #include "server/common/hashing.h"
+#include "server/common/logging.h"
 #include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
 #include "server/jobs/job_metrics.h"
@@ -1166,7 +1168,28 @@ absl::StatusOr<int> MysqlJobStore::Sweep(absl::Time cutoff, int max_jobs) {
       },
       WriteOptions());
   if (!status.ok()) return status;
+  if (absl::Status usage = SweepAddressUsage(cutoff); !usage.ok()) {
+    spdlog::warn("retention: deleting old free address counts failed: {}", usage.ToString());
+  }
   return removed;
+}
+
+absl::Status MysqlJobStore::SweepAddressUsage(absl::Time cutoff) {
+  const absl::CivilDay before = UtcDay(cutoff) - 1;
+  {
+    absl::MutexLock lock(&mu_);
+    if (address_usage_swept_before_.has_value() && *address_usage_swept_before_ >= before) {
+      return absl::OkStatus();
+    }
+  }
+  constexpr int kBatch = 1000;
+  int deleted = 0;
+  do {
+    ASSIGN_OR_RETURN(deleted, accounts_->DeleteAddressUsageBefore(before, kBatch));
+  } while (deleted == kBatch);
+  absl::MutexLock lock(&mu_);
+  address_usage_swept_before_ = before;
+  return absl::OkStatus();
 }
 
 namespace {

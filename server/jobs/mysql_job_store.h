@@ -1,11 +1,13 @@
 #ifndef CITECHECK_SERVER_JOBS_MYSQL_JOB_STORE_H_
 #define CITECHECK_SERVER_JOBS_MYSQL_JOB_STORE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "server/accounts/mysql_account_store.h"
 #include "server/jobs/job_store.h"
@@ -60,6 +62,8 @@ class MysqlJobStore final : public JobStore {
   absl::StatusOr<std::vector<JobHead>> ReadHeads(absl::Span<const std::string> job_ids) override;
   absl::StatusOr<JobPage> List(const std::string& owner_key, const JobListQuery& query) override;
   absl::StatusOr<int> ExpireDeadlines(absl::Time now, int max_jobs) override;
+  // Also deletes the free address counts (free_address_usage) of days before the day before
+  // `cutoff`'s, once per such day: they are kept as long as finished jobs, and a day more.
   absl::StatusOr<int> Sweep(absl::Time cutoff, int max_jobs) override;
   // The name is held by a named lock (GET_LOCK) on the calling thread's connection, which the
   // database frees when the process (or its connection) dies; Heartbeat takes it again after a
@@ -92,8 +96,13 @@ class MysqlJobStore final : public JobStore {
   MysqlAccountStore* const accounts_;
   EventSink* const sink_;
 
+  // Sweep's deletion of old free address counts, in batches.
+  absl::Status SweepAddressUsage(absl::Time cutoff);
+
   absl::Mutex mu_;
   std::string page_token_key_ ABSL_GUARDED_BY(mu_);  // cached once read
+  // SweepAddressUsage has deleted every count of a day before this one.
+  std::optional<absl::CivilDay> address_usage_swept_before_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace citecheck

@@ -1,8 +1,10 @@
 #include "server/jobs/mysql_job_store.h"
 
 #include <memory>
+#include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
@@ -135,6 +137,34 @@ TEST_F(MysqlJobStoreTest, OrphanReservationsAreReleasedOnce) {
   EXPECT_EQ(accounts.GetBalance(Caller::ForAccount("tok"), now_)->credits(), 7);
   EXPECT_EQ(*subject_.store->ReleaseOrphanReservations(now_), 0);
   EXPECT_EQ(accounts.GetBalance(Caller::ForAccount("tok"), now_)->credits(), 7);
+}
+
+TEST_F(MysqlJobStoreTest, RetentionDeletesFreeAddressCountsOfDaysBeforeTheDayBeforeTheCutoff) {
+  TestDatabase& sql = *resources_->test_database;
+  // now_ is 2027-01-01T12:00:00Z; counts of an address that never came back, and of one that
+  // did today (0 used: the books compare counts with reservations, and these have none).
+  ASSERT_TRUE(sql.Execute("INSERT INTO free_address_usage (address_key, day, used) VALUES"
+                          " ('ip:192.0.2.1', '2026-12-01', 0), ('ip:192.0.2.1', '2026-12-29', 0),"
+                          " ('ip:192.0.2.1', '2026-12-30', 0), ('ip:192.0.2.2', '2026-12-31', 0),"
+                          " ('ip:192.0.2.2', '2027-01-01', 0)")
+                  .ok());
+  const absl::Time cutoff = now_ - absl::Hours(24);  // 2026-12-31: keeps 12-30 and later
+  ASSERT_TRUE(subject_.store->Sweep(cutoff, 10).ok());
+  EXPECT_EQ(sql.QueryStrings("SELECT CONCAT(address_key, ' ', day) FROM free_address_usage"
+                             " ORDER BY day"),
+            (std::vector<std::string>{"ip:192.0.2.1 2026-12-30", "ip:192.0.2.2 2026-12-31",
+                                      "ip:192.0.2.2 2027-01-01"}));
+  // Once per day: rows of old days written since (a replica with a stale clock) wait for the
+  // next day's round.
+  ASSERT_TRUE(sql.Execute("INSERT INTO free_address_usage (address_key, day, used) VALUES"
+                          " ('ip:192.0.2.3', '2026-11-01', 0)")
+                  .ok());
+  ASSERT_TRUE(subject_.store->Sweep(cutoff + absl::Hours(1), 10).ok());
+  EXPECT_EQ(sql.QueryInt("SELECT COUNT(*) FROM free_address_usage"), 4);
+  ASSERT_TRUE(subject_.store->Sweep(cutoff + absl::Hours(24), 10).ok());
+  EXPECT_EQ(sql.QueryStrings("SELECT CONCAT(address_key, ' ', day) FROM free_address_usage"
+                             " ORDER BY day"),
+            (std::vector<std::string>{"ip:192.0.2.2 2026-12-31", "ip:192.0.2.2 2027-01-01"}));
 }
 
 }  // namespace
