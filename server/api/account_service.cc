@@ -24,11 +24,19 @@ constexpr char kAdminKeyHeader[] = "x-admin-key";
 constexpr int kThreads = 4;
 constexpr int kMaxQueuedCalls = 1024;
 
-// The string fields of a grant must be UTF-8.
+// The string fields of a grant must be UTF-8, and its token one that a caller can present
+// (the account store checks the rest of the grant).
 template <typename GrantWire>
 absl::Status CheckGrantStrings(const GrantWire& wire) {
   if (absl::Status token = CheckUtf8(wire.token(), "token"); !token.ok()) return token;
-  return CheckUtf8(wire.order_id(), "order_id");
+  if (absl::Status order = CheckUtf8(wire.order_id(), "order_id"); !order.ok()) return order;
+  if (!IsPresentableToken(wire.token())) {
+    return FieldError(reason::kInvalidGrant, "token",
+                      absl::StrCat("must be 1 to ", kMaxTokenBytes,
+                                   " printable ASCII characters, not beginning or ending with a "
+                                   "space: a token that callers can present"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace

@@ -73,6 +73,15 @@ std::string PeerAddress(absl::string_view peer) {
   return std::string(rest);  // unix:/path and others: the whole address
 }
 
+bool IsPresentableToken(absl::string_view token) {
+  if (token.empty() || token.size() > kMaxTokenBytes) return false;
+  if (token.front() == ' ' || token.back() == ' ') return false;
+  for (char c : token) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
                       absl::string_view peer, const TrustedProxies& proxies) {
   std::string authorization = First(metadata, "authorization");

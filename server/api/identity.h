@@ -24,6 +24,16 @@ namespace citecheck {
 Caller IdentifyCaller(const std::multimap<std::string, std::string>& metadata,
                       absl::string_view peer, const TrustedProxies& proxies = TrustedProxies());
 
+// The longest account token a grant accepts: far below the metadata limit within which a caller
+// presents it.
+inline constexpr size_t kMaxTokenBytes = 1024;
+
+// True when a caller can present `token` so that IdentifyCaller reads it back: 1 to
+// kMaxTokenBytes bytes of printable ASCII (space to '~', as gRPC metadata values are), neither
+// beginning nor ending with a space (IdentifyCaller strips them). Credits or a pass granted to
+// any other token could never be spent.
+bool IsPresentableToken(absl::string_view token);
+
 // The same, reading the metadata and peer of a live call.
 Caller IdentifyCaller(const grpc::ServerContextBase& context,
                       const TrustedProxies& proxies = TrustedProxies());

@@ -67,6 +67,10 @@ absl::StatusOr<BatchSpec> ValidateSubmitBatch(const internal::SubmitBatchWire& r
                                   limits.max_request_bytes));
   }
   BatchSpec spec;
+  // A string that is not UTF-8 is INVALID_UTF8 whichever field it is in, as on every RPC; the
+  // rules of each field apply to UTF-8 strings.
+  if (absl::Status utf8 = CheckUtf8(request.request_id(), "request_id"); !utf8.ok()) return utf8;
+  if (absl::Status utf8 = CheckUtf8(request.model(), "model"); !utf8.ok()) return utf8;
   if (!IsValidRequestId(request.request_id())) {
     return FieldError(reason::kInvalidRequestId, "request_id",
                       "must be at most 64 printable ASCII characters without spaces");
@@ -90,7 +94,7 @@ absl::StatusOr<BatchSpec> ValidateSubmitBatch(const internal::SubmitBatchWire& r
                                      "; use STYLE_APA7, STYLE_MLA9 or STYLE_CHICAGO17"));
   }
 
-  if (!IsValidUtf8(request.model()) || !checker.SupportsModel(request.model())) {
+  if (!checker.SupportsModel(request.model())) {
     return FieldError(reason::kUnsupportedModel, "model",
                       "is not a model this server offers; leave it empty for the default");
   }

@@ -38,13 +38,13 @@ absl::Status ParseRequest(absl::string_view bytes, size_t max_bytes, absl::strin
 absl::Status CheckUtf8(absl::string_view value, absl::string_view field);
 
 // Checks a serialized SubmitBatchRequest and turns it into a BatchSpec, in this order:
-// REQUEST_TOO_LARGE (bytes), then field by field INVALID_REQUEST_ID, UNSUPPORTED_STYLE,
-// UNSUPPORTED_MODEL, INVALID_UTF8, EMPTY_BATCH, TOO_MANY_CITATIONS, CITATION_TOO_LONG — each an
-// INVALID_ARGUMENT with a BadRequest naming the field ("request_id", "style", "model", "text",
-// "html", "citations.items[3]"). Bytes that do not parse as a request at all are
-// INVALID_ARGUMENT with reason MALFORMED_REQUEST.
-// A `document` is split at its reference heading (NO_REFERENCE_SECTION without one); its
-// references are the citations, limited as above; its body's in-text citations are extracted
+// REQUEST_TOO_LARGE (bytes), INVALID_UTF8 of request_id or model, then field by field
+// INVALID_REQUEST_ID, UNSUPPORTED_STYLE, UNSUPPORTED_MODEL, INVALID_UTF8 of the input,
+// EMPTY_BATCH, TOO_MANY_CITATIONS, CITATION_TOO_LONG — each an INVALID_ARGUMENT with a BadRequest
+// naming the field ("request_id", "style", "model", "text", "html", "citations.items[3]"). Bytes
+// that do not parse as a request at all are INVALID_ARGUMENT with reason MALFORMED_REQUEST. A
+// `document` is split at its reference heading (NO_REFERENCE_SECTION without one); its references
+// are the citations, limited as above; its body's in-text citations are extracted
 // (TOO_MANY_INLINE_CITATIONS beyond max_inline_citations). Document errors name "document".
 // `checker` answers which model names are allowed.
 absl::StatusOr<BatchSpec> ValidateSubmitBatch(absl::string_view serialized_request,

@@ -34,23 +34,6 @@ constexpr char kCitation[] =
     "Smith, J. A., & Doe, R. (2020). Deep learning for citation analysis. _Journal of "
     "Informetrics_, _14_(2), 101–115. https://doi.org/10.1016/j.joi.2020.101015";
 
-// A length-delimited protobuf field: tag (field number, wire type 2), length, bytes.
-std::string BytesField(int number, const std::string& value) {
-  std::string out(1, static_cast<char>(number << 3 | 2));
-  size_t n = value.size();
-  while (n >= 0x80) {
-    out += static_cast<char>((n & 0x7F) | 0x80);
-    n >>= 7;
-  }
-  out += static_cast<char>(n);
-  return out + value;
-}
-
-// Bytes no request parses from: a field number 0 tag, then a truncated varint.
-const std::string kNotAProtobuf = std::string("\x00\xff\xff\xff", 4);
-// A string that is not UTF-8: a lone continuation byte and a truncated sequence.
-const std::string kNotUtf8 = "abc\x80\xe2\x82";
-
 void ExpectInvalid(const grpc::Status& status, const std::string& reason, const std::string& field,
                    const std::string& what) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << what;
@@ -146,12 +129,6 @@ v1::Job SubmitCitations(grpc::Channel& channel, const Metadata& who, int n) {
 // Submits a one-citation batch as `who` on `channel`.
 v1::Job SubmitOne(grpc::Channel& channel, const Metadata& who) {
   return SubmitCitations(channel, who, 1);
-}
-
-std::string JobIdRequest(const std::string& job_id) {
-  v1::GetJobRequest request;  // GetJob, CancelJob and WatchJob all carry it as field 1
-  request.set_job_id(job_id);
-  return request.SerializeAsString();
 }
 
 TEST_F(HostileClientsTest, JobIdsOfAnotherShapeAreNotFoundWithoutEchoAndTheConnectionServesOn) {

@@ -26,6 +26,23 @@ void Prepare(grpc::ClientContext& context, const Metadata& metadata, absl::Durat
 
 }  // namespace
 
+std::string BytesField(int number, const std::string& value) {
+  std::string out(1, static_cast<char>(number << 3 | 2));
+  size_t n = value.size();
+  while (n >= 0x80) {
+    out += static_cast<char>((n & 0x7F) | 0x80);
+    n >>= 7;
+  }
+  out += static_cast<char>(n);
+  return out + value;
+}
+
+std::string JobIdRequest(const std::string& job_id) {
+  v1::GetJobRequest request;
+  request.set_job_id(job_id);
+  return request.SerializeAsString();
+}
+
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   // A channel argument of its own, so that channels to one address never share a connection.
   grpc::ChannelArguments arguments;

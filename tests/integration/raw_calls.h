@@ -28,6 +28,20 @@ inline constexpr char kGetBalance[] = "/citecheck.v1.AccountService/GetBalance";
 inline constexpr char kGrantCredits[] = "/citecheck.v1.AccountService/GrantCredits";
 inline constexpr char kGrantPass[] = "/citecheck.v1.AccountService/GrantPass";
 
+// A length-delimited protobuf field numbered `number` (1 to 15; wire type 2) holding `value`,
+// whatever its bytes (e.g. a string that is not UTF-8, which the generated serializers refuse to
+// write). Appended to a serialized message it sets that field (the last value wins) or, for a
+// repeated field, adds an element.
+std::string BytesField(int number, const std::string& value);
+
+// Bytes no request parses from: a field number 0 tag, then a truncated varint.
+inline const std::string kNotAProtobuf = std::string("\x00\xff\xff\xff", 4);
+// A string that is not UTF-8: a lone continuation byte and a truncated sequence.
+inline const std::string kNotUtf8 = "abc\x80\xe2\x82";
+
+// A GetJobRequest for `job_id`, serialized; CancelJob and WatchJob carry the id as field 1 too.
+std::string JobIdRequest(const std::string& job_id);
+
 // A plaintext channel to `address` (a new connection per call of this function).
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
 

@@ -270,6 +270,24 @@ TEST_F(AccountServiceTest, StoreErrorsPassThroughWithTheirField) {
   EXPECT_EQ(ViolatedFields(days), std::vector<std::string>{"days"});
 }
 
+TEST_F(AccountServiceTest, GrantsToATokenNoCallerCanPresentAreInvalidAndGrantNothing) {
+  v1::Balance balance;
+  for (const std::string& token :
+       std::vector<std::string>{"tok\n", " tok", "t\xc3\xb6k", std::string(1025, 't')}) {
+    for (const grpc::Status& status : {GrantCredits(serving_, kKey, token, 5, "o-1", &balance),
+                                       GrantPass(serving_, kKey, token, 7, "p-1", &balance)}) {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_EQ(ErrorReason(Decode(status)), reason::kInvalidGrant);
+      EXPECT_EQ(ViolatedFields(status), std::vector<std::string>{"token"});
+    }
+  }
+  // The order ids were not used up.
+  ASSERT_TRUE(GrantCredits(serving_, kKey, "tok", 5, "o-1", &balance).ok());
+  EXPECT_EQ(balance.credits(), 5);
+  ASSERT_TRUE(GrantPass(serving_, kKey, "tok", 7, "p-1", &balance).ok());
+  EXPECT_TRUE(balance.pass_active());
+}
+
 TEST_F(AccountServiceTest, GrantPassStartsAtTheClocksNowAndExtendsAnActivePass) {
   const absl::Time start = clock_.Now();
   v1::Balance balance;

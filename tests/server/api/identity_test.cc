@@ -1,5 +1,8 @@
 #include "server/api/identity.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
@@ -17,10 +20,27 @@ TEST(IdentityTest, BearerTokenMakesAnAccount) {
 }
 
 TEST(IdentityTest, XUserTokenMakesAnAccountAndWinsOverFreeUserId) {
-  Caller caller = IdentifyCaller(
-      Metadata{{"x-user-token", "tok"}, {"x-free-user-id", "someone"}}, "ipv4:1.2.3.4:5");
+  Caller caller = IdentifyCaller(Metadata{{"x-user-token", "tok"}, {"x-free-user-id", "someone"}},
+                                 "ipv4:1.2.3.4:5");
   EXPECT_EQ(caller.kind, Caller::Kind::kAccount);
   EXPECT_EQ(caller.token, "tok");
+}
+
+TEST(IdentityTest, PresentableTokensAreTheOnesIdentifyCallerReadsBack) {
+  for (const std::string& token : std::vector<std::string>{
+           "t", "tok-123", "a token with inner spaces ~!", std::string(kMaxTokenBytes, 'k')}) {
+    EXPECT_TRUE(IsPresentableToken(token)) << token;
+    EXPECT_EQ(IdentifyCaller(Metadata{{"x-user-token", token}}, "ipv4:1.2.3.4:5").token, token);
+    EXPECT_EQ(
+        IdentifyCaller(Metadata{{"authorization", "Bearer " + token}}, "ipv4:1.2.3.4:5").token,
+        token);
+  }
+  // Stripped by IdentifyCaller, never in a metadata value, or too long.
+  for (const std::string& token : std::vector<std::string>{
+           "", " lead", "trail ", "new\nline", "tab\tbed", std::string("nul\0byte", 8), "del\x7f",
+           "t\xc3\xb6ken", std::string(kMaxTokenBytes + 1, 'k')}) {
+    EXPECT_FALSE(IsPresentableToken(token)) << absl::CEscape(token);
+  }
 }
 
 TEST(IdentityTest, NonBearerAuthorizationIsIgnored) {
@@ -56,9 +76,9 @@ TEST(IdentityTest, AnonymousCallersAreKeyedByAddressWithoutPort) {
 }
 
 TEST(IdentityTest, EmptyHeadersCountAsAbsent) {
-  Caller caller = IdentifyCaller(
-      Metadata{{"authorization", ""}, {"x-user-token", " "}, {"x-free-user-id", ""}},
-      "ipv4:1.2.3.4:5");
+  Caller caller =
+      IdentifyCaller(Metadata{{"authorization", ""}, {"x-user-token", " "}, {"x-free-user-id", ""}},
+                     "ipv4:1.2.3.4:5");
   EXPECT_EQ(caller.kind, Caller::Kind::kAnonymous);
 }
 

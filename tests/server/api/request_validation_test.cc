@@ -1,10 +1,10 @@
 #include "server/api/request_validation.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
 #include "tests/fakes/fake_checker.h"
-#include "google/rpc/error_details.pb.h"
 
 namespace citecheck {
 namespace {
@@ -122,6 +122,17 @@ TEST_F(RequestValidationTest, InvalidUtf8NamesTheField) {
   truncated.set_text("caf\xc3");
   ExpectInvalid(ValidateSubmitBatch(truncated.SerializeAsString(), limits_, checker_),
                 "INVALID_UTF8", "text");
+  // Not UTF-8 is INVALID_UTF8 in the request id and the model too, before their own rules.
+  internal::SubmitBatchWire request_id;
+  request_id.set_text("A citation.");
+  request_id.set_request_id("req\xff");
+  ExpectInvalid(ValidateSubmitBatch(request_id.SerializeAsString(), limits_, checker_),
+                "INVALID_UTF8", "request_id");
+  internal::SubmitBatchWire model;
+  model.set_text("A citation.");
+  model.set_model("fake-fallback\xe2\x82");
+  ExpectInvalid(ValidateSubmitBatch(model.SerializeAsString(), limits_, checker_), "INVALID_UTF8",
+                "model");
   internal::SubmitBatchWire valid;
   valid.set_text("Müller, Ł. — “Quoted” 😀");
   EXPECT_TRUE(ValidateSubmitBatch(valid.SerializeAsString(), limits_, checker_).ok());
