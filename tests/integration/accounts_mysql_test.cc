@@ -99,8 +99,18 @@ TEST_F(AccountsMysqlTest, ZeroCreditsFinishAtOnceWithoutCallingTheLlm) {
   EXPECT_EQ(job.accepted(), 0);
   EXPECT_EQ(job.locked(), 3);
   EXPECT_EQ(job.limit_type(), v1::LIMIT_TYPE_CREDITS_EXHAUSTED);
-  absl::SleepFor(absl::Milliseconds(200));
-  EXPECT_EQ(fake->Stats().requests, 0);
+  // A job submitted after it is checked to the end; had the first one queued any call, it would
+  // have been made by then (jobs take turns): the LLM saw the second job's citation alone.
+  v1::Balance balance;
+  ASSERT_TRUE(Admin(*server)->GrantCredits("paid-after", 1, "order-after", &balance).ok());
+  auto paid = server->Account("paid-after");
+  v1::Job after;
+  ASSERT_TRUE(paid->SubmitBatch(Batch(1, "after"), &after).ok());
+  EXPECT_TRUE(paid->Watch(after.job_id(), 0, [](const v1::JobEvent&) { return true; }).ok());
+  const FakeOpenAiStats stats = fake->Stats();
+  EXPECT_EQ(stats.requests, 1);
+  ASSERT_EQ(stats.log.size(), 1u);
+  EXPECT_THAT(stats.log[0].citations, ::testing::ElementsAre(::testing::HasSubstr("Study after0")));
   EXPECT_EQ(server->Terminate(), 0);
 }
 
