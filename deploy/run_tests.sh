@@ -5,6 +5,9 @@
 #   format  clang-format 14 over every line of C++ changed since FORMAT_BASE (below)
 #   build   deploy/setup.sh (dependencies, the normal build in $BUILD_DIR), then every test
 #           (unit, integration, mysql, interop) through ctest
+#   fuzz    the fuzz corpora replayed (tests/fuzz/replay.sh) in a clang ASan + UBSan build of the
+#           fuzz targets alone ($FUZZ_BUILD_DIR, default build-fuzz); not in the default stages,
+#           and skipped when asan runs (which replays them with its own build)
 #   asan    clang build with AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on) and
 #           -Wthread-safety -Werror: compiles every target, runs the unit, integration and mysql
 #           tests (the integration tests start this build's own server binary), then replays
@@ -16,12 +19,9 @@
 # Suppressions (third-party code only) are in tests/sanitizers/.
 #
 # Environment:
-#   fuzz    the fuzz corpora replayed (tests/fuzz/replay.sh) in a clang ASan + UBSan build of the
-#           fuzz targets alone ($FUZZ_BUILD_DIR, default build-fuzz); skipped when asan runs
-#           (which replays them with its own build)
-#   STAGES          the stages to run (default "format build fuzz": what CI runs; the sanitizer
-#                   stages are run with STAGES="format build asan tsan" — not yet in CI, see
-#                   docs/SANITIZERS.md)
+#   STAGES          the stages to run (default "format build asan tsan": what CI runs; e.g.
+#                   STAGES="format build fuzz" skips the sanitizer builds and replays the fuzz
+#                   corpora in a build of their own; docs/SANITIZERS.md)
 #   BUILD_DIR       normal build (default build); ASAN_BUILD_DIR (build-asan), TSAN_BUILD_DIR
 #                   (build-tsan) the sanitizer builds
 #   CTEST_PARALLEL  default 2
@@ -35,7 +35,7 @@ ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-build-asan}"
 TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-build-tsan}"
 [[ "$ASAN_BUILD_DIR" == /* ]] || ASAN_BUILD_DIR="$ROOT/$ASAN_BUILD_DIR"
 [[ "$TSAN_BUILD_DIR" == /* ]] || TSAN_BUILD_DIR="$ROOT/$TSAN_BUILD_DIR"
-STAGES="${STAGES:-format build fuzz}"
+STAGES="${STAGES:-format build asan tsan}"
 CTEST_PARALLEL="${CTEST_PARALLEL:-2}"
 SANITIZERS_DIR="$ROOT/tests/sanitizers"
 

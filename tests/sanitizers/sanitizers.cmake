@@ -49,12 +49,13 @@ function(citecheck_links_to target library out)
 endfunction()
 
 # Test programs the ThreadSanitizer stage leaves out, each with its reason:
-# - citecheck_client_test and api_test (since the hostile-clients merge: AccountServiceTest and
-#   others) run a gRPC server and client in their process: Debian's gRPC 1.51 is
+# - citecheck_client_test, api_test (since the hostile-clients merge: AccountServiceTest and
+#   others) and server_in_process_test (the whole server with held fakes) run a gRPC server and
+#   client in their process: Debian's gRPC 1.51 is
 #   not instrumented and hands buffers between its threads with atomics TSan cannot see, so TSan
 #   reports races inside gRPC and absl::Status (third-party code, too many places to suppress
 #   one by one). ASan covers it; TSan covers the code it drives through the other unit tests.
-set(CITECHECK_TSAN_LEFT_OUT citecheck_client_test api_test)
+set(CITECHECK_TSAN_LEFT_OUT citecheck_client_test api_test server_in_process_test)
 
 function(citecheck_sanitizer_targets)
   # Target in_process_tests: every test program that runs the code in its own process, i.e. all
