@@ -94,7 +94,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "SIGTERM: stop claiming, finish or hand back running chunks within this, then exit");
 ABSL_FLAG(absl::Duration, job_deadline, absl::Minutes(30), "a job's whole time budget");
 ABSL_FLAG(absl::Duration, job_retention, absl::Hours(168),
-          "how long finished jobs and their request ids are kept");
+          "how long finished jobs and their request ids are kept (with --store=memory also their "
+          "quota reservations and ledger entries, whose charges fold into one balance-forward "
+          "entry per quota; the MySQL ledger is kept for good)");
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(5), "heartbeat on idle WatchJob streams");
 ABSL_FLAG(int, free_limit, 5, "free citations per free user");
 ABSL_FLAG(int, free_address_daily_limit, 50,
