@@ -26,11 +26,7 @@ uint32_t DecodeStrictlyAt(absl::string_view text, size_t pos, size_t* width) {
   return kMalformed;
 }
 
-bool IsInvisible(uint32_t c) {
-  return IsSpace(c) || c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xAD ||
-         (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
-         (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF;
-}
+bool IsInvisible(uint32_t c) { return IsSpace(c) || IsFormat(c) || IsControl(c); }
 
 }  // namespace
 

@@ -36,11 +36,11 @@ inline absl::string_view AsText(const uint8_t* data, size_t size) {
 bool IsValidUtf8(absl::string_view text);
 
 // The characters of `text` a reader sees, in order, as their bytes: every code point except
-// whitespace (unicode_text.h IsSpace), control characters (C0, DEL, C1) and the invisible
-// format characters (U+00AD, U+200B..U+200F, U+2028..U+202E, U+2060..U+2064, U+FEFF). A
-// byte that starts no well-formed UTF-8 sequence (as IsValidUtf8 judges) counts as one visible
-// character, U+FFFD, as the input cleaning (unicode_text.h CollapseWhitespace) writes it. The
-// input parsers may drop or keep the invisible ones; they must keep every visible one.
+// whitespace, invisible format characters and control characters (unicode_text.h IsSpace,
+// IsFormat, IsControl: the classes the input cleaning knows). A byte that starts no well-formed
+// UTF-8 sequence (as IsValidUtf8 judges) counts as one visible character, U+FFFD, as the input
+// cleaning (unicode_text.h CollapseWhitespace) writes it. The input parsers may drop or keep the
+// invisible ones; they must keep every visible one.
 std::string VisibleText(absl::string_view text);
 
 // The visible text of each of `pieces`, concatenated (each piece decoded on its own, so that

@@ -53,6 +53,18 @@ TEST(UnicodeTextTest, FormatCharactersTrimAtTheEndsAndInSpaceRunsButStayInsideWo
   EXPECT_EQ(CollapseWhitespace("a\u2028b\u205Fc\u1680d"), "a b c d");
 }
 
+// What citation_text_fuzzer's visible-text property had to learn (its list of invisible
+// characters predated the cleaning's): U+FFFB in a space run went with the run. Every format
+// character, U+061C, U+180E, U+2066..U+206F and U+FFF9..U+FFFB included, is trimmed at the
+// ends, dropped inside a space run and kept between two visible characters.
+TEST(UnicodeTextTest, EveryFormatCharacterGoesWithTheSpaceRunItIsIn) {
+  for (const char* format : {"\u061C", "\u180E", "\u2066", "\u206F", "\uFFF9", "\uFFFB"}) {
+    const std::string f = format;
+    EXPECT_EQ(CollapseWhitespace(f + "a" + f + "b " + f + "\x0B" + f + "c" + f), "a" + f + "b c")
+        << f;
+  }
+}
+
 TEST(UnicodeTextTest, TellsCapitalsOfLatinGreekAndCyrillic) {
   EXPECT_TRUE(IsUppercaseLetter('S'));
   EXPECT_TRUE(IsUppercaseLetter(0xD6));   // Ö
