@@ -97,6 +97,8 @@ bool IsControl(uint32_t c) { return ((c < 0x20 || (c >= 0x7F && c <= 0x9F)) && !
 
 namespace {
 
+constexpr uint32_t kReplacementCharacter = 0xFFFD;
+
 // The bytes of the terminal escape sequence starting with the ESC at text[pos].
 size_t EscapeSequenceLength(absl::string_view text, size_t pos) {
   size_t i = pos + 1;
@@ -132,8 +134,13 @@ std::string CollapseWhitespace(absl::string_view text) {
       i += EscapeSequenceLength(text, i);
       continue;
     }
-    size_t width = 0;
-    const uint32_t c = DecodeUtf8At(text, i, &width);
+    // Strictly decoded: a byte that starts no well-formed sequence (a stray continuation byte,
+    // a cut sequence, an overlong form, a surrogate) is one U+FFFD of its own. Read tolerantly,
+    // the bytes around a removed control character would join into a character the input does
+    // not have ("\xC2 NUL \x80" into U+0080, "\xC3 NUL \xA9" into "é").
+    const bool malformed = ValidUtf8SequenceLength(text, i) == 0;
+    size_t width = 1;
+    const uint32_t c = malformed ? kReplacementCharacter : DecodeUtf8At(text, i, &width);
     if (IsSpace(c)) {
       space_pending = !collapsed.empty();
     } else if (IsFormat(c)) {
@@ -146,7 +153,11 @@ std::string CollapseWhitespace(absl::string_view text) {
       }
       space_pending = false;
       format_pending.clear();
-      collapsed.append(text.data() + i, width);
+      if (malformed) {
+        AppendUtf8(kReplacementCharacter, &collapsed);
+      } else {
+        collapsed.append(text.data() + i, width);
+      }
     }
     i += width;
   }

@@ -31,7 +31,9 @@ bool IsControl(uint32_t code_point);
 // ESC and one character) with them; then the ends are trimmed of whitespace and format
 // characters, and each run of whitespace (with any format characters in it) becomes one space.
 // Format characters between two visible characters stay (e.g. a zero-width non-joiner). A text
-// of nothing but whitespace, format and control characters comes back empty.
+// of nothing but whitespace, format and control characters comes back empty. Each byte that is
+// not part of well-formed UTF-8 becomes U+FFFD, so the result is always valid UTF-8 and cleaning
+// it again changes nothing (input that passed request validation has no such byte).
 std::string CollapseWhitespace(absl::string_view text);
 
 // `text` folded for comparing names and titles: letters lower-cased and stripped of their

@@ -5,9 +5,12 @@
 //
 // Properties:
 //   - text: the body is the start of the input (line ends normalized), and the references lose
-//     no visible character of what follows the heading line (fuzz_support.h VisibleText);
-//   - valid UTF-8 in gives valid UTF-8 out: body, references, every verdict's text, problem
-//     and correction;
+//     no visible character of what follows the heading line and invent none
+//     (fuzz_support.h KeepsVisibleText: with an ESC there, whose terminal sequence is removed
+//     whole, only that none is invented);
+//   - valid UTF-8 in gives valid UTF-8 out: body, every verdict's text, problem and
+//     correction; the references are valid UTF-8 whatever the input (a malformed byte becomes
+//     U+FFFD);
 //   - every in-text offset lies inside the body;
 //   - a verdict names references that exist, as many as its match says (one for matched and
 //     mismatch, at least one for ambiguous, none for not found); uncited references are
@@ -72,7 +75,10 @@ void CheckText(absl::string_view text, bool utf8) {
   const size_t heading_end = normalized.find('\n', parts->body.size());
   const absl::string_view after_heading =
       heading_end == std::string::npos ? "" : absl::string_view(normalized).substr(heading_end);
-  FUZZ_CHECK(VisibleText(parts->references) == VisibleText(after_heading), Printable(text));
+  FUZZ_CHECK(KeepsVisibleText(parts->references, after_heading), Printable(text));
+  for (const std::string& reference : parts->references) {
+    FUZZ_CHECK(IsValidUtf8(reference), Printable(text));
+  }
   CheckVerdicts(*parts, utf8, text);
 }
 
@@ -81,7 +87,7 @@ void CheckHtml(absl::string_view html, bool utf8) {
   if (!parts.ok()) return;
   FUZZ_CHECK(!utf8 || IsValidUtf8(parts->body), Printable(html));
   for (const std::string& reference : parts->references) {
-    FUZZ_CHECK(!reference.empty() && (!utf8 || IsValidUtf8(reference)), Printable(html));
+    FUZZ_CHECK(!reference.empty() && IsValidUtf8(reference), Printable(html));
   }
   CheckVerdicts(*parts, utf8, html);
 }

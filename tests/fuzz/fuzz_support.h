@@ -36,15 +36,23 @@ inline absl::string_view AsText(const uint8_t* data, size_t size) {
 bool IsValidUtf8(absl::string_view text);
 
 // The characters of `text` a reader sees, in order, as their bytes: every code point except
-// whitespace (unicode_text.h IsSpace), control characters (C0, DEL, C1) and the invisible
-// format characters (U+00AD, U+200B..U+200F, U+2028..U+202E, U+2060..U+2064, U+FEFF). A
-// malformed UTF-8 byte counts as one visible character. The input parsers may drop or keep
-// the invisible ones; they must keep every visible one.
+// whitespace, invisible format characters and control characters (unicode_text.h IsSpace,
+// IsFormat, IsControl: the classes the input cleaning knows). A byte that starts no well-formed
+// UTF-8 sequence (as IsValidUtf8 judges) counts as one visible character, U+FFFD, as the input
+// cleaning (unicode_text.h CollapseWhitespace) writes it. The input parsers may drop or keep the
+// invisible ones; they must keep every visible one.
 std::string VisibleText(absl::string_view text);
 
 // The visible text of each of `pieces`, concatenated (each piece decoded on its own, so that
 // two pieces holding halves of a malformed sequence do not make a character together).
 std::string VisibleText(const std::vector<std::string>& pieces);
+
+// Whether `pieces` (what an input parser made of `text`) keep every visible character of
+// `text`, in order, and invent none: their visible text is that of `text`. With an ESC in
+// `text`, whose terminal sequence the input cleaning removes whole, visible bytes included
+// ("ESC [31m", "ESC A"), only that none is invented: their visible text is a subsequence of
+// that of `text`.
+bool KeepsVisibleText(const std::vector<std::string>& pieces, absl::string_view text);
 
 // `text` with non-printable bytes escaped, cut to a few hundred bytes: for messages.
 std::string Printable(absl::string_view text);

@@ -90,6 +90,17 @@ TEST(SplitDocumentTextTest, AHeadingWithNothingAfterItGivesNoReferences) {
   EXPECT_THAT(parts->references, IsEmpty());
 }
 
+// What document_fuzzer's visible-text property had to learn (the property was wrong, not the
+// splitter): an ESC and the character after it are one terminal sequence ("ESC c" resets a
+// terminal), removed whole from a reference like every control sequence, visible byte included.
+TEST(SplitDocumentTextTest, AnEscapeIsRemovedFromAReferenceWithTheCharacterItStarts) {
+  absl::StatusOr<DocumentParts> parts = SplitDocumentText(
+      "Body.\n## References\nLee, A. (2019).\x1b"
+      "Another title. Pub.\n");
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  EXPECT_THAT(parts->references, ElementsAre("Lee, A. (2019).nother title. Pub."));
+}
+
 TEST(SplitDocumentTextTest, NoHeadingIsNoReferenceSection) {
   EXPECT_THAT(SplitDocumentText("Just a body (Smith, 2020).\n"), IsNoReferenceSection("document"));
   EXPECT_THAT(SplitDocumentText(""), IsNoReferenceSection("document"));

@@ -188,5 +188,21 @@ TEST(InputParserTest, ItemsOfInvisibleCharactersAreDroppedInEveryForm) {
               ElementsAre("A. (2020). T."));
 }
 
+// Found by citation_text_fuzzer: removing the NULs joined malformed bytes into characters the
+// input does not have, "\xC2" "\x80" into the control U+0080 (left in a citation that a second
+// cleaning changed) and "\xD5" "\x80" into the letter U+0540. Each malformed byte is U+FFFD.
+TEST(ParseCitationTextTest, MalformedBytesAroundNulsMakeNoCharacter) {
+  EXPECT_THAT(
+      ParseCitationText(std::string("n\r\xFF\f\xA0\0\xC2\0\0\x80\"\r\rr\xC2\xA0\xD5\0\x80", 19)),
+      ElementsAre("n \uFFFD \uFFFD\uFFFD\uFFFD\"", "r \uFFFD\uFFFD"));
+}
+
+// Found by citation_html_fuzzer: removing the NUL joined "\xC0" "\x88" into an overlong U+0008
+// left in the citation. Each malformed byte is U+FFFD.
+TEST(ParseCitationHtmlTest, MalformedBytesAroundANulMakeNoCharacter) {
+  EXPECT_THAT(ParseCitationHtml(std::string(">&co\xFF\xFF_\xC0\0\x88\x0Fx&copy;&rpy", 22)),
+              ElementsAre(">&co\uFFFD\uFFFD_\uFFFD\uFFFDx\u00A9&rpy"));
+}
+
 }  // namespace
 }  // namespace citecheck
