@@ -390,10 +390,14 @@ TEST_F(ReplicaFailureTest, FrozenAIsTakenOverAndItsLateResultsAreFencedOut) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state <> 0", {job.job_id()}),
             0);
   a.Thaw();
-  // A records its 4 answers (which came while it was frozen): the store refuses them.
+  // A's 4 answers came while it was frozen. Either its recorder offers them first and the store
+  // refuses them ("fenced out": B holds the chunks under a newer token), or its heartbeat finds
+  // the lease lost first and abandons them (seen under ASan on a loaded machine); either way
+  // none of them is recorded.
   ASSERT_TRUE(WaitUntil(absl::Seconds(10), [&] {
-    return absl::StrContains(a.Logs(), "fenced out");
-  })) << "A never tried to record its late answers";
+    const std::string logs = a.Logs();
+    return absl::StrContains(logs, "fenced out") || absl::StrContains(logs, "lease lost");
+  })) << "A neither offered its late answers nor noticed its lost lease";
   EXPECT_EQ(Count("SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state <> 0", {job.job_id()}),
             0)
       << "A's late answers were recorded";
