@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/status/statusor.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.grpc.pb.h"
@@ -44,9 +44,9 @@ struct ClientOptions {
   int max_reconnects = 20;                         // Watch: resumptions after a dropped stream
   // Transport security. TLS when `tls` is set or any file below is given.
   bool tls = false;
-  std::string ca_file;    // PEM roots that verify the server; empty = the system's roots
-  std::string cert_file;  // client certificate chain for mTLS (PEM), with key_file
-  std::string key_file;   // its private key (PEM)
+  std::string ca_file;          // PEM roots that verify the server; empty = the system's roots
+  std::string cert_file;        // client certificate chain for mTLS (PEM), with key_file
+  std::string key_file;         // its private key (PEM)
   std::string tls_server_name;  // name checked against the server's certificate; empty = host
 };
 

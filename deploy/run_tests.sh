@@ -2,7 +2,7 @@
 # deploy/run_tests.sh: THE test command (CI runs it through .ci/run). Runs these stages in order,
 # each timed, every one even when an earlier one failed (setup aside), and exits non-zero when
 # any failed:
-#   format  clang-format 14 over every line of C++ changed since FORMAT_BASE (below)
+#   format  clang-format 14 over every C++ file (third_party/ aside)
 #   build   deploy/setup.sh (dependencies, the normal build in $BUILD_DIR), then every test
 #           (unit, integration, mysql, interop) through ctest
 #   fuzz    the fuzz corpora replayed (tests/fuzz/replay.sh) in a clang ASan + UBSan build of the
@@ -61,29 +61,21 @@ run_stage() {
 }
 
 # ---- format ---------------------------------------------------------------------------------
-# The tree was not formatted when the check came, and reformatting all of it at once would have
-# conflicted with every branch in flight. So the check covers every line of C++ changed since
-# FORMAT_BASE (main when the check came; all of main's lines changed after it were formatted):
-# git clang-format-14 shows what clang-format would change in those lines. Moving FORMAT_BASE
-# to a later commit after formatting the whole tree in one commit widens it to everything.
-FORMAT_BASE=330ceb18ce6c234fa1a66c28b08af1acf2117008
+# Every C++ file of the tree (third_party/ aside) must be as clang-format 14 writes it under
+# .clang-format: the stage prints what it would change in each file that is not, and fails.
 stage_format() {
-  if ! git cat-file -e "$FORMAT_BASE^{commit}" 2>/dev/null; then
-    say "format: commit $FORMAT_BASE is not in this clone (shallow?): fetch more history"
-    return 1
-  fi
-  # git clang-format-14 --diff exits 0 even when it prints a diff: the diff itself decides.
-  local status=0 diff
-  diff="$(git clang-format-14 --binary clang-format-14 --diff --extensions cc,h "$FORMAT_BASE" \
-    -- . ':!third_party')" || status=$?
-  if grep -q '^@@' <<<"$diff"; then
-    printf '%s\n' "$diff"
-    status=1
-  fi
+  local status=0 file unformatted=0
+  while IFS= read -r -d '' file; do
+    if ! clang-format-14 --dry-run -Werror "$file" >/dev/null 2>&1; then
+      diff -u "$file" <(clang-format-14 "$file") --label "$file" --label "$file (formatted)" || true
+      unformatted=$((unformatted + 1))
+      status=1
+    fi
+  done < <(git ls-files -z -- '*.cc' '*.h' ':!third_party')
   if ((status == 0)); then
-    say "format: every C++ line changed since ${FORMAT_BASE:0:12} is formatted"
+    say "format: every C++ file is formatted"
   else
-    say "format: apply the diff above (git clang-format-14 $FORMAT_BASE, or clang-format-14 -i)"
+    say "format: $unformatted file(s) differ from clang-format-14 (above): clang-format-14 -i them"
   fi
   return "$status"
 }

@@ -146,9 +146,9 @@ absl::string_view SystemPrompt(v1::Style style) {
       return *kPrompt;
     }
     case v1::STYLE_CHICAGO17: {
-      static const std::string* const kPrompt = new std::string(BuildPrompt(
-          StyleDisplayName(style), "author-date reference-list entries", kChicago17Rules,
-          SuccessLine(style)));
+      static const std::string* const kPrompt =
+          new std::string(BuildPrompt(StyleDisplayName(style), "author-date reference-list entries",
+                                      kChicago17Rules, SuccessLine(style)));
       return *kPrompt;
     }
     default: {

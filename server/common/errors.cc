@@ -41,8 +41,8 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view reason, absl::st
 
 absl::Status FieldError(absl::string_view reason, absl::string_view field,
                         absl::string_view description) {
-  absl::Status status = MakeError(absl::StatusCode::kInvalidArgument, reason,
-                                  absl::StrCat(field, ": ", description));
+  absl::Status status =
+      MakeError(absl::StatusCode::kInvalidArgument, reason, absl::StrCat(field, ": ", description));
   google::rpc::BadRequest bad;
   auto* violation = bad.add_field_violations();
   violation->set_field(std::string(field));

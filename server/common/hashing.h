@@ -2,6 +2,7 @@
 #define CITECHECK_SERVER_COMMON_HASHING_H_
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace citecheck {

@@ -10,8 +10,8 @@ LlmOutcome ClassifyLlmAttempt(const AttemptOutcome& outcome, bool usable, bool c
   return IsRetryable(outcome) ? LlmOutcome::kRetryable : LlmOutcome::kFinal;
 }
 
-void RecordLlmAttempt(const LlmEndpointMetrics* metrics, const AttemptOutcome& outcome,
-                      bool usable, bool cancelled, absl::Duration took) {
+void RecordLlmAttempt(const LlmEndpointMetrics* metrics, const AttemptOutcome& outcome, bool usable,
+                      bool cancelled, absl::Duration took) {
   if (metrics == nullptr) return;
   metrics->RecordAttempt(ClassifyLlmAttempt(outcome, usable, cancelled), took,
                          outcome.kind != AttemptOutcome::Kind::kConnectionError);

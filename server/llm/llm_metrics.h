@@ -16,8 +16,8 @@ LlmOutcome ClassifyLlmAttempt(const AttemptOutcome& outcome, bool usable, bool c
 
 // Counts the attempt in `metrics` (nothing when null); its duration `took` is observed unless it
 // ended with a connection error (no answer and no timeout).
-void RecordLlmAttempt(const LlmEndpointMetrics* metrics, const AttemptOutcome& outcome,
-                      bool usable, bool cancelled, absl::Duration took);
+void RecordLlmAttempt(const LlmEndpointMetrics* metrics, const AttemptOutcome& outcome, bool usable,
+                      bool cancelled, absl::Duration took);
 
 }  // namespace citecheck
 

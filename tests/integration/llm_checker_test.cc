@@ -41,10 +41,12 @@ class LlmCheckerTest : public ::testing::Test {
 
   // Starts the server against the fake with `flags` added to the defaults.
   void StartServer(std::vector<std::string> flags = {}) {
-    std::vector<std::string> all = {
-        "--llm_base_url=" + fake_->base_url(), "--llm_model=fake-model",
-        absl::StrCat("--llm_api_key_env=", kApiKeyEnv), "--free_limit=100000",
-        "--llm_attempt_timeout=2s", "--citations_per_call=5"};
+    std::vector<std::string> all = {"--llm_base_url=" + fake_->base_url(),
+                                    "--llm_model=fake-model",
+                                    absl::StrCat("--llm_api_key_env=", kApiKeyEnv),
+                                    "--free_limit=100000",
+                                    "--llm_attempt_timeout=2s",
+                                    "--citations_per_call=5"};
     all.insert(all.end(), flags.begin(), flags.end());
     server_ = ServerProcess::Start(all);
     ASSERT_NE(server_, nullptr);
@@ -106,7 +108,8 @@ TEST_F(LlmCheckerTest, HappyPathParsesErrorsCorrectionsAndValidCitations) {
     EXPECT_FALSE(error.correction().empty());
   }
   EXPECT_THAT(components, ::testing::IsSupersetOf({"Authors", "Title"}));
-  EXPECT_THAT(flawed.corrected_citation(), ::testing::HasSubstr("<em>Journal of Informetrics</em>"));
+  EXPECT_THAT(flawed.corrected_citation(),
+              ::testing::HasSubstr("<em>Journal of Informetrics</em>"));
   EXPECT_THAT(flawed.corrected_citation(), ::testing::HasSubstr("& Doe"));
 }
 

@@ -43,9 +43,8 @@ class LogsTest : public ::testing::Test {
 TEST_F(LogsTest, JsonLinesCarryFieldsAndNoSecrets) {
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(
       {"--log_format=json", "--log_level=debug", "--replica_name=logs-replica",
-       "--llm_base_url=" + fake_->base_url(),
-       absl::StrCat("--llm_api_key_env=", kKeyEnv), "--llm_max_attempts=3",
-       "--metrics_listen=127.0.0.1:0"});
+       "--llm_base_url=" + fake_->base_url(), absl::StrCat("--llm_api_key_env=", kKeyEnv),
+       "--llm_max_attempts=3", "--metrics_listen=127.0.0.1:0"});
   ASSERT_NE(server, nullptr);
 
   // An admin grant, a wrong admin key, a paid job with a 429 on the way, a free job.

@@ -8,9 +8,6 @@
 namespace citecheck {
 namespace {
 
-
-
-
 TEST(CallerTest, AccountOwnerKeyIsTheTokenHashNotTheToken) {
   const Caller c = Caller::ForAccount("secret-token");
   EXPECT_EQ(c.OwnerKey(), "acct:" + Sha256Hex("secret-token"));
@@ -18,7 +15,9 @@ TEST(CallerTest, AccountOwnerKeyIsTheTokenHashNotTheToken) {
   EXPECT_FALSE(c.is_free());
 }
 
-TEST(CallerTest, AccountsHaveNoFreeUsageKey) { EXPECT_EQ(Caller::ForAccount("t").FreeUsageKey(), ""); }
+TEST(CallerTest, AccountsHaveNoFreeUsageKey) {
+  EXPECT_EQ(Caller::ForAccount("t").FreeUsageKey(), "");
+}
 
 TEST(CallerTest, FreeAndAnonymousCallersAreKeyedByTheirIdOrAddress) {
   EXPECT_EQ(Caller::ForFreeUser("u1").OwnerKey(), "free:u1");
@@ -30,8 +29,10 @@ TEST(CallerTest, FreeAndAnonymousCallersAreKeyedByTheirIdOrAddress) {
 }
 
 TEST(CallerTest, FreeIdAndAddressWithTheSameTextAreDifferentOwners) {
-  EXPECT_NE(Caller::ForFreeUser("10.0.0.1").OwnerKey(), Caller::ForAnonymous("10.0.0.1").OwnerKey());
-  EXPECT_NE(Caller::ForFreeUser("10.0.0.1").FreeUsageKey(), Caller::ForAnonymous("10.0.0.1").FreeUsageKey());
+  EXPECT_NE(Caller::ForFreeUser("10.0.0.1").OwnerKey(),
+            Caller::ForAnonymous("10.0.0.1").OwnerKey());
+  EXPECT_NE(Caller::ForFreeUser("10.0.0.1").FreeUsageKey(),
+            Caller::ForAnonymous("10.0.0.1").FreeUsageKey());
 }
 
 TEST(CallerTest, DifferentTokensAreDifferentOwners) {
