@@ -346,9 +346,10 @@ TEST_F(DurabilityRegressionTest, FortySecondAnswerWithTwoSecondGrace) {
 // WatchJob streams whose clients stopped reading, at SIGTERM (the old build ended them with a
 // bare "Cancelling all calls"). What a client sees when it reads again, measured (gRPC 1.51):
 //  - a C++ client with default channel settings keeps receiving into its buffers (BDP probing
-//    grows the windows; here ~370 KiB unread, in a trial ~4 MB): nothing blocks the replica's
-//    writes, and the client reads every event sent before the shutdown, then UNAVAILABLE
-//    SERVER_SHUTTING_DOWN;
+//    grows the windows; here ~370 KiB unread, in a trial ~4 MB): usually nothing blocks the
+//    replica's writes, and the client reads every event sent before the shutdown, then
+//    UNAVAILABLE SERVER_SHUTTING_DOWN (when the probing has not grown the window in time, it
+//    ends like the next one);
 //  - a client whose window stays small (BDP probing off, 64 KiB lookahead) blocks the
 //    replica's write, and the status cannot overtake a blocked write (HTTP/2 sends the
 //    trailers after the data): the replica's gRPC shutdown cancels the stream after
@@ -429,12 +430,19 @@ TEST_F(DurabilityRegressionTest, WatchersThatStoppedReadingAtShutdown) {
             << describe(buffered_status) << "; small window: " << blocked_seen.size()
             << " events, then " << describe(blocked_status) << std::endl;
 
-  ASSERT_EQ(buffered_seen.size(), static_cast<size_t>(sent));
+  // How far BDP probing grows the default client's window depends on timing (a CI run at load 4
+  // saw it stay at 40 events, then the transport's reset): a gap-free prefix, then UNAVAILABLE;
+  // SERVER_SHUTTING_DOWN whenever every event got through before the end.
+  ASSERT_FALSE(buffered_seen.empty());
+  EXPECT_LE(buffered_seen.size(), static_cast<size_t>(sent));
   for (size_t i = 0; i < buffered_seen.size(); ++i) {
     EXPECT_EQ(buffered_seen[i], static_cast<int64_t>(i) + 1);
   }
-  EXPECT_EQ(buffered_status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(client::ErrorReason(buffered_status), "SERVER_SHUTTING_DOWN");
+  EXPECT_EQ(buffered_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << describe(buffered_status);
+  if (buffered_seen.size() == static_cast<size_t>(sent)) {
+    EXPECT_EQ(client::ErrorReason(buffered_status), "SERVER_SHUTTING_DOWN");
+  }
 
   ASSERT_FALSE(blocked_seen.empty());
   EXPECT_LT(blocked_seen.size(), static_cast<size_t>(sent));
