@@ -33,6 +33,7 @@
 #include "tests/fake_openai/answer.h"
 #include "tests/fake_openai/canned_server.h"
 #include "tests/fake_openai/fake_openai_server.h"
+#include "tests/fakes/eventually.h"
 
 namespace citecheck::fake_openai {
 namespace {
@@ -677,9 +678,7 @@ TEST_F(FakeOpenAiTest, HangOutlastsClientTimeoutAndStopCutsItShort) {
   // The client's giving up is logged (the fake watches the connection every 10 ms): after the
   // request arrived and long before the 30 s hang would have ended.
   const int64_t received = stats["log"][0]["received_ms"].GetInt64();
-  for (int i = 0; i < 2000 && Stats()["log"][0]["gone_ms"].GetInt64() < 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(Eventually([&] { return Stats()["log"][0]["gone_ms"].GetInt64() >= 0; }));
   const int64_t gone = Stats()["log"][0]["gone_ms"].GetInt64();
   EXPECT_GT(gone, received);
   EXPECT_LT(gone, received + 15000);
@@ -876,12 +875,7 @@ TEST_F(CannedServerTest, ConcurrentRequestsWaitTheirLatencyTogether) {
     });
   }
   // One thread serves them all: the eight wait on timers, not on each other.
-  int in_flight = 0;
-  for (int polls = 0; polls < 2000 && in_flight < 8; ++polls) {
-    in_flight = Stats()["in_flight"].GetInt();
-    if (in_flight < 8) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_EQ(in_flight, 8);
+  EXPECT_TRUE(Eventually([&] { return Stats()["in_flight"].GetInt() == 8; }));
   for (std::thread& client : clients) client.join();
   EXPECT_EQ(ok.load(), 8);
   rapidjson::Document stats = Stats();
