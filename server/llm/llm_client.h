@@ -8,7 +8,9 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "server/llm/attempt_outcome.h"
 
@@ -38,13 +40,25 @@ struct LlmResponse {
   int64_t completion_tokens = 0;
 };
 
-// Thread-safe: Complete() may be called concurrently from any number of threads.
+// Receives the response of an attempt started with LlmClient::Start.
+using LlmDone = absl::AnyInvocable<void(LlmResponse) &&>;
+
+// Thread-safe: Complete() and Start() may be called concurrently from any number of threads.
 class LlmClient {
  public:
   virtual ~LlmClient() = default;
 
-  // Makes one attempt. Never throws; every failure is described by the returned outcome.
+  // Makes one attempt and waits for it. Never throws; every failure is described by the
+  // returned outcome.
   virtual LlmResponse Complete(const LlmRequest& request) = 0;
+
+  // Starts one attempt and returns without waiting for it (or after it, see below); `done` is
+  // called exactly once with its response, as Complete() would have returned it. `done` runs
+  // either on the calling thread before Start() returns (an attempt that ends at once, or a
+  // client without an event loop: this default runs Complete()) or on a thread of the
+  // client's (HttpLlmClient: its event loop); it must not block, and may call Start() again.
+  // request.cancelled, when set, must stay valid until `done` has run.
+  virtual void Start(LlmRequest request, LlmDone done) { std::move(done)(Complete(request)); }
 };
 
 }  // namespace citecheck
