@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
-#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -14,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -262,59 +262,35 @@ LlmResponse InterpretHttpResponse(HttpResponse http, LlmApi api, absl::string_vi
   return response;
 }
 
-struct HttpLlmClient::Handle {
+struct HttpLlmClient::Transfer {
   CURL* curl = nullptr;
-  CURLM* multi = nullptr;  // runs `curl`'s transfers; keeps the open connections
+  // The POST body; curl reads it from here (CURLOPT_POSTFIELDS does not copy).
+  std::string body;
+  // What the transfer collects: the user data of OnBody and OnHeader.
+  HttpResponse response;
   char error[CURL_ERROR_SIZE] = {};
-
-  ~Handle() {
-    if (multi != nullptr) curl_multi_cleanup(multi);
-    if (curl != nullptr) curl_easy_cleanup(curl);
-  }
+  const std::atomic<bool>* cancelled = nullptr;
+  LlmDone done;
+  // The handle is on the multi handle (and must come off it before it is reused).
+  bool added = false;
 };
 
 namespace {
 
-// How often a waiting transfer looks at its request's `cancelled` flag when nobody wakes it
-// (whoever sets the flag should call StopWaiters::WakeAll(), which wakes it at once).
-constexpr int kCancelPollMs = 250;
+// The longest the loop sleeps without being woken: the most a `cancelled` flag set without
+// StopWaiters::WakeAll() goes unnoticed (whoever sets one should wake the waiters).
+constexpr int kMaxWaitMs = 250;
+
+constexpr char kCancelled[] = "abandoned: the check was cancelled";
+constexpr char kShuttingDown[] = "abandoned: the client is shutting down";
 
 void WakeMulti(void* multi) { curl_multi_wakeup(static_cast<CURLM*>(multi)); }
 
-// Runs the transfer `curl` is set up for on `multi`, like curl_easy_perform, but abandons it
-// (closing its connection) once *cancelled is true. Returns the transfer's code, or
-// CURLE_ABORTED_BY_CALLBACK when abandoned. Sleeps in curl_multi_poll until the transfer has
-// something to do or StopWaiters wakes it: a wait of 200 ms costs a handful of wakeups, not one
-// every few milliseconds.
-CURLcode Perform(CURLM* multi, CURL* curl, const std::atomic<bool>* cancelled) {
-  if (curl_multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
-  std::optional<StopWaiters::Registration> woken_on_stop;
-  if (cancelled != nullptr) woken_on_stop.emplace(StopWaiters::Get(), multi, &WakeMulti);
-  CURLcode result = CURLE_OK;
-  while (true) {
-    int running = 0;
-    if (curl_multi_perform(multi, &running) != CURLM_OK) {
-      result = CURLE_FAILED_INIT;
-      break;
-    }
-    bool done = false;
-    int queued = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
-      if (message->msg == CURLMSG_DONE && message->easy_handle == curl) {
-        result = message->data.result;
-        done = true;
-      }
-    }
-    if (done || running == 0) break;
-    if (cancelled != nullptr && cancelled->load(std::memory_order_acquire)) {
-      result = CURLE_ABORTED_BY_CALLBACK;
-      break;
-    }
-    curl_multi_poll(multi, nullptr, 0, kCancelPollMs, nullptr);
-  }
-  // Mid-transfer, this also closes the connection.
-  curl_multi_remove_handle(multi, curl);
-  return result;
+LlmResponse ConnectionError(std::string detail) {
+  LlmResponse response;
+  response.outcome = AttemptOutcome::ConnectionError();
+  response.outcome.detail = std::move(detail);
+  return response;
 }
 
 }  // namespace
@@ -332,13 +308,16 @@ absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(HttpLlmClie
   if (init != CURLE_OK) {
     return absl::InternalError(absl::StrCat("curl_global_init: ", curl_easy_strerror(init)));
   }
-  return std::unique_ptr<HttpLlmClient>(new HttpLlmClient(std::move(options)));
+  std::unique_ptr<HttpLlmClient> client(new HttpLlmClient(std::move(options)));
+  if (client->multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+  return client;
 }
 
 HttpLlmClient::HttpLlmClient(HttpLlmClientOptions options)
     : options_(std::move(options)),
       url_(absl::StrCat(absl::StripSuffix(options_.base_url, "/"),
-                        options_.api == LlmApi::kResponses ? "/responses" : "/chat/completions")) {
+                        options_.api == LlmApi::kResponses ? "/responses" : "/chat/completions")),
+      multi_(curl_multi_init()) {
   headers_ = curl_slist_append(headers_, "Content-Type: application/json");
   headers_ = curl_slist_append(headers_, "Accept: application/json");
   headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
@@ -346,29 +325,29 @@ HttpLlmClient::HttpLlmClient(HttpLlmClientOptions options)
     headers_ = curl_slist_append(headers_,
                                  absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
   }
+  if (multi_ == nullptr) return;  // Create() fails the client
+  woken_on_stop_.emplace(StopWaiters::Get(), multi_, &WakeMulti);
+  loop_ = std::thread([this] { Loop(); });
 }
 
 HttpLlmClient::~HttpLlmClient() {
   {
     absl::MutexLock lock(&mu_);
-    handles_.clear();
+    stopping_ = true;
   }
-  curl_slist_free_all(headers_);
-}
-
-HttpLlmClient::Handle* HttpLlmClient::ThreadHandle() {
-  const std::thread::id self = std::this_thread::get_id();
+  if (loop_.joinable()) {
+    curl_multi_wakeup(multi_);
+    loop_.join();
+  }
+  // No wake may reach the multi handle once it is gone.
+  woken_on_stop_.reset();
   {
     absl::MutexLock lock(&mu_);
-    auto it = handles_.find(self);
-    if (it != handles_.end()) return it->second.get();
+    for (void* curl : free_handles_) curl_easy_cleanup(curl);
+    free_handles_.clear();
   }
-  auto handle = std::make_unique<Handle>();
-  handle->curl = curl_easy_init();
-  handle->multi = curl_multi_init();
-  if (handle->curl == nullptr || handle->multi == nullptr) return nullptr;
-  absl::MutexLock lock(&mu_);
-  return handles_.emplace(self, std::move(handle)).first->second.get();
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  curl_slist_free_all(headers_);
 }
 
 std::string HttpLlmClient::RequestBody(const LlmRequest& request) const {
@@ -402,26 +381,50 @@ std::string HttpLlmClient::RequestBody(const LlmRequest& request) const {
 }
 
 LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
+  if (std::this_thread::get_id() == loop_.get_id()) {
+    return ConnectionError("Complete() called from a done callback (it would wait for itself)");
+  }
   LlmResponse response;
+  absl::Notification done;
+  Start(request, [&response, &done](LlmResponse answer) {
+    response = std::move(answer);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return response;
+}
+
+void HttpLlmClient::Start(LlmRequest request, LlmDone done) {
   if (request.timeout <= absl::ZeroDuration()) {
+    LlmResponse response;
     response.outcome = AttemptOutcome::Timeout();
     response.outcome.detail = "no time left for the attempt";
-    return response;
+    std::move(done)(std::move(response));
+    return;
   }
-  Handle* handle = ThreadHandle();
-  if (handle == nullptr) {
-    response.outcome = AttemptOutcome::ConnectionError();
-    response.outcome.detail = "curl_easy_init or curl_multi_init failed";
-    return response;
+  auto transfer = std::make_unique<Transfer>();
+  transfer->cancelled = request.cancelled;
+  transfer->done = std::move(done);
+  transfer->body = RequestBody(request);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!free_handles_.empty()) {
+      transfer->curl = free_handles_.back();
+      free_handles_.pop_back();
+    }
   }
-  CURL* curl = handle->curl;
-  // Forgets the previous call's options but keeps the handle's open connections.
-  curl_easy_reset(curl);
+  if (transfer->curl == nullptr) {
+    transfer->curl = curl_easy_init();
+    if (transfer->curl == nullptr) {
+      std::move(transfer->done)(ConnectionError("curl_easy_init failed"));
+      return;
+    }
+  } else {
+    curl_easy_reset(transfer->curl);  // forgets the previous transfer's options
+  }
 
-  const std::string body = RequestBody(request);
-  HttpResponse transfer;  // what the transfer collects: the callbacks' user data
-  handle->error[0] = '\0';
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, handle->error);
+  CURL* curl = transfer->curl;
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, transfer->error);
   curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -431,37 +434,135 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers_);
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, transfer->body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(transfer->body.size()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    ClampMillis(std::min(options_.connect_timeout, request.timeout)));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ClampMillis(request.timeout));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer->response);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer->response);
 
-  const CURLcode code = Perform(handle->multi, curl, request.cancelled);
-  if (code == CURLE_ABORTED_BY_CALLBACK) {
-    response.outcome = AttemptOutcome::ConnectionError();
-    response.outcome.detail = "abandoned: the check was cancelled";
-    return response;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queued_.push_back(std::move(transfer));
+    }
   }
-  long status = 0;  // NOLINT(runtime/int): curl wants long
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (transfer != nullptr) {  // the client is shutting down: not queued
+    curl_easy_cleanup(transfer->curl);
+    std::move(transfer->done)(ConnectionError(kShuttingDown));
+    return;
+  }
+  curl_multi_wakeup(multi_);
+}
 
-  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && transfer.body_too_large)) {
+void HttpLlmClient::Loop() {
+  while (true) {
+    std::vector<std::unique_ptr<Transfer>> queued;
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      queued.swap(queued_);
+      stopping = stopping_;
+    }
+    if (stopping) {
+      // Start() queues nothing more: it looks at stopping_ under the lock it queues under.
+      std::vector<std::unique_ptr<Transfer>> abandoned = std::move(queued);
+      for (auto& [curl, transfer] : running_) abandoned.push_back(std::move(transfer));
+      running_.clear();
+      for (std::unique_ptr<Transfer>& transfer : abandoned) {
+        Finish(std::move(transfer), ConnectionError(kShuttingDown));
+      }
+      return;
+    }
+    AddQueued(std::move(queued));
+
+    int still_running = 0;
+    curl_multi_perform(multi_, &still_running);
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      auto it = running_.find(message->easy_handle);
+      if (it == running_.end()) continue;
+      std::unique_ptr<Transfer> transfer = std::move(it->second);
+      running_.erase(it);
+      LlmResponse response = ResponseOf(*transfer, message->data.result);
+      // `message` is invalid once the handle is removed (in Finish).
+      Finish(std::move(transfer), std::move(response));
+    }
+    // StopWaiters protocol: the flags are looked at before each sleep; a wake arriving after
+    // the look makes the sleep return at once.
+    AbandonCancelled();
+    curl_multi_poll(multi_, nullptr, 0, kMaxWaitMs, nullptr);
+  }
+}
+
+void HttpLlmClient::AddQueued(std::vector<std::unique_ptr<Transfer>> queued) {
+  for (std::unique_ptr<Transfer>& transfer : queued) {
+    if (transfer->cancelled != nullptr && transfer->cancelled->load(std::memory_order_acquire)) {
+      Finish(std::move(transfer), ConnectionError(kCancelled));
+      continue;
+    }
+    if (curl_multi_add_handle(multi_, transfer->curl) != CURLM_OK) {
+      Finish(std::move(transfer), ConnectionError("curl_multi_add_handle failed"));
+      continue;
+    }
+    transfer->added = true;
+    CURL* curl = transfer->curl;
+    running_.emplace(curl, std::move(transfer));
+  }
+}
+
+void HttpLlmClient::AbandonCancelled() {
+  std::vector<std::unique_ptr<Transfer>> cancelled;
+  for (auto it = running_.begin(); it != running_.end();) {
+    const std::atomic<bool>* flag = it->second->cancelled;
+    if (flag != nullptr && flag->load(std::memory_order_acquire)) {
+      cancelled.push_back(std::move(it->second));
+      running_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (std::unique_ptr<Transfer>& transfer : cancelled) {
+    Finish(std::move(transfer), ConnectionError(kCancelled));
+  }
+}
+
+void HttpLlmClient::Finish(std::unique_ptr<Transfer> transfer, LlmResponse response) {
+  // Mid-transfer, this also closes the connection.
+  if (transfer->added) curl_multi_remove_handle(multi_, transfer->curl);
+  // The buffer goes with `transfer`; Start() resets the other options before the next use.
+  curl_easy_setopt(transfer->curl, CURLOPT_ERRORBUFFER, nullptr);
+  {
+    absl::MutexLock lock(&mu_);
+    free_handles_.push_back(transfer->curl);
+  }
+  LlmDone done = std::move(transfer->done);
+  transfer.reset();
+  std::move(done)(std::move(response));
+}
+
+LlmResponse HttpLlmClient::ResponseOf(Transfer& transfer, int result) const {
+  const auto code = static_cast<CURLcode>(result);
+  long status = 0;  // NOLINT(runtime/int): curl wants long
+  curl_easy_getinfo(transfer.curl, CURLINFO_RESPONSE_CODE, &status);
+
+  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && transfer.response.body_too_large)) {
+    LlmResponse response;
     response.outcome = code == CURLE_OPERATION_TIMEDOUT ? AttemptOutcome::Timeout()
                                                         : AttemptOutcome::ConnectionError();
     response.outcome.detail = SafeDetail(
         absl::StrCat("curl error ", static_cast<int>(code), ": ",
-                     handle->error[0] != '\0' ? handle->error : curl_easy_strerror(code)),
+                     transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code)),
         options_.api_key);
     return response;
   }
-
-  transfer.status = static_cast<int>(status);
-  return InterpretHttpResponse(std::move(transfer), options_.api, options_.api_key);
+  transfer.response.status = static_cast<int>(status);
+  return InterpretHttpResponse(std::move(transfer.response), options_.api, options_.api_key);
 }
 
 }  // namespace citecheck

@@ -27,29 +27,54 @@
 // appears in logs, statuses or AttemptOutcome::detail: provider messages copied into `detail`
 // are scrubbed of anything resembling it.
 //
-// Connections are reused: each calling thread gets its own curl easy and multi handles (kept
-// per client, keyed by thread; never used by two threads at once), and the multi handle keeps
-// its connections open between calls. Handles are freed with the client.
+// Thread model: every transfer runs on the client's one event-loop thread (started by the
+// constructor, stopped by the destructor), on one curl multi handle whose connection cache
+// all transfers share, so an idle connection is reused by the next call whatever thread made
+// it. Start() builds the request body and sets up a curl easy handle (taken from a free list
+// of finished ones, or created) on the calling thread, then queues it for the loop and wakes
+// it (curl_multi_wakeup). The loop sleeps in curl_multi_poll until a socket is ready, one of
+// curl's timers is due, or it is woken; it never waits longer than 250 ms (the most a
+// `cancelled` flag set without StopWaiters::WakeAll() goes unnoticed).
 //
-// A request's `cancelled` flag is looked at every 20 ms while the transfer waits: once set,
-// the transfer is abandoned and its connection closed (kConnectionError, "abandoned").
+// `done` callbacks run on the loop thread, outside every lock of the client, one at a time.
+// They may call Start() again; they must not block (no Complete(), no waiting on locks held
+// for long, no I/O): every transfer of the client waits while one runs. Complete() called
+// from a done callback does not deadlock: it answers kConnectionError at once.
+//
+// Cancellation: the client registers with StopWaiters (server/common/stop_waiters.h) for its
+// whole life; every wake makes the loop look at the `cancelled` flag of each running
+// transfer, and the ones set are abandoned: the easy handle is removed from the multi (which
+// closes its connection) and `done` gets kConnectionError, "abandoned: the check was
+// cancelled".
+//
+// A request whose timeout is zero or negative never reaches the loop: its `done` runs on the
+// calling thread before Start() returns (kTimeout, as Complete() answers it).
 //
 // curl_global_init(CURL_GLOBAL_ALL) should be called by main() before any thread starts; the
 // constructor also calls it once per process (a reference-counted no-op if main did) so that a
 // forgetful caller still works.
 //
-// Thread-safe. REQUIRES: no call to Complete() is running when the client is destroyed.
+// Thread-safe: Start() and Complete() may be called from any thread. Ownership: the client
+// owns the loop thread, the multi handle and every easy handle; a started request is owned by
+// the client until its `done` has run. The destructor stops the loop: each transfer still
+// queued or running gets `done` once, with kConnectionError ("abandoned: the client is shutting
+// down"), on the loop thread, before the destructor returns; a done callback that calls
+// Start() then is answered the same way on its own thread. REQUIRES: no Start() or Complete()
+// from another thread is running or begins once the destructor has started.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/stop_waiters.h"
 #include "server/llm/llm_client.h"
 
 struct curl_slist;
@@ -118,32 +143,58 @@ class HttpLlmClient final : public LlmClient {
   HttpLlmClient(const HttpLlmClient&) = delete;
   HttpLlmClient& operator=(const HttpLlmClient&) = delete;
 
+  // Start() and waits for its `done`.
   LlmResponse Complete(const LlmRequest& request) override;
+
+  // See the class comment.
+  void Start(LlmRequest request, LlmDone done) override;
 
   // The URL requests are POSTed to (no secret in it unless base_url held one).
   const std::string& endpoint_url() const { return url_; }
 
  private:
-  struct Handle;  // a curl easy handle, the multi handle that runs it, and its error buffer
+  // One attempt: its easy handle (set up for it), the body and what the transfer collects,
+  // and whom to tell.
+  struct Transfer;
 
   explicit HttpLlmClient(HttpLlmClientOptions options);
 
-  // The calling thread's handle, created on first use.
-  Handle* ThreadHandle();
   // The JSON request body.
   std::string RequestBody(const LlmRequest& request) const;
+  // The loop thread's body: runs until the destructor asks it to stop.
+  void Loop();
+  // Loop thread: hands transfers queued by Start() to the multi handle.
+  void AddQueued(std::vector<std::unique_ptr<Transfer>> queued);
+  // Loop thread: takes the transfer off the multi handle (if it was on it), gives its easy
+  // handle back to the free list and runs its `done` with `response`.
+  void Finish(std::unique_ptr<Transfer> transfer, LlmResponse response);
+  // Loop thread: the response of a transfer that curl reports done with `code`.
+  LlmResponse ResponseOf(Transfer& transfer, int code) const;
+  // Loop thread: abandons every running transfer whose `cancelled` flag is set.
+  void AbandonCancelled();
 
   const HttpLlmClientOptions options_;
   const std::string url_;
   // Request headers ("Authorization: Bearer ...", content type); built once, only read by
   // transfers afterwards, freed with the client.
   curl_slist* headers_ = nullptr;
+  // Runs every transfer; used by the loop thread only, except curl_multi_wakeup (any thread).
+  // Null when curl_multi_init failed (Create() then fails).
+  void* multi_ = nullptr;
 
   absl::Mutex mu_;
-  // One handle per thread that ever called Complete(). A thread id the system reuses after its
-  // thread exited takes over that thread's handle, which is safe: it is never used by two
-  // threads at once.
-  std::unordered_map<std::thread::id, std::unique_ptr<Handle>> handles_ ABSL_GUARDED_BY(mu_);
+  // Set up by Start(), not yet handed to the multi handle.
+  std::vector<std::unique_ptr<Transfer>> queued_ ABSL_GUARDED_BY(mu_);
+  // Easy handles of finished transfers, kept for reuse (as many as were ever in flight at once).
+  std::vector<void*> free_handles_ ABSL_GUARDED_BY(mu_);
+  // The destructor has begun: Start() answers at once, the loop ends.
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The transfers on the multi handle, by easy handle. Loop thread only.
+  absl::flat_hash_map<void*, std::unique_ptr<Transfer>> running_;
+  // Wakes the loop when a stop flag is set; for the client's whole life.
+  std::optional<StopWaiters::Registration> woken_on_stop_;
+  std::thread loop_;
 };
 
 }  // namespace citecheck
