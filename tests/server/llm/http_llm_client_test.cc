@@ -17,13 +17,16 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "server/common/stop_waiters.h"
+#include "tests/fakes/eventually.h"
 
 namespace citecheck {
 namespace {
@@ -31,6 +34,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAreArray;
 
 constexpr char kKey[] = "sk-test-0123456789abcdefXYZ";
 
@@ -52,12 +56,15 @@ struct Seen {
 };
 
 // An HTTP server on 127.0.0.1 (any free port) that records every request and answers with
-// `handler`, run on its own thread for the life of the object.
+// `handler` on up to `threads` connections at once, run on its own threads for the life of the
+// object.
 class TestServer {
  public:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
-  explicit TestServer(Handler handler) : handler_(std::move(handler)) {
+  explicit TestServer(Handler handler, size_t threads = CPPHTTPLIB_THREAD_POOL_COUNT)
+      : handler_(std::move(handler)) {
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     auto record = [this](const httplib::Request& req, httplib::Response& res) {
       Seen seen;
       seen.path = req.path;
@@ -523,6 +530,259 @@ TEST(HttpLlmClientTest, AnswerNestedMillionsDeepIsABadAnswerNotAStackOverflow) {
   const LlmResponse error = InterpretHttpResponse(http, LlmApi::kChat, kKey);
   EXPECT_EQ(error.outcome.kind, AttemptOutcome::Kind::kHttpStatus);
   EXPECT_EQ(error.outcome.detail, "HTTP 503");
+}
+
+// ---- the event loop: Start() ---------------------------------------------------------------
+
+// A chat answer whose text is "echo: " and the request's user message (plain ASCII here).
+std::string EchoAnswer(const httplib::Request& req) {
+  rapidjson::Document body;
+  body.Parse(req.body.c_str());
+  if (body.HasParseError() || !body.HasMember("messages")) return "{}";
+  return absl::StrCat(R"({"choices":[{"message":{"content":"echo: )",
+                      body["messages"][1]["content"].GetString(), R"("}}]})");
+}
+
+LlmRequest NumberedRequest(int index) {
+  LlmRequest request = Request();
+  request.user_message = absl::StrCat("1. citation ", index);
+  return request;
+}
+
+// Stays shut until Open(); server handlers wait on it to hold their answers.
+class Gate {
+ public:
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  // True when the gate opened within `timeout`.
+  bool Wait(absl::Duration timeout = absl::Seconds(20)) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&open_), timeout);
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// What done callbacks received: each call's transfer index, response and thread.
+class Recorder {
+ public:
+  struct Call {
+    int index = -1;
+    LlmResponse response;
+    std::thread::id thread;
+  };
+
+  // The callback for transfer `index`.
+  LlmDone Done(int index) {
+    return [this, index](LlmResponse response) {
+      absl::MutexLock lock(&mu_);
+      calls_.push_back(Call{index, std::move(response), std::this_thread::get_id()});
+    };
+  }
+  std::vector<Call> calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  size_t size() const {
+    absl::MutexLock lock(&mu_);
+    return calls_.size();
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
+};
+
+std::vector<int> Indexes(const std::vector<Recorder::Call>& calls) {
+  std::vector<int> indexes;
+  for (const Recorder::Call& call : calls) indexes.push_back(call.index);
+  return indexes;
+}
+
+TEST(HttpLlmClientLoopTest, ConcurrentStartsRunTogetherOnOneLoopThread) {
+  // 32 connections at once overflow httplib's listen backlog (5, compiled in): some connects
+  // are retried after a SYN timeout, which makes this test take a second or two.
+  constexpr int kTransfers = 32;
+  absl::Mutex mu;
+  int in_flight = 0;
+  int max_in_flight = 0;
+  TestServer server(
+      [&](const httplib::Request& req, httplib::Response& res) {
+        {
+          absl::MutexLock lock(&mu);
+          max_in_flight = std::max(max_in_flight, ++in_flight);
+          // Nobody is answered before all of them are here: only a client that keeps every
+          // transfer open at once gets answers (the others get 503 after 20 s).
+          const bool all_here = mu.AwaitWithTimeout(
+              absl::Condition(
+                  +[](int* most) { return *most >= kTransfers; }, &max_in_flight),
+              absl::Seconds(20));
+          --in_flight;
+          if (!all_here) return Reply(res, 503, "{}");
+        }
+        Reply(res, 200, EchoAnswer(req));
+      },
+      kTransfers + 4);
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  Recorder recorder;
+
+  for (int i = 0; i < kTransfers; ++i) client->Start(NumberedRequest(i), recorder.Done(i));
+
+  ASSERT_TRUE(Eventually([&] { return recorder.size() == kTransfers; }));
+  const std::vector<Recorder::Call> calls = recorder.calls();
+  std::vector<int> expected;
+  for (int i = 0; i < kTransfers; ++i) expected.push_back(i);
+  EXPECT_THAT(Indexes(calls), UnorderedElementsAreArray(expected));  // each exactly once
+  for (const Recorder::Call& call : calls) {
+    EXPECT_EQ(call.response.outcome.kind, AttemptOutcome::Kind::kSuccess)
+        << call.response.outcome.detail;
+    EXPECT_EQ(call.response.content, absl::StrCat("echo: 1. citation ", call.index));
+    EXPECT_EQ(call.thread, calls[0].thread);
+  }
+  EXPECT_NE(calls[0].thread, std::this_thread::get_id());
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(max_in_flight, kTransfers);
+}
+
+TEST(HttpLlmClientLoopTest, CancellingOneTransferAbandonsOnlyIt) {
+  Gate gate;
+  TestServer server([&](const httplib::Request& req, httplib::Response& res) {
+    gate.Wait();
+    Reply(res, 200, EchoAnswer(req));
+  });
+  absl::Cleanup open_gate = [&] { gate.Open(); };  // before the server stops
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  Recorder recorder;
+  std::atomic<bool> cancelled[3] = {false, false, false};
+  for (int i = 0; i < 3; ++i) {
+    LlmRequest request = NumberedRequest(i);
+    request.cancelled = &cancelled[i];
+    client->Start(std::move(request), recorder.Done(i));
+  }
+  ASSERT_TRUE(Eventually([&] { return server.seen().size() == 3; }));
+
+  cancelled[1] = true;
+  StopWaiters::Get().WakeAll();  // as CancelRegistry does after setting a stop flag
+
+  // Answered while the server still holds every request: not by the server, nor a timeout.
+  ASSERT_TRUE(Eventually([&] { return recorder.size() == 1; }));
+  const Recorder::Call abandoned = recorder.calls()[0];
+  EXPECT_EQ(abandoned.index, 1);
+  EXPECT_EQ(abandoned.response.outcome.kind, AttemptOutcome::Kind::kConnectionError);
+  EXPECT_EQ(abandoned.response.outcome.detail, "abandoned: the check was cancelled");
+
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return recorder.size() == 3; }));
+  const std::vector<Recorder::Call> calls = recorder.calls();
+  EXPECT_THAT(Indexes(calls), UnorderedElementsAreArray({1, 0, 2}));
+  for (const Recorder::Call& call : calls) {
+    if (call.index == 1) continue;
+    EXPECT_EQ(call.response.outcome.kind, AttemptOutcome::Kind::kSuccess)
+        << call.response.outcome.detail;
+    EXPECT_EQ(call.response.content, absl::StrCat("echo: 1. citation ", call.index));
+  }
+}
+
+TEST(HttpLlmClientLoopTest, DestroyingTheClientAnswersEveryPendingTransferOnce) {
+  Gate gate;
+  TestServer server([&](const httplib::Request& req, httplib::Response& res) {
+    gate.Wait();
+    Reply(res, 200, EchoAnswer(req));
+  });
+  absl::Cleanup open_gate = [&] { gate.Open(); };
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  Recorder recorder;
+  for (int i = 0; i < 4; ++i) client->Start(NumberedRequest(i), recorder.Done(i));
+  ASSERT_TRUE(Eventually([&] { return server.seen().size() == 4; }));
+
+  client.reset();
+
+  const std::vector<Recorder::Call> calls = recorder.calls();
+  EXPECT_THAT(Indexes(calls), UnorderedElementsAreArray({0, 1, 2, 3}));
+  for (const Recorder::Call& call : calls) {
+    EXPECT_EQ(call.response.outcome.kind, AttemptOutcome::Kind::kConnectionError);
+    EXPECT_EQ(call.response.outcome.detail, "abandoned: the client is shutting down");
+  }
+}
+
+TEST(HttpLlmClientLoopTest, DoneCallbackMayStartAgain) {
+  TestServer server([](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, 200, EchoAnswer(req));
+  });
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  LlmResponse first;
+  LlmResponse second;
+  absl::Notification second_done;
+
+  client->Start(NumberedRequest(1), [&](LlmResponse response) {
+    first = std::move(response);
+    client->Start(NumberedRequest(2), [&](LlmResponse response) {
+      second = std::move(response);
+      second_done.Notify();
+    });
+  });
+
+  ASSERT_TRUE(second_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_EQ(first.outcome.kind, AttemptOutcome::Kind::kSuccess) << first.outcome.detail;
+  EXPECT_EQ(first.content, "echo: 1. citation 1");
+  EXPECT_EQ(second.outcome.kind, AttemptOutcome::Kind::kSuccess) << second.outcome.detail;
+  EXPECT_EQ(second.content, "echo: 1. citation 2");
+  const std::vector<Seen> seen = server.seen();
+  ASSERT_THAT(seen, SizeIs(2));
+  EXPECT_EQ(seen[1].remote_port, seen[0].remote_port);  // the first's connection, reused
+}
+
+TEST(HttpLlmClientLoopTest, NoTimeLeftIsAnsweredOnTheCallersThreadBeforeStartReturns) {
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  Recorder recorder;
+
+  client->Start(Request(absl::Milliseconds(-5)), recorder.Done(0));
+
+  const std::vector<Recorder::Call> calls = recorder.calls();
+  ASSERT_THAT(calls, SizeIs(1));
+  EXPECT_EQ(calls[0].thread, std::this_thread::get_id());
+  EXPECT_EQ(calls[0].response.outcome.kind, AttemptOutcome::Kind::kTimeout);
+  EXPECT_EQ(calls[0].response.outcome.detail, "no time left for the attempt");
+  EXPECT_THAT(server.seen(), SizeIs(0));
+}
+
+TEST(HttpLlmClientLoopTest, CallersOnDifferentThreadsShareConnections) {
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  for (int i = 0; i < 2; ++i) {
+    std::thread caller([&] {
+      EXPECT_EQ(client->Complete(Request()).outcome.kind, AttemptOutcome::Kind::kSuccess);
+    });
+    caller.join();
+  }
+  const std::vector<Seen> seen = server.seen();
+  ASSERT_THAT(seen, SizeIs(2));
+  EXPECT_EQ(seen[1].remote_port, seen[0].remote_port);
+}
+
+TEST(HttpLlmClientLoopTest, CompleteFromADoneCallbackFailsInsteadOfWaitingForItself) {
+  TestServer server(
+      [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  LlmResponse nested;
+  absl::Notification done;
+
+  client->Start(Request(), [&](LlmResponse) {
+    nested = client->Complete(Request());
+    done.Notify();
+  });
+
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_EQ(nested.outcome.kind, AttemptOutcome::Kind::kConnectionError);
+  EXPECT_THAT(nested.outcome.detail, HasSubstr("done callback"));
+  EXPECT_THAT(server.seen(), SizeIs(1));
 }
 
 }  // namespace
