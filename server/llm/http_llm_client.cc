@@ -1,6 +1,7 @@
 #include "server/llm/http_llm_client.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -460,6 +461,7 @@ void HttpLlmClient::Start(LlmRequest request, LlmDone done) {
 }
 
 void HttpLlmClient::Loop() {
+  pthread_setname_np(pthread_self(), "llm-loop");  // for top, perf and gdb
   while (true) {
     std::vector<std::unique_ptr<Transfer>> queued;
     bool stopping;
