@@ -2,8 +2,12 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <utility>
@@ -285,7 +289,17 @@ constexpr int kMaxWaitMs = 250;
 constexpr char kCancelled[] = "abandoned: the check was cancelled";
 constexpr char kShuttingDown[] = "abandoned: the client is shutting down";
 
-void WakeMulti(void* multi) { curl_multi_wakeup(static_cast<CURLM*>(multi)); }
+// Events taken from epoll per wait.
+constexpr int kMaxEvents = 64;
+
+// What curl_multi_socket_action wants to hear about an epoll event.
+int SelectBits(uint32_t events) {
+  int bits = 0;
+  if ((events & (EPOLLIN | EPOLLHUP)) != 0) bits |= CURL_CSELECT_IN;
+  if ((events & EPOLLOUT) != 0) bits |= CURL_CSELECT_OUT;
+  if ((events & EPOLLERR) != 0) bits |= CURL_CSELECT_ERR;
+  return bits;
+}
 
 LlmResponse ConnectionError(std::string detail) {
   LlmResponse response;
@@ -310,7 +324,9 @@ absl::StatusOr<std::unique_ptr<HttpLlmClient>> HttpLlmClient::Create(HttpLlmClie
     return absl::InternalError(absl::StrCat("curl_global_init: ", curl_easy_strerror(init)));
   }
   std::unique_ptr<HttpLlmClient> client(new HttpLlmClient(std::move(options)));
-  if (client->multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+  if (!client->loop_.joinable()) {
+    return absl::InternalError("curl_multi_init, epoll_create1 or eventfd failed");
+  }
   return client;
 }
 
@@ -318,7 +334,9 @@ HttpLlmClient::HttpLlmClient(HttpLlmClientOptions options)
     : options_(std::move(options)),
       url_(absl::StrCat(absl::StripSuffix(options_.base_url, "/"),
                         options_.api == LlmApi::kResponses ? "/responses" : "/chat/completions")),
-      multi_(curl_multi_init()) {
+      multi_(curl_multi_init()),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   headers_ = curl_slist_append(headers_, "Content-Type: application/json");
   headers_ = curl_slist_append(headers_, "Accept: application/json");
   headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
@@ -326,8 +344,17 @@ HttpLlmClient::HttpLlmClient(HttpLlmClientOptions options)
     headers_ = curl_slist_append(headers_,
                                  absl::StrCat("Authorization: Bearer ", options_.api_key).c_str());
   }
-  if (multi_ == nullptr) return;  // Create() fails the client
-  woken_on_stop_.emplace(StopWaiters::Get(), multi_, &WakeMulti);
+  if (multi_ == nullptr || epoll_fd_ < 0 || wake_fd_ < 0) return;  // Create() fails the client
+  epoll_event wake = {};
+  wake.events = EPOLLIN;
+  wake.data.fd = wake_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) return;
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &HttpLlmClient::OnCurlSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &HttpLlmClient::OnCurlTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  woken_on_stop_.emplace(StopWaiters::Get(), this,
+                         [](void* client) { static_cast<HttpLlmClient*>(client)->Wake(); });
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -337,18 +364,59 @@ HttpLlmClient::~HttpLlmClient() {
     stopping_ = true;
   }
   if (loop_.joinable()) {
-    curl_multi_wakeup(multi_);
+    Wake();
     loop_.join();
   }
-  // No wake may reach the multi handle once it is gone.
+  // No wake may reach the event fd once it is gone.
   woken_on_stop_.reset();
   {
     absl::MutexLock lock(&mu_);
     for (void* curl : free_handles_) curl_easy_cleanup(curl);
     free_handles_.clear();
   }
+  // May still tell OnCurlSocket to forget the sockets of cached connections: before the epoll
+  // set goes.
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
   curl_slist_free_all(headers_);
+}
+
+void HttpLlmClient::Wake() {
+  const uint64_t one = 1;
+  // Fails only when the counter is about to overflow, and then the loop is woken anyway.
+  [[maybe_unused]] const ssize_t written = write(wake_fd_, &one, sizeof(one));
+}
+
+int HttpLlmClient::OnCurlSocket(void* /*curl*/, int socket, int what, void* client,
+                                void* socket_state) {
+  auto* self = static_cast<HttpLlmClient*>(client);
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    return 0;
+  }
+  epoll_event event = {};
+  event.data.fd = socket;
+  if ((what & CURL_POLL_IN) != 0) event.events |= EPOLLIN;
+  if ((what & CURL_POLL_OUT) != 0) event.events |= EPOLLOUT;
+  // socket_state is curl's note for this socket: null until it is in the epoll set.
+  if (socket_state != nullptr) {
+    epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, socket, &event);
+  } else if (epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, socket, &event) == 0) {
+    curl_multi_assign(self->multi_, socket, self);
+  }
+  return 0;
+}
+
+int HttpLlmClient::OnCurlTimer(void* /*multi*/, long timeout_ms,  // NOLINT(runtime/int)
+                               void* client) {
+  auto* self = static_cast<HttpLlmClient*>(client);
+  if (timeout_ms < 0) {
+    self->curl_timer_.reset();
+  } else {
+    self->curl_timer_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
 }
 
 std::string HttpLlmClient::RequestBody(const LlmRequest& request) const {
@@ -446,9 +514,14 @@ void HttpLlmClient::Start(LlmRequest request, LlmDone done) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer->response);
 
+  const bool on_loop = std::this_thread::get_id() == loop_.get_id();
+  bool wake = false;
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
+      // Whoever makes the queue non-empty wakes the loop; the loop takes the whole queue after
+      // it was woken, so a push onto a non-empty queue is taken with the rest.
+      wake = queued_.empty() && !on_loop;
       queued_.push_back(std::move(transfer));
     }
   }
@@ -457,12 +530,35 @@ void HttpLlmClient::Start(LlmRequest request, LlmDone done) {
     std::move(transfer->done)(ConnectionError(kShuttingDown));
     return;
   }
-  curl_multi_wakeup(multi_);
+  if (on_loop) {
+    take_queue_now_ = true;  // a done callback's Start(): the loop looks before it sleeps
+  } else if (wake) {
+    Wake();
+  }
 }
 
 void HttpLlmClient::Loop() {
   pthread_setname_np(pthread_self(), "llm-loop");  // for top, perf and gdb
+  epoll_event events[kMaxEvents];
   while (true) {
+    const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, WaitMillis());
+    int still_running = 0;
+    for (int i = 0; i < ready; ++i) {
+      if (events[i].data.fd == wake_fd_) {
+        uint64_t wakes = 0;
+        [[maybe_unused]] const ssize_t read_bytes = read(wake_fd_, &wakes, sizeof(wakes));
+        continue;
+      }
+      curl_multi_socket_action(multi_, events[i].data.fd, SelectBits(events[i].events),
+                               &still_running);
+    }
+    if (curl_timer_.has_value() && *curl_timer_ <= std::chrono::steady_clock::now()) {
+      curl_timer_.reset();  // before the call, which may set it again
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &still_running);
+    }
+    FinishCompleted();
+
+    // After the wake fd was read: a Start() that queues from now on wakes the loop again.
     std::vector<std::unique_ptr<Transfer>> queued;
     bool stopping;
     {
@@ -470,6 +566,7 @@ void HttpLlmClient::Loop() {
       queued.swap(queued_);
       stopping = stopping_;
     }
+    take_queue_now_ = false;
     if (stopping) {
       // Start() queues nothing more: it looks at stopping_ under the lock it queues under.
       std::vector<std::unique_ptr<Transfer>> abandoned = std::move(queued);
@@ -481,24 +578,32 @@ void HttpLlmClient::Loop() {
       return;
     }
     AddQueued(std::move(queued));
-
-    int still_running = 0;
-    curl_multi_perform(multi_, &still_running);
-    int left = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
-      if (message->msg != CURLMSG_DONE) continue;
-      auto it = running_.find(message->easy_handle);
-      if (it == running_.end()) continue;
-      std::unique_ptr<Transfer> transfer = std::move(it->second);
-      running_.erase(it);
-      LlmResponse response = ResponseOf(*transfer, message->data.result);
-      // `message` is invalid once the handle is removed (in Finish).
-      Finish(std::move(transfer), std::move(response));
-    }
-    // StopWaiters protocol: the flags are looked at before each sleep; a wake arriving after
-    // the look makes the sleep return at once.
+    // StopWaiters protocol: the flags are looked at before each sleep (and after the wake fd
+    // was read); a wake arriving after the look makes the sleep return at once.
     AbandonCancelled();
-    curl_multi_poll(multi_, nullptr, 0, kMaxWaitMs, nullptr);
+  }
+}
+
+int HttpLlmClient::WaitMillis() const {
+  if (take_queue_now_) return 0;
+  if (!curl_timer_.has_value()) return kMaxWaitMs;
+  const auto left = *curl_timer_ - std::chrono::steady_clock::now();
+  // Rounded up: waking before the timer is due would only wait again.
+  const int64_t millis = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::clamp<int64_t>(millis, 0, kMaxWaitMs));
+}
+
+void HttpLlmClient::FinishCompleted() {
+  int left = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    auto it = running_.find(message->easy_handle);
+    if (it == running_.end()) continue;
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    running_.erase(it);
+    LlmResponse response = ResponseOf(*transfer, message->data.result);
+    // `message` is invalid once the handle is removed (in Finish).
+    Finish(std::move(transfer), std::move(response));
   }
 }
 
