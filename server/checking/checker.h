@@ -3,8 +3,10 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "citecheck/v1/citecheck.pb.h"
@@ -59,14 +61,38 @@ struct InlineCheckRequest {
   const std::atomic<bool>* cancelled = nullptr;
 };
 
+// Receive what Check() and MatchInline() would have returned, from StartCheck() and
+// StartMatchInline().
+using CheckDone = absl::AnyInvocable<void(std::vector<absl::StatusOr<v1::CitationResult>>) &&>;
+using MatchDone = absl::AnyInvocable<void(std::vector<absl::StatusOr<v1::InlineCitation>>) &&>;
+
 // Checks chunks of citations, and matches documents' in-text citations against their reference
 // lists. Implementations: HeuristicChecker (offline rules), LlmChecker (an OpenAI-compatible
 // endpoint), DelayedChecker (a slowed-down wrapper) and, in tests, FakeChecker.
 //
-// Thread-safe: Check() and MatchInline() are called concurrently from the executor's workers.
+// Two ways to call it: Check()/MatchInline() block until the answer; StartCheck()/
+// StartMatchInline() hand it to a callback. A checker whose Asynchronous() is true runs its
+// work on its own event loop, so its Start calls return at once and the caller needs no thread
+// per check; the others run the blocking call inside Start (the defaults below).
+//
+// Thread-safe: every method may be called concurrently from any number of threads.
 class Checker {
  public:
   virtual ~Checker() = default;
+
+  // True when StartCheck() and StartMatchInline() return without waiting for the check (its
+  // callback runs later on a thread of the checker's). REQUIRES for true: the callbacks given
+  // to them must not block.
+  virtual bool Asynchronous() const { return false; }
+
+  // Checks like Check() and calls `done` exactly once with what Check() would return, on the
+  // calling thread before returning or (Asynchronous()) on a thread of the checker's.
+  // request.cancelled, when set, must stay valid until `done` has run.
+  virtual void StartCheck(CheckRequest request, CheckDone done) { std::move(done)(Check(request)); }
+  // The same for MatchInline().
+  virtual void StartMatchInline(InlineCheckRequest request, MatchDone done) {
+    std::move(done)(MatchInline(request));
+  }
 
   // Returns exactly one entry per citation of `request`, in the same order: a result (its
   // `index` left 0; the caller sets it) or, for a citation that could not be checked, an error

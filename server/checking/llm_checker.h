@@ -16,7 +16,7 @@
 //      parsable block, which counts as kBadAnswer) goes through DecideRetry and the endpoint's
 //      RetryBudget, in the order retry_policy.h gives: the pause is set first, OnSuccess after
 //      a usable answer, OnFailure only for retryable failures, and no retry unless the decision
-//      says so AND the budget allows it. The decision's delay is slept (interruptibly).
+//      says so AND the budget allows it. The decision's delay is waited (interruptibly).
 //   4. Citations missing from an otherwise usable answer are asked again ON THEIR OWN (a request
 //      holding only that citation, numbered 1), right away and without consulting the budget
 //      (the endpoint answered). Every citation gets at most RetryOptions::max_attempts attempts
@@ -35,8 +35,15 @@
 // Logging: failures at debug/warn level with endpoint, model, status and counts; never a
 // citation's text or the provider's key.
 //
+// Threads: a check is a chain of steps, each started by the completion of the one before (an
+// attempt's response, a wait's end). With clients that have an event loop and no `sleep`
+// (Asynchronous()), attempts complete on the clients' loop threads and waits on the checker's
+// timer thread, so checks take no thread while they wait; Check() and MatchInline() run the
+// same chain and block their caller until it ends.
+//
 // Thread-safe if the clients, budgets, pauses, limiters, clock, `uniform01` and `sleep` are
-// (the defaults are). Every pointer in the options must outlive the checker.
+// (the defaults are). Every pointer in the options must outlive the checker, and no check may
+// be running when it is destroyed.
 
 #include <functional>
 #include <optional>
@@ -47,6 +54,7 @@
 #include "server/checking/checker.h"
 #include "server/common/clock.h"
 #include "server/common/service_metrics.h"
+#include "server/common/timer_thread.h"
 #include "server/llm/endpoint_pause.h"
 #include "server/llm/llm_client.h"
 #include "server/llm/rate_limiter.h"
@@ -101,6 +109,14 @@ class LlmChecker final : public Checker {
 
   std::vector<absl::StatusOr<v1::CitationResult>> Check(const CheckRequest& request) override;
 
+  // True when every endpoint's client has an event loop and no `sleep` was given: then a
+  // check's attempts run on the clients' event loops and its waits on the checker's timer
+  // thread, and StartCheck()/StartMatchInline() return at once. Otherwise they complete on the
+  // calling thread (a client without an event loop blocks in Start, a `sleep` blocks).
+  bool Asynchronous() const override;
+  void StartCheck(CheckRequest request, CheckDone done) override;
+  void StartMatchInline(InlineCheckRequest request, MatchDone done) override;
+
   // The same machinery for a chunk of in-text citations: one request with InlineSystemPrompt and
   // InlineUserMessage (the whole reference list and the chunk), the answer read with
   // ParseInlineAnswer (an unusable answer — no JSON, no valid entry, a reference number out of
@@ -118,6 +134,9 @@ class LlmChecker final : public Checker {
 
  private:
   LlmCheckerOptions options_;
+  // The waits (backoff, pauses, rate limits) of asynchronous checks. REQUIRES: no check is
+  // running when the checker is destroyed.
+  TimerThread timer_;
 };
 
 }  // namespace citecheck

@@ -84,6 +84,13 @@ class OwningLlmChecker final : public Checker {
       const InlineCheckRequest& request) override {
     return checker_.MatchInline(request);
   }
+  bool Asynchronous() const override { return checker_.Asynchronous(); }
+  void StartCheck(CheckRequest request, CheckDone done) override {
+    checker_.StartCheck(std::move(request), std::move(done));
+  }
+  void StartMatchInline(InlineCheckRequest request, MatchDone done) override {
+    checker_.StartMatchInline(std::move(request), std::move(done));
+  }
   std::string ModelName() const override { return checker_.ModelName(); }
   bool SupportsModel(const std::string& model) const override {
     return checker_.SupportsModel(model);

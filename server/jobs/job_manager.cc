@@ -21,7 +21,11 @@ absl::Status ShuttingDown() {
 }  // namespace
 
 JobManager::JobManager(JobManagerOptions options, JobStore* store, Checker* checker, Clock* clock)
-    : options_(std::move(options)), store_(store), checker_(checker), clock_(clock) {}
+    : options_(std::move(options)),
+      store_(store),
+      checker_(checker),
+      clock_(clock),
+      asynchronous_(checker->Asynchronous()) {}
 
 JobManager::~JobManager() { Shutdown(); }
 
@@ -39,8 +43,10 @@ absl::Status JobManager::Start() {
   claim_thread_ = std::thread([this] { ClaimLoop(); });
   record_thread_ = std::thread([this] { RecordLoop(); });
   cancel_watch_thread_ = std::thread([this] { CancelWatchLoop(); });
-  for (int i = 0; i < std::max(1, options_.max_inflight); ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
+  if (!asynchronous_) {
+    for (int i = 0; i < std::max(1, options_.max_inflight); ++i) {
+      workers_.emplace_back([this] { WorkerLoop(); });
+    }
   }
   return absl::OkStatus();
 }
@@ -165,7 +171,13 @@ void JobManager::ClaimLoop() {
     absl::MutexLock lock(&mu_);
     inflight_ += static_cast<int>(chunks->size());
     checking_ += static_cast<int>(chunks->size());
-    for (Chunk& chunk : *chunks) to_check_.push_back(std::move(chunk));
+    if (asynchronous_) {
+      mu_.Unlock();
+      for (Chunk& chunk : *chunks) StartChunk(std::move(chunk));
+      mu_.Lock();
+    } else {
+      for (Chunk& chunk : *chunks) to_check_.push_back(std::move(chunk));
+    }
   }
 }
 
@@ -188,13 +200,6 @@ void JobManager::WorkerLoop() {
 
 namespace {
 
-ItemOutcome ReferenceOutcome(int index, absl::StatusOr<v1::CitationResult> result) {
-  ItemOutcome outcome;
-  outcome.index = index;
-  outcome.result = std::move(result);
-  return outcome;
-}
-
 ItemOutcome InlineOutcome(const Chunk& chunk, size_t i,
                           absl::StatusOr<v1::InlineCitation> verdict) {
   ItemOutcome outcome;
@@ -216,61 +221,116 @@ absl::Status NoAnswer() {
                    "the checker returned no result for this citation");
 }
 
-}  // namespace
-
-// Checks `chunk` (its deadline passed: every item fails with JOB_DEADLINE_EXCEEDED).
-std::vector<ItemOutcome> JobManager::CheckChunk(const Chunk& chunk,
-                                                const std::atomic<bool>* cancelled) {
+// The outcomes of a chunk of references from the checker's `results` (one per citation; a
+// missing one is NoAnswer), or every citation failed with JOB_DEADLINE_EXCEEDED when `expired`.
+std::vector<ItemOutcome> ReferenceOutcomes(
+    const Chunk& chunk, bool expired, std::vector<absl::StatusOr<v1::CitationResult>> results) {
   std::vector<ItemOutcome> outcomes;
-  const bool expired = clock_->Now() >= chunk.deadline;
-  const std::string model = chunk.model == checker_->ModelName() ? "" : chunk.model;
-  if (chunk.kind == ItemKind::kInline) {
-    std::vector<absl::StatusOr<v1::InlineCitation>> verdicts;
-    if (!expired) {
-      InlineCheckRequest request;
-      request.style = chunk.style;
-      request.references = chunk.references;
-      for (size_t i = 0; i < chunk.indices.size(); ++i) {
-        request.citations.push_back({chunk.indices[i], chunk.citations[i]});
-      }
-      request.model = model;
-      request.deadline = chunk.deadline;
-      request.cancelled = cancelled;
-      verdicts = checker_->MatchInline(request);
-    }
-    for (size_t i = 0; i < chunk.indices.size(); ++i) {
-      outcomes.push_back(
-          InlineOutcome(chunk, i,
-                        expired ? JobDeadlineExceededError()
-                                : (i < verdicts.size() ? std::move(verdicts[i]) : NoAnswer())));
-    }
-    return outcomes;
-  }
-  std::vector<absl::StatusOr<v1::CitationResult>> results;
-  if (!expired) {
-    CheckRequest request;
-    request.style = chunk.style;
-    request.citations = chunk.citations;
-    request.model = model;
-    request.deadline = chunk.deadline;
-    request.cancelled = cancelled;
-    results = checker_->Check(request);
-  }
+  outcomes.reserve(chunk.indices.size());
   for (size_t i = 0; i < chunk.indices.size(); ++i) {
-    outcomes.push_back(ReferenceOutcome(
-        chunk.indices[i], expired ? JobDeadlineExceededError()
-                                  : (i < results.size() ? std::move(results[i]) : NoAnswer())));
+    ItemOutcome outcome;
+    outcome.index = chunk.indices[i];
+    outcome.result = expired ? JobDeadlineExceededError()
+                             : (i < results.size() ? std::move(results[i]) : NoAnswer());
+    outcomes.push_back(std::move(outcome));
   }
   return outcomes;
 }
 
+// The same for a chunk of in-text citations.
+std::vector<ItemOutcome> InlineOutcomes(const Chunk& chunk, bool expired,
+                                        std::vector<absl::StatusOr<v1::InlineCitation>> verdicts) {
+  std::vector<ItemOutcome> outcomes;
+  outcomes.reserve(chunk.indices.size());
+  for (size_t i = 0; i < chunk.indices.size(); ++i) {
+    outcomes.push_back(
+        InlineOutcome(chunk, i,
+                      expired ? JobDeadlineExceededError()
+                              : (i < verdicts.size() ? std::move(verdicts[i]) : NoAnswer())));
+  }
+  return outcomes;
+}
+
+}  // namespace
+
+CheckRequest JobManager::ReferenceRequest(const Chunk& chunk,
+                                          const std::atomic<bool>* cancelled) const {
+  CheckRequest request;
+  request.style = chunk.style;
+  request.citations = chunk.citations;
+  request.model = chunk.model == checker_->ModelName() ? "" : chunk.model;
+  request.deadline = chunk.deadline;
+  request.cancelled = cancelled;
+  return request;
+}
+
+InlineCheckRequest JobManager::InlineRequest(const Chunk& chunk,
+                                             const std::atomic<bool>* cancelled) const {
+  InlineCheckRequest request;
+  request.style = chunk.style;
+  request.references = chunk.references;
+  for (size_t i = 0; i < chunk.indices.size(); ++i) {
+    request.citations.push_back({chunk.indices[i], chunk.citations[i]});
+  }
+  request.model = chunk.model == checker_->ModelName() ? "" : chunk.model;
+  request.deadline = chunk.deadline;
+  request.cancelled = cancelled;
+  return request;
+}
+
 void JobManager::RunChunk(Chunk chunk) {
   std::shared_ptr<CancelRegistry::Entry> entry = registry_.Enter(chunk.job_id);
+  ServiceMetrics::Get().executor_inflight_chunks().Increment();
   std::vector<ItemOutcome> outcomes;
-  Gauge& inflight = ServiceMetrics::Get().executor_inflight_chunks();
-  inflight.Increment();
-  if (!entry->stop.load()) outcomes = CheckChunk(chunk, &entry->stop);
-  inflight.Decrement();
+  if (!entry->stop.load()) {
+    const bool expired = clock_->Now() >= chunk.deadline;
+    if (chunk.kind == ItemKind::kInline) {
+      outcomes =
+          InlineOutcomes(chunk, expired,
+                         expired ? std::vector<absl::StatusOr<v1::InlineCitation>>()
+                                 : checker_->MatchInline(InlineRequest(chunk, &entry->stop)));
+    } else {
+      outcomes =
+          ReferenceOutcomes(chunk, expired,
+                            expired ? std::vector<absl::StatusOr<v1::CitationResult>>()
+                                    : checker_->Check(ReferenceRequest(chunk, &entry->stop)));
+    }
+  }
+  FinishChunk(std::move(chunk), entry, std::move(outcomes));
+}
+
+void JobManager::StartChunk(Chunk chunk) {
+  std::shared_ptr<CancelRegistry::Entry> entry = registry_.Enter(chunk.job_id);
+  ServiceMetrics::Get().executor_inflight_chunks().Increment();
+  if (entry->stop.load()) return FinishChunk(std::move(chunk), entry, {});
+  if (clock_->Now() >= chunk.deadline) {
+    std::vector<ItemOutcome> outcomes = chunk.kind == ItemKind::kInline
+                                            ? InlineOutcomes(chunk, true, {})
+                                            : ReferenceOutcomes(chunk, true, {});
+    return FinishChunk(std::move(chunk), entry, std::move(outcomes));
+  }
+  if (chunk.kind == ItemKind::kInline) {
+    InlineCheckRequest request = InlineRequest(chunk, &entry->stop);
+    checker_->StartMatchInline(
+        std::move(request), [this, chunk = std::move(chunk), entry](
+                                std::vector<absl::StatusOr<v1::InlineCitation>> verdicts) mutable {
+          std::vector<ItemOutcome> outcomes = InlineOutcomes(chunk, false, std::move(verdicts));
+          FinishChunk(std::move(chunk), entry, std::move(outcomes));
+        });
+    return;
+  }
+  CheckRequest request = ReferenceRequest(chunk, &entry->stop);
+  checker_->StartCheck(
+      std::move(request), [this, chunk = std::move(chunk),
+                           entry](std::vector<absl::StatusOr<v1::CitationResult>> results) mutable {
+        std::vector<ItemOutcome> outcomes = ReferenceOutcomes(chunk, false, std::move(results));
+        FinishChunk(std::move(chunk), entry, std::move(outcomes));
+      });
+}
+
+void JobManager::FinishChunk(Chunk chunk, const std::shared_ptr<CancelRegistry::Entry>& entry,
+                             std::vector<ItemOutcome> outcomes) {
+  ServiceMetrics::Get().executor_inflight_chunks().Decrement();
   const StopReason reason = entry->Reason();
   registry_.Leave(chunk.job_id);
 
@@ -541,6 +601,10 @@ void JobManager::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    // The callbacks of asynchronous checks still running use this manager: wait for them (as
+    // for a worker thread's check; abandoned checks return promptly).
+    auto no_check_running = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return checking_ <= 0; };
+    if (asynchronous_) mu_.Await(absl::Condition(&no_check_running));
   }
   if (claim_thread_.joinable()) claim_thread_.join();
   for (std::thread& worker : workers_) worker.join();

@@ -66,7 +66,8 @@ struct BatchSpec {
 
 // Runs this replica's share of the jobs (DESIGN §4a): registers the replica and keeps its lease
 // alive; claims chunks from the store only as fast as it has free slots (jobs take turns); checks
-// them on a bounded set of workers; records their results in batches, each batch one store
+// them on a bounded set of workers, or, with an asynchronous checker, starts at most as many
+// checks on the checker's own event loop; records their results in batches, each batch one store
 // transaction that also charges them; stops running checks within `cancel_poll` of a cancel or
 // expiry made anywhere; applies deadlines, retention and the sweeping of dead replicas; and
 // answers the job API. Data flows one way: Submit -> JobStore::Submit (job + reservation) ->
@@ -125,8 +126,18 @@ class JobManager {
   void WorkerLoop();
   void RecordLoop();
   void CancelWatchLoop();
+  // Checks `chunk` on this (worker) thread: a synchronous checker.
   void RunChunk(Chunk chunk);
-  std::vector<ItemOutcome> CheckChunk(const Chunk& chunk, const std::atomic<bool>* cancelled);
+  // Starts checking `chunk` and returns: an asynchronous checker calls FinishChunk later.
+  void StartChunk(Chunk chunk) ABSL_LOCKS_EXCLUDED(mu_);
+  // A chunk's check ended (with its outcomes; none when it was stopped before it started):
+  // queues it for recording or handing back, or drops it, by why its check stopped.
+  void FinishChunk(Chunk chunk, const std::shared_ptr<CancelRegistry::Entry>& entry,
+                   std::vector<ItemOutcome> outcomes) ABSL_LOCKS_EXCLUDED(mu_);
+  // The checker's requests for a chunk (a chunk that it was already past its deadline is not
+  // sent: every item fails with JOB_DEADLINE_EXCEEDED).
+  CheckRequest ReferenceRequest(const Chunk& chunk, const std::atomic<bool>* cancelled) const;
+  InlineCheckRequest InlineRequest(const Chunk& chunk, const std::atomic<bool>* cancelled) const;
   // `chunks` claimed chunks left this replica (recorded, handed back or dropped).
   void Done(int chunks);
   absl::Status Register();
@@ -138,6 +149,10 @@ class JobManager {
   JobStore* const store_;
   Checker* const checker_;
   Clock* const clock_;
+  // The checker runs its checks on an event loop of its own (Checker::Asynchronous): the
+  // claimer starts them and no worker threads run. Otherwise max_inflight workers each run one
+  // check at a time.
+  const bool asynchronous_;
   CancelRegistry registry_;
 
   mutable absl::Mutex mu_;
@@ -148,7 +163,9 @@ class JobManager {
   bool registered_ ABSL_GUARDED_BY(mu_) = false;
   int64_t incarnation_ ABSL_GUARDED_BY(mu_) = 0;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;  // claimed and not yet done
-  int checking_ ABSL_GUARDED_BY(mu_) = 0;  // claimed and not yet checked (<= max_inflight)
+  // Claimed and not yet checked (<= max_inflight); with an asynchronous checker, the checks
+  // whose callbacks have not yet run.
+  int checking_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t claim_wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Chunk> to_check_ ABSL_GUARDED_BY(mu_);
   std::vector<Finished> to_record_ ABSL_GUARDED_BY(mu_);

@@ -59,6 +59,10 @@ class LlmClient {
   // client's (HttpLlmClient: its event loop); it must not block, and may call Start() again.
   // request.cancelled, when set, must stay valid until `done` has run.
   virtual void Start(LlmRequest request, LlmDone done) { std::move(done)(Complete(request)); }
+
+  // True when Start() returns without waiting for the attempt (the client runs its attempts on
+  // an event loop of its own); false when Start() runs Complete() (the default).
+  virtual bool HasEventLoop() const { return false; }
 };
 
 }  // namespace citecheck

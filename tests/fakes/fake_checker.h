@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -19,10 +20,19 @@ namespace citecheck {
 //    while held, so a test decides exactly how much of a job is checked;
 //  - FailCitationsContaining(s, reason): citations containing `s` fail with that reason;
 //  - FailInlineContaining(s, reason): in-text citations whose text contains `s` fail so;
-//  - counts calls, citations seen, and the largest number of calls running at once.
-// Thread-safe.
+//  - counts calls, citations seen, and the largest number of calls running at once;
+//  - FakeChecker(/*asynchronous=*/true): Asynchronous(), and StartCheck/StartMatchInline run
+//    the call on a thread of their own and return at once (as an event-loop checker does).
+// Thread-safe. REQUIRES: no call running when destroyed (the asynchronous calls' threads are
+// joined then).
 class FakeChecker final : public Checker {
  public:
+  explicit FakeChecker(bool asynchronous = false) : asynchronous_(asynchronous) {}
+  ~FakeChecker() override;
+
+  bool Asynchronous() const override { return asynchronous_; }
+  void StartCheck(CheckRequest request, CheckDone done) override;
+  void StartMatchInline(InlineCheckRequest request, MatchDone done) override;
   std::vector<absl::StatusOr<v1::CitationResult>> Check(const CheckRequest& request) override;
   std::vector<absl::StatusOr<v1::InlineCitation>> MatchInline(
       const InlineCheckRequest& request) override;
@@ -59,8 +69,10 @@ class FakeChecker final : public Checker {
   Failures Enter(bool inline_call, std::vector<std::string> texts,
                  const std::atomic<bool>* cancelled) ABSL_LOCKS_EXCLUDED(mu_);
 
+  const bool asynchronous_;
   HeuristicChecker heuristic_;
   mutable absl::Mutex mu_;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);  // of the asynchronous calls
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int let_through_ ABSL_GUARDED_BY(mu_) = 0;  // calls Let() still lets pass while held
   int calls_ ABSL_GUARDED_BY(mu_) = 0;

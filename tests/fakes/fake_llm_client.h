@@ -4,6 +4,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -18,10 +19,17 @@ namespace citecheck {
 // in-text request as matched to reference 1). Records every request; `on_call` runs at the
 // start of each call (e.g. to advance a fake clock). Hold() makes calls wait until Release() or
 // until their request is cancelled (then they end as a connection error, as the HTTP client's
-// abandoned calls do). Thread-safe.
+// abandoned calls do). FakeLlmClient(/*event_loop=*/true) has HasEventLoop(), and Start() runs
+// the call on a thread of its own and returns at once, as the HTTP client's event loop does.
+// Thread-safe. REQUIRES: no call running when destroyed (the Start threads are joined then).
 class FakeLlmClient final : public LlmClient {
  public:
+  explicit FakeLlmClient(bool event_loop = false) : event_loop_(event_loop) {}
+  ~FakeLlmClient() override;
+
   LlmResponse Complete(const LlmRequest& request) override;
+  void Start(LlmRequest request, LlmDone done) override;
+  bool HasEventLoop() const override { return event_loop_; }
 
   // Answers the next call (after those pushed before) with `response`.
   void Push(LlmResponse response);
@@ -35,7 +43,9 @@ class FakeLlmClient final : public LlmClient {
   int running() const;
 
  private:
+  const bool event_loop_;
   mutable absl::Mutex mu_;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);  // of Start's calls
   std::deque<LlmResponse> script_ ABSL_GUARDED_BY(mu_);
   std::vector<LlmRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::function<void()> on_call_ ABSL_GUARDED_BY(mu_);

@@ -21,6 +21,7 @@
 #include "server/common/proto_time.h"
 #include "tests/fakes/eventually.h"
 #include "tests/integration/server_process.h"
+#include "tests/integration/shared_server_test.h"
 
 namespace citecheck::testing {
 namespace {
@@ -57,23 +58,15 @@ void ExpectAdminKeyRequired(const grpc::Status& status) {
   EXPECT_EQ(client::ErrorReason(status), "ADMIN_KEY_REQUIRED");
 }
 
-class AccountIntegrationTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = ServerProcess::Start({absl::StrCat("--admin_key=", kAdminKey), "--free_limit=10",
-                                    "--pass_daily_limit=3", "--admin_failure_log_interval=200ms"})
-                  .release();
+class AccountIntegrationTest : public SharedServerTest<AccountIntegrationTest> {
+ public:
+  static std::vector<std::string> ServerFlags() {
+    return {absl::StrCat("--admin_key=", kAdminKey), "--free_limit=10", "--pass_daily_limit=3",
+            "--admin_failure_log_interval=200ms"};
   }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      EXPECT_EQ(server_->Terminate(), 0);
-      EXPECT_FALSE(absl::StrContains(server_->Log(), kAdminKey));
-    }
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  static std::vector<std::string> Secrets() { return {kAdminKey}; }
 
+ protected:
   static std::unique_ptr<client::CitecheckClient> Admin(const std::string& key = kAdminKey) {
     client::ClientOptions options;
     options.admin_key = key;
@@ -86,10 +79,7 @@ class AccountIntegrationTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
     return balance;
   }
-
-  static ServerProcess* server_;
 };
-ServerProcess* AccountIntegrationTest::server_ = nullptr;
 
 TEST_F(AccountIntegrationTest, FreeUserBalanceCountsItsCheckedCitations) {
   auto client = server_->FreeUser("balance-free");

@@ -37,6 +37,7 @@
 #include "tests/integration/metrics_scrape.h"
 #include "tests/integration/raw_calls.h"
 #include "tests/integration/server_process.h"
+#include "tests/integration/shared_server_test.h"
 
 namespace citecheck::testing {
 namespace {
@@ -737,40 +738,41 @@ const char* const kBookCounters[] = {"citecheck_jobs_submitted_total",
                                      "citecheck_jobs_finished_total", "citecheck_citations_total",
                                      "citecheck_ledger_entries_total"};
 
-class BadInputMatrixTest : public ::testing::Test {
+class BadInputMatrixTest : public SharedServerTest<BadInputMatrixTest> {
+ public:
+  static std::vector<std::string> ServerFlags() {
+    return {absl::StrCat("--admin_key=", kAdminKey),
+            "--admin_failures_per_minute=100000",
+            "--free_limit=100",
+            absl::StrCat("--max_batch_citations=", kMaxBatch),
+            absl::StrCat("--max_inline_citations=", kMaxInline),
+            absl::StrCat("--max_request_bytes=", kMaxRequestBytes),
+            absl::StrCat("--pass_daily_limit=", kPassDailyLimit),
+            "--checker_delay=1h",
+            "--shutdown_grace=0s",
+            "--metrics_listen=127.0.0.1:0"};
+  }
+  // No secret reached the log, whatever the rows did.
+  static std::vector<std::string> Secrets() {
+    return {kAdminKey, kWrongAdminKey, kPaidToken, kPassToken, kFreshToken, "Zq86"};
+  }
+
  protected:
   static void SetUpTestSuite() {
-    server_ = ServerProcess::Start(
-                  {absl::StrCat("--admin_key=", kAdminKey), "--admin_failures_per_minute=100000",
-                   "--free_limit=100", absl::StrCat("--max_batch_citations=", kMaxBatch),
-                   absl::StrCat("--max_inline_citations=", kMaxInline),
-                   absl::StrCat("--max_request_bytes=", kMaxRequestBytes),
-                   absl::StrCat("--pass_daily_limit=", kPassDailyLimit), "--checker_delay=1h",
-                   "--shutdown_grace=0s", "--metrics_listen=127.0.0.1:0"})
-                  .release();
+    SharedServerTest::SetUpTestSuite();
     if (server_ == nullptr) return;
     channel_ = new std::shared_ptr<grpc::Channel>(NewChannel(server_->address()));
     world_ = new World(MakeWorld());
   }
   static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      // No secret reached the log, whatever the rows did.
-      const std::string log = server_->Log();
-      for (const char* secret :
-           {kAdminKey, kWrongAdminKey, kPaidToken, kPassToken, kFreshToken, "Zq86"}) {
-        EXPECT_FALSE(absl::StrContains(log, secret)) << secret << " is in the log";
-      }
-      EXPECT_EQ(server_->Terminate(), 0);
-    }
     delete world_;
     delete channel_;
-    delete server_;
     world_ = nullptr;
     channel_ = nullptr;
-    server_ = nullptr;
+    SharedServerTest::TearDownTestSuite();
   }
   void SetUp() override {
-    ASSERT_NE(server_, nullptr);
+    SharedServerTest::SetUp();
     ASSERT_NE(world_, nullptr);
   }
 
@@ -943,13 +945,9 @@ class BadInputMatrixTest : public ::testing::Test {
     }
   }
 
-  static ServerProcess* server_;
-  static std::shared_ptr<grpc::Channel>* channel_;
-  static World* world_;
+  static inline std::shared_ptr<grpc::Channel>* channel_ = nullptr;
+  static inline World* world_ = nullptr;
 };
-ServerProcess* BadInputMatrixTest::server_ = nullptr;
-std::shared_ptr<grpc::Channel>* BadInputMatrixTest::channel_ = nullptr;
-World* BadInputMatrixTest::world_ = nullptr;
 
 TEST_F(BadInputMatrixTest, SubmitBatch) { RunRows(SubmitBatchRows()); }
 TEST_F(BadInputMatrixTest, WatchJob) { RunRows(WatchJobRows(*world_)); }

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/raw_calls.h"
 #include "tests/integration/server_process.h"
+#include "tests/integration/shared_server_test.h"
 
 namespace citecheck::testing {
 namespace {
@@ -64,23 +65,12 @@ void ExpectSequencesFrom(const std::vector<v1::JobEvent>& events, int64_t first)
   }
 }
 
-class CitationServiceTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = ServerProcess::Start({"--free_limit=10", "--watch_heartbeat=300ms"}).release();
+class CitationServiceTest : public SharedServerTest<CitationServiceTest> {
+ public:
+  static std::vector<std::string> ServerFlags() {
+    return {"--free_limit=10", "--watch_heartbeat=300ms"};
   }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      EXPECT_EQ(server_->Terminate(), 0);
-    }
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
-
-  static ServerProcess* server_;
 };
-ServerProcess* CitationServiceTest::server_ = nullptr;
 
 TEST_F(CitationServiceTest, SubmitThenWatchStreamsEveryResultInOrderAndEndsOk) {
   auto client = server_->FreeUser("watcher-1");

@@ -20,6 +20,7 @@
 #include "tests/fakes/eventually.h"
 #include "tests/integration/raw_calls.h"
 #include "tests/integration/server_process.h"
+#include "tests/integration/shared_server_test.h"
 
 namespace citecheck::testing {
 namespace {
@@ -45,25 +46,12 @@ void ExpectInvalid(const grpc::Status& status, const std::string& reason, const 
   }
 }
 
-class HostileClientsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = ServerProcess::Start({absl::StrCat("--admin_key=", kAdminKey), "--free_limit=100",
-                                    "--watch_heartbeat=200ms"})
-                  .release();
+class HostileClientsTest : public SharedServerTest<HostileClientsTest> {
+ public:
+  static std::vector<std::string> ServerFlags() {
+    return {absl::StrCat("--admin_key=", kAdminKey), "--free_limit=100", "--watch_heartbeat=200ms"};
   }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      EXPECT_EQ(server_->Terminate(), 0);
-    }
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
-
-  static ServerProcess* server_;
 };
-ServerProcess* HostileClientsTest::server_ = nullptr;
 
 // ---- Bodies that are not the request, strings that are not UTF-8 ----------------------------
 

@@ -50,7 +50,10 @@ JobManagerOptions FastOptions(const std::string& name = "a") {
   return options;
 }
 
-class JobManagerTest : public ::testing::Test {
+// Every test runs twice: with a synchronous checker (the manager's worker threads run the
+// checks) and with an asynchronous one (the claimer starts them; their callbacks come from the
+// checker's threads).
+class JobManagerTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     accounts_ = std::make_unique<MemoryAccountStore>(QuotaRules{});
@@ -99,7 +102,7 @@ class JobManagerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  FakeChecker checker_;
+  FakeChecker checker_{/*asynchronous=*/GetParam()};
   EventHub hub_;
   std::unique_ptr<MemoryAccountStore> accounts_;
   std::unique_ptr<MemoryJobStore> store_;
@@ -107,7 +110,7 @@ class JobManagerTest : public ::testing::Test {
   std::vector<std::unique_ptr<JobManager>> managers_;
 };
 
-TEST_F(JobManagerTest, ChecksEveryAcceptedCitationAndChargesEachResult) {
+TEST_P(JobManagerTest, ChecksEveryAcceptedCitationAndChargesEachResult) {
   JobManager& manager = Start();
   Grant("tok", 10);
   absl::StatusOr<v1::Job> job = manager.Submit(kTok, Batch(7));
@@ -124,7 +127,28 @@ TEST_F(JobManagerTest, ChecksEveryAcceptedCitationAndChargesEachResult) {
   EXPECT_TRUE(Eventually([&] { return manager.inflight() == 0; }));
 }
 
-TEST_F(JobManagerTest, AJobWithNothingAcceptedNeverReachesTheChecker) {
+TEST_P(JobManagerTest, NoMoreThanMaxInflightChecksRunAtOnce) {
+  JobManager& manager = Start();  // max_inflight 4, chunks of 2
+  Grant("tok", 40);
+  checker_.Hold();
+  absl::StatusOr<v1::Job> job = manager.Submit(kTok, Batch(40));
+  ASSERT_TRUE(job.ok()) << job.status();
+  ASSERT_TRUE(checker_.AwaitRunning(4, absl::Seconds(10)));
+  // Let the checks through a few at a time: each freed slot is taken again, never more.
+  for (int round = 0; round < 4; ++round) {
+    const int before = checker_.calls();
+    checker_.Let(2);
+    EXPECT_TRUE(Eventually([&] { return checker_.calls() >= before + 2; }));
+    EXPECT_TRUE(checker_.AwaitRunning(4, absl::Seconds(10)));
+  }
+  checker_.Release();
+  const v1::Job done = AwaitDone(manager, kTok, job->job_id());
+  EXPECT_EQ(done.succeeded(), 40);
+  EXPECT_EQ(checker_.calls(), 20);
+  EXPECT_EQ(checker_.max_concurrent(), 4);
+}
+
+TEST_P(JobManagerTest, AJobWithNothingAcceptedNeverReachesTheChecker) {
   JobManager& manager = Start();
   absl::StatusOr<v1::Job> job = manager.Submit(kTok, Batch(3));
   ASSERT_TRUE(job.ok());
@@ -133,7 +157,7 @@ TEST_F(JobManagerTest, AJobWithNothingAcceptedNeverReachesTheChecker) {
   EXPECT_EQ(checker_.calls(), 0);
 }
 
-TEST_F(JobManagerTest, ASmallJobIsNotHeldBackByABigOne) {
+TEST_P(JobManagerTest, ASmallJobIsNotHeldBackByABigOne) {
   JobManagerOptions options = FastOptions();
   options.max_inflight = 1;
   options.citations_per_call = 1;
@@ -155,7 +179,7 @@ TEST_F(JobManagerTest, ASmallJobIsNotHeldBackByABigOne) {
   EXPECT_LT(last_small - seen.begin(), 5) << ::testing::PrintToString(seen);
 }
 
-TEST_F(JobManagerTest, CancelStopsTheRunningChecksAtOnceAndReleasesTheRest) {
+TEST_P(JobManagerTest, CancelStopsTheRunningChecksAtOnceAndReleasesTheRest) {
   JobManager& manager = Start();
   Grant("tok", 10);
   checker_.Hold();
@@ -176,7 +200,7 @@ TEST_F(JobManagerTest, CancelStopsTheRunningChecksAtOnceAndReleasesTheRest) {
   EXPECT_EQ(Credits("tok"), 10);
 }
 
-TEST_F(JobManagerTest, ACancelMadeByAnotherReplicaStopsTheChecksRunningHere) {
+TEST_P(JobManagerTest, ACancelMadeByAnotherReplicaStopsTheChecksRunningHere) {
   JobManager& manager = Start();
   Grant("tok", 10);
   checker_.Hold();
@@ -190,7 +214,7 @@ TEST_F(JobManagerTest, ACancelMadeByAnotherReplicaStopsTheChecksRunningHere) {
   EXPECT_EQ(Credits("tok"), 10);
 }
 
-TEST_F(JobManagerTest, FailedCitationsAreReleasedAndAJobWithNothingCheckedFails) {
+TEST_P(JobManagerTest, FailedCitationsAreReleasedAndAJobWithNothingCheckedFails) {
   JobManager& manager = Start();
   Grant("tok", 10);
   checker_.FailCitationsContaining("bad", std::string(reason::kLlmUnavailable));
@@ -211,7 +235,7 @@ TEST_F(JobManagerTest, FailedCitationsAreReleasedAndAJobWithNothingCheckedFails)
   EXPECT_EQ(Credits("tok"), 7);
 }
 
-TEST_F(JobManagerTest, CitationsLeftAtTheDeadlineFailWithJobDeadlineExceeded) {
+TEST_P(JobManagerTest, CitationsLeftAtTheDeadlineFailWithJobDeadlineExceeded) {
   JobManagerOptions options = FastOptions();
   options.job_deadline = absl::Minutes(1);
   options.max_inflight = 1;
@@ -231,7 +255,7 @@ TEST_F(JobManagerTest, CitationsLeftAtTheDeadlineFailWithJobDeadlineExceeded) {
   EXPECT_EQ(Credits("tok"), 10);
 }
 
-TEST_F(JobManagerTest, AFullQueueRefusesTheJobAndReservesNothing) {
+TEST_P(JobManagerTest, AFullQueueRefusesTheJobAndReservesNothing) {
   JobStoreOptions small;
   small.max_queued_chunks = 2;
   MakeStore(small);
@@ -245,7 +269,7 @@ TEST_F(JobManagerTest, AFullQueueRefusesTheJobAndReservesNothing) {
   EXPECT_EQ(Credits("tok"), 96);
 }
 
-TEST_F(JobManagerTest, ARequestIdReturnsTheSameJobAndRefusesOtherInput) {
+TEST_P(JobManagerTest, ARequestIdReturnsTheSameJobAndRefusesOtherInput) {
   JobManager& manager = Start();
   Grant("tok", 10);
   absl::StatusOr<v1::Job> first = manager.Submit(kTok, Batch(2, "c", "req"));
@@ -258,7 +282,7 @@ TEST_F(JobManagerTest, ARequestIdReturnsTheSameJobAndRefusesOtherInput) {
   EXPECT_EQ(Credits("tok"), 8);
 }
 
-TEST_F(JobManagerTest, ResultsAreRecordedOnceTheStoreComesBack) {
+TEST_P(JobManagerTest, ResultsAreRecordedOnceTheStoreComesBack) {
   JobManager& manager = Start();
   Grant("tok", 10);
   flaky_->FailRecords(3);
@@ -272,7 +296,7 @@ TEST_F(JobManagerTest, ResultsAreRecordedOnceTheStoreComesBack) {
   EXPECT_EQ(Credits("tok"), 8);
 }
 
-TEST_F(JobManagerTest, ChecksGoOnWhileTheirResultsWaitForTheRecorder) {
+TEST_P(JobManagerTest, ChecksGoOnWhileTheirResultsWaitForTheRecorder) {
   // One chunk is checked at a time, and up to a recording's worth (two) more may wait for the
   // recorder: a slow store stops the claims at three chunks, not at the one checking slot.
   JobManagerOptions options = FastOptions();
@@ -294,7 +318,7 @@ TEST_F(JobManagerTest, ChecksGoOnWhileTheirResultsWaitForTheRecorder) {
   EXPECT_EQ(Credits("tok"), 4);
 }
 
-TEST_F(JobManagerTest, FinishedJobsAreRemovedAfterRetention) {
+TEST_P(JobManagerTest, FinishedJobsAreRemovedAfterRetention) {
   JobManagerOptions options = FastOptions();
   options.job_retention = absl::Hours(1);
   JobManager& manager = Start(options);
@@ -311,7 +335,7 @@ TEST_F(JobManagerTest, FinishedJobsAreRemovedAfterRetention) {
   }));
 }
 
-TEST_F(JobManagerTest, ShutdownFinishesWhatCompletesWithinTheGrace) {
+TEST_P(JobManagerTest, ShutdownFinishesWhatCompletesWithinTheGrace) {
   JobManager& manager = Start();
   Grant("tok", 10);
   checker_.Hold();
@@ -336,7 +360,7 @@ TEST_F(JobManagerTest, ShutdownFinishesWhatCompletesWithinTheGrace) {
   EXPECT_EQ(Credits("tok"), 8 - accepted_late);
 }
 
-TEST_F(JobManagerTest, ShutdownHandsBackWhatIsStillRunningAfterTheGrace) {
+TEST_P(JobManagerTest, ShutdownHandsBackWhatIsStillRunningAfterTheGrace) {
   JobManagerOptions options = FastOptions();
   options.shutdown_grace = absl::Milliseconds(100);
   JobManager& manager = Start(options);
@@ -364,7 +388,7 @@ TEST_F(JobManagerTest, ShutdownHandsBackWhatIsStillRunningAfterTheGrace) {
   EXPECT_EQ(Credits("tok"), 6);
 }
 
-TEST_F(JobManagerTest, AReplicaThatLostItsLeaseDropsItsWorkAndRegistersAgain) {
+TEST_P(JobManagerTest, AReplicaThatLostItsLeaseDropsItsWorkAndRegistersAgain) {
   JobManagerOptions a_options = FastOptions("a");
   JobManager& a = Start(a_options);
   Grant("tok", 10);
@@ -390,7 +414,7 @@ TEST_F(JobManagerTest, AReplicaThatLostItsLeaseDropsItsWorkAndRegistersAgain) {
   EXPECT_EQ(Credits("tok"), 8);
 }
 
-TEST_F(JobManagerTest, ReadinessFollowsTheStoresHeartbeats) {
+TEST_P(JobManagerTest, ReadinessFollowsTheStoresHeartbeats) {
   JobManager& manager = Start();
   EXPECT_TRUE(Eventually([&] { return manager.Ready(); }));
   std::atomic<int> changes{0};
@@ -405,6 +429,11 @@ TEST_F(JobManagerTest, ReadinessFollowsTheStoresHeartbeats) {
   // The callback refers to this frame, and Shutdown (in TearDown) reports "not ready" once more.
   manager.OnReadyChange(nullptr);
 }
+
+INSTANTIATE_TEST_SUITE_P(Checkers, JobManagerTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Asynchronous" : "Synchronous";
+                         });
 
 }  // namespace
 }  // namespace citecheck

@@ -18,11 +18,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/checking/inline_prompts.h"
 #include "server/checking/prompts.h"
 #include "server/common/errors.h"
+#include "tests/fakes/eventually.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_llm_client.h"
 
@@ -649,6 +651,163 @@ TEST_F(LlmCheckerTest, InlineAndReferenceChecksShareTheRetryBudget) {
   primary_.Push(Failed(AttemptOutcome::Http(500)));
   EXPECT_TRUE(checker.Check(Request(1))[0].ok());
   EXPECT_DOUBLE_EQ(budget_.Tokens(), 97.2);
+}
+
+// ---- Asynchronous checks: clients with an event loop, real waits on the checker's timer ------
+
+class AsyncLlmCheckerTest : public ::testing::Test {
+ protected:
+  // Real clock and sleeps; small backoffs so that a retry waits tens of milliseconds.
+  LlmCheckerOptions Options(bool with_fallback = false) {
+    LlmCheckerOptions options;
+    options.primary.client = &primary_;
+    options.primary.model = "model-a";
+    options.primary.budget = &budget_;
+    options.primary.pause = &pause_;
+    if (with_fallback) {
+      LlmEndpoint fallback;
+      fallback.client = &fallback_;
+      fallback.model = "model-b";
+      options.fallback = fallback;
+    }
+    options.retry.max_attempts = 3;
+    options.retry.initial_backoff = absl::Milliseconds(40);
+    options.sleep_step = absl::Milliseconds(10);
+    return options;
+  }
+
+  static CheckRequest Request(int count) {
+    CheckRequest request;
+    for (int i = 1; i <= count; ++i) request.citations.push_back(absl::StrCat("Work ", i, "."));
+    return request;
+  }
+
+  // The results of a StartCheck, and where its callback ran.
+  struct Outcome {
+    absl::Notification done;
+    std::vector<absl::StatusOr<v1::CitationResult>> results;
+    std::thread::id thread;
+  };
+  static CheckDone Into(Outcome& outcome) {
+    return [&outcome](std::vector<absl::StatusOr<v1::CitationResult>> results) {
+      outcome.results = std::move(results);
+      outcome.thread = std::this_thread::get_id();
+      outcome.done.Notify();
+    };
+  }
+
+  FakeLlmClient primary_{/*event_loop=*/true};
+  FakeLlmClient fallback_{/*event_loop=*/true};
+  FakeLlmClient blocking_;  // no event loop
+  RetryBudget budget_{100, 0.1};
+  EndpointPause pause_;
+};
+
+TEST_F(AsyncLlmCheckerTest, AsynchronousOnlyWhenEveryClientHasAnEventLoopAndNoSleepIsGiven) {
+  EXPECT_TRUE(LlmChecker(Options()).Asynchronous());
+  EXPECT_TRUE(LlmChecker(Options(/*with_fallback=*/true)).Asynchronous());
+  LlmCheckerOptions blocking_primary = Options();
+  blocking_primary.primary.client = &blocking_;
+  EXPECT_FALSE(LlmChecker(blocking_primary).Asynchronous());
+  LlmCheckerOptions blocking_fallback = Options(/*with_fallback=*/true);
+  blocking_fallback.fallback->client = &blocking_;
+  EXPECT_FALSE(LlmChecker(blocking_fallback).Asynchronous());
+  LlmCheckerOptions with_sleep = Options();
+  with_sleep.sleep = [](absl::Duration) {};
+  EXPECT_FALSE(LlmChecker(with_sleep).Asynchronous());
+}
+
+TEST_F(AsyncLlmCheckerTest, StartCheckReturnsBeforeTheAnswerAndManyRunWithoutAThreadEach) {
+  LlmChecker checker(Options());
+  primary_.Hold();
+  constexpr int kChecks = 40;
+  std::vector<Outcome> outcomes(kChecks);
+  for (Outcome& outcome : outcomes) checker.StartCheck(Request(2), Into(outcome));
+  // Every check is waiting on its (held) attempt, and none has answered.
+  EXPECT_TRUE(Eventually([&] { return primary_.running() == kChecks; }));
+  for (const Outcome& outcome : outcomes) EXPECT_FALSE(outcome.done.HasBeenNotified());
+  primary_.Release();
+  for (Outcome& outcome : outcomes) {
+    outcome.done.WaitForNotification();
+    ASSERT_THAT(outcome.results, SizeIs(2));
+    EXPECT_TRUE(outcome.results[0].ok());
+    EXPECT_TRUE(outcome.results[1].ok());
+    EXPECT_NE(outcome.thread, std::this_thread::get_id());
+  }
+  EXPECT_EQ(primary_.calls(), kChecks);
+}
+
+TEST_F(AsyncLlmCheckerTest, ARetryWaitsItsBackoffOnTheTimerThenSucceeds) {
+  primary_.Push(Failed(AttemptOutcome::Http(503)));
+  LlmChecker checker(Options());
+  Outcome outcome;
+  const absl::Time started = absl::Now();
+  checker.StartCheck(Request(1), Into(outcome));
+  outcome.done.WaitForNotification();
+  const absl::Duration took = absl::Now() - started;
+  ASSERT_THAT(outcome.results, SizeIs(1));
+  EXPECT_TRUE(outcome.results[0].ok()) << outcome.results[0].status();
+  EXPECT_EQ(primary_.calls(), 2);
+  // Backoff before the first retry: 40 ms * [0.75, 1] (retry_policy.h), at least 30 ms.
+  EXPECT_GE(took, absl::Milliseconds(30));
+  EXPECT_DOUBLE_EQ(budget_.Tokens(), 99.1);
+}
+
+TEST_F(AsyncLlmCheckerTest, ACancelEndsAWaitOnTheTimer) {
+  std::atomic<bool> cancelled{false};
+  pause_.PauseUntil(absl::Now() + absl::Hours(1));
+  LlmChecker checker(Options());
+  CheckRequest request = Request(2);
+  request.cancelled = &cancelled;
+  Outcome outcome;
+  checker.StartCheck(std::move(request), Into(outcome));
+  EXPECT_FALSE(outcome.done.HasBeenNotified());  // waiting for the pause to end
+  cancelled = true;
+  outcome.done.WaitForNotification();
+  ASSERT_THAT(outcome.results, SizeIs(2));
+  for (const auto& result : outcome.results) {
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+  }
+  EXPECT_EQ(primary_.calls(), 0);
+}
+
+TEST_F(AsyncLlmCheckerTest, FallbackAndMissingCitationsGoOnAcrossCallbacks) {
+  // The primary answers citation 1 only, then fails the re-ask of 2 until attempts run out;
+  // the fallback answers 2.
+  primary_.Push(Ok(Answer({1})));
+  primary_.PushTimes(2, Failed(AttemptOutcome::Http(500)));
+  LlmChecker checker(Options(/*with_fallback=*/true));
+  Outcome outcome;
+  checker.StartCheck(Request(2), Into(outcome));
+  outcome.done.WaitForNotification();
+  ASSERT_THAT(outcome.results, SizeIs(2));
+  EXPECT_TRUE(outcome.results[0].ok());
+  EXPECT_TRUE(outcome.results[1].ok()) << outcome.results[1].status();
+  EXPECT_EQ(primary_.calls(), 3);
+  ASSERT_EQ(fallback_.calls(), 1);
+  EXPECT_EQ(fallback_.requests()[0].model, "model-b");
+}
+
+TEST_F(AsyncLlmCheckerTest, MatchInlineRunsAsynchronouslyToo) {
+  LlmChecker checker(Options());
+  primary_.Hold();
+  InlineCheckRequest request;
+  request.references = {"Smith, J. (2020). A title. Publisher."};
+  request.citations = {{0, "(Smith, 2020)"}};
+  absl::Notification done;
+  std::vector<absl::StatusOr<v1::InlineCitation>> verdicts;
+  checker.StartMatchInline(request, [&](std::vector<absl::StatusOr<v1::InlineCitation>> out) {
+    verdicts = std::move(out);
+    done.Notify();
+  });
+  EXPECT_TRUE(Eventually([&] { return primary_.running() == 1; }));
+  EXPECT_FALSE(done.HasBeenNotified());
+  primary_.Release();
+  done.WaitForNotification();
+  ASSERT_THAT(verdicts, SizeIs(1));
+  ASSERT_TRUE(verdicts[0].ok()) << verdicts[0].status();
+  EXPECT_EQ(verdicts[0]->text(), "(Smith, 2020)");
 }
 
 }  // namespace
