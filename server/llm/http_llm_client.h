@@ -153,6 +153,9 @@ class HttpLlmClient final : public LlmClient {
   // See the class comment.
   void Start(LlmRequest request, LlmDone done) override;
 
+  // True: Start() hands every attempt with time left to the loop and returns.
+  bool HasEventLoop() const override { return true; }
+
   // The URL requests are POSTed to (no secret in it unless base_url held one).
   const std::string& endpoint_url() const { return url_; }
 

@@ -630,6 +630,9 @@ TEST(HttpLlmClientLoopTest, ConcurrentStartsRunTogetherOnOneLoopThread) {
   std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
   Recorder recorder;
 
+  ASSERT_TRUE(client->HasEventLoop());  // so LlmChecker starts its checks without waiting
+
+  // From this one thread: all of them in flight at once means Start() did not wait.
   for (int i = 0; i < kTransfers; ++i) client->Start(NumberedRequest(i), recorder.Done(i));
 
   ASSERT_TRUE(Eventually([&] { return recorder.size() == kTransfers; }));
