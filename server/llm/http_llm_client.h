@@ -48,7 +48,9 @@
 // whole life; every wake makes the loop look at the `cancelled` flag of each running
 // transfer, and the ones set are abandoned: the easy handle is removed from the multi (which
 // closes its connection) and `done` gets kConnectionError, "abandoned: the check was
-// cancelled".
+// cancelled". (Over https to a server that speaks HTTP/2, curl may multiplex several transfers
+// on one connection, its default for a shared multi handle; abandoning one then resets only
+// its stream.)
 //
 // A request whose timeout is zero or negative never reaches the loop: its `done` runs on the
 // calling thread before Start() returns (kTimeout, as Complete() answers it).

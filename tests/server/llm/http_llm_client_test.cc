@@ -1,5 +1,6 @@
 // HttpLlmClient against a tiny cpp-httplib server on 127.0.0.1: the requests it sends, how it
-// reads answers and errors, and how transport failures map to attempt outcomes.
+// reads answers and errors, and how transport failures map to attempt outcomes; and its event
+// loop (HttpLlmClientLoopTest): concurrency on one thread, cancellation, shutdown, reentrancy.
 
 #include "server/llm/http_llm_client.h"
 
