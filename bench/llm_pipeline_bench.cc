@@ -8,7 +8,8 @@
 //   makespan / ideal, where ideal = ceil(n / inflight) x latency,
 //   time to first result,
 //   the CPU time (user + system, from /proc) the server, the fake and this client used from the
-//   submit to the terminal event, and the server's per citation,
+//   submit to the terminal event, and the server's per citation (also from the scheduler's
+//   per-thread nanosecond counts, with the server's context switches per citation),
 // once without faults and once with fail_pct% of the calls answered 503 (retried).
 //
 // --canned (the default) has the fake answer every citation as valid without checking it, so
@@ -65,6 +66,7 @@ struct RunResult {
   absl::Duration fake_cpu;
   absl::Duration client_cpu;
   absl::Duration server_idle_cpu_per_s;  // before the submit: the server's background cost
+  bench::ThreadTotals server_threads;    // the server's threads, from the scheduler (ns)
 };
 
 // `perf record -g` of `pid` until Stop(); nothing when `path` is empty.
@@ -135,6 +137,7 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct, const std::stri
   }
   PerfRecording perf(perf_path, server_pid);
   const absl::Duration server_cpu0 = bench::ProcessCpu(server_pid);
+  const bench::ThreadTotals server_threads0 = bench::LiveThreadTotals(server_pid);
   const absl::Duration fake_cpu0 = bench::ProcessCpu(fake_pid);
   const absl::Duration client_cpu0 = bench::OwnCpu();
   const absl::Time start = absl::Now();
@@ -158,6 +161,9 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct, const std::stri
     return true;
   });
   result.server_cpu = bench::ProcessCpu(server_pid) - server_cpu0;
+  const bench::ThreadTotals server_threads1 = bench::LiveThreadTotals(server_pid);
+  result.server_threads.cpu = server_threads1.cpu - server_threads0.cpu;
+  result.server_threads.switches_in = server_threads1.switches_in - server_threads0.switches_in;
   result.fake_cpu = bench::ProcessCpu(fake_pid) - fake_cpu0;
   result.client_cpu = bench::OwnCpu() - client_cpu0;
   perf.Stop();
@@ -170,14 +176,15 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct, const std::stri
 
 void Report(const char* label, const RunResult& r, absl::Duration ideal, int n) {
   std::printf(
-      "| %s | %.3f s | %.3f s | %.3f | %.3f s | %d / %d | %d | %d | %.2f s = %.0f µs | %.2f s | "
-      "%.2f s | %.1f ms/s |\n",
+      "| %s | %.3f s | %.3f s | %.3f | %.3f s | %d / %d | %d | %d | %.2f s = %.0f µs | %.1f µs | "
+      "%.1f | %.2f s | %.2f s | %.1f ms/s |\n",
       label, absl::ToDoubleSeconds(r.makespan), absl::ToDoubleSeconds(ideal),
       absl::ToDoubleSeconds(r.makespan) / absl::ToDoubleSeconds(ideal),
       absl::ToDoubleSeconds(r.first_result), r.succeeded, r.failed, r.requests, r.max_concurrency,
       absl::ToDoubleSeconds(r.server_cpu), absl::ToDoubleMicroseconds(r.server_cpu) / n,
-      absl::ToDoubleSeconds(r.fake_cpu), absl::ToDoubleSeconds(r.client_cpu),
-      absl::ToDoubleMilliseconds(r.server_idle_cpu_per_s));
+      absl::ToDoubleMicroseconds(r.server_threads.cpu) / n,
+      static_cast<double>(r.server_threads.switches_in) / n, absl::ToDoubleSeconds(r.fake_cpu),
+      absl::ToDoubleSeconds(r.client_cpu), absl::ToDoubleMilliseconds(r.server_idle_cpu_per_s));
   std::fflush(stdout);
 }
 
@@ -199,24 +206,30 @@ int main(int argc, char** argv) {
       citecheck::bench::LoadAverage1());
   std::printf(
       "| run | makespan | ideal | ratio | first result | succeeded / failed | LLM requests | "
-      "max concurrency seen | server CPU = per citation | fake CPU | client CPU | server idle "
-      "CPU |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "max concurrency seen | server CPU = per citation | same from the scheduler | server "
+      "switches per citation | fake CPU | client CPU | server idle CPU |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::vector<double> per_citation_us;
+  std::vector<double> scheduler_us;
   std::vector<double> ratios;
   for (int r = 0; r < std::max(1, absl::GetFlag(FLAGS_repeat)); ++r) {
     const RunResult result =
         Run(n, inflight, latency_ms, 0, r == 0 ? absl::GetFlag(FLAGS_perf_record) : "");
     Report("no faults", result, ideal, n);
     per_citation_us.push_back(absl::ToDoubleMicroseconds(result.server_cpu) / n);
+    scheduler_us.push_back(absl::ToDoubleMicroseconds(result.server_threads.cpu) / n);
     ratios.push_back(absl::ToDoubleSeconds(result.makespan) / absl::ToDoubleSeconds(ideal));
   }
   if (per_citation_us.size() > 1) {
     std::sort(per_citation_us.begin(), per_citation_us.end());
+    std::sort(scheduler_us.begin(), scheduler_us.end());
     std::sort(ratios.begin(), ratios.end());
     std::printf(
-        "median of %zu: server CPU %.0f µs per citation (min %.0f), ratio %.3f (min %.3f)\n",
+        "median of %zu: server CPU %.0f µs per citation (min %.0f; from the scheduler %.1f, min "
+        "%.1f), ratio %.3f (min %.3f)\n",
         per_citation_us.size(), per_citation_us[per_citation_us.size() / 2],
-        per_citation_us.front(), ratios[ratios.size() / 2], ratios.front());
+        per_citation_us.front(), scheduler_us[scheduler_us.size() / 2], scheduler_us.front(),
+        ratios[ratios.size() / 2], ratios.front());
   }
   const int fail_pct = absl::GetFlag(FLAGS_fail_pct);
   if (fail_pct > 0) {

@@ -1,5 +1,6 @@
 #include "bench/process_stats.h"
 
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -50,6 +51,24 @@ int64_t ProcessRssBytes(pid_t pid) {
     if (absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &kib)) return kib * 1024;
   }
   return 0;
+}
+
+ThreadTotals LiveThreadTotals(pid_t pid) {
+  ThreadTotals totals;
+  const std::string dir = absl::StrCat("/proc/", pid, "/task");
+  DIR* tasks = opendir(dir.c_str());
+  if (tasks == nullptr) return totals;
+  while (dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream in(absl::StrCat(dir, "/", entry->d_name, "/schedstat"));
+    int64_t cpu_ns = 0, wait_ns = 0, slices = 0;
+    if (in >> cpu_ns >> wait_ns >> slices) {
+      totals.cpu += absl::Nanoseconds(cpu_ns);
+      totals.switches_in += slices;
+    }
+  }
+  closedir(tasks);
+  return totals;
 }
 
 double LoadAverage1() {

@@ -21,6 +21,16 @@ absl::Duration OwnCpu();
 // process is gone.
 int64_t ProcessRssBytes(pid_t pid);
 
+// The scheduler's totals over the threads a running process has now (/proc/PID/task/*/
+// schedstat): CPU time in nanoseconds, and how many times a thread was switched onto a CPU.
+// Threads that exited are not counted, so take the difference over an interval in which the
+// process starts and ends no thread (a server's pools are long-lived).
+struct ThreadTotals {
+  absl::Duration cpu;
+  int64_t switches_in = 0;
+};
+ThreadTotals LiveThreadTotals(pid_t pid);
+
 // The 1-minute load average of the machine (first field of /proc/loadavg).
 double LoadAverage1();
 
