@@ -39,23 +39,26 @@ using fake_llm::Block;
 using fake_llm::Failed;
 using fake_llm::Ok;
 
+// An endpoint of the tests: a fake client with its model, budget and pause (either may be null).
+LlmEndpoint TestEndpoint(FakeLlmClient* client, const std::string& model, RetryBudget* budget,
+                         EndpointPause* pause, const std::string& label) {
+  LlmEndpoint endpoint;
+  endpoint.client = client;
+  endpoint.model = model;
+  endpoint.budget = budget;
+  endpoint.pause = pause;
+  endpoint.label = label;
+  return endpoint;
+}
+
 class LlmCheckerTest : public ::testing::Test {
  protected:
   LlmCheckerOptions Options(bool with_fallback = false) {
     LlmCheckerOptions options;
-    options.primary.client = &primary_;
-    options.primary.model = "model-a";
-    options.primary.budget = &budget_;
-    options.primary.pause = &pause_;
-    options.primary.label = "primary";
+    options.primary = TestEndpoint(&primary_, "model-a", &budget_, &pause_, "primary");
     if (with_fallback) {
-      LlmEndpoint fallback;
-      fallback.client = &fallback_;
-      fallback.model = "model-b";
-      fallback.budget = &fallback_budget_;
-      fallback.pause = &fallback_pause_;
-      fallback.label = "fallback";
-      options.fallback = fallback;
+      options.fallback =
+          TestEndpoint(&fallback_, "model-b", &fallback_budget_, &fallback_pause_, "fallback");
     }
     options.retry.max_attempts = 3;
     options.clock = &clock_;
@@ -660,15 +663,9 @@ class AsyncLlmCheckerTest : public ::testing::Test {
   // Real clock and sleeps; small backoffs so that a retry waits tens of milliseconds.
   LlmCheckerOptions Options(bool with_fallback = false) {
     LlmCheckerOptions options;
-    options.primary.client = &primary_;
-    options.primary.model = "model-a";
-    options.primary.budget = &budget_;
-    options.primary.pause = &pause_;
+    options.primary = TestEndpoint(&primary_, "model-a", &budget_, &pause_, "primary");
     if (with_fallback) {
-      LlmEndpoint fallback;
-      fallback.client = &fallback_;
-      fallback.model = "model-b";
-      options.fallback = fallback;
+      options.fallback = TestEndpoint(&fallback_, "model-b", nullptr, nullptr, "fallback");
     }
     options.retry.max_attempts = 3;
     options.retry.initial_backoff = absl::Milliseconds(40);
