@@ -9,12 +9,12 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "server/checking/inline_answer_parser.h"
 #include "server/checking/inline_prompts.h"
 #include "server/checking/llm_answer_parser.h"
 #include "server/checking/prompts.h"
+#include "server/common/await_callback.h"
 #include "server/common/errors.h"
 #include "server/common/logging.h"
 #include "server/llm/llm_metrics.h"
@@ -484,19 +484,6 @@ void Run<Result>::Fail(const Group& group, const absl::Status& status, bool fall
   }
 }
 
-// Runs `start(done)` and waits for `done`'s results.
-template <typename Result, typename StartFn>
-std::vector<absl::StatusOr<Result>> WaitFor(StartFn start) {
-  absl::Notification finished;
-  std::vector<absl::StatusOr<Result>> results;
-  start([&](std::vector<absl::StatusOr<Result>> out) {
-    results = std::move(out);
-    finished.Notify();
-  });
-  finished.WaitForNotification();
-  return results;
-}
-
 }  // namespace
 
 LlmChecker::LlmChecker(LlmCheckerOptions options) : options_(std::move(options)) {
@@ -504,13 +491,13 @@ LlmChecker::LlmChecker(LlmCheckerOptions options) : options_(std::move(options))
 }
 
 std::vector<absl::StatusOr<v1::CitationResult>> LlmChecker::Check(const CheckRequest& request) {
-  return WaitFor<v1::CitationResult>(
+  return AwaitCallback<std::vector<absl::StatusOr<v1::CitationResult>>>(
       [this, &request](CheckDone done) { StartCheck(request, std::move(done)); });
 }
 
 std::vector<absl::StatusOr<v1::InlineCitation>> LlmChecker::MatchInline(
     const InlineCheckRequest& request) {
-  return WaitFor<v1::InlineCitation>(
+  return AwaitCallback<std::vector<absl::StatusOr<v1::InlineCitation>>>(
       [this, &request](MatchDone done) { StartMatchInline(request, std::move(done)); });
 }
 

@@ -22,6 +22,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "server/common/await_callback.h"
 #include "server/common/json_nesting.h"
 #include "server/common/stop_waiters.h"
 #include "server/common/utf8.h"
@@ -453,14 +454,8 @@ LlmResponse HttpLlmClient::Complete(const LlmRequest& request) {
   if (std::this_thread::get_id() == loop_.get_id()) {
     return ConnectionError("Complete() called from a done callback (it would wait for itself)");
   }
-  LlmResponse response;
-  absl::Notification done;
-  Start(request, [&response, &done](LlmResponse answer) {
-    response = std::move(answer);
-    done.Notify();
-  });
-  done.WaitForNotification();
-  return response;
+  return AwaitCallback<LlmResponse>(
+      [this, &request](LlmDone done) { Start(request, std::move(done)); });
 }
 
 void HttpLlmClient::Start(LlmRequest request, LlmDone done) {

@@ -16,7 +16,6 @@ namespace {
 using ::testing::ElementsAre;
 
 TEST(TimerThreadTest, RunsCallbacksInDueOrderOnItsOwnThreadNeverEarly) {
-  TimerThread timer;
   absl::Mutex mu;
   std::vector<int> order;
   std::vector<std::thread::id> threads;
@@ -29,6 +28,7 @@ TEST(TimerThreadTest, RunsCallbacksInDueOrderOnItsOwnThreadNeverEarly) {
     order.push_back(tag);
     threads.push_back(std::this_thread::get_id());
   };
+  TimerThread timer;  // last: destroyed (its thread joined) first
   timer.After(absl::Milliseconds(60), [&] {
     record(2);
     last.Notify();
@@ -49,12 +49,12 @@ TEST(TimerThreadTest, RunsCallbacksInDueOrderOnItsOwnThreadNeverEarly) {
 }
 
 TEST(TimerThreadTest, SameDueTimeKeepsTheOrderOfAdding) {
-  TimerThread timer;
   absl::Mutex mu;
   std::vector<int> order;
   absl::Notification last;
   // Held back by a first callback that waits until every other one has been added.
   absl::Notification all_added;
+  TimerThread timer;  // last: destroyed (its thread joined) first
   timer.After(absl::ZeroDuration(), [&] { all_added.WaitForNotification(); });
   for (int i = 0; i < 5; ++i) {
     timer.After(absl::ZeroDuration(), [&, i] {
@@ -70,8 +70,8 @@ TEST(TimerThreadTest, SameDueTimeKeepsTheOrderOfAdding) {
 }
 
 TEST(TimerThreadTest, ACallbackMayAddAnother) {
-  TimerThread timer;
   absl::Notification second;
+  TimerThread timer;  // last: destroyed (its thread joined) first
   timer.After(absl::Milliseconds(1),
               [&] { timer.After(absl::Milliseconds(1), [&] { second.Notify(); }); });
   second.WaitForNotification();
@@ -79,9 +79,9 @@ TEST(TimerThreadTest, ACallbackMayAddAnother) {
 }
 
 TEST(TimerThreadTest, AnEarlierCallbackAddedDuringALongWaitRunsFirst) {
-  TimerThread timer;
   absl::Notification late_ran;
   absl::Notification early_ran;
+  TimerThread timer;  // last: destroyed (its thread joined) first
   timer.After(absl::Hours(1), [&] { late_ran.Notify(); });
   timer.After(absl::Milliseconds(5), [&] { early_ran.Notify(); });
   early_ran.WaitForNotification();
@@ -94,7 +94,7 @@ TEST(TimerThreadTest, DestructionDropsPendingCallbacksWithoutRunningThem) {
   auto alive = std::make_shared<int>(0);
   std::weak_ptr<int> watch = alive;
   {
-    TimerThread timer;
+    TimerThread timer;  // last: destroyed (its thread joined) first
     timer.After(absl::Hours(1), [ran, alive = std::move(alive)] { *ran = true; });
     EXPECT_EQ(timer.pending(), 1);
   }

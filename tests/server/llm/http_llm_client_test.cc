@@ -717,10 +717,11 @@ TEST(HttpLlmClientLoopTest, DoneCallbackMayStartAgain) {
   TestServer server([](const httplib::Request& req, httplib::Response& res) {
     Reply(res, 200, EchoAnswer(req));
   });
-  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  // Declared before the client, which joins its loop thread first when the test ends.
   LlmResponse first;
   LlmResponse second;
   absl::Notification second_done;
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
 
   client->Start(NumberedRequest(1), [&](LlmResponse response) {
     first = std::move(response);
@@ -774,9 +775,10 @@ TEST(HttpLlmClientLoopTest, CallersOnDifferentThreadsShareConnections) {
 TEST(HttpLlmClientLoopTest, CompleteFromADoneCallbackFailsInsteadOfWaitingForItself) {
   TestServer server(
       [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kChatAnswer); });
-  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
+  // Declared before the client, which joins its loop thread first when the test ends.
   LlmResponse nested;
   absl::Notification done;
+  std::unique_ptr<HttpLlmClient> client = MakeClient(server.base_url());
 
   client->Start(Request(), [&](LlmResponse) {
     nested = client->Complete(Request());

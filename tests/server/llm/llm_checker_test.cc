@@ -679,17 +679,18 @@ class AsyncLlmCheckerTest : public ::testing::Test {
     return request;
   }
 
-  // The results of a StartCheck, and where its callback ran.
+  // The results of a StartCheck, and where its callback ran. Shared with the callback, whose
+  // thread may still be inside Notify() when the test has seen it.
   struct Outcome {
     absl::Notification done;
     std::vector<absl::StatusOr<v1::CitationResult>> results;
     std::thread::id thread;
   };
-  static CheckDone Into(Outcome& outcome) {
-    return [&outcome](std::vector<absl::StatusOr<v1::CitationResult>> results) {
-      outcome.results = std::move(results);
-      outcome.thread = std::this_thread::get_id();
-      outcome.done.Notify();
+  static CheckDone Into(std::shared_ptr<Outcome> outcome) {
+    return [outcome](std::vector<absl::StatusOr<v1::CitationResult>> results) {
+      outcome->results = std::move(results);
+      outcome->thread = std::this_thread::get_id();
+      outcome->done.Notify();
     };
   }
 
@@ -718,18 +719,21 @@ TEST_F(AsyncLlmCheckerTest, StartCheckReturnsBeforeTheAnswerAndManyRunWithoutATh
   LlmChecker checker(Options());
   primary_.Hold();
   constexpr int kChecks = 40;
-  std::vector<Outcome> outcomes(kChecks);
-  for (Outcome& outcome : outcomes) checker.StartCheck(Request(2), Into(outcome));
+  std::vector<std::shared_ptr<Outcome>> outcomes;
+  for (int i = 0; i < kChecks; ++i) {
+    outcomes.push_back(std::make_shared<Outcome>());
+    checker.StartCheck(Request(2), Into(outcomes.back()));
+  }
   // Every check is waiting on its (held) attempt, and none has answered.
   EXPECT_TRUE(Eventually([&] { return primary_.running() == kChecks; }));
-  for (const Outcome& outcome : outcomes) EXPECT_FALSE(outcome.done.HasBeenNotified());
+  for (const auto& outcome : outcomes) EXPECT_FALSE(outcome->done.HasBeenNotified());
   primary_.Release();
-  for (Outcome& outcome : outcomes) {
-    outcome.done.WaitForNotification();
-    ASSERT_THAT(outcome.results, SizeIs(2));
-    EXPECT_TRUE(outcome.results[0].ok());
-    EXPECT_TRUE(outcome.results[1].ok());
-    EXPECT_NE(outcome.thread, std::this_thread::get_id());
+  for (const auto& outcome : outcomes) {
+    outcome->done.WaitForNotification();
+    ASSERT_THAT(outcome->results, SizeIs(2));
+    EXPECT_TRUE(outcome->results[0].ok());
+    EXPECT_TRUE(outcome->results[1].ok());
+    EXPECT_NE(outcome->thread, std::this_thread::get_id());
   }
   EXPECT_EQ(primary_.calls(), kChecks);
 }
@@ -737,13 +741,13 @@ TEST_F(AsyncLlmCheckerTest, StartCheckReturnsBeforeTheAnswerAndManyRunWithoutATh
 TEST_F(AsyncLlmCheckerTest, ARetryWaitsItsBackoffOnTheTimerThenSucceeds) {
   primary_.Push(Failed(AttemptOutcome::Http(503)));
   LlmChecker checker(Options());
-  Outcome outcome;
+  auto outcome = std::make_shared<Outcome>();
   const absl::Time started = absl::Now();
   checker.StartCheck(Request(1), Into(outcome));
-  outcome.done.WaitForNotification();
+  outcome->done.WaitForNotification();
   const absl::Duration took = absl::Now() - started;
-  ASSERT_THAT(outcome.results, SizeIs(1));
-  EXPECT_TRUE(outcome.results[0].ok()) << outcome.results[0].status();
+  ASSERT_THAT(outcome->results, SizeIs(1));
+  EXPECT_TRUE(outcome->results[0].ok()) << outcome->results[0].status();
   EXPECT_EQ(primary_.calls(), 2);
   // Backoff before the first retry: 40 ms * [0.75, 1] (retry_policy.h), at least 30 ms.
   EXPECT_GE(took, absl::Milliseconds(30));
@@ -756,13 +760,13 @@ TEST_F(AsyncLlmCheckerTest, ACancelEndsAWaitOnTheTimer) {
   LlmChecker checker(Options());
   CheckRequest request = Request(2);
   request.cancelled = &cancelled;
-  Outcome outcome;
+  auto outcome = std::make_shared<Outcome>();
   checker.StartCheck(std::move(request), Into(outcome));
-  EXPECT_FALSE(outcome.done.HasBeenNotified());  // waiting for the pause to end
+  EXPECT_FALSE(outcome->done.HasBeenNotified());  // waiting for the pause to end
   cancelled = true;
-  outcome.done.WaitForNotification();
-  ASSERT_THAT(outcome.results, SizeIs(2));
-  for (const auto& result : outcome.results) {
+  outcome->done.WaitForNotification();
+  ASSERT_THAT(outcome->results, SizeIs(2));
+  for (const auto& result : outcome->results) {
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
   }
@@ -775,12 +779,12 @@ TEST_F(AsyncLlmCheckerTest, FallbackAndMissingCitationsGoOnAcrossCallbacks) {
   primary_.Push(Ok(Answer({1})));
   primary_.PushTimes(2, Failed(AttemptOutcome::Http(500)));
   LlmChecker checker(Options(/*with_fallback=*/true));
-  Outcome outcome;
+  auto outcome = std::make_shared<Outcome>();
   checker.StartCheck(Request(2), Into(outcome));
-  outcome.done.WaitForNotification();
-  ASSERT_THAT(outcome.results, SizeIs(2));
-  EXPECT_TRUE(outcome.results[0].ok());
-  EXPECT_TRUE(outcome.results[1].ok()) << outcome.results[1].status();
+  outcome->done.WaitForNotification();
+  ASSERT_THAT(outcome->results, SizeIs(2));
+  EXPECT_TRUE(outcome->results[0].ok());
+  EXPECT_TRUE(outcome->results[1].ok()) << outcome->results[1].status();
   EXPECT_EQ(primary_.calls(), 3);
   ASSERT_EQ(fallback_.calls(), 1);
   EXPECT_EQ(fallback_.requests()[0].model, "model-b");
@@ -792,16 +796,17 @@ TEST_F(AsyncLlmCheckerTest, MatchInlineRunsAsynchronouslyToo) {
   InlineCheckRequest request;
   request.references = {"Smith, J. (2020). A title. Publisher."};
   request.citations = {{0, "(Smith, 2020)"}};
-  absl::Notification done;
+  auto done = std::make_shared<absl::Notification>();  // shared with the notifying thread
   std::vector<absl::StatusOr<v1::InlineCitation>> verdicts;
-  checker.StartMatchInline(request, [&](std::vector<absl::StatusOr<v1::InlineCitation>> out) {
-    verdicts = std::move(out);
-    done.Notify();
-  });
+  checker.StartMatchInline(request,
+                           [&verdicts, done](std::vector<absl::StatusOr<v1::InlineCitation>> out) {
+                             verdicts = std::move(out);
+                             done->Notify();
+                           });
   EXPECT_TRUE(Eventually([&] { return primary_.running() == 1; }));
-  EXPECT_FALSE(done.HasBeenNotified());
+  EXPECT_FALSE(done->HasBeenNotified());
   primary_.Release();
-  done.WaitForNotification();
+  done->WaitForNotification();
   ASSERT_THAT(verdicts, SizeIs(1));
   ASSERT_TRUE(verdicts[0].ok()) << verdicts[0].status();
   EXPECT_EQ(verdicts[0]->text(), "(Smith, 2020)");
