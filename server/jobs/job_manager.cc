@@ -194,7 +194,7 @@ void JobManager::WorkerLoop() {
       chunk = std::move(to_check_.front());
       to_check_.pop_front();
     }
-    RunChunk(std::move(chunk));
+    StartChunk(std::move(chunk));  // a synchronous checker: checked on this thread
   }
 }
 
@@ -222,33 +222,41 @@ absl::Status NoAnswer() {
 }
 
 // The outcomes of a chunk of references from the checker's `results` (one per citation; a
-// missing one is NoAnswer), or every citation failed with JOB_DEADLINE_EXCEEDED when `expired`.
+// missing one is NoAnswer).
 std::vector<ItemOutcome> ReferenceOutcomes(
-    const Chunk& chunk, bool expired, std::vector<absl::StatusOr<v1::CitationResult>> results) {
+    const Chunk& chunk, std::vector<absl::StatusOr<v1::CitationResult>> results) {
   std::vector<ItemOutcome> outcomes;
   outcomes.reserve(chunk.indices.size());
   for (size_t i = 0; i < chunk.indices.size(); ++i) {
     ItemOutcome outcome;
     outcome.index = chunk.indices[i];
-    outcome.result = expired ? JobDeadlineExceededError()
-                             : (i < results.size() ? std::move(results[i]) : NoAnswer());
+    outcome.result = i < results.size() ? std::move(results[i]) : NoAnswer();
     outcomes.push_back(std::move(outcome));
   }
   return outcomes;
 }
 
 // The same for a chunk of in-text citations.
-std::vector<ItemOutcome> InlineOutcomes(const Chunk& chunk, bool expired,
+std::vector<ItemOutcome> InlineOutcomes(const Chunk& chunk,
                                         std::vector<absl::StatusOr<v1::InlineCitation>> verdicts) {
   std::vector<ItemOutcome> outcomes;
   outcomes.reserve(chunk.indices.size());
   for (size_t i = 0; i < chunk.indices.size(); ++i) {
     outcomes.push_back(
-        InlineOutcome(chunk, i,
-                      expired ? JobDeadlineExceededError()
-                              : (i < verdicts.size() ? std::move(verdicts[i]) : NoAnswer())));
+        InlineOutcome(chunk, i, i < verdicts.size() ? std::move(verdicts[i]) : NoAnswer()));
   }
   return outcomes;
+}
+
+// Every item of a chunk whose deadline passed before it was checked: JOB_DEADLINE_EXCEEDED.
+std::vector<ItemOutcome> ExpiredOutcomes(const Chunk& chunk) {
+  const size_t n = chunk.indices.size();
+  if (chunk.kind == ItemKind::kInline) {
+    return InlineOutcomes(
+        chunk, std::vector<absl::StatusOr<v1::InlineCitation>>(n, JobDeadlineExceededError()));
+  }
+  return ReferenceOutcomes(
+      chunk, std::vector<absl::StatusOr<v1::CitationResult>>(n, JobDeadlineExceededError()));
 }
 
 }  // namespace
@@ -258,7 +266,7 @@ CheckRequest JobManager::ReferenceRequest(const Chunk& chunk,
   CheckRequest request;
   request.style = chunk.style;
   request.citations = chunk.citations;
-  request.model = chunk.model == checker_->ModelName() ? "" : chunk.model;
+  request.model = RequestedModel(chunk);
   request.deadline = chunk.deadline;
   request.cancelled = cancelled;
   return request;
@@ -272,31 +280,14 @@ InlineCheckRequest JobManager::InlineRequest(const Chunk& chunk,
   for (size_t i = 0; i < chunk.indices.size(); ++i) {
     request.citations.push_back({chunk.indices[i], chunk.citations[i]});
   }
-  request.model = chunk.model == checker_->ModelName() ? "" : chunk.model;
+  request.model = RequestedModel(chunk);
   request.deadline = chunk.deadline;
   request.cancelled = cancelled;
   return request;
 }
 
-void JobManager::RunChunk(Chunk chunk) {
-  std::shared_ptr<CancelRegistry::Entry> entry = registry_.Enter(chunk.job_id);
-  ServiceMetrics::Get().executor_inflight_chunks().Increment();
-  std::vector<ItemOutcome> outcomes;
-  if (!entry->stop.load()) {
-    const bool expired = clock_->Now() >= chunk.deadline;
-    if (chunk.kind == ItemKind::kInline) {
-      outcomes =
-          InlineOutcomes(chunk, expired,
-                         expired ? std::vector<absl::StatusOr<v1::InlineCitation>>()
-                                 : checker_->MatchInline(InlineRequest(chunk, &entry->stop)));
-    } else {
-      outcomes =
-          ReferenceOutcomes(chunk, expired,
-                            expired ? std::vector<absl::StatusOr<v1::CitationResult>>()
-                                    : checker_->Check(ReferenceRequest(chunk, &entry->stop)));
-    }
-  }
-  FinishChunk(std::move(chunk), entry, std::move(outcomes));
+std::string JobManager::RequestedModel(const Chunk& chunk) const {
+  return chunk.model == checker_->ModelName() ? "" : chunk.model;
 }
 
 void JobManager::StartChunk(Chunk chunk) {
@@ -304,9 +295,7 @@ void JobManager::StartChunk(Chunk chunk) {
   ServiceMetrics::Get().executor_inflight_chunks().Increment();
   if (entry->stop.load()) return FinishChunk(std::move(chunk), entry, {});
   if (clock_->Now() >= chunk.deadline) {
-    std::vector<ItemOutcome> outcomes = chunk.kind == ItemKind::kInline
-                                            ? InlineOutcomes(chunk, true, {})
-                                            : ReferenceOutcomes(chunk, true, {});
+    std::vector<ItemOutcome> outcomes = ExpiredOutcomes(chunk);
     return FinishChunk(std::move(chunk), entry, std::move(outcomes));
   }
   if (chunk.kind == ItemKind::kInline) {
@@ -314,7 +303,7 @@ void JobManager::StartChunk(Chunk chunk) {
     checker_->StartMatchInline(
         std::move(request), [this, chunk = std::move(chunk), entry](
                                 std::vector<absl::StatusOr<v1::InlineCitation>> verdicts) mutable {
-          std::vector<ItemOutcome> outcomes = InlineOutcomes(chunk, false, std::move(verdicts));
+          std::vector<ItemOutcome> outcomes = InlineOutcomes(chunk, std::move(verdicts));
           FinishChunk(std::move(chunk), entry, std::move(outcomes));
         });
     return;
@@ -323,7 +312,7 @@ void JobManager::StartChunk(Chunk chunk) {
   checker_->StartCheck(
       std::move(request), [this, chunk = std::move(chunk),
                            entry](std::vector<absl::StatusOr<v1::CitationResult>> results) mutable {
-        std::vector<ItemOutcome> outcomes = ReferenceOutcomes(chunk, false, std::move(results));
+        std::vector<ItemOutcome> outcomes = ReferenceOutcomes(chunk, std::move(results));
         FinishChunk(std::move(chunk), entry, std::move(outcomes));
       });
 }

@@ -126,9 +126,9 @@ class JobManager {
   void WorkerLoop();
   void RecordLoop();
   void CancelWatchLoop();
-  // Checks `chunk` on this (worker) thread: a synchronous checker.
-  void RunChunk(Chunk chunk);
-  // Starts checking `chunk` and returns: an asynchronous checker calls FinishChunk later.
+  // Starts checking `chunk`; FinishChunk runs when the check ends: before this returns with a
+  // synchronous checker (the caller is a worker thread), later on the checker's thread with an
+  // asynchronous one (the caller is the claimer).
   void StartChunk(Chunk chunk) ABSL_LOCKS_EXCLUDED(mu_);
   // A chunk's check ended (with its outcomes; none when it was stopped before it started):
   // queues it for recording or handing back, or drops it, by why its check stopped.
@@ -138,6 +138,8 @@ class JobManager {
   // sent: every item fails with JOB_DEADLINE_EXCEEDED).
   CheckRequest ReferenceRequest(const Chunk& chunk, const std::atomic<bool>* cancelled) const;
   InlineCheckRequest InlineRequest(const Chunk& chunk, const std::atomic<bool>* cancelled) const;
+  // The model a chunk asks the checker for ("" = the checker's primary model).
+  std::string RequestedModel(const Chunk& chunk) const;
   // `chunks` claimed chunks left this replica (recorded, handed back or dropped).
   void Done(int chunks);
   absl::Status Register();
