@@ -17,6 +17,9 @@
 # A sanitizer finding in any process (a test binary, the server it started, the fake LLM) is a
 # report file under <build dir>/sanitizer-reports: the stage prints every one and fails.
 # Suppressions (third-party code only) are in tests/sanitizers/.
+# A test that fails is run once more, alone; the stage fails when it fails again. The summary at
+# the end names every test that failed, as "failed" or as "flaky" (passed alone): a flaky test
+# is a bug to fix, which the summary keeps in sight.
 #
 # Environment:
 #   STAGES          the stages to run (default "format build asan tsan": what CI runs; e.g.
@@ -44,6 +47,10 @@ now() { date +%s; }
 START=$(now)
 declare -a SUMMARY=()
 FAILED=0
+# Each stage's failed tests, one file per stage, so that the summary (the end of CI's log) names
+# them even when ctest's own output scrolled away.
+FAILED_TESTS_DIR="$(mktemp -d)"
+trap 'rm -rf "$FAILED_TESTS_DIR"' EXIT
 
 # run_stage NAME FUNCTION: runs FUNCTION, records its status and wall time.
 run_stage() {
@@ -52,11 +59,18 @@ run_stage() {
   began=$(now)
   say "---- stage $name ----"
   set +e
+  STAGE_NAME="$name"
   ("$fn")
   status=$?
   set -e
   SUMMARY+=("$(printf '%-7s %s in %d s' "$name" "$([[ $status == 0 ]] && echo passed || echo "FAILED ($status)")" "$(($(now) - began))")")
   say "stage $name: ${SUMMARY[-1]#* }"
+  local failed_test
+  if [[ -f "$FAILED_TESTS_DIR/$name" ]]; then
+    while IFS= read -r failed_test; do
+      SUMMARY+=("        $failed_test")
+    done <"$FAILED_TESTS_DIR/$name"
+  fi
   ((status == 0)) || FAILED=1
 }
 
@@ -80,6 +94,37 @@ stage_format() {
   return "$status"
 }
 
+# run_ctest DIR [CTEST ARGS...]: ctest over DIR. The tests that fail are run once more, alone
+# (ctest --rerun-failed, -j1): the run fails only when one fails again. Either way each of them
+# goes to the stage's list for the summary, "failed: NAME" or "flaky: NAME", so that a flaky test
+# is seen at the end of the log and fixed, not retried for good.
+run_ctest() {
+  local dir="$1" status=0 failed_log
+  shift
+  failed_log="$dir/Testing/Temporary/LastTestsFailed.log"
+  rm -f "$failed_log"
+  ctest --test-dir "$dir" --output-on-failure -j"$CTEST_PARALLEL" "$@" </dev/null || status=$?
+  ((status != 0)) || return 0
+  if [[ ! -f "$failed_log" ]]; then
+    say "ctest in $dir failed ($status) without a list of failed tests"
+    return "$status"
+  fi
+  local first_failures=()
+  mapfile -t first_failures < <(cut -d: -f2- "$failed_log")  # lines read "NUMBER:NAME"
+  say "${#first_failures[@]} test(s) failed in $dir; running them once more, alone"
+  status=0
+  ctest --test-dir "$dir" --output-on-failure --rerun-failed "$@" </dev/null || status=$?
+  local name
+  for name in "${first_failures[@]}"; do
+    if ((status != 0)) && grep -qxF -- "$name" <(cut -d: -f2- "$failed_log" 2>/dev/null); then
+      echo "failed: $name" >>"$FAILED_TESTS_DIR/$STAGE_NAME"
+    else
+      echo "flaky: $name (failed, then passed alone)" >>"$FAILED_TESTS_DIR/$STAGE_NAME"
+    fi
+  done
+  return "$status"
+}
+
 # ---- build: the normal build and every test -------------------------------------------------
 stage_build() {
   local began
@@ -88,8 +133,7 @@ stage_build() {
   say "setup and build took $(($(now) - began)) s; running ctest in $BUILD_DIR"
   local extra_args=()
   read -r -a extra_args <<<"${CTEST_ARGS:-}"
-  ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$CTEST_PARALLEL" --timeout 600 \
-    "${extra_args[@]}" </dev/null
+  run_ctest "$BUILD_DIR" --timeout 600 "${extra_args[@]}"
 }
 
 # ---- sanitizer builds -----------------------------------------------------------------------
@@ -140,8 +184,7 @@ sanitized_ctest() {
   LSAN_OPTIONS="suppressions=$SANITIZERS_DIR/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS="$common:log_path=$reports/report:print_stacktrace=1:halt_on_error=1:suppressions=$SANITIZERS_DIR/ubsan.supp" \
   TSAN_OPTIONS="$common:log_path=$reports/report:halt_on_error=0:second_deadlock_stack=1:suppressions=$SANITIZERS_DIR/tsan.supp" \
-    ctest --test-dir "$dir" --output-on-failure -j"$CTEST_PARALLEL" --timeout 900 "$@" \
-    </dev/null || status=$?
+    run_ctest "$dir" --timeout 900 "$@" || status=$?
   say "ctest in $dir exited $status after $(($(now) - began)) s"
   local found=()
   mapfile -t found < <(find "$reports" -type f | sort)
