@@ -170,6 +170,13 @@ void JobManager::ClaimLoop() {
     idle = options_.claim_poll_min;
     absl::MutexLock lock(&mu_);
     inflight_ += static_cast<int>(chunks->size());
+    if (stopping_ || draining_) {
+      // Claimed while Shutdown began (the claim ran without the lock): handed back unchecked.
+      // Starting them now could outlast Shutdown's waits, which may have seen no check
+      // running, and call the checker or this manager after they are gone.
+      for (Chunk& chunk : *chunks) to_hand_back_.push_back(std::move(chunk));
+      return;
+    }
     checking_ += static_cast<int>(chunks->size());
     if (asynchronous_) {
       mu_.Unlock();

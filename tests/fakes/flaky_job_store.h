@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/common/errors.h"
 #include "server/jobs/job_store.h"
 
@@ -13,7 +16,9 @@ namespace citecheck {
 // A JobStore that forwards to another one, with switches:
 //  - FailRecords(n): the next n Record calls fail with UNAVAILABLE DATABASE_UNAVAILABLE, as a
 //    restarting database would, changing nothing;
-//  - FailHeartbeats(on): heartbeats fail with UNAVAILABLE while on.
+//  - FailHeartbeats(on): heartbeats fail with UNAVAILABLE while on;
+//  - HoldClaims(): Claim calls wait (before they claim anything) until ReleaseClaims();
+//    AwaitHeldClaim() waits until one is waiting, as a slow database would keep it.
 // Thread-safe.
 class FlakyJobStore final : public JobStore {
  public:
@@ -22,10 +27,31 @@ class FlakyJobStore final : public JobStore {
   void FailRecords(int n) { failing_records_ = n; }
   void FailHeartbeats(bool on) { failing_heartbeats_ = on; }
   int record_calls() const { return record_calls_; }
+  void HoldClaims() {
+    absl::MutexLock lock(&mu_);
+    holding_claims_ = true;
+  }
+  void ReleaseClaims() {
+    absl::MutexLock lock(&mu_);
+    holding_claims_ = false;
+  }
+  // False when no Claim call came to wait within `timeout`.
+  bool AwaitHeldClaim(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto waiting = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_claims_ > 0; };
+    return mu_.AwaitWithTimeout(absl::Condition(&waiting), timeout);
+  }
 
   absl::StatusOr<v1::Job> Submit(const NewJob& job) override { return store_->Submit(job); }
   absl::StatusOr<std::vector<Chunk>> Claim(const std::string& owner, int max_chunks,
                                            absl::Time now) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++held_claims_;
+      auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !holding_claims_; };
+      mu_.Await(absl::Condition(&released));
+      --held_claims_;
+    }
     return store_->Claim(owner, max_chunks, now);
   }
   absl::StatusOr<RecordResult> Record(const std::string& owner, std::vector<ChunkOutcome> outcomes,
@@ -94,6 +120,9 @@ class FlakyJobStore final : public JobStore {
   std::atomic<int> failing_records_{0};
   std::atomic<bool> failing_heartbeats_{false};
   std::atomic<int> record_calls_{0};
+  absl::Mutex mu_;
+  bool holding_claims_ ABSL_GUARDED_BY(mu_) = false;
+  int held_claims_ ABSL_GUARDED_BY(mu_) = 0;  // Claim calls inside the mutex's wait
 };
 
 }  // namespace citecheck

@@ -389,6 +389,33 @@ TEST_P(JobManagerTest, ShutdownHandsBackWhatIsStillRunningAfterTheGrace) {
   EXPECT_EQ(Credits("tok"), 6);
 }
 
+// Regression (CI, ASan): a claim still in the store when Shutdown began came back after
+// Shutdown had seen no check running, and its chunk was checked anyway. With the server's
+// asynchronous LLM checker that check outlived the checker: the HTTP client answered it while
+// being destroyed, into the freed retry budget.
+TEST_P(JobManagerTest, AClaimThatReturnsDuringShutdownIsHandedBackUnchecked) {
+  JobManager& manager = Start();
+  ASSERT_TRUE(Eventually([&] { return manager.Ready(); }));
+  Grant("tok", 10);
+  flaky_->HoldClaims();
+  absl::StatusOr<v1::Job> job = manager.Submit(kTok, Batch(2));
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(flaky_->AwaitHeldClaim(absl::Seconds(10)));
+  std::thread stopper([&] { manager.Shutdown(); });
+  ASSERT_TRUE(Eventually([&] { return !manager.Ready(); }));  // draining
+  flaky_->ReleaseClaims();
+  stopper.join();
+  EXPECT_EQ(checker_.calls(), 0);
+  EXPECT_EQ(Credits("tok"), 8);  // reserved, not charged
+  // Unregistering put the chunk back in the queue: the next replica checks it.
+  JobManager& next = Start(FastOptions("b"));
+  const v1::Job done = AwaitDone(next, kTok, job->job_id());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.succeeded(), 2);
+  EXPECT_EQ(checker_.calls(), 1);
+  EXPECT_EQ(Credits("tok"), 8);
+}
+
 TEST_P(JobManagerTest, AReplicaThatLostItsLeaseDropsItsWorkAndRegistersAgain) {
   JobManagerOptions a_options = FastOptions("a");
   JobManager& a = Start(a_options);
