@@ -17,6 +17,11 @@
 // it run the heuristic checker on every citation, as the integration tests do.
 // --perf_record=FILE records the server's on-CPU call stacks during the fault-free run with
 // `perf record -g` (perf must be on PATH; read them with `perf report -i FILE`).
+// --floor (the default) then measures, in the same run, what the two transports of each
+// citation cost alone (bench/transport_floor.cc): n HTTP exchanges through the server's
+// HttpLlmClient against a new canned fake, and n writes of a result event the pipeline sent,
+// on a gRPC callback stream at the pipeline's rate; it reports their sum against the median
+// pipeline figure.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -32,10 +37,15 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/process_stats.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
 #include "tests/integration/fake_openai_process.h"
 #include "tests/integration/server_process.h"
 
@@ -49,6 +59,9 @@ ABSL_FLAG(bool, canned, true,
 ABSL_FLAG(int, repeat, 1,
           "fault-free runs (each with a new server and fake); the table shows each and the "
           "median server CPU per citation");
+ABSL_FLAG(bool, floor, true,
+          "also measure the transports alone (one HTTP exchange and one stream write per "
+          "citation, bench/transport_floor.cc) and report the pipeline against their sum");
 ABSL_FLAG(std::string, perf_record, "",
           "record the server's call stacks during the fault-free run into this perf.data file");
 
@@ -67,6 +80,7 @@ struct RunResult {
   absl::Duration client_cpu;
   absl::Duration server_idle_cpu_per_s;  // before the submit: the server's background cost
   bench::ThreadTotals server_threads;    // the server's threads, from the scheduler (ns)
+  std::string result_event;              // the first result event, serialized
 };
 
 // `perf record -g` of `pid` until Stop(); nothing when `path` is empty.
@@ -149,6 +163,9 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct, const std::stri
   }
   bool first = true;
   client->Watch(job.job_id(), 0, [&](const v1::JobEvent& event) {
+    if (event.has_result() && result.result_event.empty()) {
+      result.result_event = event.SerializeAsString();
+    }
     if ((event.has_result() || event.has_failure()) && first) {
       result.first_result = absl::Now() - start;
       first = false;
@@ -172,6 +189,90 @@ RunResult Run(int n, int inflight, int latency_ms, int fail_pct, const std::stri
   result.max_concurrency = stats.max_concurrency;
   server->Terminate();
   return result;
+}
+
+// What one transport cost alone: CPU (from the scheduler) and context switches, per citation.
+struct FloorPart {
+  double cpu_us = 0;
+  double switches = 0;
+};
+
+// n HTTP exchanges through HttpLlmClient against a new canned fake (transport_floor --http_url).
+FloorPart HttpFloor(int n, int inflight, int latency_ms) {
+  auto fake = FakeOpenAi::Start({"--canned"});
+  if (fake == nullptr) std::exit(1);
+  fake->SetDefaultLatency(latency_ms);
+  ProcessResult run = RunProcess({CITECHECK_TRANSPORT_FLOOR_PATH, "--http_url=" + fake->base_url(),
+                                  absl::StrCat("--n=", n), absl::StrCat("--inflight=", inflight)},
+                                 absl::Minutes(10));
+  // "calls=N ok=K cpu_ns=C switches=S"
+  int64_t ok = -1, cpu_ns = 0, switches = 0;
+  for (absl::string_view field : absl::StrSplit(absl::StripAsciiWhitespace(run.output), ' ')) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(field, '=');
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(kv.second, &value)) continue;
+    if (kv.first == "ok") ok = value;
+    if (kv.first == "cpu_ns") cpu_ns = value;
+    if (kv.first == "switches") switches = value;
+  }
+  if (run.exit_code != 0 || ok != n) {
+    std::fprintf(stderr, "transport_floor --http_url failed (%d): %s\n", run.exit_code,
+                 run.output.c_str());
+    std::exit(1);
+  }
+  return {cpu_ns / 1000.0 / n, static_cast<double>(switches) / n};
+}
+
+// n writes of `event` on one callback-API stream at `rate` per second (transport_floor
+// --serve_events); the serving process's CPU over the call.
+FloorPart StreamFloor(int n, int rate, const std::string& event) {
+  auto server = ListeningProcess::Start({CITECHECK_TRANSPORT_FLOOR_PATH, "--serve_events"});
+  if (server == nullptr) std::exit(1);
+  grpc::GenericStub stub(
+      grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("x-count", absl::StrCat(n));
+  context.AddMetadata("x-rate", absl::StrCat(rate));
+  grpc::CompletionQueue queue;
+  // Runs one operation (tagged `op`) to its completion; false when it failed.
+  auto wait = [&queue](intptr_t op) {
+    void* tag = nullptr;
+    bool ok = false;
+    return queue.Next(&tag, &ok) && tag == reinterpret_cast<void*>(op) && ok;
+  };
+  const bench::ThreadTotals before = bench::LiveThreadTotals(server->pid());
+  auto call = stub.PrepareCall(&context, "/floor.Events/Stream", &queue);
+  call->StartCall(reinterpret_cast<void*>(1));
+  int read = 0;
+  if (wait(1)) {
+    grpc::Slice slice(event);
+    grpc::ByteBuffer request(&slice, 1);
+    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+    if (wait(2)) {
+      grpc::ByteBuffer message;
+      for (; read < n; ++read) {
+        call->Read(&message, reinterpret_cast<void*>(3));
+        if (!wait(3)) break;
+      }
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  const bool finished = wait(4);
+  const bench::ThreadTotals after = bench::LiveThreadTotals(server->pid());
+  queue.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue.Next(&tag, &ok)) {
+  }
+  server->Terminate();
+  if (read != n || !finished || !status.ok()) {
+    std::fprintf(stderr, "event stream: %d of %d events, %s\n", read, n,
+                 status.error_message().c_str());
+    std::exit(1);
+  }
+  return {absl::ToDoubleMicroseconds(after.cpu - before.cpu) / n,
+          static_cast<double>(after.switches_in - before.switches_in) / n};
 }
 
 void Report(const char* label, const RunResult& r, absl::Duration ideal, int n) {
@@ -212,6 +313,7 @@ int main(int argc, char** argv) {
   std::vector<double> per_citation_us;
   std::vector<double> scheduler_us;
   std::vector<double> ratios;
+  std::string result_event;
   for (int r = 0; r < std::max(1, absl::GetFlag(FLAGS_repeat)); ++r) {
     const RunResult result =
         Run(n, inflight, latency_ms, 0, r == 0 ? absl::GetFlag(FLAGS_perf_record) : "");
@@ -219,6 +321,7 @@ int main(int argc, char** argv) {
     per_citation_us.push_back(absl::ToDoubleMicroseconds(result.server_cpu) / n);
     scheduler_us.push_back(absl::ToDoubleMicroseconds(result.server_threads.cpu) / n);
     ratios.push_back(absl::ToDoubleSeconds(result.makespan) / absl::ToDoubleSeconds(ideal));
+    if (result_event.empty()) result_event = result.result_event;
   }
   if (per_citation_us.size() > 1) {
     std::sort(per_citation_us.begin(), per_citation_us.end());
@@ -230,6 +333,24 @@ int main(int argc, char** argv) {
         per_citation_us.size(), per_citation_us[per_citation_us.size() / 2],
         per_citation_us.front(), scheduler_us[scheduler_us.size() / 2], scheduler_us.front(),
         ratios[ratios.size() / 2], ratios.front());
+  }
+  if (absl::GetFlag(FLAGS_floor)) {
+    // The pipeline's own rate: `inflight` calls per latency.
+    const int rate = std::max(1, inflight * 1000 / latency_ms);
+    const FloorPart http = HttpFloor(n, inflight, latency_ms);
+    const FloorPart stream = StreamFloor(n, rate, result_event);
+    std::sort(scheduler_us.begin(), scheduler_us.end());
+    const double pipeline = scheduler_us[scheduler_us.size() / 2];
+    const double floor = http.cpu_us + stream.cpu_us;
+    std::printf(
+        "\n| the transports alone, per citation (scheduler) | CPU | context switches |\n"
+        "|---|---|---|\n"
+        "| %d HTTP exchanges, HttpLlmClient, %d at a time | %.1f µs | %.2f |\n"
+        "| %d writes of a %zu-byte result event on one stream, %d/s | %.1f µs | %.2f |\n"
+        "| floor: both | %.1f µs | %.2f |\n"
+        "| the pipeline (median above) | %.1f µs = %.2f x floor | |\n",
+        n, inflight, http.cpu_us, http.switches, n, result_event.size(), rate, stream.cpu_us,
+        stream.switches, floor, http.switches + stream.switches, pipeline, pipeline / floor);
   }
   const int fail_pct = absl::GetFlag(FLAGS_fail_pct);
   if (fail_pct > 0) {
