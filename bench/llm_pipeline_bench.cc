@@ -43,10 +43,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/process_stats.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/security/credentials.h"
 #include "tests/integration/fake_openai_process.h"
+#include "tests/integration/raw_calls.h"
 #include "tests/integration/server_process.h"
 
 ABSL_FLAG(int, n, 1000, "citations");
@@ -228,45 +226,17 @@ FloorPart HttpFloor(int n, int inflight, int latency_ms) {
 FloorPart StreamFloor(int n, int rate, const std::string& event) {
   auto server = ListeningProcess::Start({CITECHECK_TRANSPORT_FLOOR_PATH, "--serve_events"});
   if (server == nullptr) std::exit(1);
-  grpc::GenericStub stub(
-      grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.AddMetadata("x-count", absl::StrCat(n));
-  context.AddMetadata("x-rate", absl::StrCat(rate));
-  grpc::CompletionQueue queue;
-  // Runs one operation (tagged `op`) to its completion; false when it failed.
-  auto wait = [&queue](intptr_t op) {
-    void* tag = nullptr;
-    bool ok = false;
-    return queue.Next(&tag, &ok) && tag == reinterpret_cast<void*>(op) && ok;
-  };
+  std::shared_ptr<grpc::Channel> channel = NewChannel(server->address());
   const bench::ThreadTotals before = bench::LiveThreadTotals(server->pid());
-  auto call = stub.PrepareCall(&context, "/floor.Events/Stream", &queue);
-  call->StartCall(reinterpret_cast<void*>(1));
   int read = 0;
-  if (wait(1)) {
-    grpc::Slice slice(event);
-    grpc::ByteBuffer request(&slice, 1);
-    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    if (wait(2)) {
-      grpc::ByteBuffer message;
-      for (; read < n; ++read) {
-        call->Read(&message, reinterpret_cast<void*>(3));
-        if (!wait(3)) break;
-      }
-    }
-  }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  const bool finished = wait(4);
+  // One more than sent: the stream then ends by itself, OK.
+  const grpc::Status status =
+      RawServerStream(*channel, "/floor.Events/Stream", event,
+                      {{"x-count", absl::StrCat(n)}, {"x-rate", absl::StrCat(rate)}}, n + 1, &read,
+                      absl::Seconds(30) + absl::Seconds(n) / rate);
   const bench::ThreadTotals after = bench::LiveThreadTotals(server->pid());
-  queue.Shutdown();
-  void* tag = nullptr;
-  bool ok = false;
-  while (queue.Next(&tag, &ok)) {
-  }
   server->Terminate();
-  if (read != n || !finished || !status.ok()) {
+  if (read != n || !status.ok()) {
     std::fprintf(stderr, "event stream: %d of %d events, %s\n", read, n,
                  status.error_message().c_str());
     std::exit(1);

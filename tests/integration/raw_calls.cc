@@ -70,14 +70,14 @@ grpc::Status RawUnaryCall(grpc::Channel& channel, const std::string& method,
   return status;
 }
 
-grpc::Status RawWatch(grpc::Channel& channel, const std::string& request_bytes,
-                      const Metadata& metadata, int max_messages, int* messages,
-                      absl::Duration timeout) {
+grpc::Status RawServerStream(grpc::Channel& channel, const std::string& method,
+                             const std::string& request_bytes, const Metadata& metadata,
+                             int max_messages, int* messages, absl::Duration timeout) {
   grpc::GenericStub generic(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext context;
   Prepare(context, metadata, timeout);
   grpc::CompletionQueue queue;
-  auto call = generic.PrepareCall(&context, kWatchJob, &queue);
+  auto call = generic.PrepareCall(&context, method, &queue);
   // Runs one operation (tagged `op`) to its completion; false when it failed.
   auto wait = [&queue](int op) {
     void* tag = nullptr;

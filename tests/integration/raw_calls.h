@@ -53,11 +53,21 @@ grpc::Status RawUnaryCall(grpc::Channel& channel, const std::string& method,
                           absl::Duration timeout = absl::Seconds(10));
 // (RawUnaryCall on an address, without metadata: tests/integration/server_process.h.)
 
-// Calls WatchJob with `request_bytes` and reads at most `max_messages` messages (then cancels);
-// returns the final status and the number of messages read in *messages.
-grpc::Status RawWatch(grpc::Channel& channel, const std::string& request_bytes,
-                      const Metadata& metadata, int max_messages, int* messages = nullptr,
-                      absl::Duration timeout = absl::Seconds(10));
+// Calls the server-streaming `method` with `request_bytes` and reads at most `max_messages`
+// messages (then cancels); returns the final status and the number of messages read in
+// *messages.
+grpc::Status RawServerStream(grpc::Channel& channel, const std::string& method,
+                             const std::string& request_bytes, const Metadata& metadata,
+                             int max_messages, int* messages = nullptr,
+                             absl::Duration timeout = absl::Seconds(10));
+
+// RawServerStream of WatchJob.
+inline grpc::Status RawWatch(grpc::Channel& channel, const std::string& request_bytes,
+                             const Metadata& metadata, int max_messages, int* messages = nullptr,
+                             absl::Duration timeout = absl::Seconds(10)) {
+  return RawServerStream(channel, kWatchJob, request_bytes, metadata, max_messages, messages,
+                         timeout);
+}
 
 // A WatchJob stream held open by the test, through the generated stub.
 class OpenWatch {
