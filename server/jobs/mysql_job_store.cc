@@ -1244,14 +1244,20 @@ std::string ReplicaLockName(const std::string& database, const std::string& name
                       Sha256Hex(absl::StrCat(database.size(), ":", database, name)).substr(0, 40));
 }
 
-// Holds the replica's name on this thread's connection: OK when held (already, or now).
-absl::Status HoldReplicaName(Session& session, const std::string& database,
-                             const std::string& name) {
+// Holds the replica's name on this thread's connection: OK when held (already, or now, after
+// waiting up to `wait` for another connection to let it go).
+absl::Status HoldReplicaName(Session& session, const std::string& database, const std::string& name,
+                             absl::Duration wait) {
   const std::string lock = ReplicaLockName(database, name);
   ASSIGN_OR_RETURN(std::optional<SqlRow> holder,
                    session.QueryRow("SELECT IS_USED_LOCK(?) = CONNECTION_ID()", {lock}));
   if (holder.has_value() && !holder->IsNull(0) && holder->Int(0) == 1) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::optional<SqlRow> taken, session.QueryRow("SELECT GET_LOCK(?, 0)", {lock}));
+  ASSIGN_OR_RETURN(
+      std::optional<SqlRow> taken,
+      session.QueryRow(
+          absl::StrCat("SELECT GET_LOCK(?, ",
+                       absl::ToDoubleSeconds(std::max(wait, absl::ZeroDuration())), ")"),
+          {lock}));
   if (!taken.has_value() || taken->IsNull(0) || taken->Int(0) != 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("another live process holds the replica name '", name,
@@ -1265,8 +1271,9 @@ absl::Status HoldReplicaName(Session& session, const std::string& database,
 absl::StatusOr<ReplicaRegistration> MysqlJobStore::RegisterReplica(const std::string& name,
                                                                    absl::Time now) {
   now = TruncateToMicros(now);
-  RETURN_IF_ERROR(pool_->RunInSession(
-      [&](Session& s) { return HoldReplicaName(s, pool_->url().database, name); }));
+  RETURN_IF_ERROR(pool_->RunInSession([&](Session& s) {
+    return HoldReplicaName(s, pool_->url().database, name, options_.replica_name_wait);
+  }));
   ReplicaRegistration registration;
   Outbox outbox;
   RETURN_IF_ERROR(pool_->RunInTransaction(
@@ -1296,7 +1303,7 @@ absl::Status MysqlJobStore::Heartbeat(const std::string& name, int64_t incarnati
                                       absl::Time now) {
   return pool_->RunInSession([&](Session& s) -> absl::Status {
     // A lost connection (e.g. the database restarted) lost the name's lock: take it again.
-    RETURN_IF_ERROR(HoldReplicaName(s, pool_->url().database, name));
+    RETURN_IF_ERROR(HoldReplicaName(s, pool_->url().database, name, options_.replica_name_wait));
     ASSIGN_OR_RETURN(int64_t updated,
                      s.Execute("UPDATE processes SET heartbeat_at = ? WHERE name = ?"
                                " AND incarnation = ?",

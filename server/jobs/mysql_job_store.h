@@ -20,6 +20,11 @@ struct MysqlJobStoreOptions {
   // No transaction is rerun after this long (then the last error is returned, e.g.
   // UNAVAILABLE DATABASE_UNAVAILABLE), so that an RPC never hangs on an unreachable database.
   absl::Duration transaction_budget = absl::Seconds(4);
+  // How long RegisterReplica (and a heartbeat on a new connection) waits for the replica
+  // name's lock while another connection holds it. A process that just ended, even cleanly,
+  // holds it until the database has processed its disconnect, which happens asynchronously: a
+  // replica restarted at once under the same name must not be refused for that.
+  absl::Duration replica_name_wait = absl::Seconds(2);
 };
 
 // JobStore on MySQL/MariaDB (schema version 2, server/storage/schema.h): the durable store of
