@@ -59,7 +59,8 @@ std::string UrlText(const MysqlUrl& url);
 // Not thread-safe.
 class BenchMariaDb {
  public:
-  // Starts a server of its own.
+  // Starts a server of its own, with a 1G buffer pool unless MARIADB_BUFFER_POOL_SIZE says
+  // otherwise (deploy/mariadb.sh).
   static absl::StatusOr<std::unique_ptr<BenchMariaDb>> Start();
   // Uses the running server of deploy/mariadb.sh whose env file is `env_file`; never stops it.
   static absl::StatusOr<std::unique_ptr<BenchMariaDb>> Attach(const std::string& env_file);

@@ -16,6 +16,8 @@
 # up; never 3306), with its own socket; no option file is ever read (--no-defaults). User
 # citecheck/citecheck may use database `citecheck` and every database named `citecheck_...`
 # (the tests create one per test). `start` on a DIR whose server is alive only prints its URL.
+# MARIADB_BUFFER_POOL_SIZE (default 64M, small for the tests' many databases) sets InnoDB's buffer
+# pool; the benchmarks that write a lot give their own server 1G (bench/bench_mariadb.cc).
 # `restart` (e.g. to test reconnection) prints the URL once the server answers again.
 set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
@@ -92,7 +94,7 @@ spawn_server() {
   local dir="$1" datadir="$2" socket="$3" port="$4"
   setsid mariadbd --no-defaults --datadir="$datadir" --socket="$socket" --port="$port" \
     --bind-address=127.0.0.1 --pid-file="$datadir/mysqld.pid" --user=root \
-    --skip-name-resolve --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=64M \
+    --skip-name-resolve --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size="${MARIADB_BUFFER_POOL_SIZE:-64M}" \
     --max-connections=500 --log-error="$datadir/error.log" \
     </dev/null >>"$dir/mariadbd.out" 2>&1 9>&- &
 }
