@@ -134,8 +134,8 @@ class JobManager {
   // queues it for recording or handing back, or drops it, by why its check stopped.
   void FinishChunk(Chunk chunk, const std::shared_ptr<CancelRegistry::Entry>& entry,
                    std::vector<ItemOutcome> outcomes) ABSL_LOCKS_EXCLUDED(mu_);
-  // The checker's requests for a chunk (a chunk that it was already past its deadline is not
-  // sent: every item fails with JOB_DEADLINE_EXCEEDED).
+  // The checker's requests for a chunk. (StartChunk sends none for a chunk already past its
+  // deadline: every item fails with JOB_DEADLINE_EXCEEDED.)
   CheckRequest ReferenceRequest(const Chunk& chunk, const std::atomic<bool>* cancelled) const;
   InlineCheckRequest InlineRequest(const Chunk& chunk, const std::atomic<bool>* cancelled) const;
   // The model a chunk asks the checker for ("" = the checker's primary model).

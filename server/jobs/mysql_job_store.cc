@@ -1252,12 +1252,11 @@ absl::Status HoldReplicaName(Session& session, const std::string& database, cons
   ASSIGN_OR_RETURN(std::optional<SqlRow> holder,
                    session.QueryRow("SELECT IS_USED_LOCK(?) = CONNECTION_ID()", {lock}));
   if (holder.has_value() && !holder->IsNull(0) && holder->Int(0) == 1) return absl::OkStatus();
-  ASSIGN_OR_RETURN(
-      std::optional<SqlRow> taken,
-      session.QueryRow(
-          absl::StrCat("SELECT GET_LOCK(?, ",
-                       absl::ToDoubleSeconds(std::max(wait, absl::ZeroDuration())), ")"),
-          {lock}));
+  // GET_LOCK waits whole seconds.
+  const int64_t wait_seconds =
+      absl::ToInt64Seconds(absl::Ceil(std::max(wait, absl::ZeroDuration()), absl::Seconds(1)));
+  ASSIGN_OR_RETURN(std::optional<SqlRow> taken,
+                   session.QueryRow("SELECT GET_LOCK(?, ?)", {lock, wait_seconds}));
   if (!taken.has_value() || taken->IsNull(0) || taken->Int(0) != 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("another live process holds the replica name '", name,

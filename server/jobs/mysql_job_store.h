@@ -23,7 +23,8 @@ struct MysqlJobStoreOptions {
   // How long RegisterReplica (and a heartbeat on a new connection) waits for the replica
   // name's lock while another connection holds it. A process that just ended, even cleanly,
   // holds it until the database has processed its disconnect, which happens asynchronously: a
-  // replica restarted at once under the same name must not be refused for that.
+  // replica restarted at once under the same name must not be refused for that. Rounded up to
+  // whole seconds.
   absl::Duration replica_name_wait = absl::Seconds(2);
 };
 

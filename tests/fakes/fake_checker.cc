@@ -22,27 +22,16 @@ absl::Status FakeFailure(const std::string& reason) {
 
 }  // namespace
 
-FakeChecker::~FakeChecker() {
-  std::vector<std::thread> threads;
-  {
-    absl::MutexLock lock(&mu_);
-    threads.swap(threads_);
-  }
-  for (std::thread& thread : threads) thread.join();
-}
-
 void FakeChecker::StartCheck(CheckRequest request, CheckDone done) {
   if (!asynchronous_) return Checker::StartCheck(std::move(request), std::move(done));
-  absl::MutexLock lock(&mu_);
-  threads_.emplace_back([this, request = std::move(request), done = std::move(done)]() mutable {
+  call_threads_.Run([this, request = std::move(request), done = std::move(done)]() mutable {
     std::move(done)(Check(request));
   });
 }
 
 void FakeChecker::StartMatchInline(InlineCheckRequest request, MatchDone done) {
   if (!asynchronous_) return Checker::StartMatchInline(std::move(request), std::move(done));
-  absl::MutexLock lock(&mu_);
-  threads_.emplace_back([this, request = std::move(request), done = std::move(done)]() mutable {
+  call_threads_.Run([this, request = std::move(request), done = std::move(done)]() mutable {
     std::move(done)(MatchInline(request));
   });
 }

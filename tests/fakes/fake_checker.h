@@ -3,13 +3,13 @@
 
 #include <atomic>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "server/checking/checker.h"
 #include "server/checking/heuristic_checker.h"
+#include "tests/fakes/call_threads.h"
 
 namespace citecheck {
 
@@ -28,7 +28,6 @@ namespace citecheck {
 class FakeChecker final : public Checker {
  public:
   explicit FakeChecker(bool asynchronous = false) : asynchronous_(asynchronous) {}
-  ~FakeChecker() override;
 
   bool Asynchronous() const override { return asynchronous_; }
   void StartCheck(CheckRequest request, CheckDone done) override;
@@ -72,7 +71,6 @@ class FakeChecker final : public Checker {
   const bool asynchronous_;
   HeuristicChecker heuristic_;
   mutable absl::Mutex mu_;
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);  // of the asynchronous calls
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int let_through_ ABSL_GUARDED_BY(mu_) = 0;  // calls Let() still lets pass while held
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
@@ -84,6 +82,7 @@ class FakeChecker final : public Checker {
   std::vector<std::string> seen_inline_ ABSL_GUARDED_BY(mu_);
   Failures failures_ ABSL_GUARDED_BY(mu_);
   Failures inline_failures_ ABSL_GUARDED_BY(mu_);
+  CallThreads call_threads_;  // last: joined before the members the calls use
 };
 
 }  // namespace citecheck

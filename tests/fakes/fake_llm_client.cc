@@ -10,19 +10,9 @@
 
 namespace citecheck {
 
-FakeLlmClient::~FakeLlmClient() {
-  std::vector<std::thread> threads;
-  {
-    absl::MutexLock lock(&mu_);
-    threads.swap(threads_);
-  }
-  for (std::thread& thread : threads) thread.join();
-}
-
 void FakeLlmClient::Start(LlmRequest request, LlmDone done) {
   if (!event_loop_) return LlmClient::Start(std::move(request), std::move(done));
-  absl::MutexLock lock(&mu_);
-  threads_.emplace_back([this, request = std::move(request), done = std::move(done)]() mutable {
+  call_threads_.Run([this, request = std::move(request), done = std::move(done)]() mutable {
     std::move(done)(Complete(request));
   });
 }

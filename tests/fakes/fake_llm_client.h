@@ -4,13 +4,13 @@
 #include <deque>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/llm/llm_client.h"
+#include "tests/fakes/call_threads.h"
 
 namespace citecheck {
 
@@ -25,7 +25,6 @@ namespace citecheck {
 class FakeLlmClient final : public LlmClient {
  public:
   explicit FakeLlmClient(bool event_loop = false) : event_loop_(event_loop) {}
-  ~FakeLlmClient() override;
 
   LlmResponse Complete(const LlmRequest& request) override;
   void Start(LlmRequest request, LlmDone done) override;
@@ -45,12 +44,12 @@ class FakeLlmClient final : public LlmClient {
  private:
   const bool event_loop_;
   mutable absl::Mutex mu_;
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);  // of Start's calls
   std::deque<LlmResponse> script_ ABSL_GUARDED_BY(mu_);
   std::vector<LlmRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::function<void()> on_call_ ABSL_GUARDED_BY(mu_);
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
+  CallThreads call_threads_;  // last: joined before the members the calls use
 };
 
 // Answers in the formats of server/checking/prompts.h and inline_prompts.h, for scripts.
